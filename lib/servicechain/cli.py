@@ -28,9 +28,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show full tracebacks")
     sub = p.add_subparsers(dest="command", required=True)
     for name, (mod, help_) in COMMANDS.items():
+        try:
+            module = importlib.import_module(mod)
+        except ModuleNotFoundError as exc:  # a command whose module is not installed is not offered
+            if exc.name != mod:
+                raise
+            continue
         sp = sub.add_parser(name, help=help_)
         sp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show full tracebacks")
-        importlib.import_module(mod).add_arguments(sp)
+        module.add_arguments(sp)
     return p
 
 

@@ -1,0 +1,535 @@
+"""The demo organisation: a service company whose data follow a known causal story.
+
+The story is the service-profit chain. Recognition frequency, empowerment and
+leadership drive the quarterly voluntary-exit hazard (drivers measured one
+quarter before the outcome). Each unit's employee experience and turnover in one
+quarter drive its customers' NPS and customer retention in the next. Revenue
+follows retained customers.
+
+The true effects are written to ``truth.json`` on the *exact* scale the models
+report, so tests and readers can check that the models recover them:
+
+* ``retention``: log-odds per unit change in the quarterly voluntary-exit hazard
+  (discrete-time logit), drivers from the previous quarter, controlling for tenure
+  band and role.
+* ``loyalty``: NPS points (-100..100) per unit change in the unit's
+  previous-quarter driver means / turnover.
+* ``customer_retention``: percentage points of last quarter's customers who come
+  back, per unit change in the same drivers.
+
+The outcome mechanisms use the values the data show (the survey answer, the
+count of recognition events, the unit means of what respondents answered), so the
+truth is identified without measurement-error corrections. Everything is
+vectorised with numpy; the only Python loop is over quarters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from . import quarters as Q
+
+EPOCH = dt.date(1970, 1, 1)
+
+REGIONS = ("Norte", "Sur", "Centro", "Costa", "Andes")
+UNIT_TYPES = ("store", "branch", "contact_centre", "back_office")
+UNIT_TYPE_P = (0.5, 0.25, 0.1, 0.15)
+UNIT_LABEL = {"store": "Tienda", "branch": "Sucursal", "contact_centre": "Centro de contacto", "back_office": "Oficina"}
+BACK_OFFICE_DEPTS = ("Logística", "Finanzas", "TI", "Recursos Humanos")
+FRONT_DEPT = {"store": "Ventas", "branch": "Atención al cliente", "contact_centre": "Atención al cliente"}
+TOUCHPOINTS = ("counter", "phone", "delivery", "web", "complaint")
+# Share of feedback by touchpoint for each customer-facing unit type.
+TOUCHPOINT_P = {
+    "store": (0.55, 0.05, 0.15, 0.15, 0.10),
+    "branch": (0.50, 0.15, 0.05, 0.20, 0.10),
+    "contact_centre": (0.0, 0.60, 0.0, 0.25, 0.15),
+}
+TOUCHPOINT_OFFSET = np.array([5.0, -5.0, 0.0, 0.0, -30.0])  # NPS points vs the unit's level
+# How much a touchpoint's unit-quarter satisfaction shock moves customer retention
+# (pp per NPS point): the complaint is the moment of truth that matters most.
+TOUCHPOINT_RETENTION_WEIGHT = np.array([0.08, 0.05, 0.04, 0.02, 0.15])
+TRAINING_PROGRAMS = ("Servicio de excelencia", "Empoderamiento en primera línea", "Liderazgo de servicio", "Cliente interno")
+
+DEFAULT_EFFECTS: dict[str, dict[str, float]] = {
+    "retention": {"recognition_per_month": -0.15, "empowerment": -0.30, "leadership": -0.35},
+    "loyalty": {"recognition_per_month": 4.0, "empowerment": 6.0, "leadership": 5.0, "voluntary_turnover_pct": -0.4},
+    "customer_retention": {"recognition_per_month": 1.5, "empowerment": 2.5, "leadership": 2.0, "voluntary_turnover_pct": -0.2},
+}
+SCALES = {
+    "retention": (
+        "log-odds per unit change in the quarterly voluntary-exit hazard (discrete-time logit); drivers measured "
+        "in the previous quarter: recognition_per_month = recognition events received in the previous quarter / 3, "
+        "empowerment and leadership = the employee's own 1-5 survey answer; controls: tenure band, role"
+    ),
+    "loyalty": (
+        "NPS points (-100..100) of the unit in quarter q per unit change in the unit's quarter q-1 value: "
+        "mean recognitions per employee per month, mean empowerment and leadership answers (1-5), "
+        "voluntary turnover in percent of start-of-quarter headcount"
+    ),
+    "customer_retention": (
+        "percentage points of the unit's quarter q-1 customers who come back in quarter q, per unit change in the "
+        "same quarter q-1 unit drivers as loyalty"
+    ),
+}
+# Tenure bands used by the generator and by the retention model: [0,1) [1,2) [2,5) [5,inf) years.
+TENURE_BREAKS = (1.0, 2.0, 5.0)
+TENURE_EFFECT = np.array([0.5, 0.2, 0.0, -0.3])
+ROLE_EFFECT = {"frontline": 0.2, "support": 0.0, "manager": -0.3}
+HAZARD_INTERCEPT = -0.75
+INVOLUNTARY_P = 0.008
+# Population reference levels (centre the customer mechanisms so baselines stay realistic).
+REF = {"recognition_per_month": 1.8, "empowerment": 3.3, "leadership": 3.4, "voluntary_turnover_pct": 5.0}
+
+
+@dataclass
+class DemoConfig:
+    seed: int = 7
+    employees: int = 3000
+    quarters: int = 8
+    end_quarter: str = "2026Q3"
+    customers_per_employee: float = 2.0
+    effects: dict[str, dict[str, float]] = field(default_factory=lambda: json.loads(json.dumps(DEFAULT_EFFECTS)))
+    fmt: str = "parquet"  # or "csv"
+
+    def set_effect(self, spec: str) -> None:
+        """``"retention.empowerment=0"`` -> overrides one true effect."""
+        key, _, value = spec.partition("=")
+        model, _, driver = key.partition(".")
+        if model not in self.effects or driver not in self.effects[model] or not value:
+            raise ValueError(f"--effect must look like retention.empowerment=0 (known: "
+                             f"{', '.join(m + '.' + d for m in self.effects for d in self.effects[m])}); got {spec!r}")
+        self.effects[model][driver] = float(value)
+
+
+def _days(d: dt.date) -> int:
+    return (d - EPOCH).days
+
+
+def _likert(x: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(x), 1, 5).astype(np.int8)
+
+
+def _date_series(name: str, days: np.ndarray) -> pl.Series:
+    return pl.Series(name, days.astype(np.int32)).cast(pl.Date)
+
+
+def _ids(prefix: str, idx: np.ndarray, width: int, name: str) -> pl.Series:
+    s = pl.Series(name, idx.astype(np.int64))
+    return pl.select(pl.concat_str([pl.lit(prefix), s.cast(pl.String).str.zfill(width)]).alias(name)).to_series()
+
+
+def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
+    """Simulate the organisation; returns (tables, truth)."""
+    rng = np.random.default_rng(cfg.seed)
+    eff = cfg.effects
+    qlabels = Q.span(Q.shift(cfg.end_quarter, -(cfg.quarters - 1)), cfg.end_quarter)
+    qstart = np.array([_days(Q.start(q)) for q in qlabels])
+    qend = np.array([_days(Q.end(q)) for q in qlabels])
+    E = int(cfg.employees)
+
+    # ---------------------------------------------------------------- units
+    n_units = max(len(REGIONS) + 3, round(E / 24))
+    region = np.concatenate([np.arange(len(REGIONS)), rng.integers(0, len(REGIONS), n_units - len(REGIONS))])
+    utype = np.concatenate([np.full(len(REGIONS), 3), rng.choice(4, n_units - len(REGIONS), p=UNIT_TYPE_P)])
+    weight = rng.lognormal(0.0, 0.6, n_units) * np.where(utype == 2, 3.0, 1.0)
+    size = np.maximum(3, np.floor(E * weight / weight.sum())).astype(np.int64)
+    size[np.argmax(size)] += E - size.sum()  # exact headcount
+    ustart = np.concatenate([[0], np.cumsum(size)[:-1]])
+    customer_facing = utype < 3
+    # Unit culture: correlated recognition (log-rate), empowerment and leadership levels.
+    cov = np.array([[0.7**2, 0.4 * 0.7 * 0.35, 0.4 * 0.7 * 0.3],
+                    [0.4 * 0.7 * 0.35, 0.35**2, 0.4 * 0.35 * 0.3],
+                    [0.4 * 0.7 * 0.3, 0.4 * 0.35 * 0.3, 0.3**2]])
+    culture = rng.multivariate_normal(np.zeros(3), cov, n_units)
+    resp_rate = rng.beta(15, 5, n_units)  # ~75% response, varying by unit
+    unit_hazard_re = rng.normal(0, 0.1, n_units)
+    nps_base = rng.normal(0, 8, n_units)  # customer baselines independent of culture
+    ret_base = rng.normal(0, 3, n_units)
+    price = rng.lognormal(0, 0.25, n_units)
+    unit_dept = np.array([FRONT_DEPT.get(UNIT_TYPES[t], "") for t in utype], dtype=object)
+    bo = utype == 3
+    unit_dept[bo] = rng.choice(BACK_OFFICE_DEPTS, bo.sum())
+    unit_dept[: len(REGIONS)] = "Dirección regional"
+
+    # ------------------------------------------------------------ positions
+    P = E
+    pos_unit = np.repeat(np.arange(n_units), size)
+    pos_is_mgr = np.zeros(P, bool)
+    pos_is_mgr[ustart] = True
+    front = customer_facing[pos_unit] & (rng.random(P) < 0.85)
+    pos_role = np.where(pos_is_mgr, 2, np.where(front, 0, 1))  # 0 frontline 1 support 2 manager
+    pos_dept = np.where(pos_role == 1, np.where(customer_facing[pos_unit], "Operaciones", unit_dept[pos_unit]),
+                        unit_dept[pos_unit])
+
+    # ------------------------------------------------------------ employees (grow as we hire)
+    cap = int(E * (1.2 + 0.12 * cfg.quarters)) + 100
+    emp = {
+        "pos": np.full(cap, -1, np.int64),
+        "hire": np.zeros(cap, np.int64),
+        "exit": np.full(cap, -1, np.int64),
+        "reason": np.zeros(cap, np.int8),  # 0 none 1 voluntary 2 involuntary
+        "e_rec": np.zeros(cap), "e_emp": np.zeros(cap), "e_lead": np.zeros(cap), "mq": np.zeros(cap),
+        "lag_rec": np.zeros(cap), "lag_emp": np.zeros(cap), "lag_lead": np.zeros(cap),
+        "mgr": np.full(cap, -1, np.int64),
+    }
+    n_emp = 0
+
+    def hire(positions: np.ndarray, hire_days: np.ndarray) -> np.ndarray:
+        nonlocal n_emp, cap
+        k = len(positions)
+        if n_emp + k > cap:
+            grow = max(k, cap // 2)
+            for key, arr in emp.items():
+                fill = -1 if key in ("pos", "exit", "mgr") else 0
+                emp[key] = np.concatenate([arr, np.full(grow, fill, arr.dtype)])
+            cap += grow
+        idx = np.arange(n_emp, n_emp + k)
+        emp["pos"][idx] = positions
+        emp["hire"][idx] = hire_days
+        emp["e_rec"][idx] = rng.normal(0, 0.6, k)
+        emp["e_emp"][idx] = rng.normal(0, 0.5, k)
+        emp["e_lead"][idx] = rng.normal(0, 0.4, k)
+        emp["mq"][idx] = rng.normal(0, 0.35, k)
+        n_emp += k
+        return idx
+
+    tenure0 = np.minimum(rng.exponential(4.0, P), 25.0)
+    inc = hire(np.arange(P), qstart[0] - np.ceil(tenure0 * 365.25).astype(np.int64) - 1)
+    incumbent = inc.copy()  # position -> employee index (-1 vacant)
+    # Initial lags: what the previous quarter would have shown.
+    u0 = pos_unit
+    emp["lag_rec"][inc] = rng.poisson(3 * np.minimum(1.2 * np.exp(culture[u0, 0] + emp["e_rec"][inc]), 12)) / 3
+    emp["lag_emp"][inc] = _likert(3.3 + culture[u0, 1] + emp["e_emp"][inc] + rng.normal(0, 0.45, P))
+    emp["lag_lead"][inc] = _likert(3.4 + culture[u0, 2] + emp["e_lead"][inc] + rng.normal(0, 0.45, P))
+
+    ev_parts, sv_parts, tr_parts, fb_parts, act_parts = [], [], [], [], []
+    unit_mgr_hist = []  # (quarter index, unit -> manager employee index)
+    prev_unit_x = None  # unit drivers of the previous quarter (n_units x 4) and availability
+    prev_active_customers = None  # (customer ids, unit) active last quarter
+    next_customer = 0
+    K = np.where(customer_facing, np.round(cfg.customers_per_employee * size), 0).astype(np.int64)
+    b_ret = eff["retention"]
+    tenure_edges = np.array(TENURE_BREAKS) * 365.25
+    role_eff = np.array([ROLE_EFFECT["frontline"], ROLE_EFFECT["support"], ROLE_EFFECT["manager"]])
+
+    for qi, ql in enumerate(qlabels):
+        qs, qe = qstart[qi], qend[qi]
+        qlen = qe - qs + 1
+        # Backfill vacancies (90% filled within the quarter).
+        vacant = np.flatnonzero(incumbent < 0)
+        fill = vacant[rng.random(len(vacant)) < 0.9]
+        if len(fill):
+            incumbent[fill] = hire(fill, qs + rng.integers(0, int(qlen * 0.8), len(fill)))
+        act = np.flatnonzero(incumbent >= 0)
+        ids = incumbent[act]
+        units = pos_unit[act]
+        roles = pos_role[act]
+        mgr_of_unit = np.where(incumbent[ustart] >= 0, incumbent[ustart], -1)
+        unit_mgr_hist.append(mgr_of_unit.copy())
+        # Whose manager: unit staff -> unit manager; unit managers -> their region head.
+        region_head = mgr_of_unit[: len(REGIONS)]  # unit i < len(REGIONS) is region i's office
+        my_mgr = np.where(roles == 2, region_head[region[units]], mgr_of_unit[units])
+        my_mgr = np.where(my_mgr == ids, -1, my_mgr)
+        emp["mgr"][ids] = my_mgr
+        mq_unit = np.where(mgr_of_unit >= 0, emp["mq"][np.maximum(mgr_of_unit, 0)], 0.0)
+
+        # This quarter's experience (what the survey and the event log will show).
+        n = len(ids)
+        rate = np.minimum(1.2 * np.exp(culture[units, 0] + emp["e_rec"][ids]), 12.0)
+        emp_lik = _likert(3.3 + culture[units, 1] + emp["e_emp"][ids] + rng.normal(0, 0.45, n))
+        lead_lik = _likert(3.4 + culture[units, 2] + mq_unit[units] + emp["e_lead"][ids] + rng.normal(0, 0.45, n))
+
+        # Voluntary-exit hazard from last quarter's drivers (the model's specification).
+        tenure_days = qs - emp["hire"][ids]
+        band = np.searchsorted(tenure_edges, np.maximum(tenure_days, 0), side="right")
+        eta = (HAZARD_INTERCEPT + b_ret["recognition_per_month"] * emp["lag_rec"][ids]
+               + b_ret["empowerment"] * emp["lag_emp"][ids] + b_ret["leadership"] * emp["lag_lead"][ids]
+               + TENURE_EFFECT[band] + role_eff[roles] + unit_hazard_re[units])
+        p_vol = 1.0 / (1.0 + np.exp(-eta))
+        started = np.maximum(emp["hire"][ids], qs)
+        new_hire = emp["hire"][ids] >= qs
+        # New hires this quarter: exposed only part of the quarter.
+        p_vol = np.where(new_hire, p_vol * (qe - started + 1) / qlen, p_vol)
+        u = rng.random(n)
+        vol = u < p_vol
+        invol = ~vol & (rng.random(n) < INVOLUNTARY_P)
+        leaving = vol | invol
+        exit_day = started + np.floor(rng.random(n) * (qe - started + 1)).astype(np.int64)
+        exit_day = np.where(leaving, exit_day, -1)
+        emp["exit"][ids[leaving]] = exit_day[leaving]
+        emp["reason"][ids[vol]] = 1
+        emp["reason"][ids[invol]] = 2
+        last_day = np.where(leaving, exit_day, qe)
+        exposure = (last_day - started + 1) / qlen
+
+        # Recognition events over the days each person was there.
+        cnt = rng.poisson(3 * rate * exposure)
+        rec_pm = cnt / 3.0
+        rep = np.repeat(np.arange(n), cnt)
+        ev_day = started[rep] + np.floor(rng.random(len(rep)) * (last_day - started + 1)[rep]).astype(np.int64)
+        gpos = ustart[units[rep]] + np.floor(rng.random(len(rep)) * size[units[rep]]).astype(np.int64)
+        giver = incumbent[gpos]
+        giver = np.where(giver == ids[rep], -1, giver)
+        ev_parts.append((ev_day, ids[rep], giver))
+
+        # Pulse survey mid-quarter; response below 100%, some items left blank.
+        sdate = qs + 40 + rng.integers(0, 21, n)
+        there = (emp["hire"][ids] <= sdate) & ((exit_day < 0) | (exit_day > sdate))
+        resp = there & (rng.random(n) < resp_rate[units])
+        r = np.flatnonzero(resp)
+        rec_item = _likert(1.4 + 1.1 * np.log1p(rate[r]) + rng.normal(0, 0.5, len(r)))
+        engagement = _likert(0.4 + 0.3 * emp_lik[r] + 0.3 * lead_lik[r] + 0.4 * np.log1p(rate[r]) + rng.normal(0, 0.6, len(r)))
+        internal = _likert(3.2 + 0.3 * culture[units[r], 1] + rng.normal(0, 0.8, len(r)))
+        miss = rng.random((len(r), 5)) < 0.04
+        sv_parts.append((ids[r], sdate[r], rec_item, emp_lik[r], lead_lik[r], internal, engagement, miss))
+
+        # Trainings (a few per quarter).
+        tmask = rng.random(n) < 0.08
+        tr_parts.append((ids[tmask], started[tmask] + np.floor(rng.random(tmask.sum()) * (last_day - started + 1)[tmask]).astype(np.int64),
+                         rng.integers(0, len(TRAINING_PROGRAMS), tmask.sum())))
+
+        # Unit drivers this quarter, computed exactly as features.py computes them from the data.
+        at_start = ~new_hire
+        hc = np.bincount(units[at_start], minlength=n_units).astype(float)
+        rec_sum = np.bincount(units[at_start], weights=rec_pm[at_start], minlength=n_units)
+        vol_start = np.bincount(units[at_start & vol], minlength=n_units)
+        keep_e = resp.copy()
+        keep_e[r[miss[:, 1]]] = False
+        keep_l = resp.copy()
+        keep_l[r[miss[:, 2]]] = False
+        emp_n = np.bincount(units[keep_e], minlength=n_units)
+        lead_n = np.bincount(units[keep_l], minlength=n_units)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            unit_x = np.column_stack([
+                rec_sum / hc,
+                np.bincount(units[keep_e], weights=emp_lik[keep_e], minlength=n_units) / emp_n,
+                np.bincount(units[keep_l], weights=lead_lik[keep_l], minlength=n_units) / lead_n,
+                100.0 * vol_start / hc,
+            ])
+
+        # Customers: retention and NPS respond to last quarter's unit drivers.
+        keys = ("recognition_per_month", "empowerment", "leadership", "voluntary_turnover_pct")
+        ref = np.array([REF[k] for k in keys])
+        if prev_unit_x is None:
+            dx = np.zeros((n_units, 4))
+        else:
+            dx = np.nan_to_num(prev_unit_x - ref)  # units with no respondents: at reference
+        g_nps = np.array([eff["loyalty"][k] for k in keys])
+        g_ret = np.array([eff["customer_retention"][k] for k in keys])
+        tp_shock = rng.normal(0, 8, (n_units, len(TOUCHPOINTS)))
+        season = 2.0 * math.sin(qi)  # quarter effects the models absorb
+        nps_target = 25 + nps_base + season + dx @ g_nps + rng.normal(0, 4, n_units)
+        ret_pct = 70 + ret_base + 0.5 * season + dx @ g_ret + tp_shock @ TOUCHPOINT_RETENTION_WEIGHT
+        ret_p = np.clip(ret_pct, 5, 95) / 100
+
+        if prev_active_customers is None:
+            c_unit = np.repeat(np.arange(n_units), K)
+            c_id = np.arange(next_customer, next_customer + len(c_unit))
+            next_customer += len(c_unit)
+            returning = np.zeros(len(c_id), bool)
+        else:
+            pid, punit = prev_active_customers
+            back = rng.random(len(pid)) < ret_p[punit]
+            kept_id, kept_unit = pid[back], punit[back]
+            n_new = rng.poisson(np.maximum(K - np.bincount(kept_unit, minlength=n_units), 0))
+            new_unit = np.repeat(np.arange(n_units), n_new)
+            new_id = np.arange(next_customer, next_customer + len(new_unit))
+            next_customer += len(new_unit)
+            c_id = np.concatenate([kept_id, new_id])
+            c_unit = np.concatenate([kept_unit, new_unit])
+            returning = np.concatenate([np.ones(len(kept_id), bool), np.zeros(len(new_id), bool)])
+        prev_active_customers = (c_id, c_unit)
+        visits = 1 + rng.poisson(np.where(returning, 0.9, 0.5))
+        vrep = np.repeat(np.arange(len(c_id)), visits)
+        v_day = qs + np.floor(rng.random(len(vrep)) * qlen).astype(np.int64)
+        revenue = np.round(rng.lognormal(np.log(35.0), 0.5, len(vrep)) * price[c_unit[vrep]]
+                           * np.where(returning[vrep], 1.15, 1.0), 2)
+        act_parts.append((c_id[vrep], c_unit[vrep], v_day, revenue))
+
+        # Customer feedback answers (NPS 0-10) by touchpoint.
+        n_fb = rng.poisson(0.6 * np.bincount(c_unit, minlength=n_units))
+        fb_unit = np.repeat(np.arange(n_units), n_fb)
+        tp_p = np.array([TOUCHPOINT_P.get(UNIT_TYPES[t], TOUCHPOINT_P["store"]) for t in range(4)])
+        cum = np.cumsum(tp_p[utype[fb_unit]], axis=1)
+        tp = (rng.random(len(fb_unit))[:, None] > cum).sum(axis=1)
+        tp = np.minimum(tp, len(TOUCHPOINTS) - 1)
+        t_tp = np.clip(nps_target[fb_unit] + TOUCHPOINT_OFFSET[tp] + tp_shock[fb_unit, tp], -65, 65) / 100
+        p_pro = (0.7 + t_tp) / 2
+        p_det = (0.7 - t_tp) / 2
+        uu = rng.random(len(fb_unit))
+        score = np.where(uu < p_pro, 9 + (rng.random(len(uu)) < 0.45),
+                         np.where(uu < p_pro + 0.3, 7 + (rng.random(len(uu)) < 0.55),
+                                  np.minimum(6, np.floor(7 * rng.beta(3, 1.3, len(uu))))))
+        fb_day = qs + np.floor(rng.random(len(fb_unit)) * qlen).astype(np.int64)
+        fb_parts.append((fb_unit, fb_day, score.astype(np.int8), tp))
+
+        # Exits vacate positions; store this quarter's drivers as next quarter's lags.
+        incumbent[act[leaving]] = -1
+        emp["lag_rec"][ids] = rec_pm
+        emp["lag_emp"][ids] = emp_lik
+        emp["lag_lead"][ids] = lead_lik
+        prev_unit_x = unit_x
+
+    tables = _assemble(cfg, rng, n_emp, emp, pos_unit, pos_role, pos_dept, region, utype, n_units,
+                       ev_parts, sv_parts, tr_parts, fb_parts, act_parts, qlabels)
+    truth = {
+        "seed": cfg.seed,
+        "employees": E,
+        "quarters": qlabels,
+        "retention": {**eff["retention"], "scale": SCALES["retention"]},
+        "loyalty": {**eff["loyalty"], "scale": SCALES["loyalty"]},
+        "customer_retention": {**eff["customer_retention"], "scale": SCALES["customer_retention"]},
+        "retention_controls": {
+            "intercept": HAZARD_INTERCEPT,
+            "tenure_band_years": ["<1", "1-2", "2-5", "5+"],
+            "tenure_effect": TENURE_EFFECT.tolist(),
+            "role_effect": ROLE_EFFECT,
+            "involuntary_quarterly_probability": INVOLUNTARY_P,
+            "unit_random_effect_sd": 0.1,
+        },
+        "moments_of_truth": {
+            "retention_pp_per_nps_point": dict(zip(TOUCHPOINTS, TOUCHPOINT_RETENTION_WEIGHT.tolist())),
+        },
+    }
+    return tables, truth
+
+
+def _assemble(cfg, rng, n_emp, emp, pos_unit, pos_role, pos_dept, region, utype, n_units,
+              ev_parts, sv_parts, tr_parts, fb_parts, act_parts, qlabels) -> dict[str, pl.DataFrame]:
+    """Turn the simulation arrays into contract tables (ids as strings, dates as dates)."""
+    uid = _ids("U", np.arange(n_units) + 1, 4, "unit_id")
+    type_label = np.array([UNIT_LABEL[t] for t in UNIT_TYPES], dtype=object)[utype]
+    region_name = np.array(REGIONS, dtype=object)[region]
+    seq = np.arange(n_units) + 1
+    names = [f"{t} {r} {s:03d}" for t, r, s in zip(type_label, region_name, seq)]  # n_units strings only
+    for i in range(len(REGIONS)):
+        names[i] = f"Oficina regional {REGIONS[i]}"
+    units = pl.DataFrame({"unit_id": uid, "unit_name": names, "region": region_name.tolist()})
+
+    k = n_emp
+    pos = emp["pos"][:k]
+    role_names = np.array(["frontline", "support", "manager"], dtype=object)
+    base_salary = np.array([24000.0, 36000.0, 58000.0])
+    salary = np.round(base_salary[pos_role[pos]] * rng.lognormal(0, 0.18, k), -1)
+    exit_days = emp["exit"][:k]
+    reason = emp["reason"][:k]
+    employees = pl.DataFrame({
+        "employee_id": _ids("E", np.arange(k) + 1, 7, "employee_id"),
+        "unit_id": uid.gather(pos_unit[pos]),
+        "manager_id": _ids("E", emp["mgr"][:k] + 1, 7, "manager_id"),
+        "department": pos_dept[pos].tolist(),
+        "role": role_names[pos_role[pos]].tolist(),
+        "hire_date": _date_series("hire_date", emp["hire"][:k]),
+        "exit_date": _date_series("exit_date", np.maximum(exit_days, 0)),
+        "exit_reason": np.array([None, "voluntary", "involuntary"], dtype=object)[reason].tolist(),
+        "annual_salary": salary,
+    }).with_columns(
+        pl.when(pl.Series(exit_days >= 0)).then(pl.col("exit_date")).otherwise(None).alias("exit_date"),
+        pl.when(pl.Series(emp["mgr"][:k] >= 0)).then(pl.col("manager_id")).otherwise(None).alias("manager_id"),
+    )
+
+    def cat(parts, j):
+        return np.concatenate([p[j] for p in parts])
+
+    giver = cat(ev_parts, 2)
+    recognitions = pl.DataFrame({
+        "date": _date_series("date", cat(ev_parts, 0)),
+        "receiver_id": _ids("E", cat(ev_parts, 1) + 1, 7, "receiver_id"),
+        "giver_id": _ids("E", np.maximum(giver, 0) + 1, 7, "giver_id"),
+    }).with_columns(pl.when(pl.Series(giver >= 0)).then(pl.col("giver_id")).otherwise(None).alias("giver_id"))
+    recognitions = recognitions.sort("date", "receiver_id")
+
+    miss = np.concatenate([p[7] for p in sv_parts])
+    cols = {}
+    for j, name in enumerate(("recognition", "empowerment", "leadership", "internal_service", "engagement")):
+        v = cat(sv_parts, 2 + j)
+        cols[name] = pl.Series(name, v, dtype=pl.Int8).scatter(np.flatnonzero(miss[:, j]), None)
+    survey = pl.DataFrame({
+        "employee_id": _ids("E", cat(sv_parts, 0) + 1, 7, "employee_id"),
+        "survey_date": _date_series("survey_date", cat(sv_parts, 1)),
+        **cols,
+    }).sort("survey_date", "employee_id")
+
+    trainings = pl.DataFrame({
+        "employee_id": _ids("E", cat(tr_parts, 0) + 1, 7, "employee_id"),
+        "date": _date_series("date", cat(tr_parts, 1)),
+        "program": np.array(TRAINING_PROGRAMS, dtype=object)[cat(tr_parts, 2)].tolist(),
+    }).sort("date", "employee_id")
+
+    tp_names = pl.Series(TOUCHPOINTS)
+    customer_feedback = pl.DataFrame({
+        "unit_id": uid.gather(cat(fb_parts, 0)),
+        "date": _date_series("date", cat(fb_parts, 1)),
+        "nps": pl.Series("nps", cat(fb_parts, 2), dtype=pl.Int8),
+        "touchpoint": tp_names.gather(cat(fb_parts, 3)),
+    }).sort("date", "unit_id")
+
+    customer_activity = pl.DataFrame({
+        "customer_id": _ids("C", cat(act_parts, 0) + 1, 8, "customer_id"),
+        "unit_id": uid.gather(cat(act_parts, 1)),
+        "date": _date_series("date", cat(act_parts, 2)),
+        "revenue": cat(act_parts, 3),
+    }).sort("date", "unit_id")
+
+    depts = sorted(set(pos_dept.tolist()))
+    pairs = [(a, b) for a in depts for b in depts if a != b]
+    iq = np.repeat(np.arange(len(qlabels)), len(pairs))
+    internal_service = pl.DataFrame({
+        "quarter": np.array(qlabels, dtype=object)[iq].tolist(),
+        "from_department": [p[0] for p in pairs] * len(qlabels),
+        "to_department": [p[1] for p in pairs] * len(qlabels),
+        "score": np.clip(np.round(rng.normal(3.5, 0.5, len(iq)), 1), 1, 5),
+    })
+    return {
+        "units": units, "employees": employees, "survey": survey, "recognitions": recognitions,
+        "customer_feedback": customer_feedback, "customer_activity": customer_activity,
+        "trainings": trainings, "internal_service": internal_service,
+    }
+
+
+def write(tables: dict[str, pl.DataFrame], truth: dict, out: Path, fmt: str = "parquet") -> None:
+    """Write every table plus truth.json; truth.json last, so its presence means a complete folder."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "truth.json").unlink(missing_ok=True)
+    for name, df in tables.items():
+        for old in out.glob(f"{name}.*"):
+            old.unlink()
+        if fmt == "csv":
+            df.write_csv(out / f"{name}.csv")
+        else:
+            df.write_parquet(out / f"{name}.parquet", statistics=True)
+    (out / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", default="data/demo", help="folder to write (default data/demo)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--employees", type=int, default=3000, help="headcount at the start (default 3000)")
+    p.add_argument("--quarters", type=int, default=8)
+    p.add_argument("--end-quarter", default="2026Q3")
+    p.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    p.add_argument("--effect", action="append", default=[], metavar="MODEL.DRIVER=VALUE",
+                   help="override a true effect, e.g. retention.empowerment=0 (repeatable)")
+
+
+def main(args: argparse.Namespace) -> int:
+    Q.parse(args.end_quarter)
+    if args.employees < 50 or args.quarters < 2:
+        raise ValueError("--employees must be >= 50 and --quarters >= 2")
+    cfg = DemoConfig(seed=args.seed, employees=args.employees, quarters=args.quarters,
+                     end_quarter=args.end_quarter, fmt=args.format)
+    for spec in args.effect:
+        cfg.set_effect(spec)
+    tables, truth = generate(cfg)
+    write(tables, truth, Path(args.out), cfg.fmt)
+    rows = ", ".join(f"{k} {v.height:,}" for k, v in tables.items())
+    print(f"demo organisation written to {args.out}: {rows}")
+    return 0

@@ -1,0 +1,278 @@
+"""Analysis panels built from contract tables with polars lazy queries.
+
+* ``person_quarters``: one row per employee at risk of a voluntary exit in an
+  outcome quarter q, with drivers measured in q-1 (never after the outcome).
+* ``unit_quarters``: one row per unit and quarter, with employee-experience
+  means, voluntary turnover, NPS, customer retention and revenue, plus the
+  previous quarter's values as ``*_lag`` columns.
+
+The definitions here are the ones the demo generator uses for its truth, so
+keep them in step with ``demo.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import polars as pl
+
+from . import quarters as Q
+from .demo import TENURE_BREAKS
+
+Frame = pl.DataFrame | pl.LazyFrame
+DRIVERS = ("recognition_per_month", "empowerment", "leadership")
+UNIT_DRIVERS = ("recognition_per_month", "empowerment", "leadership", "voluntary_turnover_pct")
+TENURE_LABELS = ("<1", "1-2", "2-5", "5+")
+
+
+def _lazy(f: Frame) -> pl.LazyFrame:
+    return f.lazy() if isinstance(f, pl.DataFrame) else f
+
+
+def tenure_band(years: pl.Expr) -> pl.Expr:
+    """Tenure bands [0,1) [1,2) [2,5) [5,inf) years, as in the generator."""
+    b1, b2, b3 = TENURE_BREAKS
+    return (
+        pl.when(years < b1).then(pl.lit(TENURE_LABELS[0]))
+        .when(years < b2).then(pl.lit(TENURE_LABELS[1]))
+        .when(years < b3).then(pl.lit(TENURE_LABELS[2]))
+        .otherwise(pl.lit(TENURE_LABELS[3]))
+    )
+
+
+@dataclass(frozen=True)
+class PanelInfo:
+    """What a panel was built from, for the notebooks' method notes."""
+
+    recognition_source: str  # "events" | "survey_item"
+    first_quarter: str
+    last_quarter: str
+
+
+def data_quarters(tables: Mapping[str, Frame]) -> list[str]:
+    """Quarters covered by the survey (the drivers' source), as labels."""
+    s = _lazy(tables["survey"]).select(
+        Q.index_expr("survey_date").min().alias("lo"), Q.index_expr("survey_date").max().alias("hi")
+    ).collect()
+    lo, hi = s.row(0)
+    if lo is None:
+        return []
+    return [Q.label(i) for i in range(lo, hi + 1)]
+
+
+def survey_by_quarter(tables: Mapping[str, Frame], items: tuple[str, ...] | None = None) -> pl.LazyFrame:
+    """Mean answer per employee and quarter (several responses in a quarter are averaged)."""
+    sv = _lazy(tables["survey"])
+    names = sv.collect_schema().names()
+    items = items or tuple(c for c in names if c not in ("employee_id", "survey_date"))
+    return (
+        sv.with_columns(Q.index_expr("survey_date").alias("qi"))
+        .group_by("employee_id", "qi")
+        .agg([pl.col(c).cast(pl.Float64).mean().alias(c) for c in items])
+    )
+
+
+def recognitions_by_quarter(tables: Mapping[str, Frame]) -> pl.LazyFrame:
+    """Recognition events received per employee and quarter."""
+    return (
+        _lazy(tables["recognitions"])
+        .with_columns(Q.index_expr("date").alias("qi"))
+        .group_by(pl.col("receiver_id").alias("employee_id"), "qi")
+        .agg(pl.len().cast(pl.Float64).alias("recognitions"))
+    )
+
+
+def person_quarters(tables: Mapping[str, Frame], first: str | None = None, last: str | None = None) -> tuple[pl.DataFrame, PanelInfo]:
+    """Employees at risk of voluntary exit in each outcome quarter, with lagged drivers.
+
+    At risk in q: employed for the whole of q-1 (hired before it started) and
+    still employed when q starts. Drivers come from q-1: recognitions received
+    / 3 (or the survey's recognition item when there is no event table), the
+    employee's own empowerment and leadership answers, and the mean leadership
+    answer of the employee's team (same manager). Rows without a q-1 survey
+    answer keep nulls; the models decide what to drop.
+    """
+    qs = data_quarters(tables)
+    if len(qs) < 2:
+        raise ValueError("the survey covers fewer than two quarters: drivers cannot be lagged")
+    lo = Q.parse(first or qs[1])
+    hi = Q.parse(last or qs[-1])
+    lo = max(lo, Q.parse(qs[0]) + 1)
+    emp = _lazy(tables["employees"])
+    units = _lazy(tables["units"]).select("unit_id", "region")
+    base = (
+        emp.with_columns(
+            Q.index_expr("hire_date").alias("hire_qi"),
+            Q.index_expr("exit_date").alias("exit_qi"),
+        )
+        .with_columns(
+            pl.max_horizontal(pl.col("hire_qi") + 2, pl.lit(lo)).alias("q_from"),
+            pl.min_horizontal(pl.col("exit_qi").fill_null(hi), pl.lit(hi)).alias("q_to"),
+        )
+        .filter(pl.col("q_from") <= pl.col("q_to"))
+        .with_columns(pl.int_ranges("q_from", pl.col("q_to") + 1, dtype=pl.Int32).alias("qi"))
+        .explode("qi")
+        .with_columns(
+            (pl.col("qi") - 1).alias("lag_qi"),
+            ((pl.col("exit_qi") == pl.col("qi")) & (pl.col("exit_reason") == "voluntary")).fill_null(False)
+            .cast(pl.Int8).alias("voluntary_exit"),
+            ((pl.col("exit_qi") == pl.col("qi")) & (pl.col("exit_reason") != "voluntary")).fill_null(False)
+            .cast(pl.Int8).alias("other_exit"),
+        )
+    )
+    qstart = (pl.date(pl.col("qi") // 4, (pl.col("qi") % 4) * 3 + 1, 1))
+    base = base.with_columns(
+        ((qstart - pl.col("hire_date")).dt.total_days() / 365.25).alias("tenure_years")
+    ).with_columns(tenure_band(pl.col("tenure_years")).alias("tenure_band"))
+
+    sv = survey_by_quarter(tables).rename({"qi": "lag_qi"})
+    sv_cols = [c for c in sv.collect_schema().names() if c not in ("employee_id", "lag_qi")]
+    sv = sv.rename({c: f"{c}_item" if c == "recognition" else c for c in sv_cols})
+    has_events = "recognitions" in tables and tables["recognitions"] is not None
+    panel = base.join(sv, on=["employee_id", "lag_qi"], how="left")
+    if has_events:
+        rec = recognitions_by_quarter(tables).rename({"qi": "lag_qi"})
+        panel = panel.join(rec, on=["employee_id", "lag_qi"], how="left").with_columns(
+            (pl.col("recognitions").fill_null(0.0) / 3.0).alias("recognition_per_month")
+        ).drop("recognitions")
+        source = "events"
+    else:
+        panel = panel.with_columns(pl.col("recognition_item").alias("recognition_per_month"))
+        source = "survey_item"
+    # Leadership as the manager's team mean in q-1 (the "inverted pyramid" seen by the team).
+    team = (
+        sv.join(emp.select("employee_id", "manager_id"), on="employee_id")
+        .filter(pl.col("manager_id").is_not_null())
+        .group_by("manager_id", "lag_qi")
+        .agg(pl.col("leadership").mean().alias("leadership_team_mean"), pl.col("leadership").count().alias("team_respondents"))
+    )
+    panel = (
+        panel.join(team, on=["manager_id", "lag_qi"], how="left")
+        .join(units, on="unit_id", how="left")
+        .with_columns(Q.label_expr("qi").alias("quarter"))
+        .drop("hire_qi", "exit_qi", "q_from", "q_to")
+    )
+    out = panel.collect()
+    return out, PanelInfo(source, Q.label(lo), Q.label(hi))
+
+
+def unit_quarters(tables: Mapping[str, Frame]) -> pl.DataFrame:
+    """Unit x quarter panel with this quarter's values and last quarter's as ``*_lag``."""
+    emp = _lazy(tables["employees"])
+    qs = data_quarters(tables)
+    if not qs:
+        raise ValueError("the survey has no dates: no quarters to build")
+    lo, hi = Q.parse(qs[0]), Q.parse(qs[-1])
+    grid = pl.LazyFrame({"qi": list(range(lo, hi + 1))}, schema={"qi": pl.Int32})
+    # Headcount at the start of each quarter and voluntary exits among them.
+    at_start = (
+        emp.with_columns(Q.index_expr("hire_date").alias("hire_qi"), Q.index_expr("exit_date").alias("exit_qi"))
+        .with_columns(
+            pl.max_horizontal(pl.col("hire_qi") + 1, pl.lit(lo)).alias("q_from"),
+            pl.min_horizontal(pl.col("exit_qi").fill_null(hi), pl.lit(hi)).alias("q_to"),
+        )
+        .filter(pl.col("q_from") <= pl.col("q_to"))
+        .with_columns(pl.int_ranges("q_from", pl.col("q_to") + 1, dtype=pl.Int32).alias("qi"))
+        .explode("qi")
+        .select(
+            "employee_id", "unit_id", "qi",
+            ((pl.col("exit_qi") == pl.col("qi")) & (pl.col("exit_reason") == "voluntary")).fill_null(False).alias("vol"),
+        )
+    )
+    rec = recognitions_by_quarter(tables) if tables.get("recognitions") is not None else None
+    hc = at_start
+    if rec is not None:
+        hc = hc.join(rec, on=["employee_id", "qi"], how="left")
+    else:
+        hc = hc.with_columns(pl.lit(None, pl.Float64).alias("recognitions"))
+    hc = hc.group_by("unit_id", "qi").agg(
+        pl.len().alias("headcount"),
+        pl.col("vol").sum().alias("voluntary_exits"),
+        (pl.col("recognitions").fill_null(0.0).sum() if rec is not None else pl.lit(None, pl.Float64)).alias("_rec"),
+    ).with_columns(
+        (100.0 * pl.col("voluntary_exits") / pl.col("headcount")).alias("voluntary_turnover_pct"),
+        (pl.col("_rec") / pl.col("headcount") / 3.0).alias("recognition_per_month"),
+    ).drop("_rec")
+
+    sv = _lazy(tables["survey"])
+    items = [c for c in sv.collect_schema().names() if c not in ("employee_id", "survey_date")]
+    svq = (
+        sv.with_columns(Q.index_expr("survey_date").alias("qi"))
+        .join(emp.select("employee_id", "unit_id"), on="employee_id", how="inner")
+        .group_by("unit_id", "qi")
+        .agg(
+            pl.col("employee_id").n_unique().alias("respondents"),
+            *[pl.col(c).cast(pl.Float64).mean().alias(f"{c}_mean") for c in items],
+            *[pl.col(c).count().alias(f"{c}_n") for c in items],
+        )
+    )
+    if rec is None:  # fall back to the survey item for the unit's recognition level
+        svq = svq.with_columns(pl.col("recognition_mean").alias("recognition_item_level"))
+    fb = (
+        _lazy(tables["customer_feedback"]).with_columns(Q.index_expr("date").alias("qi"))
+        .group_by("unit_id", "qi")
+        .agg(
+            pl.len().alias("nps_responses"),
+            (100.0 * ((pl.col("nps") >= 9).mean() - (pl.col("nps") <= 6).mean())).alias("nps"),
+        )
+    )
+    act = _lazy(tables["customer_activity"]).with_columns(Q.index_expr("date").alias("qi"))
+    cust = act.group_by("unit_id", "qi", "customer_id").agg(pl.col("revenue").sum())
+    prev = cust.select("unit_id", (pl.col("qi") + 1).alias("qi"), "customer_id", pl.lit(True).alias("_was"))
+    came_back = (
+        prev.join(cust.select("unit_id", "qi", "customer_id", pl.lit(True).alias("_is")), on=["unit_id", "qi", "customer_id"], how="left")
+        .group_by("unit_id", "qi")
+        .agg(pl.len().alias("customers_prev"), pl.col("_is").fill_null(False).sum().alias("customers_returned"))
+        .with_columns((100.0 * pl.col("customers_returned") / pl.col("customers_prev")).alias("customer_retention_pct"))
+    )
+    money = cust.group_by("unit_id", "qi").agg(
+        pl.len().alias("customers"), pl.col("revenue").sum().alias("revenue")
+    ).with_columns((pl.col("revenue") / pl.col("customers")).alias("revenue_per_customer"))
+
+    units = _lazy(tables["units"]).select("unit_id", "unit_name", "region")
+    panel = (
+        units.join(grid, how="cross")
+        .join(hc, on=["unit_id", "qi"], how="left")
+        .join(svq.rename({"empowerment_mean": "empowerment", "leadership_mean": "leadership"}), on=["unit_id", "qi"], how="left")
+        .join(fb, on=["unit_id", "qi"], how="left")
+        .join(came_back.filter(pl.col("qi") <= hi), on=["unit_id", "qi"], how="left")
+        .join(money, on=["unit_id", "qi"], how="left")
+        .with_columns(pl.col("headcount", "voluntary_exits", "respondents", "nps_responses", "customers").fill_null(0))
+        .sort("unit_id", "qi")
+    )
+    lag_cols = [*UNIT_DRIVERS, "respondents", "headcount", "engagement_mean", "nps", "customer_retention_pct"]
+    names = panel.collect_schema().names()
+    panel = panel.with_columns(
+        [pl.col(c).shift(1).over("unit_id", order_by="qi").alias(f"{c}_lag") for c in lag_cols if c in names]
+    ).with_columns(
+        # shift() over unit only means "previous quarter" when the grid is complete (it is: cross join).
+        Q.label_expr("qi").alias("quarter")
+    )
+    return panel.collect()
+
+
+def touchpoint_quarters(tables: Mapping[str, Frame]) -> pl.DataFrame | None:
+    """NPS per unit, quarter and touchpoint (the moments of truth); None without a touchpoint column."""
+    fb = _lazy(tables["customer_feedback"])
+    if "touchpoint" not in fb.collect_schema().names():
+        return None
+    return (
+        fb.filter(pl.col("touchpoint").is_not_null())
+        .with_columns(Q.index_expr("date").alias("qi"))
+        .group_by("unit_id", "qi", "touchpoint")
+        .agg(
+            pl.len().alias("responses"),
+            (100.0 * ((pl.col("nps") >= 9).mean() - (pl.col("nps") <= 6).mean())).alias("nps"),
+        )
+        .with_columns(Q.label_expr("qi").alias("quarter"))
+        .sort("unit_id", "qi", "touchpoint")
+        .collect()
+    )
+
+
+def read_folder(path) -> dict[str, pl.DataFrame]:
+    """Read a demo folder's parquet tables as they are (no validation; tests and benchmarks only)."""
+    from pathlib import Path
+
+    return {p.stem: pl.read_parquet(p) for p in sorted(Path(path).glob("*.parquet"))}
