@@ -1,0 +1,407 @@
+"""Helpers every notebook calls: ``setup()``, ``show(fig)``, ``md()``, ``table()``, ``save_results()``.
+
+A notebook starts with the papermill ``parameters`` cell (see docs/ARCHITECTURE.md) and then::
+
+    from servicechain import notebook as nb
+    ctx = nb.setup(data_dir=data_dir, quarter=quarter, lang=lang,
+                   anonymity_threshold=anonymity_threshold, seed=seed,
+                   mapping=mapping, assumptions=assumptions, results_dir=results_dir)
+    ds = ctx.ds                       # loaded once, via servicechain.loading.load
+    nb.show(fig)                      # plotly figure, exported as a chart (never as code)
+    nb.md("Voluntary turnover is **{rate:pct}**.", rate=0.123)   # numbers in ctx.lang
+    nb.table(frame)                   # aggregate frame -> localized HTML table
+    nb.save_results("retention", {"voluntary_turnover_rate": 0.123})
+
+Privacy: figures and tables get aggregates only. ``show()`` refuses a trace with more
+than ``MAX_POINTS`` points (override per call with ``max_points=``, knowingly) and any
+figure or table that carries a person identifier column (``employee_id``, ...).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import random
+import string
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from servicechain import i18n, theme
+
+MAX_POINTS = 5000
+PERSON_ID_COLUMNS = ("employee_id", "manager_id", "receiver_id", "giver_id", "customer_id")
+MIME_PLOTLY = "application/vnd.plotly.v1+json"
+
+_CURRENT: Context | None = None
+_FIG_COUNTER = [0]
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The project root: ``$SERVICECHAIN_ROOT``, else the nearest folder above ``start`` (default:
+    the working directory) with a ``pyproject.toml`` naming servicechain, else the package's checkout."""
+    env = os.environ.get("SERVICECHAIN_ROOT")
+    if env:
+        return Path(env).resolve()
+    here = (start or Path.cwd()).resolve()
+    for p in (here, *here.parents):
+        pp = p / "pyproject.toml"
+        if pp.is_file() and 'name = "servicechain"' in pp.read_text(encoding="utf-8", errors="replace"):
+            return p
+    return Path(__file__).resolve().parents[2]
+
+
+def resolve_path(p: str | os.PathLike | None, root: Path) -> Path | None:
+    """``""``/None -> None; relative paths resolve against the project root."""
+    if p is None or str(p) == "":
+        return None
+    q = Path(p).expanduser()
+    return (q if q.is_absolute() else root / q).resolve()
+
+
+@dataclass
+class Context:
+    root: Path
+    data_dir: Path | None
+    quarter: str
+    lang: str
+    threshold: int
+    seed: int
+    mapping: Path | None
+    assumptions: Path | None
+    results_dir: Path | None
+    ds: Any = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str | None:
+        return getattr(self.ds, "kind", None)
+
+    # words and numbers in the report's language
+    def t(self, key: str, **values: Any) -> str:
+        return i18n.t(key, self.lang, **values)
+
+    def num(self, x: Any, decimals: int = 0) -> str:
+        return i18n.fmt_number(x, self.lang, decimals)
+
+    def pct(self, x: Any, decimals: int = 1) -> str:
+        return i18n.fmt_pct(x, self.lang, decimals)
+
+    def money(self, x: Any, currency: str = "EUR", compact: bool = False) -> str:
+        return i18n.fmt_money(x, currency, self.lang, compact=compact)
+
+    def date(self, d: Any) -> str:
+        return i18n.fmt_date(d, self.lang)
+
+    def show(self, fig: Any, **kw: Any) -> None:
+        show(fig, **kw)
+
+    def md(self, text: str, **values: Any) -> None:
+        md(text, lang=self.lang, **values)
+
+    def table(self, df: Any, **kw: Any) -> None:
+        kw.setdefault("lang", self.lang)
+        table(df, **kw)
+
+    def save_results(self, name: str, results: dict) -> Path | None:
+        return save_results(name, results, results_dir=self.results_dir)
+
+
+def setup(
+    data_dir: str = "data/demo",
+    quarter: str = "latest",
+    lang: str = "en",
+    anonymity_threshold: int = 5,
+    seed: int = 7,
+    mapping: str = "",
+    assumptions: str = "",
+    results_dir: str = "",
+    *,
+    load: bool = True,
+    **extra: Any,
+) -> Context:
+    """Prepare a notebook: paths, warnings, plotly template, the dataset, the quarter.
+
+    - relative paths resolve against the project root (so ``jupyter lab`` and papermill agree);
+    - warnings are silenced on purpose (the exported report is for readers, not developers;
+      the runner keeps stderr in the executed notebook under ``notebooks/``);
+    - the ``servicechain`` plotly template becomes the default;
+    - the dataset is loaded once with ``servicechain.loading.load`` (``load=False`` skips it);
+    - ``quarter="latest"`` resolves to the dataset's latest complete quarter;
+    - random seeds (``random``, numpy) are set from ``seed``.
+    Unknown keyword parameters are kept in ``ctx.params``.
+    """
+    global _CURRENT
+    i18n.check_lang(lang)
+    root = project_root()
+    warnings.filterwarnings("ignore")
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    theme.use()
+    random.seed(seed)
+    try:
+        import numpy as np
+
+        np.random.seed(seed)
+    except ImportError:  # pragma: no cover
+        pass
+    ctx = Context(
+        root=root,
+        data_dir=resolve_path(data_dir, root),
+        quarter=str(quarter),
+        lang=lang,
+        threshold=int(anonymity_threshold),
+        seed=int(seed),
+        mapping=resolve_path(mapping, root),
+        assumptions=resolve_path(assumptions, root),
+        results_dir=resolve_path(results_dir, root),
+        params=dict(extra),
+    )
+    if load and ctx.data_dir is not None:
+        from servicechain import loading
+
+        ctx.ds = loading.load(ctx.data_dir, ctx.mapping)
+    if ctx.quarter == "latest":
+        if ctx.ds is None or getattr(ctx.ds, "latest_complete_quarter", None) is None:
+            if ctx.ds is not None and getattr(ctx.ds, "kind", None) == "snapshot":
+                ctx.quarter = "snapshot"
+            else:
+                raise ValueError("quarter='latest' needs the dataset (load=True) to resolve it")
+        else:
+            ctx.quarter = str(ctx.ds.latest_complete_quarter)
+    _FIG_COUNTER[0] = 0
+    _CURRENT = ctx
+    return ctx
+
+
+def current() -> Context | None:
+    return _CURRENT
+
+
+def _lang(lang: str | None) -> str:
+    if lang:
+        return lang
+    return _CURRENT.lang if _CURRENT else "en"
+
+
+# ---------------------------------------------------------------------------------------- figures
+
+
+def _check_figure(fig: Any, max_points: int) -> None:
+    for i, tr in enumerate(fig.data):
+        n = 0
+        for attr in ("x", "y", "z", "values", "lat", "r"):
+            v = getattr(tr, attr, None)
+            if v is not None:
+                try:
+                    n = max(n, len(v))
+                except TypeError:
+                    pass
+        if n > max_points:
+            raise ValueError(
+                f"figure trace {i} has {n} points (> {max_points}): reports show aggregates only; "
+                "aggregate first, or pass max_points= if these are not people"
+            )
+    text = fig.to_json()
+    for col in PERSON_ID_COLUMNS:
+        if col in text:
+            raise ValueError(f"figure mentions {col!r}: person identifiers never go into a report")
+
+
+def show(fig: Any, *, max_points: int = MAX_POINTS, height: int | None = None, config: dict | None = None) -> None:
+    """Display a plotly figure so that JupyterLab AND the exported HTML show a chart.
+
+    Publishes ``application/vnd.plotly.v1+json`` (JupyterLab's renderer) and ``text/html``
+    (a div + ``Plotly.newPlot`` call, WITHOUT plotly.js: the report page inlines plotly.js once).
+    The div ids are deterministic (``sc-fig-1``, ...) so reruns give the same HTML.
+    """
+    from IPython.display import display
+
+    _check_figure(fig, max_points)
+    cfg = {**theme.PLOTLY_CONFIG, **(config or {})}
+    _FIG_COUNTER[0] += 1
+    div_id = f"sc-fig-{_FIG_COUNTER[0]}"
+    h = height or fig.layout.height or 460
+    html_str = fig.to_html(
+        full_html=False,
+        include_plotlyjs=False,
+        config=cfg,
+        div_id=div_id,
+        default_width="100%",
+        default_height=f"{int(h)}px",
+    )
+    bundle = {
+        MIME_PLOTLY: {**json.loads(fig.to_json()), "config": cfg},
+        "text/html": html_str,
+        "text/plain": f"<figure {div_id}>",
+    }
+    display(bundle, raw=True)
+
+
+# ---------------------------------------------------------------------------------------- markdown
+
+
+class _Formatter(string.Formatter):
+    """``{x:pct}``, ``{x:pct0}``, ``{x:num1}``, ``{x:int}``, ``{x:money}``, ``{x:money_compact}``,
+    ``{x:date}``, ``{x:quarter}``, ``{x:points}``; plain numbers get ``fmt_number``; ``{key:t}``
+    translates a word key."""
+
+    def __init__(self, lang: str, currency: str):
+        self.lang, self.currency = lang, currency
+
+    def format_field(self, value: Any, spec: str) -> str:
+        if spec == "t":
+            return i18n.t(str(value), self.lang)
+        if spec:
+            try:
+                return i18n.fmt_value(value, spec, self.lang, self.currency)
+            except ValueError:
+                return format(value, spec)
+        if isinstance(value, bool) or value is None:
+            return str(value)
+        if isinstance(value, int):
+            return i18n.fmt_number(value, self.lang, 0)
+        if isinstance(value, float):
+            return i18n.fmt_number(value, self.lang, 0 if float(value).is_integer() else 1)
+        return str(value)
+
+
+def fmt(text: str, lang: str | None = None, currency: str = "EUR", **values: Any) -> str:
+    """Format ``text`` with localized numbers (see :class:`_Formatter` for the specs)."""
+    return _Formatter(_lang(lang), currency).format(text, **values) if values else text
+
+
+def md(text: str, *, lang: str | None = None, currency: str = "EUR", **values: Any) -> None:
+    """Display markdown; ``{name:spec}`` placeholders are filled with localized numbers."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(fmt(text, lang, currency, **values)))
+
+
+# ---------------------------------------------------------------------------------------- tables
+
+
+def _to_records(df: Any) -> tuple[list[str], list[list[Any]]]:
+    if hasattr(df, "columns") and hasattr(df, "rows"):  # polars
+        return list(df.columns), [list(r) for r in df.rows()]
+    if hasattr(df, "columns") and hasattr(df, "itertuples"):  # pandas
+        return [str(c) for c in df.columns], [list(r) for r in df.itertuples(index=False, name=None)]
+    raise TypeError("table() takes a polars or pandas DataFrame")
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) or type(v).__name__.startswith(("int", "float"))
+
+
+def table_html(
+    df: Any,
+    lang: str | None = None,
+    *,
+    formats: dict[str, str] | None = None,
+    decimals: int = 1,
+    caption: str | None = None,
+    max_rows: int = 200,
+    currency: str = "EUR",
+) -> str:
+    """An HTML table of an aggregate frame: headers through ``i18n.t``, numbers localized.
+
+    ``formats`` maps a column to a spec of :func:`i18n.fmt_value` (``pct``, ``money``, ``int``,
+    ``num2``, ``date``...); other numeric columns get ``decimals`` (integers none); string cells
+    that are word keys (``frontline``, ``voluntary``) are translated.
+    """
+    lang = _lang(lang)
+    cols, rows = _to_records(df)
+    for c in cols:
+        if c in PERSON_ID_COLUMNS:
+            raise ValueError(f"table has a {c!r} column: person identifiers never go into a report")
+    if len(rows) > max_rows:
+        raise ValueError(f"table has {len(rows)} rows (> {max_rows}): reports show aggregates only")
+    formats = formats or {}
+    numeric = {c: all(v is None or _is_num(v) for v in (r[i] for r in rows)) and rows != [] for i, c in enumerate(cols)}
+    out = ['<table class="sc-table">']
+    if caption:
+        out.append(f"<caption>{html.escape(caption)}</caption>")
+    out.append("<thead><tr>")
+    for c in cols:
+        cls = ' class="num"' if numeric[c] else ""
+        out.append(f"<th{cls}>{html.escape(i18n.t(c, lang))}</th>")
+    out.append("</tr></thead><tbody>")
+    for r in rows:
+        out.append("<tr>")
+        for c, v in zip(cols, r):
+            if c in formats:
+                s = i18n.fmt_value(v, formats[c], lang, currency)
+            elif v is None or (isinstance(v, float) and not math.isfinite(v)):
+                s = i18n.MISSING
+            elif _is_num(v):
+                is_int = isinstance(v, int) or type(v).__name__.startswith("int")
+                s = i18n.fmt_number(v, lang, 0 if is_int else decimals)
+            elif hasattr(v, "isoformat") and hasattr(v, "year"):
+                s = i18n.fmt_date(v, lang)
+            else:
+                s = i18n.t(str(v), lang) if i18n.has(str(v)) else str(v)
+            cls = ' class="num"' if numeric[c] else ""
+            out.append(f"<td{cls}>{html.escape(s)}</td>")
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def table(df: Any, lang: str | None = None, **kw: Any) -> None:
+    """Display :func:`table_html` (HTML only, so the report never shows a dataframe repr)."""
+    from IPython.display import HTML, display
+
+    display(HTML(table_html(df, lang, **kw)))
+
+
+# ---------------------------------------------------------------------------------------- results
+
+
+def jsonable(x: Any) -> Any:
+    """Plain JSON types: numpy/polars scalars -> Python, dates -> ISO strings, NaN/inf -> None."""
+    if isinstance(x, dict):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    if isinstance(x, bool) or x is None or isinstance(x, str):
+        return x
+    if isinstance(x, int):
+        return int(x)
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if hasattr(x, "isoformat"):
+        return x.isoformat()
+    if hasattr(x, "tolist"):  # numpy arrays and scalars
+        return jsonable(x.tolist())
+    if hasattr(x, "to_list"):  # polars Series
+        return jsonable(x.to_list())
+    if hasattr(x, "item"):
+        return jsonable(x.item())
+    if isinstance(x, os.PathLike):
+        raise TypeError("results must not contain paths")
+    raise TypeError(f"cannot store {type(x).__name__} in results")
+
+
+def save_results(name: str, results: dict, results_dir: str | os.PathLike | None = None) -> Path | None:
+    """Write ``<results_dir>/<name>.json`` for the runner to merge into ``metrics.json``.
+
+    ``results_dir`` defaults to the one given to ``setup()``; with none (interactive use) this
+    is a no-op returning None. Results are numbers, strings, lists and dicts only: no timings,
+    no paths (the runner's ``metrics.json`` must be identical for identical inputs).
+    """
+    if not name or any(ch in name for ch in "/\\.") :
+        raise ValueError(f"results name must be a plain word, got {name!r}")
+    if not isinstance(results, dict):
+        raise TypeError("results must be a dict")
+    rd = results_dir if results_dir not in (None, "") else (_CURRENT.results_dir if _CURRENT else None)
+    if rd in (None, ""):
+        return None
+    d = Path(rd)
+    d.mkdir(parents=True, exist_ok=True)
+    p = d / f"{name}.json"
+    tmp = p.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(jsonable(results), sort_keys=True, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, p)
+    return p

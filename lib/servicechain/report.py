@@ -1,0 +1,336 @@
+"""Offline executive HTML: notebook pages (nbconvert), ``index.html``, ``metrics.json``.
+
+Every page stands alone and never asks the network for anything: no code, no prompts,
+no stderr/warnings, no require.js, no MathJax, no web fonts; the stylesheet and
+plotly.js (once per page, only when the page has a chart) are inlined; a
+Content-Security-Policy forbids any fetch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html as _html
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from nbconvert import HTMLExporter
+from nbconvert.preprocessors import Preprocessor
+from traitlets.config import Config
+
+from servicechain import i18n, quarters, theme
+
+TEMPLATES_DIR = theme.TEMPLATES_DIR
+NB_TEMPLATE = "servicechain"
+PLOTLY_PLACEHOLDER = "/*SC_PLOTLY_JS*/"
+DISPLAY_PRIORITY = [
+    "text/html",  # first: show() puts the chart div there (the plotly mimetype has no HTML export)
+    "text/markdown",
+    "image/svg+xml",
+    "image/png",
+    "image/jpeg",
+    "text/plain",
+]
+_QUARTER_DIR = re.compile(r"^\d{4}Q[1-4]$")
+
+
+# ------------------------------------------------------------------------------- metrics.json
+
+
+def _stable(x: Any) -> Any:
+    """Floats to 12 significant digits (no platform noise), -0.0 -> 0.0, NaN/inf -> None."""
+    if isinstance(x, dict):
+        return {str(k): _stable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_stable(v) for v in x]
+    if isinstance(x, bool) or x is None or isinstance(x, (int, str)):
+        return x
+    if isinstance(x, float):
+        if not math.isfinite(x):
+            return None
+        v = float(f"{x:.12g}")
+        return 0.0 if v == 0 else v
+    return x
+
+
+def dumps_stable(obj: Any) -> str:
+    """Byte-stable JSON: sorted keys, fixed float precision, UTF-8, trailing newline."""
+    return json.dumps(_stable(obj), sort_keys=True, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+
+
+def merge_results(results_dir: Path, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``<results_dir>/<name>.json`` -> ``{name: results}`` (plus ``extra`` at the top)."""
+    merged: dict[str, Any] = dict(extra or {})
+    if results_dir.is_dir():
+        for p in sorted(results_dir.glob("*.json")):
+            merged[p.stem] = json.loads(p.read_text(encoding="utf-8"))
+    return merged
+
+
+# ------------------------------------------------------------------------------- notebook pages
+
+
+class StripForReaders(Preprocessor):
+    """Drop what readers must not see: stderr (warnings), errors, cells tagged ``remove-cell``,
+    outputs of cells tagged ``remove-output``, papermill's error banner, inputs."""
+
+    remove_tags = {"remove-cell", "remove_cell", "hide", "papermill-error-cell-tag"}
+
+    def preprocess(self, nb, resources):
+        nb.cells = [c for c in nb.cells if not (set(c.get("metadata", {}).get("tags", [])) & self.remove_tags)]
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            tags = set(cell.get("metadata", {}).get("tags", []))
+            if "remove-output" in tags or "remove_output" in tags:
+                cell.outputs = []
+                continue
+            cell.outputs = [
+                o
+                for o in cell.get("outputs", [])
+                if not (o.get("output_type") == "stream" and o.get("name") != "stdout")
+                and o.get("output_type") != "error"
+            ]
+            cell.source = ""
+        return nb, resources
+
+
+def _exporter() -> HTMLExporter:
+    c = Config()
+    c.NbConvertBase.display_data_priority = DISPLAY_PRIORITY
+    c.HTMLExporter.exclude_input = True
+    c.HTMLExporter.exclude_input_prompt = True
+    c.HTMLExporter.exclude_output_prompt = True
+    c.HTMLExporter.exclude_output_stdin = True
+    c.HTMLExporter.exclude_raw = True
+    c.HTMLExporter.exclude_unknown = True
+    c.HTMLExporter.exclude_anchor_links = True
+    c.HTMLExporter.embed_images = True
+    ex = HTMLExporter(config=c, template_name=NB_TEMPLATE, extra_template_basedirs=[str(TEMPLATES_DIR)])
+    ex.register_preprocessor(StripForReaders(), enabled=True)
+    return ex
+
+
+def notebook_title(nb: Any, number: str | None, lang: str, fallback: str) -> str:
+    """The page title: the translated name of a known notebook number, else its first heading."""
+    key = f"nb_{number}" if number is not None else None
+    if key and i18n.has(key):
+        return i18n.t(key, lang)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return fallback
+
+
+def export_html(
+    executed: Path,
+    out_html: Path,
+    *,
+    lang: str = "en",
+    quarter: str = "",
+    title: str | None = None,
+    number: str | None = None,
+    generated: dt.date | None = None,
+    threshold: int | None = None,
+) -> str:
+    """Executed notebook -> one standalone offline HTML page. Returns the page title."""
+    nb = nbformat.read(str(executed), as_version=4)
+    title = title or notebook_title(nb, number, lang, executed.stem)
+    has_chart = any(
+        "plotly-graph-div" in str(o.get("data", {}).get("text/html", ""))
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+    )
+    footer = i18n.t("privacy_note", lang, threshold=threshold) if threshold is not None else ""
+    resources = {
+        "sc": {
+            "lang": lang,
+            "title": title,
+            "app_name": i18n.t("app_name", lang),
+            "back_label": i18n.t("back_to_index", lang),
+            "quarter_label": i18n.fmt_quarter(quarter, lang),
+            "generated_label": i18n.t("generated", lang),
+            "generated": i18n.fmt_date(generated or dt.date.today(), lang),
+            "css": theme.stylesheet(),
+            "plotly_js": PLOTLY_PLACEHOLDER if has_chart else "",
+            "footer": footer,
+        },
+        "metadata": {"name": title},
+    }
+    body, _ = _exporter().from_notebook_node(nb, resources=resources)
+    if has_chart:
+        body = body.replace(PLOTLY_PLACEHOLDER, theme.plotly_js(), 1)
+    out_html.write_text(body, encoding="utf-8")
+    return title
+
+
+def find_identifiers(text: str, ids: set[str]) -> list[str]:
+    """Which of ``ids`` appear as a token in ``text`` (privacy check of a finished page)."""
+    if not ids:
+        return []
+    tokens = set(re.findall(r"[A-Za-z0-9_\-]{4,}", text))
+    return sorted(tokens & ids)
+
+
+# ------------------------------------------------------------------------------- index.html
+
+# (word key, metrics getter, value format, delta format, which direction is good)
+def _overview(key: str):
+    return lambda m: (m.get("overview") or {}).get(key)
+
+
+def _money_at_stake(m: dict) -> tuple[Any, str | None, str]:
+    fin = m.get("finance") or {}
+    sc = fin.get("scenarios") or []
+    if not isinstance(sc, list) or not sc:
+        return None, None, fin.get("currency", "EUR")
+    head = next((s for s in sc if isinstance(s, dict) and s.get("headline")), sc[0])
+    if not isinstance(head, dict):
+        return None, None, fin.get("currency", "EUR")
+    return head.get("value_p50"), head.get("name") or head.get("label"), fin.get("currency", "EUR")
+
+
+KPIS = [
+    ("headcount", _overview("headcount"), "int", "signed0", 0),
+    ("voluntary_turnover", _overview("voluntary_turnover_rate"), "pct", "points", -1),
+    ("nps", _overview("nps"), "num1", "signed1", +1),
+    ("customer_retention", _overview("customer_retention_rate"), "pct", "points", +1),
+    ("money_at_stake", lambda m: _money_at_stake(m)[0], "money_compact", "money_signed", 0),
+]
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def earlier_reports(out_dir: Path, quarter: str) -> list[tuple[str, dict]]:
+    """``(quarter, metrics)`` of every good report under ``out_dir`` before ``quarter``, oldest first."""
+    found = []
+    if not out_dir.is_dir():
+        return found
+    qi = quarters.parse(quarter) if _QUARTER_DIR.match(quarter) else None
+    for d in out_dir.iterdir():
+        if not (d.is_dir() and _QUARTER_DIR.match(d.name)):
+            continue
+        if qi is None or quarters.parse(d.name) >= qi:
+            continue
+        mp = d / "metrics.json"
+        try:
+            found.append((d.name, json.loads(mp.read_text(encoding="utf-8"))))
+        except (OSError, ValueError):
+            continue
+    return sorted(found, key=lambda x: quarters.parse(x[0]))
+
+
+def _fmt_delta(delta: float, kind: str, lang: str, currency: str) -> str:
+    if kind == "points":
+        return i18n.fmt_points(delta, lang)
+    if kind == "signed0":
+        return i18n.fmt_signed(delta, lang, 0)
+    if kind == "signed1":
+        return i18n.fmt_signed(delta, lang, 1)
+    if kind == "money_signed":
+        s = i18n.fmt_money(abs(delta), currency, lang, compact=True)
+        return ("+" if delta > 0 else "−" if delta < 0 else "") + s
+    return i18n.fmt_number(delta, lang, 1)
+
+
+def sparkline(points: list[tuple[str, float]], lang: str, kind: str, currency: str = "EUR",
+              width: int = 180, height: int = 36) -> str:
+    """An inline SVG sparkline (no script, prints fine). Needs two points or more."""
+    pts = [(q, v) for q, v in points if v is not None]
+    if len(pts) < 2:
+        return ""
+    vals = [v for _, v in pts]
+    lo, hi = min(vals), max(vals)
+    span = (hi - lo) or 1.0
+    pad = 4
+    xs = [pad + i * (width - 2 * pad) / (len(pts) - 1) for i in range(len(pts))]
+    ys = [height - pad - (v - lo) / span * (height - 2 * pad) for v in vals]
+    poly = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys))
+    label = "; ".join(f"{i18n.fmt_quarter(q, lang)}: {i18n.fmt_value(v, kind, lang, currency)}" for q, v in pts)
+    return (
+        f'<svg class="sc-spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'aria-label="{_html.escape(i18n.t("trend", lang))}"><title>{_html.escape(label)}</title>'
+        f'<polyline points="{poly}"/><circle cx="{xs[-1]:.1f}" cy="{ys[-1]:.1f}" r="3"/></svg>'
+    )
+
+
+def kpi_cards(metrics: dict, history: list[tuple[str, dict]], quarter: str, lang: str) -> list[dict]:
+    """The index's cards: value, change against the latest earlier report, trend."""
+    _, scenario, currency = _money_at_stake(metrics)
+    prev_q, prev = history[-1] if history else (None, None)
+    cards = []
+    for key, get, kind, dkind, good in KPIS:
+        value = _num(get(metrics))
+        card = {"key": key, "label": i18n.t(key, lang), "available": value is not None,
+                "value": i18n.fmt_value(value, kind, lang, currency) if value is not None else i18n.t("not_available", lang),
+                "delta": "", "delta_class": "", "spark": "", "note": ""}
+        if value is not None:
+            pv = _num(get(prev)) if prev is not None else None
+            if pv is not None:
+                d = value - pv
+                card["delta"] = f"{_fmt_delta(d, dkind, lang, currency)} {i18n.t('vs_quarter', lang, q=i18n.fmt_quarter(prev_q, lang))}"
+                if good and abs(d) > 1e-12:
+                    card["delta_class"] = "good" if d * good > 0 else "bad"
+            elif prev_q is None:
+                card["delta"] = i18n.t("no_previous_quarter", lang)
+            series = [(q, _num(get(m))) for q, m in history] + [(quarter, value)]
+            card["spark"] = sparkline(series, lang, kind, currency)
+            if key == "money_at_stake" and scenario:
+                card["note"] = i18n.t("money_note", lang, scenario=i18n.t(str(scenario), lang))
+        cards.append(card)
+    return cards
+
+
+def _jinja() -> Environment:
+    return Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=select_autoescape(["html", "j2"]),
+                       trim_blocks=True, lstrip_blocks=True)
+
+
+def build_index(
+    out_dir: Path,
+    report_dir: Path,
+    quarter: str,
+    lang: str,
+    metrics: dict,
+    pages: list[dict],
+    *,
+    kind: str | None = None,
+    threshold: int | None = None,
+    generated: dt.date | None = None,
+) -> Path:
+    """Write ``report_dir/index.html``. ``pages``: ``[{"href", "title", "number"}]``.
+
+    ``out_dir`` is where earlier quarters' reports live (``<out>/<quarter>/metrics.json``).
+    """
+    history = earlier_reports(out_dir, quarter)
+    cards = kpi_cards(metrics, history, quarter, lang)
+    ctx = {
+        "lang": lang,
+        "t": lambda k, **v: i18n.t(k, lang, **v),
+        "quarter_label": i18n.fmt_quarter(quarter, lang),
+        "generated": i18n.fmt_date(generated or dt.date.today(), lang),
+        "css": theme.stylesheet(),
+        "cards": cards,
+        "pages": pages,
+        "kind_label": i18n.t(f"data_kind_{kind}", lang) if kind in ("panel", "snapshot") else "",
+        "privacy_note": i18n.t("privacy_note", lang, threshold=threshold) if threshold is not None else "",
+    }
+    html = _jinja().get_template("index.html.j2").render(**ctx)
+    p = report_dir / "index.html"
+    p.write_text(html, encoding="utf-8")
+    return p

@@ -1,0 +1,89 @@
+"""One look for every chart and page: the ``servicechain`` plotly template and the stylesheet.
+
+``use()`` registers the template and makes it the default; ``notebook.setup()`` calls it.
+Colours are readable on screen and in print and distinguishable with the common
+colour-vision deficiencies (Okabe-Ito based). Titles that state the finding are the
+notebooks' job; the template only makes them look the same.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+TEMPLATES_DIR = Path(__file__).with_name("templates")
+STYLESHEET = TEMPLATES_DIR / "servicechain" / "static" / "style.css"
+
+FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+INK = "#1f2933"
+MUTED = "#616e7c"
+GRID = "#e4e7eb"
+
+# Categorical colours (Okabe-Ito, reordered: the first two carry most charts).
+COLORWAY = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+# Meaningful colours.
+GOOD = "#009E73"
+BAD = "#D55E00"
+NEUTRAL = "#8a94a6"
+ACCENT = "#0072B2"
+DRIVER_COLORS = {"recognition": "#0072B2", "empowerment": "#E69F00", "leadership": "#009E73"}
+SEQUENTIAL = [[0.0, "#f0f6fb"], [0.5, "#6baed6"], [1.0, "#08306b"]]
+DIVERGING = [[0.0, BAD], [0.5, "#f7f7f7"], [1.0, ACCENT]]
+
+# The config every exported figure gets: no plotly logo, no link to the cloud editor.
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["lasso2d", "select2d", "sendDataToCloud"],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
+
+NAME = "servicechain"
+
+
+def template() -> go.layout.Template:
+    t = go.layout.Template()
+    t.layout = go.Layout(
+        font=dict(family=FONT, size=14, color=INK),
+        title=dict(font=dict(size=18, color=INK), x=0.0, xanchor="left", y=0.97, yanchor="top", pad=dict(b=8)),
+        colorway=COLORWAY,
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        margin=dict(l=64, r=24, t=72, b=56),
+        hoverlabel=dict(font=dict(family=FONT, size=13)),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0.0, title_text="",
+                    font=dict(size=13)),
+        xaxis=dict(showgrid=False, linecolor="#9aa5b1", ticks="outside", tickcolor="#9aa5b1",
+                   title=dict(font=dict(size=13, color=MUTED)), automargin=True, zeroline=False),
+        yaxis=dict(showgrid=True, gridcolor=GRID, zeroline=False, linecolor="#9aa5b1",
+                   title=dict(font=dict(size=13, color=MUTED)), automargin=True),
+        colorscale=dict(sequential=SEQUENTIAL, diverging=DIVERGING),
+        bargap=0.25,
+    )
+    t.data.bar = [go.Bar(marker=dict(line=dict(width=0)))]
+    t.data.scatter = [go.Scatter(line=dict(width=2.5), marker=dict(size=8))]
+    t.data.heatmap = [go.Heatmap(colorscale=DIVERGING)]
+    return t
+
+
+def use() -> None:
+    """Register the ``servicechain`` plotly template and make it the default."""
+    pio.templates[NAME] = template()
+    pio.templates.default = NAME
+
+
+@lru_cache(maxsize=1)
+def stylesheet() -> str:
+    """The one stylesheet of every page (inlined into each HTML)."""
+    return STYLESHEET.read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def plotly_js() -> str:
+    """plotly.js, to inline once per page: the pages never ask the network for anything."""
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
