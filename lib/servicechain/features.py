@@ -276,3 +276,58 @@ def read_folder(path) -> dict[str, pl.DataFrame]:
     from pathlib import Path
 
     return {p.stem: pl.read_parquet(p) for p in sorted(Path(path).glob("*.parquet"))}
+
+
+def as_of(tables: Mapping[str, Frame], quarter: str) -> dict[str, pl.LazyFrame]:
+    """The data as it was known at the end of ``quarter``: later rows dropped, later exits not yet happened.
+
+    A report for 2026Q2 re-run after 2026Q3 data arrived must give the 2026Q2
+    answer, so every notebook filters through this first.
+    """
+    end = Q.end(quarter)
+    out: dict[str, pl.LazyFrame] = {}
+    for name, f in tables.items():
+        if f is None:
+            continue
+        lf = _lazy(f)
+        cols = lf.collect_schema().names()
+        if name == "employees":
+            later = pl.col("exit_date") > end
+            lf = lf.filter(pl.col("hire_date") <= end).with_columns(
+                pl.when(later).then(None).otherwise(pl.col("exit_date")).alias("exit_date"),
+                pl.when(later).then(None).otherwise(pl.col("exit_reason")).alias("exit_reason"),
+            )
+        elif name == "survey":
+            lf = lf.filter(pl.col("survey_date") <= end)
+        elif name == "internal_service":
+            lf = lf.filter(pl.col("quarter") <= quarter)
+        elif "date" in cols:
+            lf = lf.filter(pl.col("date") <= end)
+        out[name] = lf
+    return out
+
+
+def overview(tables: Mapping[str, Frame], quarter: str) -> dict:
+    """The quarter at a glance for index.html: headcount, voluntary turnover, NPS, customer retention."""
+    uq = unit_quarters(as_of(tables, quarter)).filter(pl.col("quarter") == quarter)
+    if uq.height == 0:
+        return {"quarter": quarter}
+    tot = uq.select(
+        pl.col("headcount").sum(), pl.col("voluntary_exits").sum(), pl.col("customers_prev").sum(),
+        pl.col("customers_returned").sum(), pl.col("customers").sum(), pl.col("revenue").sum(),
+    ).row(0, named=True)
+    fb = _lazy(tables["customer_feedback"]).filter(Q.index_expr("date") == Q.parse(quarter)).select(
+        pl.len().alias("n"), (100.0 * ((pl.col("nps") >= 9).mean() - (pl.col("nps") <= 6).mean())).alias("nps")
+    ).collect().row(0, named=True)
+    hc = tot["headcount"] or 0
+    return {
+        "quarter": quarter,
+        "headcount": int(hc),
+        "voluntary_exits": int(tot["voluntary_exits"] or 0),
+        "voluntary_turnover_rate": (tot["voluntary_exits"] / hc) if hc else None,
+        "nps": fb["nps"],
+        "nps_responses": int(fb["n"]),
+        "customers": int(tot["customers"] or 0),
+        "customer_retention_rate": (tot["customers_returned"] / tot["customers_prev"]) if tot["customers_prev"] else None,
+        "revenue": float(tot["revenue"] or 0.0),
+    }

@@ -1,0 +1,143 @@
+"""Customer loyalty: does last quarter's employee experience predict this quarter's NPS and customer retention?
+
+Unit-quarter regressions. The main ("between and within") specification is
+pooled OLS with quarter effects and standard errors clustered by unit. The
+robustness check adds unit fixed effects, so only changes *within* a unit over
+time identify the effects: stable differences between units (location,
+clientele) cannot drive it. When the two agree, the association is not just
+"good units are good at everything"; when they differ, say so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+import statsmodels.api as sm
+
+from .estimates import Estimate
+from .features import UNIT_DRIVERS
+
+OUTCOMES = {
+    "nps": ("NPS points (-100..100) per unit change in the unit's previous-quarter driver", "nps_responses", 5),
+    "customer_retention_pct": ("percentage points of last quarter's customers who came back, per unit change in the "
+                               "unit's previous-quarter driver", "customers_prev", 10),
+}
+
+
+@dataclass
+class UnitModel:
+    outcome: str
+    spec: str  # "pooled" | "unit_fe"
+    effects: dict[str, Estimate]
+    n_obs: int
+    n_units: int
+    r2: float
+    outcome_mean: float
+    params: np.ndarray
+    cov: np.ndarray
+
+    def to_dict(self) -> dict:
+        return {"outcome": self.outcome, "spec": self.spec, "effects": {k: v.to_dict() for k, v in self.effects.items()},
+                "n_obs": self.n_obs, "n_units": self.n_units, "r2": self.r2, "outcome_mean": self.outcome_mean}
+
+
+def model_rows(uq: pl.DataFrame, outcome: str, drivers: tuple[str, ...] = UNIT_DRIVERS) -> pl.DataFrame:
+    """Unit-quarters with the outcome, enough answers behind it, and every lagged driver."""
+    _, n_col, min_n = OUTCOMES[outcome]
+    lags = [f"{d}_lag" for d in drivers]
+    return uq.drop_nulls([outcome, *lags]).filter(pl.col(n_col) >= min_n).filter(pl.col("respondents_lag") > 0)
+
+
+def _quarter_dummies(rows: pl.DataFrame) -> tuple[np.ndarray, list[str]]:
+    qs = sorted(rows["quarter"].unique().to_list())
+    if len(qs) < 2:
+        return np.zeros((rows.height, 0)), []
+    d = rows.select([(pl.col("quarter") == q).cast(pl.Float64).alias(f"quarter[{q}]") for q in qs[1:]])
+    return d.to_numpy(), d.columns
+
+
+def fit_unit_model(uq: pl.DataFrame, outcome: str = "nps", drivers: tuple[str, ...] = UNIT_DRIVERS,
+                   spec: str = "pooled") -> UnitModel:
+    """OLS of a unit-quarter outcome on lagged drivers (+ quarter effects; + unit effects when spec='unit_fe')."""
+    if spec not in ("pooled", "unit_fe"):
+        raise ValueError("spec must be 'pooled' or 'unit_fe'")
+    scale, _, _ = OUTCOMES[outcome]
+    rows = model_rows(uq, outcome, drivers)
+    if spec == "unit_fe":  # a unit seen once carries no within-unit information
+        rows = rows.filter(pl.len().over("unit_id") > 1)
+    n_units = rows["unit_id"].n_unique()
+    if rows.height < len(drivers) + 10 or n_units < 5:
+        raise ValueError(f"too few unit-quarters for the {outcome} model ({rows.height} rows, {n_units} units)")
+    lags = [f"{d}_lag" for d in drivers]
+    qd, q_names = _quarter_dummies(rows)
+    X = np.column_stack([rows.select(lags).to_numpy().astype(float), qd])
+    y = rows[outcome].to_numpy().astype(float)
+    groups = rows.select(pl.col("unit_id").rank("dense")).to_series().to_numpy()
+    if spec == "unit_fe":
+        # Within transformation (Frisch-Waugh): demean y and every regressor, quarter dummies included, by unit.
+        frame = pl.DataFrame(np.column_stack([y, X]), schema=[f"c{i}" for i in range(X.shape[1] + 1)]).with_columns(
+            pl.Series("g", groups))
+        dm = frame.select([(pl.col(c) - pl.col(c).mean().over("g")) for c in frame.columns if c != "g"]).to_numpy()
+        y, X = dm[:, 0], dm[:, 1:]
+    else:
+        X = np.column_stack([np.ones(len(y)), X])
+    res = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": groups})
+    off = 0 if spec == "unit_fe" else 1
+    se = np.sqrt(np.diag(res.cov_params()))
+    effects = {d: Estimate.from_normal(d, res.params[i + off], se[i + off], rows.height, scale) for i, d in enumerate(drivers)}
+    return UnitModel(outcome, spec, effects, rows.height, n_units, float(res.rsquared),
+                     float(rows[outcome].mean()), np.asarray(res.params), np.asarray(res.cov_params()))
+
+
+def side_by_side(uq: pl.DataFrame, outcome: str, drivers: tuple[str, ...] = UNIT_DRIVERS) -> pl.DataFrame:
+    """Pooled and unit-FE estimates in one table, one row per driver and specification."""
+    rows = []
+    for spec in ("pooled", "unit_fe"):
+        m = fit_unit_model(uq, outcome, drivers, spec)
+        rows += [{"spec": spec, "driver": d, "estimate": e.estimate, "ci_low": e.ci_low, "ci_high": e.ci_high,
+                  "n_obs": m.n_obs, "n_units": m.n_units} for d, e in m.effects.items()]
+    return pl.DataFrame(rows)
+
+
+@dataclass
+class MomentsOfTruth:
+    """Which touchpoint's satisfaction moves customer retention most."""
+
+    table: pl.DataFrame  # touchpoint, estimate (pp per +10 NPS points), ci_low, ci_high, n_obs, mean_nps, responses
+    outcome: str
+
+    def to_dict(self) -> dict:
+        return {"outcome": self.outcome, "per_10_nps_points": self.table.to_dicts()}
+
+
+def moments_of_truth(uq: pl.DataFrame, tp: pl.DataFrame, outcome: str = "customer_retention_pct",
+                     min_responses: int = 5, drivers: tuple[str, ...] = UNIT_DRIVERS) -> MomentsOfTruth:
+    """For each touchpoint: retention this quarter on that touchpoint's NPS this quarter (per 10 points).
+
+    Controls for the unit's lagged drivers and quarter effects; errors clustered by
+    unit. Touchpoint NPS is measured in the same quarter as retention, so this is
+    the weakest design in the suite: read it as a ranking of where satisfaction and
+    loyalty move together, not as a causal effect.
+    """
+    base = model_rows(uq, outcome, drivers)
+    out = []
+    for name in sorted(tp["touchpoint"].unique().to_list()):
+        t = tp.filter((pl.col("touchpoint") == name) & (pl.col("responses") >= min_responses)).select(
+            "unit_id", "qi", pl.col("nps").alias("tp_nps"), pl.col("responses").alias("tp_responses"))
+        rows = base.join(t, on=["unit_id", "qi"], how="inner")
+        if rows.height < 30 or rows["unit_id"].n_unique() < 5:
+            continue
+        qd, _ = _quarter_dummies(rows)
+        X = np.column_stack([np.ones(rows.height), rows["tp_nps"].to_numpy() / 10.0,
+                             rows.select([f"{d}_lag" for d in drivers]).to_numpy().astype(float), qd])
+        groups = rows.select(pl.col("unit_id").rank("dense")).to_series().to_numpy()
+        res = sm.OLS(rows[outcome].to_numpy().astype(float), X).fit(cov_type="cluster", cov_kwds={"groups": groups})
+        e = Estimate.from_normal(name, res.params[1], float(np.sqrt(res.cov_params()[1, 1])), rows.height,
+                                 "pp of customer retention per +10 NPS points at this touchpoint")
+        out.append({"touchpoint": name, "estimate": e.estimate, "ci_low": e.ci_low, "ci_high": e.ci_high,
+                    "p_value": e.p_value, "n_obs": rows.height, "mean_nps": float(rows["tp_nps"].mean()),
+                    "responses": int(rows["tp_responses"].sum())})
+    table = pl.DataFrame(out).sort("estimate", descending=True) if out else pl.DataFrame()
+    return MomentsOfTruth(table, outcome)

@@ -1,0 +1,184 @@
+"""Privacy: keyed pseudonyms for employee ids and small-cell suppression.
+
+Two rules protect the people in the data:
+
+* No raw employee id goes past the loader. Every employee id column is replaced
+  by ``E`` + the first 16 hex digits of HMAC-SHA256(key, id). The same key gives
+  the same pseudonym in every table and every run (so panels can be joined and
+  quarters compared); without the key the mapping cannot be rebuilt by hashing
+  a list of guessed ids, which a plain unkeyed hash would allow.
+* Anonymity threshold: a published cell that describes fewer than
+  ``threshold`` people is suppressed, together with a complementary cell when
+  it would otherwise be recoverable by subtraction (see :func:`suppress_small`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import polars as pl
+
+from servicechain.cli import UserError
+
+ENV_KEY = "SERVICECHAIN_PSEUDONYM_KEY"
+KEY_FILE_NAME = ".servicechain-key"
+PREFIX = "E"
+HEX_CHARS = 16  # 64 bits: collisions are negligible below ~10^8 ids
+DEFAULT_THRESHOLD = 5
+
+# Reasons written into the flag column of suppress_small.
+REASON_SMALL = "small"  # n < threshold
+REASON_COMPLEMENTARY = "complementary"  # hidden so the small cell cannot be recovered by subtraction
+
+
+class PseudonymKeyError(UserError):
+    """The pseudonymisation key cannot be read or is unusable."""
+
+
+def project_root() -> Path:
+    """The checkout this package is installed from (editable install), where the per-checkout key lives."""
+    return Path(__file__).resolve().parents[2]
+
+
+def resolve_key(key: str | os.PathLike[str] | bytes | None = None, root: Path | None = None) -> bytes:
+    """Return the pseudonymisation key.
+
+    Order: an explicit ``key`` (raw ``bytes``, or the path of a key file), then
+    the environment variable ``SERVICECHAIN_PSEUDONYM_KEY``, then the
+    per-checkout file ``.servicechain-key`` (created with mode 0600 and a random
+    key on first use; it is git-ignored and must never be committed). An explicit
+    argument wins over the environment so that a caller asking for a specific
+    key is never silently given another one.
+    """
+    if isinstance(key, bytes):
+        if len(key) < 16:
+            raise PseudonymKeyError("the pseudonymisation key must be at least 16 bytes")
+        return key
+    if key is not None and str(key) != "":
+        return _read_key_file(Path(key))
+    env = os.environ.get(ENV_KEY, "")
+    if env:
+        if len(env) < 16:
+            raise PseudonymKeyError(f"{ENV_KEY} must be at least 16 characters long")
+        return env.encode("utf-8")
+    return _checkout_key(root or project_root())
+
+
+def _read_key_file(path: Path) -> bytes:
+    try:
+        data = path.read_bytes().strip()
+    except OSError as exc:
+        raise PseudonymKeyError(f"cannot read the key file {path}: {exc.strerror or exc}") from None
+    if len(data) < 16:
+        raise PseudonymKeyError(f"the key file {path} holds fewer than 16 bytes; use a long random key")
+    return data
+
+
+def _checkout_key(root: Path) -> bytes:
+    """Read ``root/.servicechain-key``, creating it (0600, random) when missing."""
+    path = root / KEY_FILE_NAME
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_key_file(path)
+    except OSError as exc:
+        raise PseudonymKeyError(
+            f"cannot create the key file {path} ({exc.strerror}); set {ENV_KEY} or pass --key-file"
+        ) from None
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_hex(32) + "\n")
+    return _read_key_file(path)
+
+
+def pseudonym(raw_id: str, key: bytes) -> str:
+    """One id -> its pseudonym (``E`` + 16 hex digits of HMAC-SHA256)."""
+    return PREFIX + hmac.new(key, raw_id.encode("utf-8"), hashlib.sha256).hexdigest()[:HEX_CHARS]
+
+
+def pseudonymise_ids(ids: pl.Series, key: bytes) -> pl.Series:
+    """Map a string Series of ids to pseudonyms; nulls stay null.
+
+    Polars has no HMAC, so this is the one Python loop in the loader, and it
+    runs over the *unique* ids only (about one per employee), not over rows.
+    """
+    uniq = ids.drop_nulls().unique()
+    pseudo = pl.Series([pseudonym(v, key) for v in uniq.to_list()], dtype=pl.String)
+    return ids.replace_strict(uniq, pseudo, default=None, return_dtype=pl.String)
+
+
+def pseudonymise_tables(
+    tables: Mapping[str, pl.DataFrame], columns: Mapping[str, Iterable[str]], key: bytes
+) -> dict[str, pl.DataFrame]:
+    """Replace the listed id columns of every table, consistently across tables.
+
+    The HMAC is computed once over the union of ids from all tables, so an
+    employee gets one pseudonym wherever they appear.
+    """
+    present = {t: [c for c in cols if c in tables[t].columns] for t, cols in columns.items() if t in tables}
+    parts = [tables[t].get_column(c).cast(pl.String) for t, cols in present.items() for c in cols]
+    if not parts:
+        return dict(tables)
+    uniq = pl.concat(parts).drop_nulls().unique()
+    pseudo = pl.Series([pseudonym(v, key) for v in uniq.to_list()], dtype=pl.String)
+    out = dict(tables)
+    for t, cols in present.items():
+        out[t] = tables[t].with_columns(
+            pl.col(c).cast(pl.String).replace_strict(uniq, pseudo, default=None, return_dtype=pl.String)
+            for c in cols
+        )
+    return out
+
+
+def suppress_small(
+    df: pl.DataFrame,
+    count_col: str,
+    threshold: int = DEFAULT_THRESHOLD,
+    *group_cols: str,
+    value_cols: Iterable[str] | None = None,
+    flag_col: str = "suppressed",
+) -> pl.DataFrame:
+    """Apply the anonymity rule to an aggregated table.
+
+    ``df`` holds one row per cell of a breakdown (e.g. one row per unit and
+    quarter) with the number of people behind it in ``count_col``. Rows sharing
+    the ``group_cols`` form one breakdown whose total may be published
+    elsewhere (e.g. all units of one quarter).
+
+    * primary suppression: a cell with ``count < threshold`` is hidden;
+    * complementary suppression: when exactly one cell of a breakdown is
+      hidden, its value could be recovered by subtracting the others from the
+      total, so the next-smallest cell of that breakdown is hidden too.
+
+    Hidden cells get null in ``value_cols`` (default: every numeric column
+    except the group columns, the count included) and ``flag_col`` says why:
+    ``"small"``, ``"complementary"`` or null when shown.
+    """
+    if count_col not in df.columns:
+        raise ValueError(f"suppress_small: no column {count_col!r}")
+    groups = list(group_cols)
+    if value_cols is None:
+        value_cols = [c for c, t in df.schema.items() if t.is_numeric() and c not in groups]
+    value_cols = list(value_cols)
+
+    def over(e: pl.Expr) -> pl.Expr:
+        return e.over(groups) if groups else e
+
+    n = pl.col(count_col)
+    primary = n.is_null() | (n < threshold)
+    candidate_rank = over(pl.when(~primary).then(n).rank("ordinal"))
+    complementary = (over(primary.sum()) == 1) & ~primary & (candidate_rank == 1)
+    flagged = df.with_columns(
+        pl.when(primary)
+        .then(pl.lit(REASON_SMALL))
+        .when(complementary)
+        .then(pl.lit(REASON_COMPLEMENTARY))
+        .otherwise(pl.lit(None, dtype=pl.String))
+        .alias(flag_col)
+    )
+    hidden = pl.col(flag_col).is_not_null()
+    return flagged.with_columns(pl.when(~hidden).then(pl.col(c)).alias(c) for c in value_cols)

@@ -1,0 +1,665 @@
+"""Every contract check, as one readable report (``servicechain validate``).
+
+The validator reads each table once (lazily, one ``collect`` per table), turns
+the user's columns into contract columns and types, and evaluates every
+check as a boolean polars expression in the same query. It reports *every*
+problem, not the first: file, column, what is wrong, how many rows and up to
+five example rows (data rows counted from 1, header not counted).
+
+Errors stop the analysis (``load`` raises :class:`DataError`); warnings are
+shown and some drop rows (a survey answer submitted twice, a recognition
+given to oneself) - those count as *rejected* rows in the data-quality notebook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from servicechain import contract, loading, quarters
+from servicechain.cli import UserError
+from servicechain.loading import ROW, ReadError
+from servicechain.mapping import ColumnSpec, Mapping, MappingError, TableMapping, labels_expr, load_mapping, rescale_expr
+
+if TYPE_CHECKING:
+    from servicechain.loading import Dataset
+
+MAX_EXAMPLES = 5
+NUMERIC_KINDS = ("int", "float", "likert", "nps")
+
+
+@dataclass
+class Problem:
+    """One thing wrong with the data, where it is and how often."""
+
+    file: str
+    table: str
+    column: str | None
+    message: str
+    n_rows: int = 0
+    example_rows: list[int] = field(default_factory=list)
+    severity: str = "error"  # "error" stops the analysis, "warning" is shown
+    example_values: list[str] = field(default_factory=list)
+
+    def format(self) -> str:
+        where = self.file + (f", column {self.column}" if self.column else "")
+        text = f"{'ERROR' if self.severity == 'error' else 'warning'}  {where}: {self.message}"
+        if self.n_rows:
+            text += f" - {self.n_rows:,} row{'s' if self.n_rows != 1 else ''}"
+            if self.example_rows:
+                more = ", ..." if self.n_rows > len(self.example_rows) else ""
+                text += f" (row{'s' if len(self.example_rows) > 1 else ''} {', '.join(map(str, self.example_rows))}{more})"
+        if self.example_values:
+            text += "; values: " + ", ".join(repr(v) for v in self.example_values)
+        return text
+
+
+@dataclass
+class ValidationReport:
+    """All problems of one data folder plus what was read (for the data-quality notebook)."""
+
+    data_dir: Path
+    kind: str = "panel"
+    mapping: Path | None = None
+    problems: list[Problem] = field(default_factory=list)
+    row_counts: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)
+    items: list[str] = field(default_factory=list)
+    quarters: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity != "error"]
+
+    def add(self, problem: Problem) -> None:
+        self.problems.append(problem)
+
+    def format(self) -> str:
+        """The multi-line text shown by ``servicechain validate`` and in DataError."""
+        lines: list[str] = []
+        head = f"{self.data_dir} ({self.kind}{', mapping ' + self.mapping.name if self.mapping else ''})"
+        if self.ok:
+            total = sum(self.row_counts.values())
+            qs = f"; quarters {self.quarters[0]}..{self.quarters[-1]} ({len(self.quarters)})" if self.quarters else ""
+            lines.append(f"OK: {head}: {len(self.row_counts)} tables, {total:,} rows{qs}")
+            for t, n in self.row_counts.items():
+                rej = f", {self.rejected[t]:,} rejected" if self.rejected.get(t) else ""
+                lines.append(f"  {t:<18} {n:>12,} rows{rej}  {self.files[t].name if t in self.files else ''}")
+        else:
+            n = len(self.errors)
+            lines.append(f"{n} problem{'s' if n != 1 else ''} in {head}:")
+            lines.extend("  " + p.format() for p in self.errors)
+        if self.warnings:
+            lines.append("Warnings:")
+            lines.extend("  " + p.format() for p in self.warnings)
+        if any(p.example_rows for p in self.problems):
+            lines.append("(row numbers count data rows from 1; the header line is not counted)")
+        return "\n".join(lines)
+
+
+class DataError(UserError):
+    """The data folder fails validation; the message is the full report."""
+
+    def __init__(self, report: ValidationReport):
+        self.report = report
+        super().__init__("the data does not meet the contract\n" + report.format())
+
+
+@dataclass
+class _Check:
+    column: str | None
+    message: str
+    flag: pl.Expr  # True on the offending rows
+    severity: str = "error"
+    drop: bool = False  # warning rows removed from the table (counted as rejected)
+    source: str | None = None  # show example values of this source column
+    item: str | None = None  # belongs to an extra survey column that may turn out to be free text
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def validate(data_dir: str | Path, mapping: str | Path | None = None) -> ValidationReport:
+    """Check a data folder (and mapping) against the contract; never raises for bad data."""
+    root = loading.resolve(data_dir)
+    mpath = loading.resolve(mapping) if mapping not in (None, "") else None
+    return check(root, mpath)[0]
+
+
+def check(data_dir: Path, mapping_path: Path | None = None) -> tuple[ValidationReport, dict[str, pl.DataFrame]]:
+    """Validate and return the typed (not yet pseudonymised) tables; tables are only complete when ok."""
+    rep = ValidationReport(data_dir=data_dir, mapping=mapping_path)
+    mapping = Mapping()
+    if mapping_path is not None:
+        try:
+            mapping = load_mapping(mapping_path)
+        except MappingError as exc:
+            for i in exc.issues:
+                rep.add(Problem(mapping_path.name, i.table, i.column, i.message))
+            return rep, {}
+    if not data_dir.is_dir():
+        rep.add(Problem(str(data_dir), "(folder)", None, "data folder not found"))
+        return rep, {}
+    rep.kind = mapping.kind or ("snapshot" if loading.table_files(data_dir, "snapshot") else "panel")
+    specs = [contract.SNAPSHOT] if rep.kind == "snapshot" else list(contract.TABLES.values())
+    tables: dict[str, pl.DataFrame] = {}
+    for table in specs:
+        path = _find_file(data_dir, table, mapping.table(table.name), rep)
+        if path is None:
+            continue
+        rep.files[table.name] = path
+        df = _read_table(table, path, mapping.table(table.name), rep)
+        if df is not None:
+            tables[table.name] = df
+    if rep.kind == "panel":
+        _cross_checks(tables, rep)
+    for name, df in tables.items():
+        tables[name] = _finish(df)
+    rep.row_counts = {n: df.height for n, df in tables.items()}
+    if rep.kind == "panel" and rep.ok:
+        rep.quarters = loading.dataset_quarters(tables)
+    return rep, tables
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", required=True, help="the data folder (parquet/csv/xlsx files)")
+    parser.add_argument("--mapping", default=None, help="mapping.yml adapting your export to the contract")
+
+
+def main(args: argparse.Namespace) -> int:
+    report = validate(args.data, args.mapping)
+    print(report.format())
+    return 0 if report.ok else 1
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _find_file(data_dir: Path, table: contract.Table, tmap: TableMapping | None, rep: ValidationReport) -> Path | None:
+    if tmap is not None and tmap.file:
+        p = Path(tmap.file)
+        p = p if p.is_absolute() else data_dir / p
+        if not p.is_file():
+            rep.add(Problem(p.name, table.name, None, f"the file named in the mapping is not in {data_dir}"))
+            return None
+        return p
+    found = loading.table_files(data_dir, table.name)
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found)
+        rep.add(Problem(found[0].name, table.name, None, f"several files for one table ({names}); keep one"))
+        return None
+    if not found:
+        if table.required:
+            rep.add(
+                Problem(f"{table.name}.*", table.name, None, f"missing table: expected {table.name}.parquet, .csv or .xlsx")
+            )
+        return None
+    return found[0]
+
+
+# --------------------------------------------------------------------------- one table
+
+
+def _read_table(
+    table: contract.Table, path: Path, tmap: TableMapping | None, rep: ValidationReport
+) -> pl.DataFrame | None:
+    """Scan, map, parse and check one table in a single collect; returns contract columns plus ``__row``."""
+    fname = path.name
+    opts = dict(
+        delimiter=tmap.delimiter if tmap else None,
+        encoding=tmap.encoding if tmap else None,
+        sheet=tmap.sheet if tmap else None,
+    )
+    try:
+        scanned = loading.scan(path, **opts)
+    except ReadError as exc:
+        rep.add(Problem(fname, table.name, None, str(exc).removeprefix(f"{fname}: ")))
+        return None
+    schema = scanned.frame.collect_schema()
+    specs, extras = _column_specs(table, [c for c in schema if c != ROW], tmap, fname, rep)
+    if specs is None:
+        return None
+    lf, checks = _plan(table, specs, extras, schema)
+    try:
+        df = lf(scanned.frame).collect()
+    except Exception as exc:  # noqa: BLE001 - a reader failure beyond the header is the user's file
+        if path.suffix.lower() == ".csv" and loading.is_encoding_error(exc) and not opts["encoding"]:
+            try:
+                scanned = loading.decode_csv(path, delimiter=opts["delimiter"], encoding=None)
+                df = lf(scanned.frame).collect()
+            except Exception as exc2:  # noqa: BLE001
+                rep.add(Problem(fname, table.name, None, f"cannot read: {loading._short(exc2)}"))
+                return None
+        else:
+            rep.add(Problem(fname, table.name, None, f"cannot read: {loading._short(exc)}"))
+            return None
+    for note in scanned.notes:
+        rep.add(Problem(fname, table.name, None, note, severity="warning"))
+    if df.height == 0:
+        sev = "error" if table.required else "warning"
+        rep.add(Problem(fname, table.name, None, "the table has no data rows", severity=sev))
+    # Extra survey columns with no numeric value at all are free text (comments): ignored, not errors.
+    ignored = [c for c in extras if df.height and df.get_column(c).null_count() == df.height and df.get_column(f"__present_{c}").any()]
+    for c in ignored:
+        rep.add(Problem(fname, table.name, specs[c].source, "ignored: not a 1-5 item (no numeric values)", severity="warning"))
+    checks = [c for c in checks if c.item not in ignored]
+    _report_checks(table, fname, df, checks, scanned.frame, specs, rep)
+    items = [c.name for c in table.columns if c.kind == "likert"] + [c for c in extras if c not in ignored]
+    if table.name in ("survey", "snapshot"):
+        rep.items = items
+    drop = [f"__c{i}" for i, c in enumerate(checks) if c.drop]
+    if drop:
+        df = df.filter(~pl.any_horizontal(pl.col(drop)))
+    keep = [ROW] + [c.name for c in table.columns] + [c for c in extras if c not in ignored]
+    scores = [c.name for c in table.columns if c.kind in ("likert", "nps")] + [c for c in extras if c not in ignored]
+    df = df.select(keep).with_columns(_as_int8(df, scores))
+    if table.name == "snapshot":
+        df = df.with_columns(pl.col("left").cast(pl.Int8))
+    return df
+
+
+def _column_specs(
+    table: contract.Table, src_cols: list[str], tmap: TableMapping | None, fname: str, rep: ValidationReport
+) -> tuple[dict[str, ColumnSpec] | None, list[str]]:
+    """Which source column feeds each contract column; missing required columns are reported."""
+    specs: dict[str, ColumnSpec] = {}
+    mapped = tmap is not None and bool(tmap.columns)
+    date_format = tmap.date_format if tmap else None
+    ok = True
+    for cs in tmap.columns if tmap else ():
+        if cs.source in src_cols:
+            specs[cs.target] = cs
+        else:
+            rep.add(
+                Problem(fname, table.name, cs.source, f"the mapping names this column but the file has only: {', '.join(src_cols)}")
+            )
+            ok = False
+    used = {s.source for s in specs.values()}
+    by_lower = {c.strip().lower(): c for c in src_cols if c not in used}
+    for col in table.columns:
+        if col.name in specs:
+            continue
+        if col.name in by_lower:
+            src = by_lower.pop(col.name)
+            specs[col.name] = ColumnSpec(src, col.name, format=date_format if col.kind == "date" else None)
+        elif col.required:
+            rep.add(Problem(fname, table.name, col.name, f"missing column (the file has: {', '.join(src_cols) or 'none'})"))
+            ok = False
+    extras = [t for t in specs if t not in table.names]
+    if table.extra_likert and not mapped:
+        used = {s.source for s in specs.values()}
+        for c in src_cols:
+            if c not in used and c.strip() and c.strip().lower() not in contract.SURVEY_KEYS:
+                specs[c] = ColumnSpec(c, c)
+                extras.append(c)
+    return (specs if ok else None), extras
+
+
+def _parse(src: str, dtype: pl.DataType, kind: str, cs: ColumnSpec, values: tuple[str, ...]) -> tuple[pl.Expr, pl.Expr, pl.Expr | None, str]:
+    """(parsed value, present-in-source flag, unparseable flag or None, what was expected)."""
+    raw = pl.col(src)
+    text = raw.cast(pl.String).str.strip_chars() if dtype == pl.String else None
+    present = (text.is_not_null() & (text != "")) if text is not None else raw.is_not_null()
+    if cs.labels:
+        val = labels_expr(raw, cs.labels)
+        if cs.scale:
+            val = rescale_expr(val, *cs.scale)
+        return val, present, present & val.is_null(), "a value listed under labels: in the mapping (add it there)"
+    if kind in ("id", "str", "enum"):
+        if text is not None:
+            val = pl.when(present).then(text)
+        elif dtype.is_float():
+            val = pl.when(raw == raw.floor()).then(raw.cast(pl.Int64).cast(pl.String)).otherwise(raw.cast(pl.String))
+        else:
+            val = raw.cast(pl.String)
+        if kind == "enum":
+            val = val.str.to_lowercase()
+            return val, present, present & ~val.is_in(list(values)), f"one of {', '.join(values)}"
+        return val, present, None, ""
+    if kind == "date":
+        if dtype == pl.Date:
+            return raw, present, None, ""
+        if isinstance(dtype, pl.Datetime):
+            return raw.dt.date(), present, None, ""
+        if text is None:
+            return pl.lit(None, dtype=pl.Date), present, present, f"a date (the column holds {dtype})"
+        if cs.format:
+            val = text.str.to_date(cs.format, strict=False)
+            return val, present, present & val.is_null(), f"a date like {cs.format}"
+        val = pl.coalesce(text.str.to_date("%Y-%m-%d", strict=False), text.str.to_datetime(strict=False).dt.date())
+        return val, present, present & val.is_null(), "a date YYYY-MM-DD (or set date_format: in a mapping)"
+    # numbers
+    if text is not None:
+        val = pl.coalesce(
+            text.cast(pl.Float64, strict=False),
+            text.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False),  # decimal comma
+        )
+        bad = present & val.is_null()
+    elif dtype.is_numeric() or dtype == pl.Boolean:
+        val, bad = raw.cast(pl.Float64), None
+    else:
+        val, bad = pl.lit(None, dtype=pl.Float64), present
+    if cs.multiply is not None:
+        val = val * cs.multiply
+    if cs.scale:
+        val = rescale_expr(val, *cs.scale)
+    return val, present, bad, "a number"
+
+
+def _plan(
+    table: contract.Table, specs: dict[str, ColumnSpec], extras: list[str], schema: pl.Schema
+) -> tuple:
+    """Build the lazy query (a function of the scanned frame) and the list of checks it evaluates."""
+    stage1: list[pl.Expr] = [pl.col(ROW)]
+    checks: list[_Check] = []
+    flags1: list[pl.Expr] = []
+    for col in table.columns:
+        if col.name not in specs:
+            dtype = {"date": pl.Date, "id": pl.String, "str": pl.String, "enum": pl.String}.get(col.kind, pl.Float64)
+            stage1.append(pl.lit(None, dtype=dtype).alias(col.name))
+            continue
+        cs = specs[col.name]
+        val, present, bad, expected = _parse(cs.source, schema[cs.source], col.kind, cs, col.values)
+        stage1.append(val.alias(col.name))
+        if bad is not None:
+            checks.append(_Check(col.name, f"expected {expected}", bad, source=cs.source))
+        if not col.nullable:
+            checks.append(_Check(col.name, "empty value in a required column", ~present))
+    for name in extras:
+        cs = specs[name]
+        val, present, bad, expected = _parse(cs.source, schema[cs.source], "likert", cs, ())
+        stage1.append(val.alias(name))
+        stage1.append(present.alias(f"__present_{name}"))
+        if bad is not None:
+            checks.append(_Check(name, f"expected {expected}", bad, source=cs.source, item=name))
+    # stage 2: checks on parsed values
+    for col in [c for c in table.columns if c.kind in ("likert", "nps")]:
+        lo, hi = (contract.LIKERT_MIN, contract.LIKERT_MAX) if col.kind == "likert" else (contract.NPS_MIN, contract.NPS_MAX)
+        v = pl.col(col.name)
+        checks.append(_Check(col.name, f"outside {lo}-{hi}", v.is_not_null() & ((v < lo) | (v > hi)), source=specs[col.name].source if col.name in specs else None))
+    for name in extras:
+        v = pl.col(name)
+        checks.append(_Check(name, "outside 1-5", v.is_not_null() & ((v < 1) | (v > 5)), source=specs[name].source, item=name))
+    for name in table.unique:
+        v = pl.col(name)
+        checks.append(_Check(name, "duplicate id (the same value on more than one row)", v.is_not_null() & v.is_duplicated()))
+    checks.extend(_table_rules(table, extras))
+    for i, c in enumerate(checks):
+        flags1.append(c.flag.fill_null(False).alias(f"__c{i}"))
+
+    def query(frame: pl.LazyFrame) -> pl.LazyFrame:
+        return frame.select(stage1).with_columns(flags1)
+
+    return query, checks
+
+
+def _table_rules(table: contract.Table, extras: list[str]) -> list[_Check]:
+    """Rules specific to one table (dates in order, survey duplicates, self-recognition, ...)."""
+    c = pl.col
+    if table.name == "employees":
+        return [
+            _Check("exit_date", "exit date before hire date", c("exit_date") < c("hire_date")),
+            _Check("exit_reason", "exit reason given but no exit date", c("exit_reason").is_not_null() & c("exit_date").is_null(), "warning"),
+        ]
+    if table.name == "survey":
+        items = [x.name for x in table.columns if x.kind == "likert"] + extras
+        return [
+            _Check("survey_date", "the same person answered twice on one day: kept the first answer",
+                   ~pl.struct("employee_id", "survey_date").is_first_distinct(), "warning", drop=True),
+            _Check(None, "responses with no item answered: dropped", pl.all_horizontal(c(items).is_null()), "warning", drop=True),
+        ]
+    if table.name == "recognitions":
+        return [_Check("giver_id", "recognition given to oneself: dropped", c("giver_id") == c("receiver_id"), "warning", drop=True)]
+    if table.name == "internal_service":
+        return [_Check("quarter", "expected a quarter like 2026Q3", c("quarter").is_not_null() & ~c("quarter").str.contains(r"^\d{4}Q[1-4]$"))]
+    if table.name == "snapshot":
+        return [
+            _Check("left", "expected 1 (left) or 0 (stayed); map Yes/No with labels:", c("left").is_not_null() & ~c("left").is_in([0.0, 1.0])),
+            _Check("tenure_years", "negative tenure", c("tenure_years") < 0),
+        ]
+    return []
+
+
+def _report_checks(
+    table: contract.Table,
+    fname: str,
+    df: pl.DataFrame,
+    checks: list[_Check],
+    frame: pl.LazyFrame,
+    specs: dict[str, ColumnSpec],
+    rep: ValidationReport,
+) -> None:
+    """Turn check flags into Problems; fetch example values of failing parses by row number."""
+    flags = [f"__c{i}" for i in range(len(checks))]
+    if not flags or df.height == 0:
+        rep.rejected[table.name] = 0
+        return
+    counts = df.select(pl.col(flags).sum()).row(0)
+    found: list[tuple[_Check, Problem]] = []
+    for chk, flag, n in zip(checks, flags, counts):
+        if not n:
+            continue
+        rows = df.filter(pl.col(flag)).get_column(ROW).head(MAX_EXAMPLES).to_list()
+        col = specs[chk.column].source if chk.column in specs else chk.column
+        p = Problem(fname, table.name, col, chk.message, int(n), rows, chk.severity)
+        found.append((chk, p))
+        rep.add(p)
+    bad = [f for f, c in zip(flags, checks) if c.severity == "error" or c.drop]
+    rep.rejected[table.name] = int(df.select(pl.any_horizontal(pl.col(bad)).sum()).item()) if bad else 0
+    # Example values (never for pseudonymised id columns): one extra read of just those rows.
+    wanted = [(c, p) for c, p in found if c.source and c.column not in table.pseudonymise]
+    if wanted:
+        rows = sorted({r for _, p in wanted for r in p.example_rows})
+        sources = sorted({c.source for c, _ in wanted if c.source})
+        try:
+            ex = frame.filter(pl.col(ROW).is_in(rows)).select([ROW, *sources]).collect()
+        except Exception:  # noqa: BLE001 - examples are a courtesy
+            return
+        for c, p in wanted:
+            vals = ex.filter(pl.col(ROW).is_in(p.example_rows)).get_column(c.source).cast(pl.String).to_list()
+            p.example_values = list(dict.fromkeys(str(v) for v in vals))[:3]
+
+
+# --------------------------------------------------------------------------- across tables
+
+
+_REFERENCES = (
+    # (table, column, referenced table, referenced column)
+    ("employees", "unit_id", "units", "unit_id"),
+    ("employees", "manager_id", "employees", "employee_id"),
+    ("survey", "employee_id", "employees", "employee_id"),
+    ("recognitions", "receiver_id", "employees", "employee_id"),
+    ("recognitions", "giver_id", "employees", "employee_id"),
+    ("trainings", "employee_id", "employees", "employee_id"),
+    ("customer_feedback", "unit_id", "units", "unit_id"),
+    ("customer_activity", "unit_id", "units", "unit_id"),
+)
+
+
+def _cross_checks(tables: dict[str, pl.DataFrame], rep: ValidationReport) -> None:
+    """References to unknown employees/units, and survey answers outside employment."""
+    for t, col, ref_t, ref_col in _REFERENCES:
+        if t not in tables or ref_t not in tables:
+            continue
+        known = tables[ref_t].get_column(ref_col).drop_nulls().unique()
+        v = pl.col(col)
+        bad = tables[t].filter(v.is_not_null() & ~v.is_in(known.implode()))
+        if bad.height:
+            what = "employee" if ref_t == "employees" else "unit"
+            msg = f"refers to {what}s not in {rep.files[ref_t].name}"
+            p = Problem(rep.files[t].name, t, col, msg, bad.height, bad.get_column(ROW).head(MAX_EXAMPLES).to_list())
+            if ref_t == "units":
+                p.example_values = bad.get_column(col).unique(maintain_order=True).head(3).to_list()
+            rep.add(p)
+            rep.rejected[t] = rep.rejected.get(t, 0) + bad.height
+    if "survey" in tables and "employees" in tables:
+        emp = tables["employees"].select("employee_id", "hire_date", "exit_date").unique("employee_id")
+        s = tables["survey"].select(ROW, "employee_id", "survey_date").join(emp, on="employee_id", how="inner")
+        out = s.filter((pl.col("survey_date") < pl.col("hire_date")) | (pl.col("survey_date") > pl.col("exit_date")))
+        if out.height:
+            rep.add(
+                Problem(
+                    rep.files["survey"].name, "survey", "survey_date", "answer dated before hire or after exit",
+                    out.height, out.sort(ROW).get_column(ROW).head(MAX_EXAMPLES).to_list(), "warning",
+                )
+            )
+
+
+def _finish(df: pl.DataFrame) -> pl.DataFrame:
+    """Drop the internal row-number column."""
+    return df.drop(ROW, strict=False)
+
+
+def _as_int8(df: pl.DataFrame, cols: list[str]) -> list[pl.Expr]:
+    """Scores that are whole numbers (no rescaled labels) are stored as Int8, others stay Float64."""
+    out = []
+    for c in cols:
+        s = df.get_column(c).drop_nulls()
+        if s.len() == 0 or (bool((s == s.round()).all()) and s.min() >= -128 and s.max() <= 127):  # type: ignore[operator]
+            out.append(pl.col(c).cast(pl.Int8))
+    return out
+
+
+# --------------------------------------------------------------------------- data-quality summary
+
+
+@dataclass
+class DataQualitySummary:
+    """Aggregates only (never individual rows), for notebooks/00_data_quality.ipynb."""
+
+    kind: str
+    tables: pl.DataFrame  # table, file, rows, rejected
+    coverage: pl.DataFrame  # table, quarter, rows
+    response_rate: pl.DataFrame  # quarter, headcount, respondents, response_rate
+    missingness: pl.DataFrame  # item, answered, missing, missing_share
+    problems: pl.DataFrame  # severity, file, column, message, n_rows, rows
+    quarters: list[str]
+    latest_complete_quarter: str | None
+
+
+_DATED = {
+    "survey": "survey_date",
+    "recognitions": "date",
+    "customer_feedback": "date",
+    "customer_activity": "date",
+    "trainings": "date",
+}
+
+
+def data_quality_summary(ds: "Dataset") -> DataQualitySummary:
+    """Coverage per quarter, survey response rates, item missingness and what was rejected."""
+    rep: ValidationReport | None = ds.report  # type: ignore[assignment]
+    tables = pl.DataFrame(
+        {
+            "table": list(ds.tables),
+            "file": [ds.files[t].name for t in ds.tables],
+            "rows": [df.height for df in ds.tables.values()],
+            "rejected": [(rep.rejected.get(t, 0) if rep else 0) for t in ds.tables],
+        },
+        schema={"table": pl.String, "file": pl.String, "rows": pl.Int64, "rejected": pl.Int64},
+    )
+    parts = []
+    for t, col in _DATED.items():
+        if ds.has(t):
+            parts.append(
+                ds.tables[t].group_by(quarters.index_expr(col).alias("qi")).len("rows").with_columns(table=pl.lit(t))
+            )
+    if ds.has("internal_service"):
+        parts.append(
+            ds.tables["internal_service"]
+            .group_by(pl.col("quarter").map_elements(quarters.parse, return_dtype=pl.Int32).alias("qi"))
+            .len("rows")
+            .with_columns(table=pl.lit("internal_service"))
+        )
+    coverage_schema = {"table": pl.String, "quarter": pl.String, "rows": pl.Int64}
+    if parts:
+        coverage = (
+            pl.concat([p.select(pl.col("table"), pl.col("qi").cast(pl.Int32), pl.col("rows").cast(pl.Int64)) for p in parts])
+            .drop_nulls("qi")
+            .sort("table", "qi")
+            .select("table", quarters.label_expr("qi").alias("quarter"), "rows")
+        )
+    else:
+        coverage = pl.DataFrame(schema=coverage_schema)
+    return DataQualitySummary(
+        kind=ds.kind,
+        tables=tables,
+        coverage=coverage,
+        response_rate=_response_rate(ds),
+        missingness=_missingness(ds),
+        problems=_problems_frame(rep),
+        quarters=list(ds.quarters),
+        latest_complete_quarter=ds.latest_complete_quarter,
+    )
+
+
+def _response_rate(ds: "Dataset") -> pl.DataFrame:
+    """Respondents in a quarter / employees employed on the quarter's first day."""
+    schema = {"quarter": pl.String, "headcount": pl.Int64, "respondents": pl.Int64, "response_rate": pl.Float64}
+    if not (ds.has("survey") and ds.has("employees")) or not ds.quarters:
+        return pl.DataFrame(schema=schema)
+    emp = ds.tables["employees"]
+    qs = ds.quarters
+    head = emp.select(
+        [
+            ((pl.col("hire_date") <= quarters.start(q)) & (pl.col("exit_date").is_null() | (pl.col("exit_date") >= quarters.start(q))))
+            .sum()
+            .cast(pl.Int64)
+            .alias(q)
+            for q in qs
+        ]
+    ).row(0)
+    resp = (
+        ds.tables["survey"]
+        .group_by(quarters.label_expr(quarters.index_expr("survey_date")).alias("quarter"))
+        .agg(pl.col("employee_id").n_unique().cast(pl.Int64).alias("respondents"))
+    )
+    out = pl.DataFrame({"quarter": qs, "headcount": list(head)}, schema={"quarter": pl.String, "headcount": pl.Int64})
+    out = out.join(resp, on="quarter", how="left").with_columns(pl.col("respondents").fill_null(0))
+    return out.with_columns(
+        (pl.col("respondents") / pl.when(pl.col("headcount") > 0).then(pl.col("headcount"))).alias("response_rate")
+    ).select(list(schema))
+
+
+def _missingness(ds: "Dataset") -> pl.DataFrame:
+    name = "snapshot" if ds.kind == "snapshot" else "survey"
+    schema = {"item": pl.String, "answered": pl.Int64, "missing": pl.Int64, "missing_share": pl.Float64}
+    if not ds.has(name) or not ds.items:
+        return pl.DataFrame(schema=schema)
+    df = ds.tables[name]
+    items = [i for i in ds.items if i in df.columns]
+    nulls = df.select(pl.col(items).null_count()).row(0)
+    out = pl.DataFrame(
+        {"item": items, "missing": [int(n) for n in nulls]}, schema={"item": pl.String, "missing": pl.Int64}
+    )
+    return out.with_columns(
+        answered=pl.lit(df.height, dtype=pl.Int64) - pl.col("missing"),
+        missing_share=pl.col("missing") / max(df.height, 1),
+    ).select(list(schema))
+
+
+def _problems_frame(rep: ValidationReport | None) -> pl.DataFrame:
+    schema = {"severity": pl.String, "file": pl.String, "column": pl.String, "message": pl.String, "n_rows": pl.Int64, "rows": pl.String}
+    probs = rep.problems if rep else []
+    return pl.DataFrame(
+        [
+            (p.severity, p.file, p.column, p.message, p.n_rows, ", ".join(map(str, p.example_rows)))
+            for p in probs
+        ],
+        schema=schema,
+        orient="row",
+    )
