@@ -128,6 +128,7 @@ class _Check:
     drop: bool = False  # warning rows removed from the table (counted as rejected)
     source: str | None = None  # show example values of this source column
     item: str | None = None  # belongs to an extra survey column that may turn out to be free text
+    raw: bool = False  # the flag reads source columns, so it is computed before they are replaced
 
 
 # --------------------------------------------------------------------------- entry points
@@ -258,7 +259,8 @@ def _read_table(
         rep.add(Problem(fname, table.name, specs[c].source, "ignored: not a 1-5 item (no numeric values)", severity="warning"))
     checks = [c for c in checks if c.item not in ignored]
     _report_checks(table, fname, df, checks, scanned.frame, specs, rep)
-    items = [c.name for c in table.columns if c.kind == "likert"] + [c for c in extras if c not in ignored]
+    items = [c.name for c in table.columns if c.kind == "likert" and c.name in specs]
+    items += [c for c in extras if c not in ignored]
     if table.name in ("survey", "snapshot"):
         rep.items = items
     drop = [f"__c{i}" for i, c in enumerate(checks) if c.drop]
@@ -366,7 +368,6 @@ def _plan(
     """Build the lazy query (a function of the scanned frame) and the list of checks it evaluates."""
     stage1: list[pl.Expr] = [pl.col(ROW)]
     checks: list[_Check] = []
-    flags1: list[pl.Expr] = []
     for col in table.columns:
         if col.name not in specs:
             dtype = {"date": pl.Date, "id": pl.String, "str": pl.String, "enum": pl.String}.get(col.kind, pl.Float64)
@@ -376,16 +377,16 @@ def _plan(
         val, present, bad, expected = _parse(cs.source, schema[cs.source], col.kind, cs, col.values)
         stage1.append(val.alias(col.name))
         if bad is not None:
-            checks.append(_Check(col.name, f"expected {expected}", bad, source=cs.source))
+            checks.append(_Check(col.name, f"expected {expected}", bad, source=cs.source, raw=True))
         if not col.nullable:
-            checks.append(_Check(col.name, "empty value in a required column", ~present))
+            checks.append(_Check(col.name, "empty value in a required column", ~present, raw=True))
     for name in extras:
         cs = specs[name]
         val, present, bad, expected = _parse(cs.source, schema[cs.source], "likert", cs, ())
         stage1.append(val.alias(name))
         stage1.append(present.alias(f"__present_{name}"))
         if bad is not None:
-            checks.append(_Check(name, f"expected {expected}", bad, source=cs.source, item=name))
+            checks.append(_Check(name, f"expected {expected}", bad, source=cs.source, item=name, raw=True))
     # stage 2: checks on parsed values
     for col in [c for c in table.columns if c.kind in ("likert", "nps")]:
         lo, hi = (contract.LIKERT_MIN, contract.LIKERT_MAX) if col.kind == "likert" else (contract.NPS_MIN, contract.NPS_MAX)
@@ -398,11 +399,12 @@ def _plan(
         v = pl.col(name)
         checks.append(_Check(name, "duplicate id (the same value on more than one row)", v.is_not_null() & v.is_duplicated()))
     checks.extend(_table_rules(table, extras))
+    flags2: list[pl.Expr] = []
     for i, c in enumerate(checks):
-        flags1.append(c.flag.fill_null(False).alias(f"__c{i}"))
+        (stage1 if c.raw else flags2).append(c.flag.fill_null(False).alias(f"__c{i}"))
 
     def query(frame: pl.LazyFrame) -> pl.LazyFrame:
-        return frame.select(stage1).with_columns(flags1)
+        return frame.select(stage1).with_columns(flags2)
 
     return query, checks
 
