@@ -129,6 +129,7 @@ class _Check:
     source: str | None = None  # show example values of this source column
     item: str | None = None  # belongs to an extra survey column that may turn out to be free text
     raw: bool = False  # the flag reads source columns, so it is computed before they are replaced
+    name: str = ""  # the flag column in the collected frame
 
 
 # --------------------------------------------------------------------------- entry points
@@ -263,7 +264,7 @@ def _read_table(
     items += [c for c in extras if c not in ignored]
     if table.name in ("survey", "snapshot"):
         rep.items = items
-    drop = [f"__c{i}" for i, c in enumerate(checks) if c.drop]
+    drop = [c.name for c in checks if c.drop]
     if drop:
         df = df.filter(~pl.any_horizontal(pl.col(drop)))
     keep = [ROW] + [c.name for c in table.columns] + [c for c in extras if c not in ignored]
@@ -401,7 +402,8 @@ def _plan(
     checks.extend(_table_rules(table, extras))
     flags2: list[pl.Expr] = []
     for i, c in enumerate(checks):
-        (stage1 if c.raw else flags2).append(c.flag.fill_null(False).alias(f"__c{i}"))
+        c.name = f"__c{i}"
+        (stage1 if c.raw else flags2).append(c.flag.fill_null(False).alias(c.name))
 
     def query(frame: pl.LazyFrame) -> pl.LazyFrame:
         return frame.select(stage1).with_columns(flags2)
@@ -446,7 +448,7 @@ def _report_checks(
     rep: ValidationReport,
 ) -> None:
     """Turn check flags into Problems; fetch example values of failing parses by row number."""
-    flags = [f"__c{i}" for i in range(len(checks))]
+    flags = [c.name for c in checks]
     if not flags or df.height == 0:
         rep.rejected[table.name] = 0
         return

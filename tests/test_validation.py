@@ -1,0 +1,225 @@
+"""Every bad input is a copy of the small valid panel with one thing broken.
+
+Each test checks that the report names the file, the column and (where it
+applies) the data row numbers, and that the run exits 1.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from conftest import set_cells
+from servicechain import cli
+from servicechain.loading import load
+from servicechain.validation import DataError, Problem, validate
+
+
+def write_xlsx(df: pl.DataFrame, path: Path) -> None:
+    """Write an .xlsx with openpyxl (the pinned environment has no xlsxwriter)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(df.columns)
+    for row in df.iter_rows():
+        ws.append(list(row))
+    wb.save(path)
+
+
+def only(report, file: str, column: str | None = None) -> Problem:
+    """The single error about ``file`` (and ``column``)."""
+    hits = [p for p in report.errors if p.file == file and (column is None or p.column == column)]
+    assert len(hits) == 1, report.format()
+    return hits[0]
+
+
+def test_clean_panel_is_ok(panel_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["validate", "--data", str(panel_dir)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("OK:")
+    assert "8 tables" in out and "2025Q1..2026Q1" in out
+
+
+def test_cli_reports_every_problem_and_exits_1(panel_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    set_cells(panel_dir, "survey", "recognition", {3: "7"})
+    set_cells(panel_dir, "customer_feedback", "nps", {2: "11"})
+    assert cli.main(["validate", "--data", str(panel_dir)]) == 1
+    out = capsys.readouterr().out
+    assert "2 problems" in out
+    assert "survey.csv, column recognition: outside 1-5 - 1 row (row 3)" in out
+    assert "customer_feedback.csv, column nps: outside 0-10 - 1 row (row 2)" in out
+    assert "Traceback" not in out
+
+
+def test_missing_table(panel_dir: Path) -> None:
+    (panel_dir / "units.csv").unlink()
+    p = only(validate(panel_dir), "units.*")
+    assert "missing table" in p.message and p.table == "units"
+
+
+def test_optional_table_may_be_missing(panel_dir: Path) -> None:
+    (panel_dir / "trainings.csv").unlink()
+    assert validate(panel_dir).ok
+
+
+def test_missing_column(panel_dir: Path) -> None:
+    df = pl.read_csv(panel_dir / "employees.csv", infer_schema=False).drop("hire_date")
+    df.write_csv(panel_dir / "employees.csv")
+    p = only(validate(panel_dir), "employees.csv", "hire_date")
+    assert "missing column" in p.message
+
+
+def test_wrong_type_number(panel_dir: Path) -> None:
+    set_cells(panel_dir, "customer_activity", "revenue", {4: "lots", 9: "n/a"})
+    p = only(validate(panel_dir), "customer_activity.csv", "revenue")
+    assert p.message == "expected a number" and p.n_rows == 2 and p.example_rows == [4, 9]
+    assert p.example_values == ["lots", "n/a"]
+
+
+def test_wrong_type_in_parquet(panel_parquet: Path) -> None:
+    df = pl.read_parquet(panel_parquet / "employees.parquet").with_columns(pl.lit(5).alias("hire_date"))
+    df.write_parquet(panel_parquet / "employees.parquet")
+    p = only(validate(panel_parquet), "employees.parquet", "hire_date")
+    assert "expected a date" in p.message and "Int32" in p.message and p.n_rows == 30
+
+
+def test_unparseable_dates(panel_dir: Path) -> None:
+    set_cells(panel_dir, "survey", "survey_date", {2: "31/02/2025", 7: "yesterday"})
+    p = only(validate(panel_dir), "survey.csv", "survey_date")
+    assert "expected a date" in p.message and p.example_rows == [2, 7]
+
+
+def test_likert_out_of_range(panel_dir: Path) -> None:
+    set_cells(panel_dir, "survey", "empowerment", {1: "0", 5: "6", 6: "5"})
+    p = only(validate(panel_dir), "survey.csv", "empowerment")
+    assert p.message == "outside 1-5" and p.example_rows == [1, 5]
+
+
+def test_extra_survey_item_is_checked_and_free_text_ignored(panel_dir: Path) -> None:
+    df = pl.read_csv(panel_dir / "survey.csv", infer_schema=False).with_columns(comment=pl.lit("bien"))
+    df.write_csv(panel_dir / "survey.csv")
+    set_cells(panel_dir, "survey", "engagement", {10: "9"})
+    rep = validate(panel_dir)
+    assert only(rep, "survey.csv", "engagement").example_rows == [10]
+    assert any(w.column == "comment" and "ignored" in w.message for w in rep.warnings)
+
+
+def test_nps_out_of_range(panel_dir: Path) -> None:
+    set_cells(panel_dir, "customer_feedback", "nps", {3: "-1", 8: "11"})
+    p = only(validate(panel_dir), "customer_feedback.csv", "nps")
+    assert p.message == "outside 0-10" and p.example_rows == [3, 8]
+
+
+def test_duplicate_ids(panel_dir: Path) -> None:
+    set_cells(panel_dir, "units", "unit_id", {3: "U1"})
+    rep = validate(panel_dir)
+    p = only(rep, "units.csv", "unit_id")
+    assert "duplicate" in p.message and p.example_rows == [1, 3]
+
+
+def test_unknown_employee_and_unit_references(panel_dir: Path) -> None:
+    set_cells(panel_dir, "survey", "employee_id", {4: "EMP-9999"})
+    set_cells(panel_dir, "customer_activity", "unit_id", {2: "U7"})
+    rep = validate(panel_dir)
+    p = only(rep, "survey.csv", "employee_id")
+    assert "employees.csv" in p.message and p.example_rows == [4]
+    assert p.example_values == []  # raw employee ids are never echoed
+    q = only(rep, "customer_activity.csv", "unit_id")
+    assert "units.csv" in q.message and q.example_rows == [2] and q.example_values == ["U7"]
+
+
+def test_exit_before_hire(panel_dir: Path) -> None:
+    set_cells(panel_dir, "employees", "exit_date", {6: "2019-12-31"})
+    p = only(validate(panel_dir), "employees.csv", "exit_date")
+    assert "before hire" in p.message and p.example_rows == [6]
+
+
+def test_enum_and_required_empty(panel_dir: Path) -> None:
+    set_cells(panel_dir, "employees", "role", {2: "Boss", 3: "Frontline"})
+    set_cells(panel_dir, "employees", "department", {5: ""})
+    rep = validate(panel_dir)
+    role = only(rep, "employees.csv", "role")
+    assert role.example_rows == [2] and role.example_values == ["Boss"]  # case is ignored, "Frontline" passes
+    assert only(rep, "employees.csv", "department").message == "empty value in a required column"
+
+
+def test_empty_table(panel_dir: Path) -> None:
+    (panel_dir / "customer_feedback.csv").write_text("unit_id,date,nps\n")
+    p = only(validate(panel_dir), "customer_feedback.csv")
+    assert "no data rows" in p.message
+
+
+def test_empty_file(panel_dir: Path) -> None:
+    (panel_dir / "units.csv").write_text("")
+    assert "empty" in only(validate(panel_dir), "units.csv").message
+
+
+def test_parquet_that_is_text(panel_parquet: Path) -> None:
+    (panel_parquet / "units.parquet").write_text("unit_id,unit_name\nU1,x\n")
+    assert "not a parquet file" in only(validate(panel_parquet), "units.parquet").message
+
+
+def test_truncated_parquet(panel_parquet: Path) -> None:
+    data = (panel_parquet / "survey.parquet").read_bytes()
+    (panel_parquet / "survey.parquet").write_bytes(data[: len(data) // 2])
+    assert "not a parquet file" in only(validate(panel_parquet), "survey.parquet").message
+
+
+def test_truncated_xlsx(panel_dir: Path) -> None:
+    write_xlsx(pl.read_csv(panel_dir / "units.csv"), panel_dir / "units.xlsx")
+    (panel_dir / "units.csv").unlink()
+    data = (panel_dir / "units.xlsx").read_bytes()
+    (panel_dir / "units.xlsx").write_bytes(data[: len(data) // 2])
+    assert "cannot read the Excel file" in only(validate(panel_dir), "units.xlsx").message
+
+
+def test_binary_garbage_csv(panel_dir: Path) -> None:
+    (panel_dir / "trainings.csv").write_bytes(bytes(range(256)) * 4)
+    assert "not a text file" in only(validate(panel_dir), "trainings.csv").message
+
+
+def test_two_files_for_one_table(panel_dir: Path) -> None:
+    pl.read_csv(panel_dir / "units.csv").write_parquet(panel_dir / "units.parquet")
+    p = only(validate(panel_dir), "units.csv")
+    assert "several files" in p.message and "units.parquet" in p.message
+
+
+def test_survey_warnings_drop_rows(panel_dir: Path) -> None:
+    df = pl.read_csv(panel_dir / "survey.csv", infer_schema=False)
+    dup = df.head(1)
+    blank = df.slice(1, 1).with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in ("recognition", "empowerment", "leadership", "engagement"))
+    pl.concat([df, dup, blank]).write_csv(panel_dir / "survey.csv")
+    rep = validate(panel_dir)
+    assert rep.ok and rep.rejected["survey"] == 2
+    assert rep.row_counts["survey"] == df.height
+    msgs = [w.message for w in rep.warnings if w.file == "survey.csv"]
+    assert any("answered twice" in m for m in msgs) and any("no item answered" in m for m in msgs)
+
+
+def test_load_raises_data_error_with_full_report(panel_dir: Path) -> None:
+    set_cells(panel_dir, "survey", "recognition", {3: "7"})
+    set_cells(panel_dir, "employees", "exit_date", {6: "2019-12-31"})
+    with pytest.raises(DataError) as err:
+        load(panel_dir)
+    text = str(err.value)
+    assert "survey.csv, column recognition" in text and "employees.csv, column exit_date" in text
+    assert err.value.report.rejected["survey"] == 1
+
+
+def test_missing_data_folder(tmp_path: Path) -> None:
+    rep = validate(tmp_path / "nope")
+    assert not rep.ok and "not found" in rep.format()
+
+
+def test_xlsx_table_reads_and_row_numbers_match(panel_dir: Path) -> None:
+    df = pl.read_csv(panel_dir / "units.csv", infer_schema=False)
+    write_xlsx(df, panel_dir / "units.xlsx")
+    (panel_dir / "units.csv").unlink()
+    assert validate(panel_dir).ok
+    df2 = df.with_columns(pl.when(pl.int_range(pl.len()) == 1).then(pl.lit("U1")).otherwise(pl.col("unit_id")).alias("unit_id"))
+    write_xlsx(df2, panel_dir / "units.xlsx")
+    assert only(validate(panel_dir), "units.xlsx", "unit_id").example_rows == [1, 2]
