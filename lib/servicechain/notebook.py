@@ -106,8 +106,8 @@ class Context:
         kw.setdefault("lang", self.lang)
         table(df, **kw)
 
-    def save_results(self, name: str, results: dict) -> Path | None:
-        return save_results(name, results, results_dir=self.results_dir)
+    def save_results(self, name: str, results: dict) -> None:
+        save_results(name, results, results_dir=self.results_dir)
 
 
 def setup(
@@ -384,11 +384,11 @@ def jsonable(x: Any) -> Any:
     raise TypeError(f"cannot store {type(x).__name__} in results")
 
 
-def save_results(name: str, results: dict, results_dir: str | os.PathLike | None = None) -> Path | None:
+def save_results(name: str, results: dict, results_dir: str | os.PathLike | None = None) -> None:
     """Write ``<results_dir>/<name>.json`` for the runner to merge into ``metrics.json``.
 
     ``results_dir`` defaults to the one given to ``setup()``; with none (interactive use) this
-    is a no-op returning None. Results are numbers, strings, lists and dicts only: no timings,
+    is a no-op. Returns None (so a notebook cell ending with it displays nothing). Results are numbers, strings, lists and dicts only: no timings,
     no paths (the runner's ``metrics.json`` must be identical for identical inputs).
     """
     if not name or any(ch in name for ch in "/\\.") :
@@ -397,11 +397,10 @@ def save_results(name: str, results: dict, results_dir: str | os.PathLike | None
         raise TypeError("results must be a dict")
     rd = results_dir if results_dir not in (None, "") else (_CURRENT.results_dir if _CURRENT else None)
     if rd in (None, ""):
-        return None
+        return
     d = Path(rd)
     d.mkdir(parents=True, exist_ok=True)
     p = d / f"{name}.json"
     tmp = p.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(jsonable(results), sort_keys=True, ensure_ascii=False, indent=1), encoding="utf-8")
     os.replace(tmp, p)
-    return p

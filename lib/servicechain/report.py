@@ -94,6 +94,8 @@ class StripForReaders(Preprocessor):
                 for o in cell.get("outputs", [])
                 if not (o.get("output_type") == "stream" and o.get("name") != "stdout")
                 and o.get("output_type") != "error"
+                # a bare repr left by a cell's last expression (``<Figure>``, ``PosixPath(...)``)
+                and not (o.get("output_type") == "execute_result" and set(o.get("data", {})) <= {"text/plain"})
             ]
             cell.source = ""
         return nb, resources

@@ -1,0 +1,743 @@
+"""``servicechain run``: validate the data, execute the notebooks, publish the quarter's reports.
+
+    servicechain run --data data/demo --quarter latest --out reports [--lang es] [--jobs 2] [--force]
+
+What it writes, atomically, to ``<out>/<quarter>/``::
+
+    index.html          the quarter at a glance (+ links)
+    NN_name.html        one standalone offline page per notebook (no code)
+    notebooks/          the executed notebooks (with stderr, for analysts)
+    metrics.json        merged results of the notebooks (byte-identical for identical inputs)
+    manifest.json       parameters, input hashes, versions, git commit, timings, status
+    run.log             what happened
+
+Everything is built in a staging folder under ``<out>`` and renamed into place only when
+every notebook succeeded; a failed run keeps its work under ``<out>/.failed/`` and leaves the
+previous report untouched. One lock per quarter stops two runs of the same quarter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import datetime as dt
+import errno
+import fcntl
+import hashlib
+import importlib.metadata as md
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from servicechain import i18n, quarters, report
+from servicechain.cli import UserError
+from servicechain.notebook import project_root
+
+KERNEL_NAME = "servicechain"
+NB_RX = re.compile(r"^(\d{2})_[A-Za-z0-9_\-]+\.ipynb$")
+SNAPSHOT_NOTEBOOKS = {0, 1}
+PACKAGES = ("servicechain", "polars", "pyarrow", "numpy", "scipy", "pandas", "statsmodels", "plotly",
+            "papermill", "nbconvert", "nbformat", "nbclient", "ipykernel", "jinja2", "pyyaml", "fastexcel", "openpyxl")
+
+
+class RunFailed(UserError):
+    """A notebook failed: the message is the one clear line (+ where the executed notebook is)."""
+
+
+# ------------------------------------------------------------------------------------------ CLI
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", required=True, metavar="DIR", help="data folder (see data/README.md)")
+    p.add_argument("--quarter", default="latest", help="2026Q3 or 'latest' (latest complete quarter; default)")
+    p.add_argument("--out", default="reports", metavar="DIR", help="reports folder (default: reports)")
+    p.add_argument("--lang", default="en", choices=i18n.LANGS, help="report language (default: en)")
+    p.add_argument("--assumptions", default="", metavar="FILE", help="assumptions.yml for the money notebook")
+    p.add_argument("--mapping", default="", metavar="FILE", help="mapping.yml to adapt your export")
+    p.add_argument("--jobs", type=int, default=2, metavar="N", help="notebooks run in parallel (default: 2)")
+    p.add_argument("--force", action="store_true", help="replace an existing good report (only by a new good one)")
+    p.add_argument("--anonymity-threshold", type=int, default=5, metavar="N",
+                   help="smallest group shown in any report (default: 5)")
+    p.add_argument("--seed", type=int, default=7, help="random seed passed to the notebooks (default: 7)")
+    p.add_argument("--notebooks-dir", default="notebooks", metavar="DIR", help="where NN_*.ipynb live")
+
+
+# ------------------------------------------------------------------------------------------ progress
+
+
+class Progress:
+    """Live status block on a TTY; plain timestamped lines otherwise. Every line also goes to run.log."""
+
+    SPIN = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+    MARK = {"waiting": "·", "ok": "✓", "failed": "✗", "skipped": "-", "cancelled": "-"}
+
+    def __init__(self, stream=None, tty: bool | None = None):
+        self.stream = stream or sys.stderr
+        self.tty = (self.stream.isatty() and os.environ.get("TERM") != "dumb") if tty is None else tty
+        self.lines: list[str] = []
+        self.file = None
+        self._drawn = 0
+        self._tick = 0
+        self._lock = threading.Lock()
+
+    def attach(self, path: Path) -> None:
+        self.file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        self.file.write("".join(line + "\n" for line in self.lines))
+        self.file.flush()
+
+    def close(self) -> None:
+        if self.file:
+            self.file.close()
+            self.file = None
+
+    def log(self, msg: str, echo: bool = True) -> None:
+        line = f"{dt.datetime.now().isoformat(timespec='seconds')} {msg}"
+        with self._lock:
+            self.lines.append(line)
+            if self.file:
+                self.file.write(line + "\n")
+                self.file.flush()
+            if echo:
+                self._clear()
+                print(line if not self.tty else msg, file=self.stream, flush=True)
+
+    def _clear(self) -> None:
+        if self.tty and self._drawn:
+            self.stream.write(f"\x1b[{self._drawn}F\x1b[J")
+            self._drawn = 0
+
+    def draw(self, tasks: list[Task]) -> None:
+        if not self.tty:
+            return
+        with self._lock:
+            self._tick += 1
+            self._clear()
+            now = time.monotonic()
+            rows = []
+            for t in tasks:
+                if t.status == "running":
+                    mark = self.SPIN[self._tick % len(self.SPIN)]
+                    secs = now - t.t0
+                else:
+                    mark = self.MARK.get(t.status, "?")
+                    secs = t.seconds
+                extra = f"{secs:6.1f}s" if secs is not None else ""
+                rows.append(f"  {mark} {t.name:<32} {t.status:<9} {extra}")
+            self.stream.write("\n".join(rows) + "\n")
+            self.stream.flush()
+            self._drawn = len(rows)
+
+    def finish(self) -> None:
+        with self._lock:
+            self._drawn = 0  # leave the last block on screen
+
+
+# ------------------------------------------------------------------------------------------ notebooks
+
+
+@dataclass
+class Task:
+    number: int
+    name: str
+    path: Path
+    deps: set[int] = field(default_factory=set)
+    status: str = "waiting"  # waiting | running | ok | failed | skipped | cancelled
+    t0: float = 0.0
+    seconds: float | None = None
+    error: dict | None = None
+    started: str | None = None
+
+
+def discover(nb_dir: Path, kind: str = "panel") -> dict[int, Path]:
+    """``NN_*.ipynb`` by number; the suite is whatever notebooks exist. Snapshots run only 00 and 01."""
+    found: dict[int, Path] = {}
+    if not nb_dir.is_dir():
+        raise UserError(f"notebooks folder {nb_dir} does not exist")
+    for p in sorted(nb_dir.glob("*.ipynb")):
+        m = NB_RX.match(p.name)
+        if not m:
+            continue
+        n = int(m.group(1))
+        if n in found:
+            raise UserError(f"two notebooks numbered {n:02d}: {found[n].name} and {p.name}")
+        found[n] = p
+    if kind == "snapshot":
+        found = {n: p for n, p in found.items() if n in SNAPSHOT_NOTEBOOKS}
+    return found
+
+
+def dependencies(numbers: set[int]) -> dict[int, set[int]]:
+    """00-03 are independent; 04 (money) after 01 and 02; 05 (executive summary) after all others."""
+    deps = {n: set() for n in numbers}
+    if 4 in numbers:
+        deps[4] = {1, 2} & numbers
+    if 5 in numbers:
+        deps[5] = numbers - {5}
+    return deps
+
+
+def topo_order(deps: dict[int, set[int]]) -> list[int]:
+    done: list[int] = []
+    left = dict(deps)
+    while left:
+        ready = sorted(n for n, d in left.items() if d <= set(done))
+        if not ready:
+            raise UserError(f"notebook dependencies form a cycle: {sorted(left)}")
+        done.extend(ready)
+        for n in ready:
+            del left[n]
+    return done
+
+
+# ------------------------------------------------------------------------------------------ child process
+
+
+def _child(spec_path: str) -> int:
+    """Runs inside a subprocess: execute ONE notebook with papermill (in-process papermill in
+    threads races on kernel ports). Writes ``error.json`` next to the spec on failure."""
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    err_path = Path(spec["error_path"])
+    try:
+        pm.execute_notebook(
+            spec["input"],
+            spec["output"],
+            parameters=spec["parameters"],
+            kernel_name=spec["kernel_name"],
+            cwd=spec["cwd"],
+            progress_bar=False,
+            log_output=False,
+            report_mode=False,
+        )
+    except PapermillExecutionError as e:
+        err_path.write_text(json.dumps({"ename": e.ename, "evalue": e.evalue, "cell_index": e.cell_index,
+                                        "exec_count": e.exec_count}), encoding="utf-8")
+        return 2
+    except BaseException as e:  # noqa: BLE001 - kernel died, bad notebook, ...
+        lines = str(e).strip().splitlines()
+        err_path.write_text(json.dumps({"ename": type(e).__name__, "evalue": lines[-1] if lines else ""}),
+                            encoding="utf-8")
+        return 3
+    return 0
+
+
+def failed_cell(executed: Path) -> dict | None:
+    """Where an executed notebook failed: 1-based cell number in the source notebook, the
+    execution count, the error name and message."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(str(executed), as_version=4)
+    except Exception:  # noqa: BLE001
+        return None
+    pos = 0
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & {"injected-parameters", "papermill-error-cell-tag"}:
+            continue
+        pos += 1
+        if cell.cell_type != "code":
+            continue
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "error":
+                return {"cell": pos, "exec_count": cell.get("execution_count"), "ename": o.get("ename"),
+                        "evalue": o.get("evalue")}
+        if cell.get("metadata", {}).get("papermill", {}).get("exception"):
+            return {"cell": pos, "exec_count": cell.get("execution_count"), "ename": None, "evalue": None}
+    return None
+
+
+def is_complete(executed: Path) -> bool:
+    """Every code cell executed without error (never publish a partial notebook)."""
+    import nbformat
+
+    nb = nbformat.read(str(executed), as_version=4)
+    pm = nb.metadata.get("papermill", {})
+    if pm.get("exception"):
+        return False
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            return False
+        status = cell.get("metadata", {}).get("papermill", {}).get("status")
+        if status is not None and status != "completed":
+            return False
+    return True
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def load_dataset(data_dir: Path, mapping: Path | None):
+    """Validate and load the data (``servicechain.loading.load``); a seam for tests."""
+    from servicechain import loading
+
+    return loading.load(data_dir, mapping)
+
+
+def _is_data_error(exc: BaseException) -> bool:
+    return type(exc).__name__ in ("DataError", "ReadError")
+
+
+def kernel_env(work: Path) -> tuple[str, dict[str, str]]:
+    """The kernel to use and the children's environment.
+
+    ``servicechain`` (registered by ``make setup`` inside the venv) when it exists; otherwise
+    a kernelspec of that name for THIS interpreter is written under the run's work folder.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    env = dict(os.environ)
+    lib = str(Path(report.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = lib + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    env.setdefault("JUPYTER_PLATFORM_DIRS", "1")
+    env["PYTHONWARNINGS"] = "ignore"
+    try:
+        specs = KernelSpecManager().find_kernel_specs()
+    except Exception:  # noqa: BLE001
+        specs = {}
+    if KERNEL_NAME not in specs:
+        kdir = work / "jupyter" / "kernels" / KERNEL_NAME
+        kdir.mkdir(parents=True, exist_ok=True)
+        (kdir / "kernel.json").write_text(json.dumps({
+            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": "servicechain (this interpreter)", "language": "python"}), encoding="utf-8")
+        jp = str(work / "jupyter")
+        env["JUPYTER_PATH"] = jp + (os.pathsep + env["JUPYTER_PATH"] if env.get("JUPYTER_PATH") else "")
+    return KERNEL_NAME, env
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def input_hashes(data_dir: Path, extra: dict[str, Path | None]) -> dict[str, str]:
+    out = {}
+    for p in sorted(data_dir.rglob("*")):
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(data_dir).parts):
+            out[f"data/{p.relative_to(data_dir).as_posix()}"] = sha256(p)
+    for k, p in extra.items():
+        if p is not None and p.is_file():
+            out[k] = sha256(p)
+    return out
+
+
+def package_versions() -> dict[str, str]:
+    v = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            v[name] = md.version(name)
+        except md.PackageNotFoundError:
+            pass
+    return v
+
+
+def git_commit(root: Path) -> dict[str, Any]:
+    try:
+        c = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+        if c.returncode != 0:
+            return {"commit": None}
+        d = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                           capture_output=True, text=True, timeout=10)
+        return {"commit": c.stdout.strip(), "dirty": bool(d.stdout.strip())}
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None}
+
+
+def _person_ids(ds: Any) -> set[str]:
+    ids: set[str] = set()
+    tables = getattr(ds, "tables", None) or {}
+    for name, cols in (("employees", ("employee_id", "manager_id")), ("snapshot", ("employee_id",)),
+                       ("customer_activity", ("customer_id",))):
+        df = tables.get(name) if isinstance(tables, dict) else None
+        if df is None:
+            continue
+        for c in cols:
+            if c in getattr(df, "columns", []):
+                ids.update(str(x) for x in df.get_column(c).drop_nulls().unique().to_list() if len(str(x)) >= 4)
+    return ids
+
+
+# ------------------------------------------------------------------------------------------ lock, publish
+
+
+@contextlib.contextmanager
+def quarter_lock(out: Path, quarter: str):
+    """One run per quarter: ``<out>/.<quarter>.lock`` held with ``flock``. The kernel releases it
+    when the holder dies, so a lock left by a crashed run is never stale; the file itself stays."""
+    path = out / f".{quarter}.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            if e.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                raise
+            try:
+                holder = json.loads(Path(path).read_text(encoding="utf-8") or "{}")
+            except (OSError, ValueError):
+                holder = {}
+            who = f" (pid {holder.get('pid')} on {holder.get('host')}, started {holder.get('started')})" if holder else ""
+            raise UserError(f"another run of {quarter} is in progress{who}; lock file {path}") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                 "started": dt.datetime.now().isoformat(timespec="seconds")}).encode())
+        os.fsync(fd)
+        yield path
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _exchange(a: Path, b: Path) -> None:
+    """Atomically swap two paths (Linux renameat2 RENAME_EXCHANGE)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    fn = libc.renameat2  # AttributeError where unavailable
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if fn(-100, os.fsencode(str(a)), -100, os.fsencode(str(b)), 2) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+
+
+def publish(new: Path, target: Path) -> None:
+    """Put ``new`` in place of ``target`` (a directory), atomically where the OS allows it."""
+    if not target.exists():
+        os.rename(new, target)
+        return
+    try:
+        _exchange(new, target)  # target now holds the new report, `new` the old one
+        shutil.rmtree(new, ignore_errors=True)
+        return
+    except (AttributeError, OSError):
+        pass
+    old = target.with_name(f".old-{target.name}-{os.getpid()}")
+    os.rename(target, old)
+    try:
+        os.rename(new, target)
+    except OSError:
+        os.rename(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _stamp() -> str:
+    return dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+
+
+def _unique(path: Path) -> Path:
+    p, i = path, 2
+    while p.exists():
+        p = path.with_name(f"{path.name}-{i}")
+        i += 1
+    return p
+
+
+def _rel(p: Path) -> str:
+    """A path as the user would type it: relative below the working directory, else absolute."""
+    try:
+        return str(Path(p).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
+
+
+# ------------------------------------------------------------------------------------------ the run
+
+
+def execute_all(tasks: dict[int, Task], jobs: int, make_cmd: Callable[[Task], tuple[list[str], Path]],
+                cwd: Path, env: dict[str, str], progress: Progress) -> Task | None:
+    """Run the DAG with up to ``jobs`` notebooks at once. Returns the first failed task, or None."""
+    procs: dict[int, subprocess.Popen] = {}
+    cancel = threading.Event()
+    order = [tasks[n] for n in topo_order({n: t.deps for n, t in tasks.items()})]
+
+    def run_one(t: Task) -> int:
+        cmd, log_path = make_cmd(t)
+        with open(log_path, "wb") as logf:
+            p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=logf, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL, start_new_session=True)
+            procs[t.number] = p
+            while True:
+                try:
+                    return p.wait(timeout=0.2)
+                except subprocess.TimeoutExpired:
+                    if cancel.is_set():
+                        with contextlib.suppress(ProcessLookupError):
+                            os.killpg(p.pid, 15)
+                        try:
+                            p.wait(timeout=5)
+                        except subprocess.TimeoutExpired:
+                            os.killpg(p.pid, 9)
+                        return -15
+
+    failed: Task | None = None
+    running: dict[Future, Task] = {}
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        try:
+            while True:
+                if failed is None:
+                    for t in order:
+                        if len(running) >= jobs:
+                            break
+                        if t.status == "waiting" and all(tasks[d].status == "ok" for d in t.deps):
+                            t.status, t.t0 = "running", time.monotonic()
+                            t.started = dt.datetime.now().isoformat(timespec="seconds")
+                            progress.log(f"start   {t.name}", echo=not progress.tty)
+                            running[pool.submit(run_one, t)] = t
+                if not running:
+                    break
+                done, _ = wait(list(running), timeout=0.25, return_when=FIRST_COMPLETED)
+                for f in done:
+                    t = running.pop(f)
+                    t.seconds = round(time.monotonic() - t.t0, 3)
+                    try:
+                        rc = f.result()
+                    except Exception as e:  # noqa: BLE001
+                        rc, t.error = -1, {"ename": type(e).__name__, "evalue": str(e)}
+                    if t.status == "running" and rc == 0:
+                        t.status = "ok"
+                        progress.log(f"done    {t.name} ({t.seconds:.1f}s)", echo=not progress.tty)
+                    elif cancel.is_set() and rc == -15:
+                        t.status = "cancelled"
+                        progress.log(f"cancel  {t.name}", echo=not progress.tty)
+                    else:
+                        t.status = "failed"
+                        progress.log(f"FAILED  {t.name} ({t.seconds:.1f}s)", echo=not progress.tty)
+                        if failed is None:
+                            failed = t
+                            cancel.set()
+                progress.draw(list(tasks.values()))
+        except BaseException:
+            cancel.set()
+            raise
+        finally:
+            for t in tasks.values():
+                if t.status == "waiting":
+                    t.status = "skipped"
+            progress.draw(list(tasks.values()))
+            progress.finish()
+    return failed
+
+
+def main(args: argparse.Namespace) -> int:
+    t_start = time.monotonic()
+    started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    root = project_root()
+    progress = Progress()
+    lang = i18n.check_lang(args.lang)
+    if args.jobs < 1:
+        raise UserError("--jobs must be 1 or more")
+    if args.anonymity_threshold < 1:
+        raise UserError("--anonymity-threshold must be 1 or more")
+    data_dir = Path(args.data).expanduser().resolve()
+    if not data_dir.is_dir():
+        raise UserError(f"data folder {args.data} does not exist")
+    mapping = Path(args.mapping).expanduser().resolve() if args.mapping else None
+    assumptions = Path(args.assumptions).expanduser().resolve() if args.assumptions else None
+    for flag, p in (("--mapping", mapping), ("--assumptions", assumptions)):
+        if p is not None and not p.is_file():
+            raise UserError(f"{flag} file {p} does not exist")
+    nb_dir = Path(args.notebooks_dir).expanduser()
+    if not nb_dir.is_absolute():
+        nb_dir = nb_dir.resolve() if nb_dir.exists() else (root / nb_dir)
+    out = Path(args.out).expanduser().resolve()
+
+    # 1. validate the data first
+    progress.log(f"validate {_rel(data_dir)}")
+    try:
+        ds = load_dataset(data_dir, mapping)
+    except Exception as e:
+        if _is_data_error(e):
+            print(str(e), file=sys.stderr)
+            print(f"servicechain run: the data in {args.data} did not pass validation; nothing was run.",
+                  file=sys.stderr)
+            return 1
+        raise
+    kind = getattr(ds, "kind", "panel")
+
+    # 2. the quarter
+    if args.quarter == "latest":
+        quarter = getattr(ds, "latest_complete_quarter", None)
+        if quarter is None:
+            if kind == "snapshot":
+                quarter = quarters.of_date(dt.date.today())
+            else:
+                raise UserError("the data has no complete quarter yet; pass --quarter explicitly")
+    else:
+        quarters.parse(args.quarter)
+        quarter = args.quarter.strip()
+        known = list(getattr(ds, "quarters", []) or [])
+        if kind == "panel" and known and quarter not in known:
+            raise UserError(f"quarter {quarter} is not in the data ({known[0]}..{known[-1]})")
+        latest = getattr(ds, "latest_complete_quarter", None)
+        if latest and quarters.parse(quarter) > quarters.parse(latest):
+            progress.log(f"warning: {quarter} is not complete in the data (latest complete: {latest})")
+    progress.log(f"quarter {quarter} ({kind} data, language {lang})")
+
+    # 3. the notebooks
+    found = discover(nb_dir, kind)
+    if not found:
+        raise UserError(f"no notebooks NN_*.ipynb in {nb_dir}")
+    deps = dependencies(set(found))
+    tasks = {n: Task(n, p.stem, p, deps[n]) for n, p in sorted(found.items())}
+
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / quarter
+    if target.exists() and not args.force:
+        raise UserError(f"{_rel(target)} already exists; pass --force to replace it with a new run")
+
+    with quarter_lock(out, quarter):
+        staging = out / f".staging-{quarter}-{_stamp()}-{os.getpid()}"
+        rep, work = staging / "report", staging / "work"
+        for d in (rep / "notebooks", work / "results", work / "logs", work / "specs"):
+            d.mkdir(parents=True)
+        progress.attach(rep / "run.log")
+        try:
+            return _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, assumptions,
+                                   root, out, target, staging, rep, work, tasks, started, t_start)
+        except BaseException:
+            if staging.exists():
+                failed_dir = _unique(out / ".failed" / f"{quarter}-{_stamp()}")
+                failed_dir.parent.mkdir(parents=True, exist_ok=True)
+                with contextlib.suppress(OSError):
+                    os.rename(staging, failed_dir)
+            raise
+        finally:
+            progress.close()
+
+
+def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, assumptions, root, out, target,
+                    staging, rep, work, tasks, started, t_start) -> int:
+    kernel, env = kernel_env(work)
+    env["SERVICECHAIN_ROOT"] = str(root)
+    params = {
+        "data_dir": str(data_dir),
+        "quarter": quarter,
+        "lang": lang,
+        "anonymity_threshold": int(args.anonymity_threshold),
+        "seed": int(args.seed),
+        "mapping": str(mapping) if mapping else "",
+        "assumptions": str(assumptions) if assumptions else "",
+        "results_dir": str(work / "results"),
+    }
+    progress.log(f"run {len(tasks)} notebooks with {args.jobs} job(s): {', '.join(t.name for t in tasks.values())}")
+
+    def make_cmd(t: Task) -> tuple[list[str], Path]:
+        spec = {"input": str(t.path), "output": str(rep / "notebooks" / t.path.name), "parameters": params,
+                "kernel_name": kernel, "cwd": str(root), "error_path": str(work / "specs" / f"{t.name}.error.json")}
+        sp = work / "specs" / f"{t.name}.json"
+        sp.write_text(json.dumps(spec), encoding="utf-8")
+        code = "import sys; from servicechain.run import _child; sys.exit(_child(sys.argv[1]))"
+        return [sys.executable, "-c", code, str(sp)], work / "logs" / f"{t.name}.log"
+
+    failed = execute_all(tasks, args.jobs, make_cmd, root, env, progress)
+
+    if failed is not None:
+        failed_dir = _unique(out / ".failed" / f"{quarter}-{_stamp()}")
+        executed = rep / "notebooks" / failed.path.name
+        info = failed_cell(executed) if executed.exists() else None
+        ep = work / "specs" / f"{failed.name}.error.json"
+        child = json.loads(ep.read_text(encoding="utf-8")) if ep.exists() else {}
+        ename = (info or {}).get("ename") or child.get("ename") or "Error"
+        evalue = (info or {}).get("evalue") or child.get("evalue") or ""
+        if info:
+            where = f"cell {info['cell']}" + (f" (In [{info['exec_count']}])" if info.get("exec_count") else "")
+        else:
+            where = "before any cell ran"
+        evalue_1 = " ".join(str(evalue).split())[:300]
+        line = f"notebook {failed.name} failed at {where}: {ename}: {evalue_1}".rstrip(": ")
+        progress.log(line, echo=False)
+        progress.log(f"the previous report (if any) was left untouched; work kept in {failed_dir}", echo=False)
+        if not info:
+            log = work / "logs" / f"{failed.name}.log"
+            if log.exists():
+                tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-15:]
+                progress.log("last lines of the notebook's log:\n" + "\n".join(tail), echo=False)
+        progress.close()
+        failed_dir.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(staging, failed_dir)
+        nb_path = failed_dir / "report" / "notebooks" / failed.path.name
+        raise RunFailed(f"{line}\nexecuted notebook: {_rel(nb_path) if nb_path.exists() else _rel(failed_dir)}")
+
+    # every notebook finished: check, export, merge, index, manifest
+    for t in tasks.values():
+        if not is_complete(rep / "notebooks" / t.path.name):
+            raise RunFailed(f"notebook {t.name} did not complete (partial output); nothing was published")
+    generated = dt.date.today()
+    pages = []
+    for t in tasks.values():
+        html_name = f"{t.name}.html"
+        title = report.export_html(rep / "notebooks" / t.path.name, rep / html_name, lang=lang, quarter=quarter,
+                                   number=f"{t.number:02d}", generated=generated,
+                                   threshold=args.anonymity_threshold)
+        pages.append({"href": html_name, "title": title, "number": f"{t.number:02d}", "name": t.name})
+    progress.log(f"exported {len(pages)} pages")
+    metrics = report.merge_results(work / "results", {"quarter": quarter})
+    (rep / "metrics.json").write_text(report.dumps_stable(metrics), encoding="utf-8")
+    report.build_index(out, rep, quarter, lang, metrics, pages, kind=kind, threshold=args.anonymity_threshold,
+                       generated=generated)
+
+    ids = _person_ids(ds)
+    if ids:
+        for p in sorted(rep.glob("*.html")):
+            leaked = report.find_identifiers(p.read_text(encoding="utf-8"), ids)
+            if leaked:
+                raise RunFailed(f"{p.name} contains {len(leaked)} person identifier(s) (e.g. {leaked[0][:4]}…); "
+                                "nothing was published")
+
+    finished = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    manifest = {
+        "status": "ok",
+        "quarter": quarter,
+        "quarter_requested": args.quarter,
+        "dataset": {"kind": kind, "quarters": list(getattr(ds, "quarters", []) or []),
+                    "latest_complete_quarter": getattr(ds, "latest_complete_quarter", None)},
+        "parameters": {k: v for k, v in params.items() if k != "results_dir"},
+        "options": {"jobs": args.jobs, "force": bool(args.force), "notebooks_dir": str(Path(tasks[min(tasks)].path).parent)},
+        "inputs": input_hashes(data_dir, {"mapping": mapping, "assumptions": assumptions,
+                                          **{f"notebooks/{t.path.name}": t.path for t in tasks.values()}}),
+        "packages": package_versions(),
+        "git": git_commit(root),
+        "kernel": kernel,
+        "started": started,
+        "finished": finished,
+        "seconds": round(time.monotonic() - t_start, 3),
+        "notebooks": [{"number": f"{t.number:02d}", "name": t.name, "status": t.status, "seconds": t.seconds,
+                       "started": t.started, "depends_on": [f"{d:02d}" for d in sorted(t.deps)],
+                       "html": f"{t.name}.html", "executed": f"notebooks/{t.path.name}"} for t in tasks.values()],
+    }
+    (rep / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    progress.log(f"publish {_rel(target)}")
+    progress.close()
+    publish(rep, target)
+    shutil.rmtree(staging, ignore_errors=True)
+    print(f"report: {_rel(target / 'index.html')} ({len(tasks)} notebooks, "
+          f"{time.monotonic() - t_start:.0f}s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(_child(sys.argv[1]))
