@@ -416,15 +416,21 @@ def _assemble(cfg, rng, n_emp, emp, pos_unit, pos_role, pos_dept, region, utype,
 
     k = n_emp
     pos = emp["pos"][:k]
+    # Format each id once and gather by index: formatting tens of millions of strings is the slow part.
+    eid = _ids("E", np.arange(k) + 1, 7, "employee_id")
+
+    def emp_ids(idx: np.ndarray, name: str) -> pl.Series:
+        return eid.gather(np.maximum(idx, 0)).alias(name)
+
     role_names = np.array(["frontline", "support", "manager"], dtype=object)
     base_salary = np.array([24000.0, 36000.0, 58000.0])
     salary = np.round(base_salary[pos_role[pos]] * rng.lognormal(0, 0.18, k), -1)
     exit_days = emp["exit"][:k]
     reason = emp["reason"][:k]
     employees = pl.DataFrame({
-        "employee_id": _ids("E", np.arange(k) + 1, 7, "employee_id"),
+        "employee_id": eid,
         "unit_id": uid.gather(pos_unit[pos]),
-        "manager_id": _ids("E", emp["mgr"][:k] + 1, 7, "manager_id"),
+        "manager_id": emp_ids(emp["mgr"][:k], "manager_id"),
         "department": pos_dept[pos].tolist(),
         "role": role_names[pos_role[pos]].tolist(),
         "hire_date": _date_series("hire_date", emp["hire"][:k]),
@@ -442,10 +448,9 @@ def _assemble(cfg, rng, n_emp, emp, pos_unit, pos_role, pos_dept, region, utype,
     giver = cat(ev_parts, 2)
     recognitions = pl.DataFrame({
         "date": _date_series("date", cat(ev_parts, 0)),
-        "receiver_id": _ids("E", cat(ev_parts, 1) + 1, 7, "receiver_id"),
-        "giver_id": _ids("E", np.maximum(giver, 0) + 1, 7, "giver_id"),
+        "receiver_id": emp_ids(cat(ev_parts, 1), "receiver_id"),
+        "giver_id": emp_ids(giver, "giver_id"),
     }).with_columns(pl.when(pl.Series(giver >= 0)).then(pl.col("giver_id")).otherwise(None).alias("giver_id"))
-    recognitions = recognitions.sort("date", "receiver_id")
 
     miss = np.concatenate([p[7] for p in sv_parts])
     cols = {}
@@ -453,13 +458,13 @@ def _assemble(cfg, rng, n_emp, emp, pos_unit, pos_role, pos_dept, region, utype,
         v = cat(sv_parts, 2 + j)
         cols[name] = pl.Series(name, v, dtype=pl.Int8).scatter(np.flatnonzero(miss[:, j]), None)
     survey = pl.DataFrame({
-        "employee_id": _ids("E", cat(sv_parts, 0) + 1, 7, "employee_id"),
+        "employee_id": emp_ids(cat(sv_parts, 0), "employee_id"),
         "survey_date": _date_series("survey_date", cat(sv_parts, 1)),
         **cols,
     }).sort("survey_date", "employee_id")
 
     trainings = pl.DataFrame({
-        "employee_id": _ids("E", cat(tr_parts, 0) + 1, 7, "employee_id"),
+        "employee_id": emp_ids(cat(tr_parts, 0), "employee_id"),
         "date": _date_series("date", cat(tr_parts, 1)),
         "program": np.array(TRAINING_PROGRAMS, dtype=object)[cat(tr_parts, 2)].tolist(),
     }).sort("date", "employee_id")
@@ -472,12 +477,13 @@ def _assemble(cfg, rng, n_emp, emp, pos_unit, pos_role, pos_dept, region, utype,
         "touchpoint": tp_names.gather(cat(fb_parts, 3)),
     }).sort("date", "unit_id")
 
+    cust_idx = cat(act_parts, 0)
     customer_activity = pl.DataFrame({
-        "customer_id": _ids("C", cat(act_parts, 0) + 1, 8, "customer_id"),
+        "customer_id": _ids("C", np.arange(cust_idx.max() + 1) + 1, 8, "customer_id").gather(cust_idx),
         "unit_id": uid.gather(cat(act_parts, 1)),
         "date": _date_series("date", cat(act_parts, 2)),
         "revenue": cat(act_parts, 3),
-    }).sort("date", "unit_id")
+    })
 
     depts = sorted(set(pos_dept.tolist()))
     pairs = [(a, b) for a in depts for b in depts if a != b]
