@@ -617,7 +617,12 @@ def _response_rate(ds: "Dataset") -> pl.DataFrame:
     if not (ds.has("survey") and ds.has("employees")) or not ds.quarters:
         return pl.DataFrame(schema=schema)
     emp = ds.tables["employees"]
-    qs = ds.quarters
+    dates = ds.tables["survey"].get_column("survey_date")
+    if dates.drop_nulls().len() == 0:
+        return pl.DataFrame(schema=schema)
+    # quarters from the first to the last survey wave: a quarter with only customer data is no 0% wave
+    first, last = quarters.of_date(dates.min()), quarters.of_date(dates.max())  # type: ignore[arg-type]
+    qs = [q for q in ds.quarters if quarters.parse(first) <= quarters.parse(q) <= quarters.parse(last)]
     head = emp.select(
         [
             ((pl.col("hire_date") <= quarters.start(q)) & (pl.col("exit_date").is_null() | (pl.col("exit_date") >= quarters.start(q))))
