@@ -223,3 +223,51 @@ def test_xlsx_table_reads_and_row_numbers_match(panel_dir: Path) -> None:
     df2 = df.with_columns(pl.when(pl.int_range(pl.len()) == 1).then(pl.lit("U1")).otherwise(pl.col("unit_id")).alias("unit_id"))
     write_xlsx(df2, panel_dir / "units.xlsx")
     assert only(validate(panel_dir), "units.xlsx", "unit_id").example_rows == [1, 2]
+
+
+def test_data_quality_summary(panel_dir: Path) -> None:
+    from servicechain.validation import data_quality_summary
+
+    set_cells(panel_dir, "survey", "leadership", {1: "", 2: ""})
+    ds = load(panel_dir)
+    dq = data_quality_summary(ds)
+    assert dq.tables.filter(pl.col("table") == "survey")["rows"].item() == ds.tables["survey"].height
+    cov = dq.coverage.filter(pl.col("table") == "customer_activity")
+    assert cov["quarter"].to_list() == ["2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1"]
+    assert cov["rows"].sum() == ds.tables["customer_activity"].height
+    rr = dq.response_rate
+    assert rr["quarter"].to_list() == ["2025Q1", "2025Q2", "2025Q3", "2025Q4"]  # survey waves only
+    emp = ds.tables["employees"]
+    start = pl.date(2025, 1, 1)
+    head = emp.filter((pl.col("hire_date") <= start) & (pl.col("exit_date").is_null() | (pl.col("exit_date") >= start))).height
+    assert rr["headcount"][0] == head
+    assert rr["respondents"][0] == ds.tables["survey"].filter(pl.col("survey_date").dt.quarter() == 1)["employee_id"].n_unique()
+    miss = dict(zip(dq.missingness["item"], dq.missingness["missing"]))
+    assert miss["leadership"] == ds.tables["survey"]["leadership"].null_count() >= 2
+    assert miss["recognition"] == 0
+
+
+@pytest.mark.slow
+def test_data_quality_notebook_runs_under_papermill(panel_dir: Path, tmp_path: Path) -> None:
+    import json
+
+    import nbformat
+    import papermill as pm
+
+    nb_path = Path(__file__).resolve().parents[1] / "notebooks" / "00_data_quality.ipynb"
+    stored = nbformat.read(nb_path, as_version=4)
+    assert all(not c.get("outputs") for c in stored.cells if c.cell_type == "code"), "store without outputs"
+    params = [c for c in stored.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1
+    for name in ("data_dir", "quarter", "lang", "anonymity_threshold", "seed", "mapping", "assumptions", "results_dir"):
+        assert f"{name} = " in params[0].source
+    results = tmp_path / "results"
+    pm.execute_notebook(
+        str(nb_path), str(tmp_path / "out.ipynb"), kernel_name="python3", cwd=str(tmp_path), progress_bar=False,
+        parameters={"data_dir": str(panel_dir), "results_dir": str(results)},
+    )
+    out = json.loads((results / "data_quality.json").read_text())
+    assert out["kind"] == "panel" and out["latest_complete_quarter"] == "2025Q4"
+    assert out["tables"]["survey"]["rows"] > 0
+    text = (tmp_path / "out.ipynb").read_text()
+    assert "EMP-0" not in text  # no raw employee id in any output
