@@ -1,0 +1,331 @@
+"""`servicechain run` end to end on tiny test notebooks (tests/notebooks/), with a fake dataset.
+
+The notebooks under tests/notebooks call notebook.setup/show/table/md/save_results like the
+real ones. Loading is replaced by a fake Dataset (the runner's ``load_dataset`` seam) so these
+tests do not depend on the data pipeline; ``test_real_loading`` covers the real one.
+Papermill runs are the slow part: a handful of runs share module-scoped fixtures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+import types
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from servicechain import cli, quarters, run
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("servicechain_run")]
+
+NOTEBOOKS = Path(__file__).with_name("notebooks")
+FAKE_IDS = ["pzfake00001", "pzfake00002", "pzfake00003"]
+
+
+def fake_dataset(data_dir, mapping=None):
+    import polars as pl
+
+    return types.SimpleNamespace(
+        kind="panel",
+        quarters=["2025Q4", "2026Q1", "2026Q2", "2026Q3"],
+        latest_complete_quarter="2026Q3",
+        tables={"employees": pl.DataFrame({"employee_id": FAKE_IDS, "manager_id": [None, FAKE_IDS[0], FAKE_IDS[0]]})},
+    )
+
+
+def k_of(q: str) -> int:
+    """The test notebooks vary their numbers by quarter with this."""
+    return quarters.parse(q) % 5
+
+
+def suite(root: Path, *numbers: str) -> Path:
+    d = root / ("nb-" + "-".join(numbers))
+    d.mkdir(exist_ok=True)
+    for p in NOTEBOOKS.glob("*.ipynb"):
+        if p.name[:2] in numbers:
+            shutil.copy(p, d / p.name)
+    return d
+
+
+def sc(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        rc = cli.main(["run", *argv])
+    return rc, out.getvalue(), err.getvalue()
+
+
+def tree_digest(d: Path) -> dict[str, str]:
+    return {p.relative_to(d).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(d.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    """One good English run of 2026Q2 with the full test suite (00, 01 and 05)."""
+    root = tmp_path_factory.mktemp("run")
+    data = root / "data"
+    data.mkdir()
+    (data / "employees.csv").write_text("employee_id\npzfake00001\n")
+    out = root / "reports"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(run, "load_dataset", fake_dataset)
+        mp.delenv("SC_TEST_FAIL", raising=False)
+        rc, stdout, stderr = sc("--data", str(data), "--quarter", "2026Q2", "--out", str(out), "--jobs", "3",
+                                "--notebooks-dir", str(suite(root, "00", "01", "05")))
+    assert rc == 0, stderr
+    return types.SimpleNamespace(root=root, data=data, out=out, target=out / "2026Q2", stdout=stdout, stderr=stderr)
+
+
+@pytest.fixture(scope="module")
+def spanish(base):
+    """`--quarter latest --lang es` (fake data: latest complete is 2026Q3), only notebook 00."""
+    nbd = suite(base.root, "00")
+    args = ("--data", str(base.data), "--quarter", "latest", "--lang", "es", "--out", str(base.out),
+            "--notebooks-dir", str(nbd))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(run, "load_dataset", fake_dataset)
+        mp.delenv("SC_TEST_FAIL", raising=False)
+        rc, _, stderr = sc(*args)
+        assert rc == 0, stderr
+        first = (base.out / "2026Q3" / "metrics.json").read_bytes()
+        first_manifest = json.loads((base.out / "2026Q3" / "manifest.json").read_text())
+        time.sleep(1.1)  # a different start time, so we can tell the reports apart
+        rc2, _, stderr2 = sc(*args, "--force")
+        assert rc2 == 0, stderr2
+    return types.SimpleNamespace(target=base.out / "2026Q3", first_metrics=first, first_manifest=first_manifest)
+
+
+# ------------------------------------------------------------------------------------- good runs
+
+
+def test_report_layout(base):
+    t = base.target
+    names = {p.name for p in t.iterdir()}
+    assert {"index.html", "00_overview.html", "01_retention.html", "05_summary.html", "notebooks",
+            "metrics.json", "manifest.json", "run.log"} <= names
+    assert {p.name for p in (t / "notebooks").iterdir()} == {"00_overview.ipynb", "01_retention.ipynb",
+                                                             "05_summary.ipynb"}
+    assert not "results" in names
+    # nothing left behind: no staging folder, no partial report
+    assert not list(base.out.glob(".staging-*"))
+    assert "report:" in base.stdout and "index.html" in base.stdout
+
+
+def test_metrics_are_results_only(base):
+    text = (base.target / "metrics.json").read_text()
+    m = json.loads(text)
+    assert m["quarter"] == "2026Q2"
+    assert set(m) == {"quarter", "overview", "retention", "finance"}
+    assert m["overview"]["headcount"] == 1234 + 10 * k_of("2026Q2")
+    assert m["overview"]["third"] == 0.333333333333  # stable float formatting
+    assert str(base.root) not in text and "seconds" not in text
+    assert text == json.dumps(m, sort_keys=True, indent=2, ensure_ascii=False) + "\n"  # sorted keys
+
+
+def test_manifest(base):
+    man = json.loads((base.target / "manifest.json").read_text())
+    assert man["status"] == "ok" and man["quarter"] == "2026Q2"
+    assert man["parameters"]["lang"] == "en" and man["parameters"]["anonymity_threshold"] == 5
+    assert set(man["parameters"]) == {"data_dir", "quarter", "lang", "anonymity_threshold", "seed", "mapping",
+                                      "assumptions"}
+    assert man["inputs"]["data/employees.csv"] == hashlib.sha256(b"employee_id\npzfake00001\n").hexdigest()
+    assert "notebooks/05_summary.ipynb" in man["inputs"]
+    assert man["packages"]["papermill"] and man["packages"]["plotly"]
+    assert "commit" in man["git"]
+    assert man["started"] <= man["finished"]
+    nbs = {n["name"]: n for n in man["notebooks"]}
+    assert all(n["status"] == "ok" and n["seconds"] > 0 for n in nbs.values())
+    assert nbs["05_summary"]["depends_on"] == ["00", "01"]
+    # 05 ran after the others (its first cell also asserts their results exist)
+    assert nbs["05_summary"]["started"] >= max(nbs["00_overview"]["started"], nbs["01_retention"]["started"])
+    log = (base.target / "run.log").read_text()
+    assert "done    05_summary" in log and "publish" in log
+
+
+def test_html_has_no_code_no_stderr_no_ids(base):
+    for p in base.target.glob("*.html"):
+        s = p.read_text()
+        assert "SECRET-STDERR-LINE" not in s and "SECRET-WARNING" not in s, p.name
+        assert "nb.setup(" not in s and "import " not in s.replace(run.report.theme.plotly_js(), ""), p.name
+        assert "PosixPath" not in s and str(base.root) not in s, p.name
+        assert not any(i in s for i in FAKE_IDS), p.name
+        assert "cdn." not in s.replace(run.report.theme.plotly_js(), "")
+    page = (base.target / "00_overview.html").read_text()
+    assert page.count("Plotly.newPlot") == 1 and 'id="sc-fig-1"' in page
+    assert page.count(run.report.theme.plotly_js()[:200]) == 1  # plotly.js inlined exactly once
+    # the executed notebook keeps stderr for analysts
+    executed = (base.target / "notebooks" / "00_overview.ipynb").read_text()
+    assert "SECRET-STDERR-LINE" in executed
+
+
+def test_index_english(base):
+    s = (base.target / "index.html").read_text()
+    assert '<html lang="en">' in s
+    assert "Headcount" in s and "The quarter at a glance" in s and "Q2 2026" in s
+    assert f"{1234 + 10 * k_of('2026Q2'):,}" in s
+    assert "no previous report" in s
+    for page in ("00_overview.html", "01_retention.html", "05_summary.html"):
+        assert f'href="{page}"' in s
+    assert "€1.2" in s  # money at stake, compact
+
+
+# ------------------------------------------------------------------------------------- refusals, failures
+
+
+def test_existing_report_needs_force(base, monkeypatch):
+    monkeypatch.setattr(run, "load_dataset", fake_dataset)
+    before = tree_digest(base.target)
+    rc, _, err = sc("--data", str(base.data), "--quarter", "2026Q2", "--out", str(base.out),
+                    "--notebooks-dir", str(suite(base.root, "00")))
+    assert rc == 1
+    assert "already exists" in err and "--force" in err and "Traceback" not in err
+    assert tree_digest(base.target) == before
+
+
+def test_failed_rerun_leaves_old_report_untouched(base, monkeypatch):
+    monkeypatch.setattr(run, "load_dataset", fake_dataset)
+    monkeypatch.setenv("SC_TEST_FAIL", "01")
+    before = tree_digest(base.target)
+    rc, stdout, err = sc("--data", str(base.data), "--quarter", "2026Q2", "--out", str(base.out), "--force",
+                         "--jobs", "3", "--notebooks-dir", str(suite(base.root, "00", "01", "05")))
+    assert rc == 1
+    assert tree_digest(base.target) == before  # --force never replaces a good report by a failed run
+    first = next(line for line in err.splitlines() if line.startswith("servicechain run: error:"))
+    # one clear line: which notebook, which cell, the error name and message
+    assert "notebook 01_retention failed at cell 4" in first, err
+    assert "ValueError: injected failure in 01" in first, err
+    assert "Traceback" not in err
+    path = next(line.split(":", 1)[1].strip() for line in err.splitlines() if line.startswith("executed notebook:"))
+    failed_nb = Path(path)
+    assert failed_nb.is_file() and ".failed" in failed_nb.parts and failed_nb.name == "01_retention.ipynb"
+    assert not list(base.out.glob(".staging-*"))
+    assert "report:" not in stdout
+
+
+def test_second_concurrent_run_refuses(base, monkeypatch):
+    monkeypatch.setattr(run, "load_dataset", fake_dataset)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys, time
+            from pathlib import Path
+            from servicechain.run import quarter_lock
+            with quarter_lock(Path({str(base.out)!r}), "2026Q2"):
+                print("locked", flush=True)
+                time.sleep(60)
+        """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        before = tree_digest(base.target)
+        rc, _, err = sc("--data", str(base.data), "--quarter", "2026Q2", "--out", str(base.out), "--force",
+                        "--notebooks-dir", str(suite(base.root, "00")))
+        assert rc == 1
+        assert "another run of 2026Q2 is in progress" in err and f"pid {holder.pid}" in err
+        assert tree_digest(base.target) == before
+    finally:
+        holder.kill()
+        holder.wait()
+    # the holder died without cleaning up: its lock is not stale, it is simply free again
+    with run.quarter_lock(base.out, "2026Q2"):
+        pass
+
+
+def test_latest_resolution_and_spanish_index(spanish):
+    assert spanish.target.name == "2026Q3"
+    man = json.loads((spanish.target / "manifest.json").read_text())
+    assert man["quarter_requested"] == "latest" and man["quarter"] == "2026Q3"
+    assert man["parameters"]["quarter"] == "2026Q3" and man["parameters"]["lang"] == "es"
+    s = (spanish.target / "index.html").read_text()
+    assert '<html lang="es">' in s
+    for word in ("El trimestre de un vistazo", "Plantilla", "Rotación voluntaria", "Retención de clientes",
+                 "Dinero en juego", "Informes detallados", "Calidad de datos y resumen", "T3 2026", "frente a T2 2026",
+                 "no disponible"):
+        assert word in s, word
+    for english in ("Headcount", "Voluntary turnover", "Detailed reports", "vs.", "Generated"):
+        assert english not in s, english
+    k3, k2 = k_of("2026Q3"), k_of("2026Q2")
+    headcount = 1234 + 10 * k3
+    assert f"{headcount:,}".replace(",", ".") in s  # 1.2xx
+    rate = f"{(0.1 + k3 / 100) * 100:.1f}".replace(".", ",") + "\u00a0%"
+    assert rate in s
+    points = f"{(k3 - k2):+.1f}".replace(".", ",").replace("-", "−") + "\u00a0p. p."
+    assert points in s
+    assert "<svg" in s  # trend over the earlier quarter
+    page = (spanish.target / "00_overview.html").read_text()
+    assert "Empleados" in page and "Puesto" in page and "Región" in page and "1.234.568\u00a0€" in page
+    assert '<html lang="es">' in page
+
+
+def test_force_replaces_good_with_good_and_metrics_are_deterministic(spanish):
+    again = (spanish.target / "metrics.json").read_bytes()
+    assert again == spanish.first_metrics  # byte-identical across two runs
+    man = json.loads((spanish.target / "manifest.json").read_text())
+    assert man["options"]["force"] is True and not spanish.first_manifest["options"]["force"]
+    assert man["started"] != spanish.first_manifest["started"]
+
+
+# ------------------------------------------------------------------------------------- units (fast)
+
+
+@pytest.mark.parametrize(
+    "numbers, expected",
+    [({0, 1, 2, 3, 4, 5}, {4: {1, 2}, 5: {0, 1, 2, 3, 4}}),
+     ({0, 1, 4, 5}, {4: {1}, 5: {0, 1, 4}}),
+     ({0, 1}, {}),
+     ({2, 5}, {5: {2}})],
+)
+def test_dependencies(numbers, expected):
+    deps = run.dependencies(numbers)
+    assert {n: d for n, d in deps.items() if d} == expected
+    order = run.topo_order(deps)
+    assert sorted(order) == sorted(numbers)
+    for n, d in deps.items():
+        assert all(order.index(x) < order.index(n) for x in d)
+
+
+def test_discover_snapshot_runs_only_00_and_01(tmp_path):
+    for name in ("00_a.ipynb", "01_b.ipynb", "02_c.ipynb", "05_d.ipynb", "notes.ipynb", "1_x.ipynb"):
+        (tmp_path / name).write_text("{}")
+    assert sorted(run.discover(tmp_path, "panel")) == [0, 1, 2, 5]
+    assert sorted(run.discover(tmp_path, "snapshot")) == [0, 1]
+
+
+def test_publish_swaps_atomically(tmp_path):
+    old, new = tmp_path / "2026Q3", tmp_path / ".staging"
+    old.mkdir()
+    (old / "a").write_text("old")
+    new.mkdir()
+    (new / "a").write_text("new")
+    run.publish(new, old)
+    assert (old / "a").read_text() == "new" and not new.exists()
+    fresh = tmp_path / ".staging2"
+    fresh.mkdir()
+    run.publish(fresh, tmp_path / "2026Q4")
+    assert (tmp_path / "2026Q4").is_dir()
+
+
+def test_dumps_stable():
+    from servicechain.report import dumps_stable
+
+    a = dumps_stable({"b": 0.1 + 0.2, "a": [float("nan"), -0.0, 1 / 3], "c": {"z": 1, "y": True}})
+    assert a == dumps_stable({"c": {"y": True, "z": 1}, "a": [float("inf"), 0.0, 0.3333333333333333], "b": 0.3})
+    assert a.index('"a"') < a.index('"b"') and "NaN" not in a
+
+
+def test_real_loading(tmp_path):
+    """The real loader resolves `latest` (skipped until loading/validation/demo are in place)."""
+    pytest.importorskip("servicechain.validation")
+    demo = pytest.importorskip("servicechain.demo")
+    tables, truth = demo.generate(demo.DemoConfig(employees=60, quarters=3, end_quarter="2026Q3"))
+    demo.write(tables, truth, tmp_path / "d")
+    ds = run.load_dataset(tmp_path / "d", None)
+    assert ds.kind == "panel"
+    assert ds.latest_complete_quarter is None or quarters.parse(ds.latest_complete_quarter) <= quarters.parse("2026Q3")
