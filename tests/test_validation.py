@@ -271,3 +271,13 @@ def test_data_quality_notebook_runs_under_papermill(panel_dir: Path, tmp_path: P
     assert out["tables"]["survey"]["rows"] > 0
     text = (tmp_path / "out.ipynb").read_text()
     assert "EMP-0" not in text  # no raw employee id in any output
+
+
+def test_data_readme_documents_every_contract_column() -> None:
+    from servicechain import contract
+
+    text = (Path(__file__).resolve().parents[1] / "data" / "README.md").read_text()
+    for table in contract.ALL_TABLES.values():
+        assert f"`{table.name}" in text, table.name
+        for col in table.columns:
+            assert f"`{col.name}`" in text, (table.name, col.name)
