@@ -10,7 +10,7 @@ clientele) cannot drive it. When the two agree, the association is not just
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -37,10 +37,13 @@ class UnitModel:
     outcome_mean: float
     params: np.ndarray
     cov: np.ndarray
+    names: list[str] = field(default_factory=list)  # one per entry of params
 
     def to_dict(self) -> dict:
         return {"outcome": self.outcome, "spec": self.spec, "effects": {k: v.to_dict() for k, v in self.effects.items()},
-                "n_obs": self.n_obs, "n_units": self.n_units, "r2": self.r2, "outcome_mean": self.outcome_mean}
+                "n_obs": self.n_obs, "n_units": self.n_units, "r2": self.r2, "outcome_mean": self.outcome_mean,
+                "params": dict(zip(self.names, (float(x) for x in self.params))), "param_names": list(self.names),
+                "cov": [[float(x) for x in row] for row in self.cov]}
 
 
 def model_rows(uq: pl.DataFrame, outcome: str, drivers: tuple[str, ...] = UNIT_DRIVERS) -> pl.DataFrame:
@@ -87,8 +90,9 @@ def fit_unit_model(uq: pl.DataFrame, outcome: str = "nps", drivers: tuple[str, .
     off = 0 if spec == "unit_fe" else 1
     se = np.sqrt(np.diag(res.cov_params()))
     effects = {d: Estimate.from_normal(d, res.params[i + off], se[i + off], rows.height, scale) for i, d in enumerate(drivers)}
+    names = [*lags, *q_names] if spec == "unit_fe" else ["const", *lags, *q_names]
     return UnitModel(outcome, spec, effects, rows.height, n_units, float(res.rsquared),
-                     float(rows[outcome].mean()), np.asarray(res.params), np.asarray(res.cov_params()))
+                     float(rows[outcome].mean()), np.asarray(res.params), np.asarray(res.cov_params()), names)
 
 
 def side_by_side(uq: pl.DataFrame, outcome: str, drivers: tuple[str, ...] = UNIT_DRIVERS) -> pl.DataFrame:
@@ -141,3 +145,90 @@ def moments_of_truth(uq: pl.DataFrame, tp: pl.DataFrame, outcome: str = "custome
                     "responses": int(rows["tp_responses"].sum())})
     table = pl.DataFrame(out).sort("estimate", descending=True) if out else pl.DataFrame()
     return MomentsOfTruth(table, outcome)
+
+
+def compare_specs(pooled: UnitModel, fe: UnitModel) -> pl.DataFrame:
+    """Do the pooled and the unit fixed-effects estimates agree? One row per driver.
+
+    ``consistent``: the fixed-effects 95% CI contains the pooled estimate (the
+    within-unit data do not contradict it). ``fe_significant``: the within-unit
+    estimate alone excludes zero; it is often imprecise, because only changes
+    inside a unit over time count.
+    """
+    rows = []
+    for d, p in pooled.effects.items():
+        f = fe.effects[d]
+        rows.append({"driver": d, "pooled": p.estimate, "pooled_low": p.ci_low, "pooled_high": p.ci_high,
+                     "unit_fe": f.estimate, "unit_fe_low": f.ci_low, "unit_fe_high": f.ci_high,
+                     "consistent": f.covers(p.estimate), "same_sign": (p.estimate > 0) == (f.estimate > 0),
+                     "pooled_significant": p.significant, "fe_significant": f.significant})
+    return pl.DataFrame(rows)
+
+
+@dataclass
+class LoyaltyResults:
+    """Everything the customer-loyalty notebook reports and saves."""
+
+    nps: UnitModel
+    nps_fe: UnitModel
+    retention: UnitModel
+    retention_fe: UnitModel
+    moments: MomentsOfTruth | None
+
+    def to_dict(self) -> dict:
+        """The results contract (``effects`` on the truth.json ``loyalty`` scale: the pooled NPS model)."""
+        eff = lambda m: {k: {**v.to_dict()} for k, v in m.effects.items()}  # noqa: E731
+        return {
+            "model": "unit-quarter OLS, quarter effects, unit-clustered SE; robustness: unit fixed effects",
+            "effects": eff(self.nps), "effects_unit_fe": eff(self.nps_fe),
+            "n_obs": self.nps.n_obs, "n_units": self.nps.n_units, "r2": self.nps.r2,
+            "outcome_mean": self.nps.outcome_mean,
+            "params": dict(zip(self.nps.names, (float(x) for x in self.nps.params))),
+            "param_names": list(self.nps.names), "cov": [[float(x) for x in r] for r in self.nps.cov],
+            "customer_retention": {
+                "effects": eff(self.retention), "effects_unit_fe": eff(self.retention_fe),
+                "n_obs": self.retention.n_obs, "n_units": self.retention.n_units, "r2": self.retention.r2,
+                "outcome_mean": self.retention.outcome_mean,
+                "params": dict(zip(self.retention.names, (float(x) for x in self.retention.params))),
+                "param_names": list(self.retention.names),
+                "cov": [[float(x) for x in r] for r in self.retention.cov],
+            },
+            "agreement": {
+                "nps": compare_specs(self.nps, self.nps_fe).select("driver", "consistent", "same_sign").to_dicts(),
+                "customer_retention": compare_specs(self.retention, self.retention_fe)
+                .select("driver", "consistent", "same_sign").to_dicts(),
+            },
+            "moments_of_truth": self.moments.table.to_dicts() if self.moments is not None and self.moments.table.height else [],
+        }
+
+
+def fit_all(uq: pl.DataFrame, tp: pl.DataFrame | None = None, drivers: tuple[str, ...] = UNIT_DRIVERS,
+            min_responses: int = 5) -> LoyaltyResults:
+    """Pooled and unit-FE models of NPS and customer retention, plus moments of truth when touchpoints exist."""
+    mot = moments_of_truth(uq, tp, min_responses=min_responses, drivers=drivers) if tp is not None and tp.height else None
+    return LoyaltyResults(
+        fit_unit_model(uq, "nps", drivers, "pooled"), fit_unit_model(uq, "nps", drivers, "unit_fe"),
+        fit_unit_model(uq, "customer_retention_pct", drivers, "pooled"),
+        fit_unit_model(uq, "customer_retention_pct", drivers, "unit_fe"), mot)
+
+
+def binned_outcome(uq: pl.DataFrame, outcome: str, driver: str, bins: int = 5, min_respondents: int = 5) -> pl.DataFrame:
+    """Mean outcome (with a normal 95% CI) by quantile group of a unit's previous-quarter driver.
+
+    A descriptive picture for readers; only unit-quarters whose previous-quarter
+    driver rests on at least ``min_respondents`` survey respondents count, and
+    each group pools many unit-quarters (groups below ``min_respondents`` rows are dropped).
+    """
+    rows = model_rows(uq, outcome).filter(pl.col("respondents_lag") >= min_respondents)
+    lag = f"{driver}_lag"
+    return (
+        rows.with_columns(pl.col(lag).qcut(bins, labels=[str(i + 1) for i in range(bins)], allow_duplicates=True)
+                          .cast(pl.String).cast(pl.Int32).alias("group"))
+        .group_by("group")
+        .agg(pl.col(lag).mean().alias("driver_mean"), pl.col(lag).min().alias("driver_min"),
+             pl.col(lag).max().alias("driver_max"), pl.col(outcome).mean().alias("mean"),
+             (1.96 * pl.col(outcome).std() / pl.len().sqrt()).alias("_h"), pl.len().alias("n"))
+        .filter(pl.col("n") >= min_respondents)
+        .with_columns((pl.col("mean") - pl.col("_h")).alias("ci_low"), (pl.col("mean") + pl.col("_h")).alias("ci_high"))
+        .drop("_h").sort("group")
+    )

@@ -28,6 +28,7 @@ from .features import DRIVERS, TENURE_LABELS
 
 SCALE_LOGODDS = "log-odds per unit change in the quarterly voluntary-exit hazard (drivers lagged one quarter)"
 SCALE_ANNUAL = "change in annual voluntary-exit probability (percentage points) for +1 unit, averaged over the workforce"
+MODEL_LABEL = "discrete-time logit, unit-clustered SE"
 REF_TENURE = "2-5"
 REF_ROLE = "support"
 # Recognition bands in recognitions per month; weekly (~4.33 a month) is the practitioners' target.
@@ -98,8 +99,19 @@ class HazardResult:
         beta = self.params if params is None else params
         return 1.0 / (1.0 + np.exp(-(d.X @ beta)))
 
-    def to_dict(self) -> dict:
-        return {
+    def to_dict(self, oot: "OutOfTime | None" = None) -> dict:
+        """The results contract of the retention notebook (log-odds effects on the truth.json scale).
+
+        ``params``/``cov``/``param_names`` carry the full coefficient vector and its
+        cluster-robust covariance, so the money notebook can draw from them. With
+        ``oot`` the out-of-time AUC and Brier scores are added.
+        """
+        out = {
+            "model": MODEL_LABEL,
+            "params": dict(zip(self.names, (float(x) for x in self.params))),
+            "param_names": list(self.names),
+            "cov": [[float(x) for x in row] for row in self.cov],
+            "drivers": list(self.drivers),
             "effects": {k: {**v.to_dict(), "scale": SCALE_LOGODDS} for k, v in self.effects.items()},
             "odds_ratios": {k: v.to_dict() for k, v in self.odds_ratios.items()},
             "annual_exit_probability_pp": {k: v.to_dict() for k, v in self.annual_pp.items()},
@@ -107,6 +119,10 @@ class HazardResult:
             "quarters": self.quarters, "baseline_quarterly_rate": self.baseline_quarterly_rate,
             "converged": self.converged, "recognition_source": self.recognition_source,
         }
+        if oot is not None:
+            out.update({"auc_out_of_time": oot.auc, "brier_out_of_time": oot.brier,
+                        "brier_baseline_out_of_time": oot.brier_baseline, "out_of_time": oot.to_dict()})
+        return out
 
 
 def fit_hazard(panel: pl.DataFrame, drivers: tuple[str, ...] = DRIVERS, *, seed: int = 7, draws: int = 1000,
@@ -208,11 +224,22 @@ def out_of_time(panel: pl.DataFrame, drivers: tuple[str, ...] = DRIVERS, test_qu
                      test.height, int(y.sum()), cal)
 
 
-def recognition_band(x: pl.Expr) -> pl.Expr:
-    e = pl.when(x >= RECOGNITION_BANDS[3][0]).then(pl.lit(RECOGNITION_BANDS[3][1]))
-    e = e.when(x >= RECOGNITION_BANDS[2][0]).then(pl.lit(RECOGNITION_BANDS[2][1]))
-    e = e.when(x > 0).then(pl.lit(RECOGNITION_BANDS[1][1]))
-    return e.otherwise(pl.lit(RECOGNITION_BANDS[0][1]))
+# When recognition comes from the survey item (1-5 "I was recognised..."), band the answers instead.
+ITEM_BANDS = ((0.0, "rarely (1-2)"), (2.5, "sometimes (3)"), (3.5, "often (4-5)"))
+
+
+def recognition_band(x: pl.Expr, bands: tuple[tuple[float, str], ...] = RECOGNITION_BANDS) -> pl.Expr:
+    """Label of the band whose lower bound is the largest one <= x (``RECOGNITION_BANDS``: 0 -> "none")."""
+    if bands is RECOGNITION_BANDS:
+        e = pl.when(x >= RECOGNITION_BANDS[3][0]).then(pl.lit(RECOGNITION_BANDS[3][1]))
+        e = e.when(x >= RECOGNITION_BANDS[2][0]).then(pl.lit(RECOGNITION_BANDS[2][1]))
+        e = e.when(x > 0).then(pl.lit(RECOGNITION_BANDS[1][1]))
+        return e.otherwise(pl.lit(RECOGNITION_BANDS[0][1]))
+    ordered = sorted(bands, reverse=True)
+    e = pl.when(x >= ordered[0][0]).then(pl.lit(ordered[0][1]))
+    for lo, label in ordered[1:-1]:
+        e = e.when(x >= lo).then(pl.lit(label))
+    return e.otherwise(pl.lit(ordered[-1][1]))
 
 
 @dataclass
@@ -224,7 +251,7 @@ class SurvivalCurves:
 
 
 def km_by_recognition(panel: pl.DataFrame, grid_step: float = 0.25, max_years: float = 10.0,
-                      min_group: int = 5) -> SurvivalCurves:
+                      min_group: int = 5, bands: tuple[tuple[float, str], ...] = RECOGNITION_BANDS) -> SurvivalCurves:
     """Retention curves over tenure by each person's average recognitions per month.
 
     Left-truncated at the first quarter a person is observed at risk (people hired
@@ -240,11 +267,13 @@ def km_by_recognition(panel: pl.DataFrame, grid_step: float = 0.25, max_years: f
             (pl.col("tenure_years").max() + 0.25).alias("exit_time"),
             pl.col("voluntary_exit").max().alias("event"),
         )
-        .with_columns(recognition_band(pl.col("rec")).alias("band"))
+        .drop_nulls("rec")
+        .with_columns(pl.col("rec").round(9))  # float sums differ in the last bit between runs: 1.0 must stay 1.0
+        .with_columns(recognition_band(pl.col("rec"), bands).alias("band"))
     )
     grid = np.arange(0, max_years + 1e-9, grid_step)
-    curves, bands = [], []
-    for _, label in RECOGNITION_BANDS:  # four groups, not rows
+    curves, summary = [], []
+    for _, label in bands:  # a handful of groups, not rows
         g = per.filter(pl.col("band") == label)
         if g.height < min_group:
             continue
@@ -262,10 +291,10 @@ def km_by_recognition(panel: pl.DataFrame, grid_step: float = 0.25, max_years: f
             "at_risk": at_risk[ok],
         }))
         k = int(np.searchsorted(grid, 1.0))
-        bands.append({"band": label, "employees": g.height, "voluntary_exits": int(g["event"].sum()),
+        summary.append({"band": label, "employees": g.height, "voluntary_exits": int(g["event"].sum()),
                       "retained_1y": float(surv[k]), "retained_1y_low": float(max(0, surv[k] - 1.96 * sse[k])),
                       "retained_1y_high": float(min(1, surv[k] + 1.96 * sse[k]))})
-    return SurvivalCurves(pl.concat(curves) if curves else pl.DataFrame(), pl.DataFrame(bands))
+    return SurvivalCurves(pl.concat(curves) if curves else pl.DataFrame(), pl.DataFrame(summary))
 
 
 @dataclass

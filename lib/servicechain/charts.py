@@ -1,0 +1,237 @@
+"""Shared chart builders: aggregate frames in, plotly figures out, words in the report language.
+
+Every function takes a small polars frame of *aggregates* (estimates, curve
+points, bins), never person rows, and a ``lang``; labels found in the i18n word
+table are translated, numbers are formatted for the language, and the title is
+the caller's (a finding, not a description). Colours come from :mod:`theme`.
+
+* :func:`forest`: estimates with 95% CIs (one row per label, optional groups side by side)
+* :func:`coef_side_by_side`: the same estimates under two specifications
+* :func:`calibration`: predicted vs observed rates by bin
+* :func:`km_curves`: Kaplan-Meier retention curves with confidence bands
+* :func:`binned_means`: mean outcome by group of a driver, with CIs
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import plotly.graph_objects as go
+import polars as pl
+
+from . import i18n, theme
+
+
+def word(key: object, lang: str, labels: Mapping[str, str] | None = None) -> str:
+    """``labels[key]`` if given, else the i18n word for ``key`` if there is one, else ``str(key)``."""
+    k = str(key)
+    if labels and k in labels:
+        return labels[k]
+    return i18n.t(k, lang) if i18n.has(k) else k
+
+
+def _locale(fig: go.Figure, lang: str) -> go.Figure:
+    """Decimal and thousands separators of the language on every axis."""
+    fig.update_layout(separators=",." if lang == "es" else ".,")
+    return fig
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    h = hex_colour.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _colour(i: int) -> str:
+    return theme.COLORWAY[i % len(theme.COLORWAY)]
+
+
+def _fmt(x: float | None, lang: str, decimals: int, pct: bool = False) -> str:
+    if pct:
+        return i18n.fmt_pct(x, lang, decimals)
+    return i18n.fmt_number(x, lang, decimals)
+
+
+def _ci_text(est: float, lo: float, hi: float, lang: str, decimals: int, pct: bool = False) -> str:
+    to = "a" if lang == "es" else "to"
+    return f"{_fmt(est, lang, decimals, pct)} ({_fmt(lo, lang, decimals, pct)} {to} {_fmt(hi, lang, decimals, pct)})"
+
+
+def forest(
+    df: pl.DataFrame,
+    lang: str,
+    *,
+    title: str,
+    x_title: str,
+    label_col: str = "name",
+    estimate_col: str = "estimate",
+    low_col: str = "ci_low",
+    high_col: str = "ci_high",
+    ref: float | None = 0.0,
+    log_x: bool = False,
+    group_col: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    decimals: int = 2,
+    show_values: bool = True,
+    height: int | None = None,
+) -> go.Figure:
+    """Estimates as dots with 95% CI whiskers, one row per label (first row on top).
+
+    ``ref`` draws the "no effect" line (0 for differences, 1 for odds ratios; None
+    for none). With ``group_col`` the groups (e.g. specifications) sit side by side
+    in each row, in order of appearance; group values are translated like labels.
+    """
+    if df.height == 0:
+        raise ValueError("forest(): nothing to plot")
+    order = list(dict.fromkeys(df[label_col].to_list()))
+    cats = [word(v, lang, labels) for v in order]
+    groups = list(dict.fromkeys(df[group_col].to_list())) if group_col else [None]
+    fig = go.Figure()
+    for gi, g in enumerate(groups):
+        sub = df if g is None else df.filter(pl.col(group_col) == g)
+        est, lo, hi = (sub[c].to_list() for c in (estimate_col, low_col, high_col))
+        ys = [word(v, lang, labels) for v in sub[label_col].to_list()]
+        text = [_ci_text(e, a, b, lang, decimals) for e, a, b in zip(est, lo, hi)]
+        fig.add_trace(go.Scatter(
+            x=est, y=ys, mode="markers+text" if show_values else "markers",
+            name=word(g, lang, labels) if g is not None else "",
+            showlegend=g is not None,
+            marker=dict(size=11, color=_colour(gi), symbol="circle" if gi == 0 else "diamond"),
+            error_x=dict(type="data", symmetric=False, array=[b - e for e, b in zip(est, hi)],
+                         arrayminus=[e - a for e, a in zip(est, lo)], thickness=2, width=6, color=_colour(gi)),
+            text=text, textposition="top center", textfont=dict(size=12, color=theme.MUTED),
+            hovertemplate="%{y}: %{text}<extra></extra>",
+        ))
+    if ref is not None:
+        fig.add_vline(x=ref, line=dict(color=theme.NEUTRAL, dash="dash", width=1.5))
+    n = len(cats)
+    fig.update_layout(
+        title=title, height=height or max(260, 110 + n * (70 if len(groups) == 1 else 95)),
+        xaxis=dict(title=x_title, type="log" if log_x else "linear", showgrid=True, gridcolor=theme.GRID),
+        yaxis=dict(categoryorder="array", categoryarray=list(reversed(cats)), showgrid=False, title=None),
+        scattermode="group" if len(groups) > 1 else None,
+        margin=dict(l=24, r=24),
+    )
+    return _locale(fig, lang)
+
+
+def coef_side_by_side(
+    df: pl.DataFrame,
+    lang: str,
+    *,
+    title: str,
+    x_title: str,
+    label_col: str = "driver",
+    group_col: str = "spec",
+    labels: Mapping[str, str] | None = None,
+    decimals: int = 1,
+    ref: float | None = 0.0,
+) -> go.Figure:
+    """Coefficients of two (or more) specifications of one model, side by side per driver."""
+    return forest(df, lang, title=title, x_title=x_title, label_col=label_col, group_col=group_col,
+                  labels=labels, decimals=decimals, ref=ref)
+
+
+def calibration(
+    df: pl.DataFrame,
+    lang: str,
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    pred_col: str = "mean_predicted",
+    obs_col: str = "observed_rate",
+    n_col: str = "n",
+    diagonal_label: str | None = None,
+    decimals: int = 1,
+) -> go.Figure:
+    """Observed vs predicted rate per bin, with the perfect-calibration diagonal (rates as shares 0..1)."""
+    if df.height == 0:
+        raise ValueError("calibration(): nothing to plot")
+    x, y, n = df[pred_col].to_list(), df[obs_col].to_list(), df[n_col].to_list()
+    top = max(max(x), max(y)) * 1.1
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", name=diagonal_label or "",
+                             showlegend=diagonal_label is not None, hoverinfo="skip",
+                             line=dict(color=theme.NEUTRAL, dash="dash", width=1.5)))
+    hover = [f"{x_title}: {_fmt(a, lang, decimals, True)}<br>{y_title}: {_fmt(b, lang, decimals, True)}"
+             f"<br>{i18n.t('n', lang)} = {i18n.fmt_number(k, lang)}" for a, b, k in zip(x, y, n)]
+    fig.add_trace(go.Scatter(x=x, y=y, mode="markers+lines", showlegend=False, text=hover,
+                             hovertemplate="%{text}<extra></extra>",
+                             marker=dict(size=10, color=theme.ACCENT), line=dict(width=1.5, color=theme.ACCENT)))
+    fig.update_layout(title=title, height=440,
+                      xaxis=dict(title=x_title, tickformat=".0%", range=[0, top], showgrid=True, gridcolor=theme.GRID),
+                      yaxis=dict(title=y_title, tickformat=".0%", range=[0, top]))
+    return _locale(fig, lang)
+
+
+def km_curves(
+    df: pl.DataFrame,
+    lang: str,
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    group_col: str = "band",
+    x_col: str = "tenure_years",
+    y_col: str = "retained",
+    low_col: str = "ci_low",
+    high_col: str = "ci_high",
+    order: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    colours: Sequence[str] | None = None,
+) -> go.Figure:
+    """Step curves of the share still employed over time, one per group, with shaded 95% bands."""
+    if df.height == 0:
+        raise ValueError("km_curves(): nothing to plot")
+    groups = [g for g in (order or list(dict.fromkeys(df[group_col].to_list()))) if g in set(df[group_col].to_list())]
+    fig = go.Figure()
+    for i, g in enumerate(groups):
+        sub = df.filter(pl.col(group_col) == g).sort(x_col)
+        c = (colours[i] if colours and i < len(colours) else _colour(i))
+        x = sub[x_col].to_list()
+        name = word(g, lang, labels)
+        fig.add_trace(go.Scatter(x=x, y=sub[high_col].to_list(), mode="lines", line=dict(width=0, shape="hv", color=c),
+                                 showlegend=False, hoverinfo="skip", legendgroup=name))
+        fig.add_trace(go.Scatter(x=x, y=sub[low_col].to_list(), mode="lines", line=dict(width=0, shape="hv", color=c),
+                                 fill="tonexty", fillcolor=_rgba(c, 0.15), showlegend=False, hoverinfo="skip",
+                                 legendgroup=name))
+        hover = [f"{name}<br>{x_title}: {i18n.fmt_number(a, lang, 2)}<br>{y_title}: {i18n.fmt_pct(b, lang, 1)}"
+                 for a, b in zip(x, sub[y_col].to_list())]
+        fig.add_trace(go.Scatter(x=x, y=sub[y_col].to_list(), mode="lines", name=name, legendgroup=name,
+                                 line=dict(shape="hv", color=c, width=2.5), text=hover,
+                                 hovertemplate="%{text}<extra></extra>"))
+    fig.update_layout(title=title, height=460, xaxis=dict(title=x_title, showgrid=True, gridcolor=theme.GRID),
+                      yaxis=dict(title=y_title, tickformat=".0%", range=[0, 1.02]))
+    return _locale(fig, lang)
+
+
+def binned_means(
+    df: pl.DataFrame,
+    lang: str,
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    x_col: str = "driver_mean",
+    mean_col: str = "mean",
+    low_col: str = "ci_low",
+    high_col: str = "ci_high",
+    n_col: str = "n",
+    decimals: int = 1,
+) -> go.Figure:
+    """Mean outcome (with 95% CI) at the average driver level of each group: a descriptive dose-response."""
+    if df.height == 0:
+        raise ValueError("binned_means(): nothing to plot")
+    x, m, lo, hi, n = (df[c].to_list() for c in (x_col, mean_col, low_col, high_col, n_col))
+    hover = [f"{x_title}: {i18n.fmt_number(a, lang, 2)}<br>{y_title}: {_ci_text(b, c, d, lang, decimals)}"
+             f"<br>{i18n.t('n', lang)} = {i18n.fmt_number(k, lang)}" for a, b, c, d, k in zip(x, m, lo, hi, n)]
+    fig = go.Figure(go.Scatter(
+        x=x, y=m, mode="markers+lines", text=hover, hovertemplate="%{text}<extra></extra>", showlegend=False,
+        marker=dict(size=11, color=theme.ACCENT), line=dict(width=1.5, color=theme.ACCENT),
+        error_y=dict(type="data", symmetric=False, array=[b - a for a, b in zip(m, hi)],
+                     arrayminus=[a - b for a, b in zip(m, lo)], thickness=2, width=6, color=theme.ACCENT),
+    ))
+    fig.update_layout(title=title, height=420, xaxis=dict(title=x_title, showgrid=True, gridcolor=theme.GRID),
+                      yaxis=dict(title=y_title))
+    return _locale(fig, lang)
