@@ -1,0 +1,718 @@
+"""The service-profit chain as evidence: mediation, key-driver importance, a privacy-safe heat map.
+
+Three analyses on the unit-quarter panel (``features.unit_quarters``):
+
+* **Mediation** (:func:`fit_mediation`): does employee experience (EX) go with
+  customer loyalty *through* employee retention? Exposure X = the unit's EX index
+  (mean of its recognition, empowerment and leadership answers, standardised) in
+  quarter q-2; mediator M = voluntary turnover % (or mean engagement) in q-1;
+  outcome Y = NPS or customer retention in q; quarter effects in both equations.
+  Product of coefficients: indirect = a*b, direct = c', total = c' + a*b (equal to
+  the total-effect regression on the same rows), share mediated = a*b / total,
+  each with a 95% percentile CI from a cluster bootstrap that resamples units.
+* **Key-driver importance** (:func:`key_drivers`): Shapley decomposition of R²
+  (dominance analysis, "general dominance") over all 2^k subsets of k <= 6
+  drivers, with quarter effects partialled out, and unit-cluster bootstrap CIs.
+  :func:`priority_quadrants` crosses importance with the current quarter's mean
+  score ("what to fix first").
+* **Heat map** (:func:`driver_heatmap_cells`): mean answers by region or unit for
+  the report quarter, with primary and complementary suppression so no group
+  below the anonymity threshold can be seen or recovered from a published total.
+
+Caveats, to repeat wherever these numbers are shown:
+
+* Everything here is **association, not causation**. The data are observational.
+* The mediation reading (the EX -> turnover -> loyalty path) additionally rests on
+  *sequential ignorability*: nothing that is not in the model drives both EX and
+  turnover, or both turnover and loyalty (no unmeasured confounders of X->M,
+  X->Y, M->Y), and no confounder of M->Y is itself affected by X. A stable unit
+  trait (location, clientele, a good manager) that lowers turnover and lifts NPS
+  would show up as "mediated". Lagging X two quarters and M one quarter rules
+  out reverse timing, not confounding.
+* The share mediated is unstable when the total effect is near zero; read it only
+  when the total effect's CI excludes zero.
+
+All bootstraps are vectorised: each replicate is a vector of unit weights
+(multinomial counts), and weighted normal equations are solved for all replicates
+at once, in chunks, so memory stays at ``chunk x rows``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from . import i18n
+from . import quarters as Q
+from .estimates import Estimate
+from .features import Frame, _lazy, survey_by_quarter
+
+EX_ITEMS = ("recognition", "empowerment", "leadership")
+SURVEY_DRIVERS = ("recognition", "empowerment", "leadership", "internal_service", "engagement")
+MEDIATORS = {
+    "voluntary_turnover_pct": "percentage points of voluntary turnover in q-1",
+    "engagement": "mean engagement answer (1-5) in q-1",
+}
+OUTCOMES = {
+    # outcome: (scale, count column, minimum count)
+    "nps": ("NPS points (-100..100) in q", "nps_responses", 5),
+    "customer_retention_pct": ("percentage points of last quarter's customers who came back in q", "customers_prev", 10),
+    "voluntary_turnover_pct": ("percentage points of voluntary turnover in q", "headcount", 5),
+}
+MAX_SHAPLEY_DRIVERS = 6
+QUADRANTS = ("fix_first", "maintain", "secondary", "monitor")
+_CHUNK = 64
+REASON_EMPTY = "no_answers"
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def item_column(names: Sequence[str], item: str) -> str | None:
+    """The unit-quarter column holding the mean answer of survey ``item`` (None when absent).
+
+    ``features.unit_quarters`` names them ``<item>_mean``, except ``empowerment`` and
+    ``leadership`` which it keeps under their own names.
+    """
+    if f"{item}_mean" in names:
+        return f"{item}_mean"
+    if item in ("empowerment", "leadership") and item in names:
+        return item
+    return None
+
+
+def _wls_batch(X: np.ndarray, y: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """Weighted least squares for many weight vectors at once: X (n,p), y (n,), W (r,n) -> (r,p)."""
+    XW = W[:, :, None] * X[None, :, :]
+    A = np.matmul(XW.transpose(0, 2, 1), X)
+    b = np.matmul(XW.transpose(0, 2, 1), y)
+    try:
+        return np.linalg.solve(A, b[..., None])[..., 0]
+    except np.linalg.LinAlgError:  # a replicate without some quarter: minimum-norm solution
+        return np.matmul(np.linalg.pinv(A), b[..., None])[..., 0]
+
+
+def _dummies(codes: np.ndarray) -> np.ndarray:
+    """Integer codes 0..L-1 -> indicator columns for levels 1..L-1 (level 0 is the reference)."""
+    levels = int(codes.max()) + 1 if codes.size else 0
+    return (codes[:, None] == np.arange(1, levels)[None, :]).astype(float)
+
+
+def _codes(s: pl.Series) -> np.ndarray:
+    return s.rank("dense").cast(pl.Int64).to_numpy() - 1
+
+
+def _boot_counts(n_clusters: int, reps: int, seed: int) -> np.ndarray:
+    """Cluster-bootstrap weights: how often each cluster is drawn in each replicate (reps, clusters)."""
+    rng = np.random.default_rng(seed)
+    return rng.multinomial(n_clusters, np.full(n_clusters, 1.0 / n_clusters), size=reps).astype(float)
+
+
+def _boot_estimate(name: str, point: float, draws: np.ndarray, n: int, scale: str) -> Estimate:
+    """Percentile 95% CI, bootstrap SE and a two-sided bootstrap p-value (share of draws across zero)."""
+    d = draws[np.isfinite(draws)]
+    if d.size < 10 or not math.isfinite(point):
+        return Estimate(name, float(point), float("nan"), float("nan"), float("nan"), float("nan"), n, scale)
+    lo, hi = np.percentile(d, [2.5, 97.5])
+    p = float(min(1.0, 2 * min((d <= 0).mean(), (d >= 0).mean())))
+    return Estimate(name, float(point), float(d.std(ddof=1)), float(lo), float(hi), p, n, scale)
+
+
+# ------------------------------------------------------------------------------------------ mediation
+
+
+@dataclass
+class MediationResult:
+    """Product-of-coefficients mediation X(q-2) -> M(q-1) -> Y(q) with unit-cluster bootstrap CIs.
+
+    ``a``: M on X; ``b``: Y on M given X; ``direct`` = c' (Y on X given M); ``indirect`` = a*b;
+    ``total`` = c' + a*b; ``share_mediated`` = a*b / total. X is in standard deviations of the
+    unit EX index (``exposure_sd`` answer points on the 1-5 scale). Association, not causation:
+    the mediated reading needs sequential ignorability (see the module docstring).
+    """
+
+    exposure: str
+    mediator: str
+    outcome: str
+    a: Estimate
+    b: Estimate
+    direct: Estimate
+    indirect: Estimate
+    total: Estimate
+    share_mediated: Estimate
+    n_obs: int
+    n_units: int
+    reps: int
+    seed: int
+    exposure_items: tuple[str, ...]
+    exposure_sd: float
+    first_quarter: str
+    last_quarter: str
+
+    def to_dict(self) -> dict:
+        out = {k: getattr(self, k) for k in ("exposure", "mediator", "outcome", "n_obs", "n_units", "reps", "seed",
+                                             "exposure_sd", "first_quarter", "last_quarter")}
+        out["exposure_items"] = list(self.exposure_items)
+        for k in ("a", "b", "direct", "indirect", "total", "share_mediated"):
+            out[k] = getattr(self, k).to_dict()
+        return out
+
+
+def mediation_frame(uq: pl.DataFrame, mediator: str = "voluntary_turnover_pct", outcome: str = "nps",
+                    items: Sequence[str] = EX_ITEMS, min_respondents: int = 3, min_headcount: int = 5) -> pl.DataFrame:
+    """Rows (unit, outcome quarter q) with x = raw EX index in q-2, m = mediator in q-1, y = outcome in q.
+
+    Quality filters (not privacy: nothing here is published per unit): at least
+    ``min_respondents`` respondents behind X (and behind an engagement mediator), at
+    least ``min_headcount`` people at the start of q-1 behind a turnover mediator, and
+    the outcome's minimum count (5 NPS answers, 10 previous customers).
+    """
+    if outcome not in OUTCOMES or outcome == "voluntary_turnover_pct":
+        raise ValueError(f"outcome must be nps or customer_retention_pct, got {outcome!r}")
+    names = uq.columns
+    cols = [c for c in (item_column(names, i) for i in items) if c is not None]
+    if not cols:
+        raise ValueError(f"none of the EX items {', '.join(items)} is in the unit-quarter panel")
+    _, n_col, min_n = OUTCOMES[outcome]
+    if mediator == "voluntary_turnover_pct":
+        m_expr, m_ok = pl.col("voluntary_turnover_pct"), pl.col("headcount") >= min_headcount
+    elif mediator == "engagement":
+        if "engagement_mean" not in names:
+            raise ValueError("the survey has no engagement item")
+        m_expr, m_ok = pl.col("engagement_mean"), pl.col("engagement_n") >= min_respondents
+    else:
+        raise ValueError(f"mediator must be one of {', '.join(MEDIATORS)}, got {mediator!r}")
+    x = uq.filter(pl.col("respondents") >= min_respondents).select(
+        "unit_id", (pl.col("qi") + 2).alias("qi"), pl.mean_horizontal(cols).alias("x"))
+    m = uq.filter(m_ok).select("unit_id", (pl.col("qi") + 1).alias("qi"), m_expr.alias("m"))
+    y = uq.filter(pl.col(n_col) >= min_n).select("unit_id", "qi", "quarter", pl.col(outcome).alias("y"))
+    return (y.join(m, on=["unit_id", "qi"], how="inner").join(x, on=["unit_id", "qi"], how="inner")
+            .drop_nulls(["x", "m", "y"]).sort("unit_id", "qi"))
+
+
+def fit_mediation(uq: pl.DataFrame, mediator: str = "voluntary_turnover_pct", outcome: str = "nps", *,
+                  reps: int = 500, seed: int = 7, items: Sequence[str] = EX_ITEMS,
+                  min_respondents: int = 3) -> MediationResult:
+    """Estimate the EX(q-2) -> mediator(q-1) -> outcome(q) chain on the unit-quarter panel ``uq``.
+
+    a-path: M ~ 1 + X + quarter; b- and c'-paths: Y ~ 1 + X + M + quarter (OLS). The
+    bootstrap resamples whole units (``reps`` >= 500 recommended) with ``seed``; the
+    same seed gives the same unit draws for every mediator/outcome pair, so the CIs
+    of different chains are comparable.
+    """
+    rows = mediation_frame(uq, mediator, outcome, items, min_respondents)
+    n_units = rows["unit_id"].n_unique()
+    if rows.height < 30 or n_units < 10:
+        raise ValueError(f"too few unit-quarters for the mediation ({rows.height} rows, {n_units} units)")
+    xr = rows["x"].to_numpy().astype(float)
+    sd = float(xr.std(ddof=1))
+    if not sd > 0:
+        raise ValueError("the EX index does not vary")
+    x = (xr - xr.mean()) / sd
+    m = rows["m"].to_numpy().astype(float)
+    y = rows["y"].to_numpy().astype(float)
+    qd = _dummies(_codes(rows["quarter"]))
+    one = np.ones_like(x)
+    Xa = np.column_stack([one, x, qd])
+    Xb = np.column_stack([one, x, m, qd])
+    g = _codes(rows["unit_id"])
+
+    def paths(W: np.ndarray) -> np.ndarray:
+        ba = _wls_batch(Xa, m, W)
+        bb = _wls_batch(Xb, y, W)
+        return np.column_stack([ba[:, 1], bb[:, 2], bb[:, 1]])  # a, b, c'
+
+    point = paths(np.ones((1, len(y))))[0]
+    counts = _boot_counts(n_units, reps, seed)
+    draws = np.concatenate([paths(counts[i:i + _CHUNK][:, g]) for i in range(0, reps, _CHUNK)]) if reps else np.empty((0, 3))
+
+    def derived(p: np.ndarray) -> dict[str, np.ndarray]:
+        a, b, c = p[..., 0], p[..., 1], p[..., 2]
+        ind = a * b
+        tot = c + ind
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = ind / tot
+        return {"a": a, "b": b, "direct": c, "indirect": ind, "total": tot, "share_mediated": share}
+
+    pt, dr = derived(point), derived(draws)
+    y_scale = OUTCOMES[outcome][0]
+    m_scale = MEDIATORS[mediator]
+    scales = {
+        "a": f"{m_scale} per 1 SD of the unit EX index in q-2",
+        "b": f"{y_scale} per unit of the mediator ({m_scale}), holding EX fixed",
+        "direct": f"{y_scale} per 1 SD of the unit EX index in q-2, holding the mediator fixed",
+        "indirect": f"{y_scale} per 1 SD of the unit EX index in q-2, through the mediator (a*b)",
+        "total": f"{y_scale} per 1 SD of the unit EX index in q-2 (direct + indirect)",
+        "share_mediated": "indirect / total (fraction); unstable when the total is near zero",
+    }
+    ests = {k: _boot_estimate(k, float(pt[k]), dr[k], rows.height, scales[k]) for k in scales}
+    qs = rows["quarter"].unique().sort().to_list()
+    used = tuple(i for i in items if item_column(uq.columns, i) is not None)
+    return MediationResult("ex_index", mediator, outcome, **ests, n_obs=rows.height, n_units=n_units, reps=reps,
+                           seed=seed, exposure_items=used, exposure_sd=sd, first_quarter=qs[0], last_quarter=qs[-1])
+
+
+# ------------------------------------------------------------------------------------------ Shapley R²
+
+
+def subset_masks(k: int) -> np.ndarray:
+    """All 2^k subsets of k drivers as a boolean (2^k, k) array; row s holds the bits of s."""
+    return ((np.arange(2**k)[:, None] >> np.arange(k)[None, :]) & 1).astype(bool)
+
+
+def _subset_r2(S: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """R² of every subset from scatter matrices S (r, k+1, k+1) (drivers, then outcome): (2^k, r).
+
+    The OLS R² of y on the drivers in subset s (with intercept/strata already partialled
+    out) is c_s' S_ss^-1 c_s / S_yy; all subsets and replicates are solved in one batch
+    (drivers outside the subset get an identity block so the system stays square).
+    """
+    k = S.shape[-1] - 1
+    Sxx, sxy, syy = S[:, :k, :k], S[:, :k, k], S[:, k, k]
+    mm = (masks[:, :, None] & masks[:, None, :])[:, None]  # (2^k, 1, k, k)
+    A = np.where(mm, Sxx[None], 0.0) + np.eye(k)[None, None] * (~masks)[:, None, None, :]
+    b = sxy[None] * masks[:, None, :]
+    try:
+        beta = np.linalg.solve(A, b[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        beta = np.matmul(np.linalg.pinv(A), b[..., None])[..., 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (b * beta).sum(-1) / syy[None]
+
+
+def shapley_values(v: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Exact Shapley values of a set function ``v`` (2^k, ...) given on ``subset_masks(k)``: (k, ...)."""
+    k = masks.shape[1]
+    size = masks.sum(1)
+    w_of = np.array([math.factorial(s) * math.factorial(k - s - 1) / math.factorial(k) for s in range(k)])
+    out = np.zeros((k, *v.shape[1:]))
+    idx = np.arange(2**k)
+    for j in range(k):
+        s = idx[~masks[:, j]]
+        w = w_of[size[s]].reshape(-1, *([1] * (v.ndim - 1)))
+        out[j] = (w * (v[s | (1 << j)] - v[s])).sum(0)
+    return out
+
+
+def _scatter(Z: np.ndarray, strata: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """Weighted within-stratum scatter matrices of Z (n, p) for weights W (r, n): (r, p, p)."""
+    D = (strata[:, None] == np.arange(int(strata.max()) + 1)[None, :]).astype(float)  # (n, L)
+    ZW = W[:, :, None] * Z[None]
+    Sxx = np.matmul(ZW.transpose(0, 2, 1), Z)
+    sw = W @ D  # (r, L)
+    sz = np.matmul((W[:, :, None] * D[None]).transpose(0, 2, 1), Z)  # (r, L, p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(sw[..., None] > 0, sz / sw[..., None], 0.0)
+    return Sxx - np.matmul(sz.transpose(0, 2, 1), mean)
+
+
+def shapley_r2(X: np.ndarray, y: np.ndarray, strata: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """Shapley (dominance-analysis) decomposition of the OLS R² of y on the k columns of X.
+
+    Returns (R² of the full model, per-driver contributions); the contributions sum to
+    the R² exactly. With ``strata`` (integer codes, e.g. quarters) the R² is the
+    within-stratum R² (stratum effects partialled out first).
+    """
+    X = np.asarray(X, float)
+    k = X.shape[1]
+    if not 1 <= k <= MAX_SHAPLEY_DRIVERS:
+        raise ValueError(f"exact Shapley needs 1..{MAX_SHAPLEY_DRIVERS} drivers, got {k}")
+    st = np.zeros(len(y), int) if strata is None else np.asarray(strata, int)
+    S = _scatter(np.column_stack([X, y]), st, np.ones((1, len(y))))
+    masks = subset_masks(k)
+    v = _subset_r2(S, masks)
+    v[0] = 0.0
+    phi = shapley_values(v, masks)
+    return float(v[-1, 0]), phi[:, 0]
+
+
+@dataclass
+class KeyDriverResult:
+    """Shapley R² decomposition of one outcome over k drivers, with unit-cluster bootstrap CIs.
+
+    ``contribution[d]``: R² points attributed to driver d (they sum to ``r2``);
+    ``share[d]``: the same as a fraction of R² (they sum to 1). Association, not causation.
+    """
+
+    outcome: str
+    level: str  # "unit" | "person"
+    drivers: tuple[str, ...]
+    r2: Estimate
+    contribution: dict[str, Estimate]
+    share: dict[str, Estimate]
+    n_obs: int
+    n_units: int
+    reps: int
+    timing: str  # how drivers relate to the outcome in time
+
+    def rows(self, performance: Mapping[str, float] | None = None) -> list[dict]:
+        perf = performance or {}
+        return [{"driver": d, "share": self.share[d].estimate, "ci_low": self.share[d].ci_low,
+                 "ci_high": self.share[d].ci_high, "r2_contribution": self.contribution[d].estimate,
+                 "performance": perf.get(d)} for d in self.drivers]
+
+    def to_dict(self) -> dict:
+        return {"outcome": self.outcome, "level": self.level, "drivers": list(self.drivers), "r2": self.r2.to_dict(),
+                "n_obs": self.n_obs, "n_units": self.n_units, "reps": self.reps, "timing": self.timing,
+                "importance": self.rows()}
+
+
+def key_drivers(rows: pl.DataFrame, outcome: str, drivers: Sequence[str], *, level: str = "unit",
+                cluster: str = "unit_id", strata: str = "quarter", reps: int = 200, seed: int = 7,
+                timing: str = "") -> KeyDriverResult:
+    """Dominance analysis of ``outcome`` on ``drivers`` (columns of ``rows``), quarter effects partialled out.
+
+    The bootstrap resamples clusters (units); each replicate recomputes the exact
+    decomposition, so the CIs include the uncertainty of the R² itself.
+    """
+    drivers = tuple(drivers)
+    rows = rows.drop_nulls([outcome, *drivers])
+    k = len(drivers)
+    if not 1 <= k <= MAX_SHAPLEY_DRIVERS:
+        raise ValueError(f"exact Shapley needs 1..{MAX_SHAPLEY_DRIVERS} drivers, got {k}")
+    n_units = rows[cluster].n_unique()
+    if rows.height < 10 * k or n_units < 5:
+        raise ValueError(f"too few rows for the key-driver analysis of {outcome} ({rows.height} rows, {n_units} units)")
+    Z = rows.select([*drivers, outcome]).to_numpy().astype(float)
+    st = _codes(rows[strata]) if strata else np.zeros(rows.height, int)
+    g = _codes(rows[cluster])
+    masks = subset_masks(k)
+
+    def decompose(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        v = _subset_r2(_scatter(Z, st, W), masks)
+        v[0] = 0.0
+        return v[-1], shapley_values(v, masks)  # (r,), (k, r)
+
+    r2, phi = decompose(np.ones((1, rows.height)))
+    # Person-level panels have many rows per unit: smaller chunks keep memory at chunk x rows.
+    chunk = max(4, min(_CHUNK, int(2_000_000 // max(rows.height, 1))))
+    counts = _boot_counts(n_units, reps, seed)
+    parts = [decompose(counts[i:i + chunk][:, g]) for i in range(0, reps, chunk)]
+    r2_d = np.concatenate([p[0] for p in parts]) if parts else np.empty(0)
+    phi_d = np.concatenate([p[1] for p in parts], axis=1) if parts else np.empty((k, 0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share_pt, share_d = phi[:, 0] / r2[0], phi_d / r2_d[None]
+    n = rows.height
+    contrib = {d: _boot_estimate(d, phi[j, 0], phi_d[j], n, "R² points (within quarters)") for j, d in enumerate(drivers)}
+    share = {d: _boot_estimate(d, share_pt[j], share_d[j], n, "share of the explained R² (sums to 1)")
+             for j, d in enumerate(drivers)}
+    return KeyDriverResult(outcome, level, drivers, _boot_estimate("r2", r2[0], r2_d, n, "R² within quarters"),
+                           contrib, share, n, n_units, reps, timing)
+
+
+def unit_driver_rows(uq: pl.DataFrame, outcome: str, drivers: Sequence[str] = SURVEY_DRIVERS,
+                     min_respondents: int = 3) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """Unit-quarters with ``outcome`` in q and the mean answers of ``drivers`` in q-1 (columns named by driver).
+
+    Drivers the survey does not have are skipped; returns (rows, drivers used).
+    """
+    _, n_col, min_n = OUTCOMES[outcome]
+    names = uq.columns
+    used = tuple(d for d in drivers if item_column(names, d) is not None and d != outcome)
+    lag = uq.filter(pl.col("respondents") >= min_respondents).select(
+        "unit_id", (pl.col("qi") + 1).alias("qi"), *[pl.col(item_column(names, d)).alias(d) for d in used])
+    y = uq.filter(pl.col(n_col) >= min_n).select("unit_id", "qi", "quarter", pl.col(outcome))
+    return y.join(lag, on=["unit_id", "qi"], how="inner").drop_nulls([outcome, *used]), used
+
+
+def person_engagement_rows(tables: Mapping[str, Frame], drivers: Sequence[str] = SURVEY_DRIVERS) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """Person-quarters with engagement and the person's other answers in the same quarter (same survey)."""
+    sv = survey_by_quarter(tables)
+    names = sv.collect_schema().names()
+    if "engagement" not in names:
+        raise ValueError("the survey has no engagement item")
+    used = tuple(d for d in drivers if d in names and d != "engagement")
+    emp = _lazy(tables["employees"]).select("employee_id", "unit_id")
+    rows = (sv.join(emp, on="employee_id", how="inner")
+            .select("unit_id", Q.label_expr("qi").alias("quarter"), "engagement", *used)
+            .drop_nulls().collect())
+    return rows, used
+
+
+def driver_performance(tables: Mapping[str, Frame], quarter: str, drivers: Sequence[str] = SURVEY_DRIVERS) -> dict[str, dict]:
+    """Organisation-wide mean answer (1-5) and respondents for each driver in ``quarter``."""
+    sv = survey_by_quarter(tables).filter(pl.col("qi") == Q.parse(quarter))
+    names = sv.collect_schema().names()
+    used = [d for d in drivers if d in names]
+    r = sv.select(*[pl.col(d).mean().alias(d) for d in used], *[pl.col(d).count().alias(f"{d}__n") for d in used]).collect()
+    return {d: {"mean": r[d][0], "n": int(r[f"{d}__n"][0])} for d in used}
+
+
+def priority_quadrants(results: Sequence[KeyDriverResult], performance: Mapping[str, float]) -> pl.DataFrame:
+    """Importance (mean Shapley share over ``results``) x performance (current mean score) -> quadrant.
+
+    Cut-offs: importance above an equal share (1/k) is "high"; performance below the
+    average of the drivers' current means is "low" (a relative reading: the lowest-scored
+    of the important drivers come first). Quadrants: fix_first (important, low score),
+    maintain (important, high score), secondary (less important, low score), monitor
+    (less important, high score). Sorted by quadrant, then importance.
+    """
+    drivers = [d for d in results[0].drivers if all(d in r.drivers for r in results) and performance.get(d) is not None]
+    if not drivers:
+        return pl.DataFrame(schema={"driver": pl.String, "importance": pl.Float64, "performance": pl.Float64, "quadrant": pl.String})
+    imp = {d: float(np.mean([r.share[d].estimate for r in results])) for d in drivers}
+    total = sum(imp.values())
+    imp = {d: v / total if total > 0 else float("nan") for d, v in imp.items()}
+    k = len(drivers)
+    perf_cut = float(np.mean([performance[d] for d in drivers]))
+    df = pl.DataFrame({"driver": drivers, "importance": [imp[d] for d in drivers],
+                       "performance": [float(performance[d]) for d in drivers]})
+    high_imp = pl.col("importance") > 1.0 / k
+    low_perf = pl.col("performance") < perf_cut
+    quad = (pl.when(high_imp & low_perf).then(pl.lit("fix_first")).when(high_imp).then(pl.lit("maintain"))
+            .when(low_perf).then(pl.lit("secondary")).otherwise(pl.lit("monitor")))
+    order = {q: i for i, q in enumerate(QUADRANTS)}
+    return (df.with_columns(quad.alias("quadrant"), pl.lit(1.0 / k).alias("importance_cut"), pl.lit(perf_cut).alias("performance_cut"))
+            .with_columns(pl.col("quadrant").replace_strict(order, return_dtype=pl.Int32).alias("_o"))
+            .sort("_o", pl.col("importance"), descending=[False, True]).drop("_o"))
+
+
+# ------------------------------------------------------------------------------------------ heat map
+
+
+def suppress_hierarchy(units: pl.DataFrame, regions: pl.DataFrame, threshold: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Anonymity rule for a two-level breakdown (units within regions, regions within the organisation).
+
+    Uses :func:`servicechain.privacy.suppress_small` on each level (per driver), then
+    closes the gap between levels: when a region is hidden (too small, or hidden as the
+    complement of another small region) but all its units are shown, its value could be
+    rebuilt from its units, so its smallest shown unit is hidden as well. Each frame has
+    columns ``region`` (+ ``unit`` for units), ``driver``, ``n``, ``mean``.
+    """
+    from .privacy import suppress_small
+
+    reg = suppress_small(regions, "n", threshold, "driver", value_cols=["mean", "n"], flag_col="suppressed")
+    # A unit nobody answered for reveals nothing: blank, but it needs no complementary cell.
+    empty = units.filter(pl.col("n") <= 0).with_columns(pl.lit(REASON_EMPTY).alias("suppressed"),
+                                                         pl.lit(None, pl.Float64).alias("mean"))
+    un = suppress_small(units.filter(pl.col("n") > 0), "n", threshold, "region", "driver",
+                        value_cols=["mean", "n"], flag_col="suppressed")
+    hidden_regions = reg.filter(pl.col("suppressed").is_not_null()).select("region", "driver", pl.lit(True).alias("_rh"))
+    un = un.join(hidden_regions, on=["region", "driver"], how="left").with_columns(pl.col("_rh").fill_null(False))
+    # Original counts are needed to pick the smallest shown unit; suppress_small nulled hidden ones only.
+    any_hidden = pl.col("suppressed").is_not_null().any().over("region", "driver")
+    rank = pl.when(pl.col("suppressed").is_null()).then(pl.col("n")).rank("ordinal").over("region", "driver")
+    extra = pl.col("_rh") & ~any_hidden & (rank == 1)
+    un = un.with_columns(
+        pl.when(extra).then(pl.lit("complementary")).otherwise(pl.col("suppressed")).alias("suppressed")
+    ).with_columns(
+        pl.when(pl.col("suppressed").is_null()).then(pl.col(c)).alias(c) for c in ("mean", "n")
+    ).drop("_rh")
+    un = pl.concat([un, empty.with_columns(pl.lit(None, pl.Int64).alias("n"))], how="diagonal_relaxed")
+    return un.sort("region", "unit", "driver"), reg
+
+
+def driver_heatmap_cells(tables: Mapping[str, Frame], quarter: str, drivers: Sequence[str] = SURVEY_DRIVERS,
+                         threshold: int = 5) -> dict[str, pl.DataFrame]:
+    """Mean answer per driver by unit and by region in ``quarter``, suppressed by the anonymity rule.
+
+    ``n`` counts distinct respondents who answered the item. Returns
+    ``{"unit": frame(region, unit, driver, n, mean, suppressed), "region": frame(region, driver, n, mean, suppressed)}``;
+    hidden cells have null ``mean`` and ``n`` and a reason in ``suppressed``.
+    """
+    sv = survey_by_quarter(tables).filter(pl.col("qi") == Q.parse(quarter))
+    names = sv.collect_schema().names()
+    used = [d for d in drivers if d in names]
+    emp = _lazy(tables["employees"]).select("employee_id", "unit_id")
+    units = _lazy(tables["units"]).select("unit_id", pl.col("unit_name").fill_null(pl.col("unit_id")).alias("unit"), "region")
+    long = (sv.join(emp, on="employee_id", how="inner").join(units, on="unit_id", how="inner")
+            .unpivot(index=["unit_id", "unit", "region"], on=used, variable_name="driver", value_name="value")
+            .drop_nulls("value"))
+    # Every unit x driver appears, so units with no answer at all show as suppressed (n = 0).
+    grid = (units.join(emp.select("unit_id").unique(), on="unit_id", how="semi")
+            .join(pl.LazyFrame({"driver": used}), how="cross"))
+    per_unit = long.group_by("unit_id", "driver").agg(pl.len().alias("n"), pl.col("value").mean().alias("mean"))
+    u = (grid.join(per_unit, on=["unit_id", "driver"], how="left")
+         .with_columns(pl.col("n").fill_null(0).cast(pl.Int64)).sort("region", "unit", "driver").collect())
+    r = (long.group_by("region", "driver").agg(pl.len().cast(pl.Int64).alias("n"), pl.col("value").mean().alias("mean"))
+         .sort("region", "driver").collect())
+    u, r = suppress_hierarchy(u.drop("unit_id").select("region", "unit", "driver", "n", "mean"), r, threshold)
+    return {"unit": u, "region": r}
+
+
+# ------------------------------------------------------------------------------------------ words
+
+
+def driver_label(d: str, lang: str) -> str:
+    return i18n.t(d if d not in ("voluntary_turnover_pct", "customer_retention_pct") else d.removesuffix("_pct"), lang)
+
+
+def outcome_label(o: str, lang: str) -> str:
+    return i18n.t({"voluntary_turnover_pct": "voluntary_turnover", "customer_retention_pct": "customer_retention",
+                   "engagement": "engagement"}.get(o, o), lang)
+
+
+def fmt_ci(e: Estimate, lang: str, decimals: int = 1, pct: bool = False) -> str:
+    """``+0.4 (95% CI −0.1 to +0.9)`` in the report language."""
+    f = (lambda v: i18n.fmt_pct(v, lang, decimals)) if pct else (lambda v: i18n.fmt_signed(v, lang, decimals))
+    return i18n.t("chain_est_ci", lang, est=f(e.estimate), lo=f(e.ci_low), hi=f(e.ci_high))
+
+
+# ------------------------------------------------------------------------------------------ figures
+
+
+def path_diagram(meds: Sequence[MediationResult], lang: str = "en", title: str | None = None):
+    """Plotly path diagram: EX (q-2) -> mediator (q-1) -> each outcome (q), with a, b, c' and their CIs.
+
+    ``meds`` share one mediator (one result per outcome). Solid dark arrows: the CI
+    excludes zero; grey dashed arrows: it does not.
+    """
+    import plotly.graph_objects as go
+
+    from .theme import INK, MUTED, NEUTRAL
+
+    if not meds:
+        raise ValueError("path_diagram needs at least one mediation result")
+    med = meds[0].mediator
+    fig = go.Figure()
+    box_w, box_h = 0.2, 0.14
+    nodes = {"x": (0.12, 0.5), "m": (0.5, 0.86)}
+    ys = np.linspace(0.42, 0.08, len(meds)) if len(meds) > 1 else [0.2]
+    for i, r in enumerate(meds):
+        nodes[f"y{i}"] = (0.88, float(ys[i]))
+    labels = {"x": i18n.t("chain_node_ex", lang), "m": i18n.t(f"chain_node_{med}", lang)}
+    for i, r in enumerate(meds):
+        labels[f"y{i}"] = i18n.t("chain_node_outcome", lang, outcome=outcome_label(r.outcome, lang))
+    for key, (cx, cy) in nodes.items():
+        fig.add_shape(type="rect", x0=cx - box_w / 2, x1=cx + box_w / 2, y0=cy - box_h / 2, y1=cy + box_h / 2,
+                      line=dict(color=INK, width=1.5), fillcolor="#f0f6fb", layer="below")
+        fig.add_annotation(x=cx, y=cy, text=labels[key], showarrow=False, font=dict(size=13, color=INK))
+
+    def arrow(a: str, b: str, est: Estimate, text: str, offset: tuple[float, float] = (0, 0)) -> None:
+        (x0, y0), (x1, y1) = nodes[a], nodes[b]
+        # Start and end on the box edges (shrink the segment by the half box size along its direction).
+        dx, dy = x1 - x0, y1 - y0
+        t = min(box_w / 2 / abs(dx) if dx else 1, box_h / 2 / abs(dy) if dy else 1)
+        sx, sy, ex, ey = x0 + dx * t, y0 + dy * t, x1 - dx * t, y1 - dy * t
+        sig = est.significant
+        fig.add_annotation(x=ex, y=ey, ax=sx, ay=sy, xref="x", yref="y", axref="x", ayref="y", text="",
+                           showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=2.5 if sig else 1.5,
+                           arrowcolor=INK if sig else NEUTRAL)
+        fig.add_annotation(x=(sx + ex) / 2 + offset[0], y=(sy + ey) / 2 + offset[1], text=text, showarrow=False,
+                           font=dict(size=12, color=INK if sig else MUTED), bgcolor="rgba(255,255,255,0.85)")
+
+    r0 = meds[0]
+    arrow("x", "m", r0.a, f"a = {fmt_ci(r0.a, lang, 2)}", (-0.04, 0.05))
+    for i, r in enumerate(meds):
+        arrow("m", f"y{i}", r.b, f"b = {fmt_ci(r.b, lang, 2)}", (0.06, 0.04 if i == 0 else -0.02))
+        arrow("x", f"y{i}", r.direct, f"c′ = {fmt_ci(r.direct, lang, 1)}", (0.0, -0.035 if i else 0.035))
+    notes = [i18n.t("chain_path_indirect", lang, outcome=outcome_label(r.outcome, lang), ci=fmt_ci(r.indirect, lang, 2))
+             for r in meds]
+    fig.add_annotation(x=0.0, y=-0.1, xref="paper", yref="paper", xanchor="left", yanchor="top", align="left",
+                       showarrow=False, text="<br>".join(notes + [i18n.t("chain_path_note", lang)]),
+                       font=dict(size=12, color=MUTED))
+    fig.update_layout(title=title or i18n.t("chain_path_title", lang), height=520, margin=dict(l=20, r=20, t=80, b=110),
+                      xaxis=dict(visible=False, range=[0, 1]), yaxis=dict(visible=False, range=[-0.02, 1.0]),
+                      showlegend=False)
+    return fig
+
+
+def importance_figure(results: Sequence[KeyDriverResult], lang: str = "en", title: str | None = None):
+    """Grouped horizontal bars: each driver's share of the explained R² per outcome, with 95% bootstrap CIs."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for r in results:
+        ds = list(r.drivers)
+        est = [r.share[d].estimate for d in ds]
+        fig.add_trace(go.Bar(
+            y=[driver_label(d, lang) for d in ds], x=est, orientation="h",
+            name=f"{outcome_label(r.outcome, lang)} (R² {i18n.fmt_number(r.r2.estimate, lang, 2)})",
+            error_x=dict(type="data", symmetric=False, array=[r.share[d].ci_high - r.share[d].estimate for d in ds],
+                         arrayminus=[r.share[d].estimate - r.share[d].ci_low for d in ds], thickness=1.2, width=3),
+            hovertemplate="%{y}: %{x:.0%}<extra>" + outcome_label(r.outcome, lang) + "</extra>"))
+    fig.update_layout(title=title or i18n.t("chain_importance_title_plain", lang), barmode="group",
+                      xaxis=dict(title=i18n.t("chain_share_of_r2", lang), tickformat=".0%", rangemode="tozero"),
+                      yaxis=dict(autorange="reversed"), height=140 + 70 * len(results[0].drivers) if results else 400)
+    return fig
+
+
+def quadrant_figure(quad: pl.DataFrame, lang: str = "en", title: str | None = None):
+    """Importance x current performance: the quadrant says what to fix first."""
+    import plotly.graph_objects as go
+
+    from .theme import BAD, GOOD, MUTED, NEUTRAL, ACCENT
+
+    colors = {"fix_first": BAD, "maintain": GOOD, "secondary": NEUTRAL, "monitor": ACCENT}
+    fig = go.Figure()
+    if quad.height == 0:
+        return fig
+    icut, pcut = float(quad["importance_cut"][0]), float(quad["performance_cut"][0])
+    px_lo, px_hi = float(quad["performance"].min()), float(quad["performance"].max())
+    pad = max(0.15, (px_hi - px_lo) * 0.35)
+    x0, x1 = min(px_lo, pcut) - pad, max(px_hi, pcut) + pad
+    y1 = max(float(quad["importance"].max()) * 1.25, icut * 1.8)
+    for qd in QUADRANTS:
+        sub = quad.filter(pl.col("quadrant") == qd)
+        if sub.height == 0:
+            continue
+        fig.add_trace(go.Scatter(
+            x=sub["performance"].to_list(), y=sub["importance"].to_list(), mode="markers+text",
+            text=[driver_label(d, lang) for d in sub["driver"]], textposition="top center",
+            marker=dict(size=14, color=colors[qd]), name=i18n.t(f"chain_q_{qd}", lang),
+            hovertemplate="%{text}: " + i18n.t("chain_importance_short", lang) + " %{y:.0%}, "
+                          + i18n.t("chain_current_score", lang) + " %{x:.2f}<extra></extra>"))
+    fig.add_shape(type="line", x0=pcut, x1=pcut, y0=0, y1=y1, line=dict(color=MUTED, dash="dot", width=1))
+    fig.add_shape(type="line", x0=x0, x1=x1, y0=icut, y1=icut, line=dict(color=MUTED, dash="dot", width=1))
+    corners = {"fix_first": (x0, y1, "left", "top"), "maintain": (x1, y1, "right", "top"),
+               "secondary": (x0, 0, "left", "bottom"), "monitor": (x1, 0, "right", "bottom")}
+    for qd, (cx, cy, xa, ya) in corners.items():
+        fig.add_annotation(x=cx, y=cy, text=f"<b>{i18n.t(f'chain_q_{qd}', lang)}</b>", showarrow=False, xanchor=xa,
+                           yanchor=ya, font=dict(size=13, color=colors[qd]))
+    fig.update_layout(title=title or i18n.t("chain_quadrant_title_plain", lang), height=520, showlegend=False,
+                      xaxis=dict(title=i18n.t("chain_current_score_axis", lang), range=[x0, x1]),
+                      yaxis=dict(title=i18n.t("chain_importance_axis", lang), tickformat=".0%", range=[0, y1]))
+    return fig
+
+
+def heatmap_figure(cells: pl.DataFrame, lang: str = "en", threshold: int = 5, by: str = "region",
+                   title: str | None = None, rows: Sequence[str] | None = None):
+    """Heat map of mean answers (rows = regions or units, columns = drivers); hidden cells stay blank.
+
+    ``cells`` is a frame from :func:`driver_heatmap_cells` (already suppressed);
+    ``rows`` optionally restricts/orders the rows shown.
+    """
+    import plotly.graph_objects as go
+
+    from .theme import MUTED, SEQUENTIAL
+
+    key = "unit" if by == "unit" else "region"
+    drivers = list(dict.fromkeys(cells["driver"].to_list()))
+    row_keys = list(rows) if rows is not None else list(dict.fromkeys(cells[key].to_list()))
+    wide = cells.filter(pl.col(key).is_in(row_keys))
+    lookup = {(r[key], r["driver"]): r for r in wide.iter_rows(named=True)}
+    supp_text = i18n.t("chain_suppressed", lang, threshold=threshold)
+    z, text, hover = [], [], []
+    for rk in row_keys:
+        zr, tr, hr = [], [], []
+        for d in drivers:
+            c = lookup.get((rk, d))
+            if c is None or c["mean"] is None:
+                zr.append(None)
+                tr.append("")
+                hr.append(f"{rk} · {driver_label(d, lang)}: {supp_text}")
+            else:
+                zr.append(round(float(c["mean"]), 2))
+                tr.append(i18n.fmt_number(c["mean"], lang, 1))
+                hr.append(f"{rk} · {driver_label(d, lang)}: {i18n.fmt_number(c['mean'], lang, 2)} "
+                          f"({i18n.t('chain_respondents_n', lang, n=int(c['n']))})")
+            
+        z.append(zr)
+        text.append(tr)
+        hover.append(hr)
+    vals = [v for r in z for v in r if v is not None]
+    zmin, zmax = (min(vals), max(vals)) if vals else (1, 5)
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[driver_label(d, lang) for d in drivers], y=row_keys, text=text, texttemplate="%{text}",
+        hovertext=hover, hovertemplate="%{hovertext}<extra></extra>", hoverongaps=True, colorscale=SEQUENTIAL,
+        zmin=zmin, zmax=zmax, xgap=2, ygap=2, colorbar=dict(title=i18n.t("chain_mean_answer", lang), thickness=12)))
+    fig.add_annotation(x=0, y=-0.02, xref="paper", yref="paper", yanchor="top", xanchor="left", showarrow=False,
+                       text=i18n.t("chain_blank_cells", lang, threshold=threshold), font=dict(size=12, color=MUTED))
+    fig.update_layout(title=title, height=max(320, 130 + 26 * len(row_keys)), plot_bgcolor="white",
+                      xaxis=dict(side="top", showgrid=False, title=""), yaxis=dict(autorange="reversed", showgrid=False, title=""),
+                      margin=dict(t=110, b=50))
+    return fig
