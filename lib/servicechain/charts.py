@@ -52,7 +52,8 @@ def _fmt(x: float | None, lang: str, decimals: int, pct: bool = False) -> str:
     return i18n.fmt_number(x, lang, decimals)
 
 
-def _ci_text(est: float, lo: float, hi: float, lang: str, decimals: int, pct: bool = False) -> str:
+def ci_text(est: float, lo: float, hi: float, lang: str, decimals: int = 2, pct: bool = False) -> str:
+    """``-0.14 (-0.22 to -0.06)`` in the language's number format."""
     to = "a" if lang == "es" else "to"
     return f"{_fmt(est, lang, decimals, pct)} ({_fmt(lo, lang, decimals, pct)} {to} {_fmt(hi, lang, decimals, pct)})"
 
@@ -91,7 +92,7 @@ def forest(
         sub = df if g is None else df.filter(pl.col(group_col) == g)
         est, lo, hi = (sub[c].to_list() for c in (estimate_col, low_col, high_col))
         ys = [word(v, lang, labels) for v in sub[label_col].to_list()]
-        text = [_ci_text(e, a, b, lang, decimals) for e, a, b in zip(est, lo, hi)]
+        text = [ci_text(e, a, b, lang, decimals) for e, a, b in zip(est, lo, hi)]
         fig.add_trace(go.Scatter(
             x=est, y=ys, mode="markers+text" if show_values else "markers",
             name=word(g, lang, labels) if g is not None else "",
@@ -224,7 +225,7 @@ def binned_means(
     if df.height == 0:
         raise ValueError("binned_means(): nothing to plot")
     x, m, lo, hi, n = (df[c].to_list() for c in (x_col, mean_col, low_col, high_col, n_col))
-    hover = [f"{x_title}: {i18n.fmt_number(a, lang, 2)}<br>{y_title}: {_ci_text(b, c, d, lang, decimals)}"
+    hover = [f"{x_title}: {i18n.fmt_number(a, lang, 2)}<br>{y_title}: {ci_text(b, c, d, lang, decimals)}"
              f"<br>{i18n.t('n', lang)} = {i18n.fmt_number(k, lang)}" for a, b, c, d, k in zip(x, m, lo, hi, n)]
     fig = go.Figure(go.Scatter(
         x=x, y=m, mode="markers+lines", text=hover, hovertemplate="%{text}<extra></extra>", showlegend=False,

@@ -206,6 +206,391 @@ WORDS: dict[str, dict[str, str]] = {
     },
 }
 
+# --- retention (01) and customer loyalty (02) notebooks, shared chart words --------------------------
+_RL_EN = {
+    "recognition_per_month": "Recognition (per month)",
+    "voluntary_turnover_pct": "Voluntary turnover (%)",
+    "pooled": "Between and within units",
+    "unit_fe": "Within units only (fixed effects)",
+    "none": "None",
+    "less than monthly": "Less than monthly",
+    "monthly": "Monthly",
+    "weekly or more": "Weekly or more",
+    "rarely (1-2)": "Rarely (1-2)",
+    "sometimes (3)": "Sometimes (3)",
+    "often (4-5)": "Often (4-5)",
+    "counter": "Counter",
+    "phone": "Phone",
+    "delivery": "Delivery",
+    "web": "Web",
+    "complaint": "Complaint",
+    "job_satisfaction": "Job satisfaction",
+    "environment_satisfaction": "Environment satisfaction",
+    "relationship_satisfaction": "Relationship satisfaction",
+    "engagement": "Engagement",
+    "band": "Recognition",
+    "item": "Item",
+    "change_for": "For",
+    "annual_exit_pp_ci": "Annual exit probability (95% CI)",
+    "odds_ratio_ci": "Odds ratio (95% CI)",
+    "retained_1y_ci": "Still employed at 1 year (95% CI)",
+    "voluntary_exits": "Voluntary exits",
+    "pooled_ci": "Between and within units (95% CI)",
+    "unit_fe_ci": "Within units only (95% CI)",
+    "mot_ci": "pp per +10 NPS points (95% CI)",
+    "mean_nps": "Mean NPS",
+    "responses": "Answers",
+    "h_data_notes": "Data notes",
+    "ret_unit_recognition_events": "+1 recognition per month",
+    "ret_unit_recognition_item": "+1 point on the recognition item (1-5)",
+    "ret_unit_point": "+1 point (1-5)",
+    "ret_h_effects": "Voluntary exits and the three drivers",
+    "ret_h_km": "Retention curves by recognition",
+    "ret_h_oot": "Does the model predict a quarter it never saw?",
+    "ret_h_snapshot": "Leavers and stayers",
+    "ret_what": (
+        "**What was estimated.** For every employee and quarter we asked one question: did this person leave "
+        "voluntarily during the quarter? We related the answer to what the same person experienced the quarter "
+        "*before*: how often they were recognised, how empowered they felt and how they rated their leadership, "
+        "comparing people of the same tenure band and role in the same quarter (a discrete-time hazard model). "
+        "The data: {n_obs:int} person-quarters, {n_events:int} voluntary exits, {n_people:int} people in "
+        "{n_clusters:int} units, {q0:quarter} to {q1:quarter}. People in one unit share a manager and a local job "
+        "market, so the uncertainty ranges allow for that (standard errors clustered by unit). These are "
+        "associations, not proof of cause: people who are about to leave may already rate things lower."
+    ),
+    "ret_title_annual_sig": "More {driver} goes with fewer voluntary exits: {pp} in annual exit probability per +1",
+    "ret_title_annual_none": "No driver shows a clear link with voluntary exits in this data",
+    "ret_axis_annual": "Change in annual voluntary-exit probability (percentage points) for +1",
+    "ret_annual_text": (
+        "**Reading the chart.** Each dot is the change in the probability that an employee leaves voluntarily "
+        "within a year if the driver were one unit higher, averaged over the current workforce; the whisker is the "
+        "95% uncertainty range. +1 means one more recognition per month, or one more point on the 1-5 survey scale "
+        "for empowerment and leadership, so the three sizes are not directly comparable. Ranges that do not cross "
+        "zero are clear links. The money report turns these changes into euros."
+    ),
+    "ret_title_or": "Odds of a voluntary exit in a quarter per +1: {k} of {n} drivers clearly lower them",
+    "ret_axis_or": "Odds ratio (log scale; below 1 = fewer exits)",
+    "ret_or_text": (
+        "Odds ratios are the model's own scale: 0.80 means that the odds of leaving in a quarter are 20% lower "
+        "per +1 of the driver, with the other drivers, tenure, role and quarter held constant."
+    ),
+    "ret_title_km": "{hi_band}: {hi} still employed at one year of tenure, against {lo} for {lo_band}",
+    "ret_title_km_plain": "Share still employed by tenure and recognition",
+    "ret_axis_tenure": "Tenure (years)",
+    "ret_axis_still": "Still employed",
+    "ret_km_text": (
+        "**Retention curves** (Kaplan-Meier) follow people through their tenure, grouped by how often they were "
+        "recognised on average over the quarters we observed them. Shaded bands are 95% confidence intervals; a "
+        "curve stops where fewer than {threshold:int} people remain, and groups smaller than that are not shown. "
+        "These curves are descriptive: unlike the model above, they do not hold empowerment, leadership, role or "
+        "tenure constant."
+    ),
+    "ret_km_item_text": (
+        "Recognition here comes from the survey item (1-5), not from recognition events, so the groups are "
+        "answer levels."
+    ),
+    "ret_title_oot": "Tested on {test_q}, a quarter the model never saw: it ranks leavers above stayers {auc} of the time",
+    "ret_axis_pred": "Predicted quarterly exit probability",
+    "ret_axis_obs": "Observed exit rate",
+    "ret_diagonal": "Perfect calibration",
+    "ret_oot_text": (
+        "**Out-of-time check.** The model was fitted on {q0:quarter} to {q1:quarter} only and then predicted who "
+        "would leave in {test_q:quarter} ({n_test:int} people at risk, {events_test:int} voluntary exits). AUC "
+        "{auc:num2} (0.5 = a coin toss, 1 = a perfect ranking). Brier score {brier:num4} against {base:num4} for "
+        "predicting the same rate for everyone: {verdict} Each dot groups about a tenth of the people by predicted "
+        "risk; dots near the diagonal mean predicted rates match what happened. This checks usefulness for "
+        "prediction, not cause and effect."
+    ),
+    "ret_oot_better": "the model's predictions are more accurate than that flat guess.",
+    "ret_oot_worse": "the model does not beat that flat guess here, so use its effects with care.",
+    "ret_notes": (
+        "{n_obs:int} person-quarters with a survey answer in the previous quarter ({n_people:int} people), "
+        "{n_events:int} voluntary exits, {n_clusters:int} units (clusters), outcome quarters {q0:quarter} to "
+        "{q1:quarter}. Involuntary exits count as \"did not leave voluntarily\" and the person then leaves the data. "
+        "Recognition: {source}. People without a survey answer in the previous quarter are not in the model. "
+        "Groups smaller than {threshold:int} people are not shown."
+    ),
+    "ret_source_events": "recognition events received in the previous quarter, per month",
+    "ret_source_item": "the survey's recognition item (1-5), because there is no table of recognition events",
+    "ret_snap_what": (
+        "**What was estimated.** This data is a snapshot: one row per employee, with a flag for whether the person "
+        "left. We compared leavers and stayers on the satisfaction items, holding tenure constant (a logistic "
+        "regression with robust standard errors). {n:int} employees, {n_left:int} of whom left."
+    ),
+    "ret_title_snap_sig": "Higher {item} goes with fewer leavers: odds of having left {or_} per point",
+    "ret_title_snap_none": "No satisfaction item clearly separates leavers from stayers",
+    "ret_axis_or_snap": "Odds ratio of having left, per point (log scale; below 1 = fewer leavers)",
+    "ret_snap_limits_head": "What snapshot data cannot show",
+    "ret_snapshot_limit_0": "One row per employee: no dates, so no hazard over time and no out-of-time validation.",
+    "ret_snapshot_limit_1": (
+        "Satisfaction was measured at the same time as (or after) leaving: association only, and reverse "
+        "causation (people about to leave rate things lower) cannot be ruled out."
+    ),
+    "ret_snapshot_limit_2": "No units or customers: nothing can be said about customer loyalty or money from customers.",
+    "ret_snap_more": (
+        "With an HR history (hire and exit dates and quarterly surveys) this report estimates the change in annual "
+        "exit probability per driver, retention curves and an out-of-time check."
+    ),
+    "loy_h_nps": "NPS",
+    "loy_h_cr": "Customer retention",
+    "loy_h_mot": "Moments of truth",
+    "loy_what": (
+        "**What was estimated.** For each unit and quarter we related the unit's customer outcomes to its employee "
+        "experience in the *previous* quarter: mean recognitions per employee per month, mean empowerment and "
+        "leadership answers (1-5) and voluntary turnover (% of headcount). Two outcomes: NPS (-100 to 100) and "
+        "customer retention (the share of last quarter's customers who came back). The models compare units within "
+        "the same quarter (quarter effects) and allow for repeated measures of one unit (errors clustered by unit). "
+        "{n_obs:int} unit-quarters from {n_units:int} units. Association, not causation."
+    ),
+    "loy_specs": (
+        "**Two ways to look.** *Between and within units* uses every difference, including stable ones between "
+        "units (a busy central store against a quiet remote one). *Within units only* (unit fixed effects) uses only "
+        "the changes inside each unit over time, so stable differences in location or clientele cannot explain it; "
+        "it is less precise. When both agree, the link is not only \"good units are good at everything\"."
+    ),
+    "loy_title_nps_sig": "Units whose people had more {driver} last quarter have higher NPS: {est} points per +1",
+    "loy_title_nps_none": "No employee-experience driver shows a clear link with next quarter's NPS",
+    "loy_axis_nps": "NPS points per +1 of the unit's previous-quarter value",
+    "loy_title_cr_sig": "More {driver} last quarter goes with more customers coming back: {est} per +1",
+    "loy_title_cr_none": "No employee-experience driver shows a clear link with next quarter's customer retention",
+    "loy_axis_cr": "Customer retention (percentage points) per +1 of the unit's previous-quarter value",
+    "loy_agree_all": (
+        "**Do the two views agree?** Yes, for all {n:int} drivers: each within-unit range contains the "
+        "between-and-within estimate."
+    ),
+    "loy_agree_some": (
+        "**Do the two views agree?** For {k:int} of {n:int} drivers. They differ for {which}: read those with more care."
+    ),
+    "loy_fe_imprecise": "The within-unit ranges are wider; {k:int} of {n:int} of them include zero.",
+    "loy_title_binned": "NPS by last quarter's unit {driver}: {lo} in the lowest fifth, {hi} in the highest",
+    "loy_axis_binned_x": "Unit's previous-quarter {driver} (mean of each fifth)",
+    "loy_binned_text": (
+        "Unit-quarters grouped into fifths by the driver; dots are mean NPS with 95% ranges. Only unit-quarters "
+        "whose driver rests on at least {threshold:int} survey respondents count. Descriptive: the other drivers are "
+        "not held constant here."
+    ),
+    "loy_title_mot_sig": "{tp} is the moment of truth: +10 NPS points there go with {est} customer retention",
+    "loy_title_mot_none": "No touchpoint's satisfaction clearly moves customer retention; {tp} ranks first",
+    "loy_axis_mot": "Customer retention (percentage points) per +10 NPS points at the touchpoint",
+    "loy_mot_text": (
+        "**Moments of truth.** For each touchpoint: customer retention in a quarter on that touchpoint's NPS in "
+        "the same quarter, holding the unit's employee experience and the quarter constant. This is the weakest "
+        "design in this report: satisfaction and retention are measured at the same time, and customers who are "
+        "leaving anyway may rate every touchpoint lower. Read it as a ranking of where satisfaction and loyalty "
+        "move together, not as an effect. Touchpoint-quarters with fewer than {threshold:int} answers are left out."
+    ),
+    "loy_no_touchpoint": "The customer feedback has no touchpoint column, so moments of truth cannot be ranked.",
+    "loy_notes": (
+        "NPS model: {n_obs:int} unit-quarters from {n_units:int} units (a unit-quarter needs at least 5 NPS answers). "
+        "Customer-retention model: {n_obs_cr:int} unit-quarters (at least 10 customers in the quarter before). "
+        "Unit means rest on each unit's survey respondents; groups smaller than {threshold:int} people are not shown "
+        "in any chart."
+    ),
+    "loy_snapshot": (
+        "**Snapshot data has no customers.** This report relates units' employee experience to their customers' "
+        "NPS and retention over time. A one-row-per-employee HR snapshot has neither units over time nor customers, "
+        "so there is nothing to estimate here. The retention report shows what a snapshot can."
+    ),
+}
+_RL_ES = {
+    "recognition_per_month": "Reconocimientos (al mes)",
+    "voluntary_turnover_pct": "Rotación voluntaria (%)",
+    "pooled": "Entre y dentro de unidades",
+    "unit_fe": "Solo dentro de cada unidad (efectos fijos)",
+    "none": "Ninguno",
+    "less than monthly": "Menos de uno al mes",
+    "monthly": "Mensual",
+    "weekly or more": "Semanal o más",
+    "rarely (1-2)": "Rara vez (1-2)",
+    "sometimes (3)": "A veces (3)",
+    "often (4-5)": "A menudo (4-5)",
+    "counter": "Mostrador",
+    "phone": "Teléfono",
+    "delivery": "Entrega",
+    "web": "Web",
+    "complaint": "Reclamación",
+    "job_satisfaction": "Satisfacción con el trabajo",
+    "environment_satisfaction": "Satisfacción con el entorno",
+    "relationship_satisfaction": "Satisfacción con las relaciones",
+    "engagement": "Compromiso",
+    "band": "Reconocimiento",
+    "item": "Pregunta",
+    "change_for": "Por",
+    "annual_exit_pp_ci": "Probabilidad anual de salida (IC 95 %)",
+    "odds_ratio_ci": "Razón de momios (IC 95 %)",
+    "retained_1y_ci": "Siguen al año (IC 95 %)",
+    "voluntary_exits": "Salidas voluntarias",
+    "pooled_ci": "Entre y dentro de unidades (IC 95 %)",
+    "unit_fe_ci": "Solo dentro de cada unidad (IC 95 %)",
+    "mot_ci": "p. p. por +10 puntos de NPS (IC 95 %)",
+    "mean_nps": "NPS medio",
+    "responses": "Respuestas",
+    "h_data_notes": "Notas sobre los datos",
+    "ret_unit_recognition_events": "+1 reconocimiento al mes",
+    "ret_unit_recognition_item": "+1 punto en la pregunta de reconocimiento (1-5)",
+    "ret_unit_point": "+1 punto (1-5)",
+    "ret_h_effects": "Las salidas voluntarias y los tres factores",
+    "ret_h_km": "Curvas de permanencia según el reconocimiento",
+    "ret_h_oot": "¿Predice el modelo un trimestre que nunca vio?",
+    "ret_h_snapshot": "Quienes se fueron y quienes se quedaron",
+    "ret_what": (
+        "**Qué se ha estimado.** Para cada empleado y trimestre nos hicimos una pregunta: ¿dejó esta persona la "
+        "empresa voluntariamente durante el trimestre? Relacionamos la respuesta con lo que esa misma persona vivió "
+        "el trimestre *anterior*: con qué frecuencia fue reconocida, cuánto margen de decisión sintió tener y cómo "
+        "valoró a su liderazgo, comparando personas con la misma antigüedad y el mismo rol en el mismo trimestre "
+        "(un modelo de riesgo en tiempo discreto). Los datos: {n_obs:int} persona-trimestres, {n_events:int} salidas "
+        "voluntarias, {n_people:int} personas en {n_clusters:int} unidades, de {q0:quarter} a {q1:quarter}. Quienes "
+        "trabajan en una misma unidad comparten jefe y mercado laboral local, y los márgenes de incertidumbre lo "
+        "tienen en cuenta (errores agrupados por unidad). Son asociaciones, no prueba de causa: quien está a punto "
+        "de irse puede valorar ya todo peor."
+    ),
+    "ret_title_annual_sig": "Más {driver} va con menos salidas voluntarias: {pp} de probabilidad anual de salida por +1",
+    "ret_title_annual_none": "Ningún factor muestra una relación clara con las salidas voluntarias en estos datos",
+    "ret_axis_annual": "Cambio en la probabilidad anual de salida voluntaria (puntos porcentuales) por +1",
+    "ret_annual_text": (
+        "**Cómo leer el gráfico.** Cada punto es el cambio en la probabilidad de que un empleado se vaya "
+        "voluntariamente en un año si el factor fuera una unidad mayor, en promedio sobre la plantilla actual; la "
+        "barra es el margen de incertidumbre del 95 %. +1 significa un reconocimiento más al mes, o un punto más en "
+        "la escala 1-5 de la encuesta para empoderamiento y liderazgo, así que los tres tamaños no se comparan "
+        "directamente. Los márgenes que no cruzan el cero son relaciones claras. El informe de dinero traduce estos "
+        "cambios a euros."
+    ),
+    "ret_title_or": "Momios de una salida voluntaria en un trimestre por +1: {k} de {n} factores los reducen con claridad",
+    "ret_axis_or": "Razón de momios (escala logarítmica; menos de 1 = menos salidas)",
+    "ret_or_text": (
+        "La razón de momios es la escala propia del modelo: 0,80 significa que los momios de irse en un trimestre "
+        "son un 20 % menores por cada +1 del factor, manteniendo constantes los demás factores, la antigüedad, el "
+        "rol y el trimestre."
+    ),
+    "ret_title_km": "{hi_band}: {hi} siguen en la empresa al año de antigüedad, frente a {lo} con {lo_band}",
+    "ret_title_km_plain": "Proporción que sigue en la empresa según antigüedad y reconocimiento",
+    "ret_axis_tenure": "Antigüedad (años)",
+    "ret_axis_still": "Siguen en la empresa",
+    "ret_km_text": (
+        "**Las curvas de permanencia** (Kaplan-Meier) siguen a las personas a lo largo de su antigüedad, agrupadas "
+        "según la frecuencia media con la que fueron reconocidas en los trimestres observados. Las bandas sombreadas "
+        "son intervalos de confianza del 95 %; una curva se corta cuando quedan menos de {threshold:int} personas, y "
+        "los grupos más pequeños no se muestran. Son curvas descriptivas: a diferencia del modelo anterior, no "
+        "mantienen constantes el empoderamiento, el liderazgo, el rol ni la antigüedad."
+    ),
+    "ret_km_item_text": (
+        "Aquí el reconocimiento viene de la pregunta de la encuesta (1-5), no de eventos de reconocimiento, así que "
+        "los grupos son niveles de respuesta."
+    ),
+    "ret_title_oot": "Probado en {test_q}, un trimestre que el modelo nunca vio: ordena a quienes se van por encima de quienes se quedan el {auc} de las veces",
+    "ret_axis_pred": "Probabilidad trimestral de salida prevista",
+    "ret_axis_obs": "Tasa de salida observada",
+    "ret_diagonal": "Calibración perfecta",
+    "ret_oot_text": (
+        "**Prueba fuera de tiempo.** El modelo se ajustó solo con {q0:quarter} a {q1:quarter} y después predijo "
+        "quién se iría en {test_q:quarter} ({n_test:int} personas en riesgo, {events_test:int} salidas voluntarias). "
+        "AUC {auc:num2} (0,5 = lanzar una moneda, 1 = un orden perfecto). Puntuación de Brier {brier:num4} frente a "
+        "{base:num4} si se predijera la misma tasa para todos: {verdict} Cada punto agrupa a una décima parte de las "
+        "personas según el riesgo previsto; los puntos cerca de la diagonal indican que las tasas previstas "
+        "coinciden con lo ocurrido. Esto comprueba la utilidad para predecir, no la causa y el efecto."
+    ),
+    "ret_oot_better": "las predicciones del modelo son más precisas que esa estimación plana.",
+    "ret_oot_worse": "aquí el modelo no mejora esa estimación plana, así que conviene usar sus efectos con cautela.",
+    "ret_notes": (
+        "{n_obs:int} persona-trimestres con respuesta a la encuesta en el trimestre anterior ({n_people:int} "
+        "personas), {n_events:int} salidas voluntarias, {n_clusters:int} unidades (grupos), trimestres de resultado "
+        "de {q0:quarter} a {q1:quarter}. Las salidas involuntarias cuentan como \"no se fue voluntariamente\" y la "
+        "persona sale después de los datos. Reconocimiento: {source}. Quien no respondió la encuesta el trimestre "
+        "anterior no entra en el modelo. No se muestran grupos de menos de {threshold:int} personas."
+    ),
+    "ret_source_events": "eventos de reconocimiento recibidos en el trimestre anterior, al mes",
+    "ret_source_item": "la pregunta de reconocimiento de la encuesta (1-5), porque no hay tabla de eventos de reconocimiento",
+    "ret_snap_what": (
+        "**Qué se ha estimado.** Estos datos son una foto fija: una fila por empleado, con una marca de si la "
+        "persona se fue. Comparamos a quienes se fueron y a quienes se quedaron en las preguntas de satisfacción, "
+        "manteniendo constante la antigüedad (una regresión logística con errores robustos). {n:int} empleados, "
+        "{n_left:int} de los cuales se fueron."
+    ),
+    "ret_title_snap_sig": "Más {item} va con menos salidas: momios de haberse ido {or_} por punto",
+    "ret_title_snap_none": "Ninguna pregunta de satisfacción separa con claridad a quienes se fueron de quienes se quedaron",
+    "ret_axis_or_snap": "Razón de momios de haberse ido, por punto (escala logarítmica; menos de 1 = menos salidas)",
+    "ret_snap_limits_head": "Lo que una foto fija no puede mostrar",
+    "ret_snapshot_limit_0": "Una fila por empleado: sin fechas no hay riesgo a lo largo del tiempo ni prueba fuera de tiempo.",
+    "ret_snapshot_limit_1": (
+        "La satisfacción se midió a la vez que la salida (o después): solo asociación, y no se puede descartar la "
+        "causalidad inversa (quien está a punto de irse valora todo peor)."
+    ),
+    "ret_snapshot_limit_2": "Sin unidades ni clientes: no se puede decir nada de la lealtad de los clientes ni del dinero que aportan.",
+    "ret_snap_more": (
+        "Con un historial de RR. HH. (fechas de alta y baja y encuestas trimestrales) este informe estima el cambio "
+        "en la probabilidad anual de salida por factor, curvas de permanencia y una prueba fuera de tiempo."
+    ),
+    "loy_h_nps": "NPS",
+    "loy_h_cr": "Retención de clientes",
+    "loy_h_mot": "Momentos de la verdad",
+    "loy_what": (
+        "**Qué se ha estimado.** Para cada unidad y trimestre relacionamos los resultados con clientes de la unidad "
+        "con la experiencia de sus empleados en el trimestre *anterior*: reconocimientos medios por empleado y mes, "
+        "respuestas medias de empoderamiento y liderazgo (1-5) y rotación voluntaria (% de la plantilla). Dos "
+        "resultados: el NPS (-100 a 100) y la retención de clientes (la proporción de clientes del trimestre "
+        "anterior que volvieron). Los modelos comparan unidades dentro del mismo trimestre (efectos de trimestre) y "
+        "tienen en cuenta que cada unidad se mide varias veces (errores agrupados por unidad). {n_obs:int} "
+        "unidad-trimestres de {n_units:int} unidades. Asociación, no causalidad."
+    ),
+    "loy_specs": (
+        "**Dos maneras de mirar.** *Entre y dentro de unidades* usa todas las diferencias, también las estables entre "
+        "unidades (una tienda céntrica con mucho público frente a una apartada). *Solo dentro de cada unidad* "
+        "(efectos fijos) usa únicamente los cambios de cada unidad a lo largo del tiempo, así que las diferencias "
+        "estables de ubicación o clientela no pueden explicarlo; es menos preciso. Cuando ambas coinciden, la "
+        "relación no es solo que \"las buenas unidades son buenas en todo\"."
+    ),
+    "loy_title_nps_sig": "Las unidades cuyo personal tuvo más {driver} el trimestre anterior tienen mayor NPS: {est} puntos por +1",
+    "loy_title_nps_none": "Ningún factor de la experiencia del empleado muestra una relación clara con el NPS del trimestre siguiente",
+    "loy_axis_nps": "Puntos de NPS por +1 del valor de la unidad en el trimestre anterior",
+    "loy_title_cr_sig": "Más {driver} el trimestre anterior va con más clientes que vuelven: {est} por +1",
+    "loy_title_cr_none": "Ningún factor de la experiencia del empleado muestra una relación clara con la retención de clientes del trimestre siguiente",
+    "loy_axis_cr": "Retención de clientes (puntos porcentuales) por +1 del valor de la unidad en el trimestre anterior",
+    "loy_agree_all": (
+        "**¿Coinciden las dos maneras de mirar?** Sí, para los {n:int} factores: cada margen dentro de las unidades "
+        "contiene la estimación entre y dentro de unidades."
+    ),
+    "loy_agree_some": (
+        "**¿Coinciden las dos maneras de mirar?** Para {k:int} de {n:int} factores. Difieren en {which}: conviene "
+        "leerlos con más cautela."
+    ),
+    "loy_fe_imprecise": "Los márgenes dentro de cada unidad son más amplios; {k:int} de {n:int} incluyen el cero.",
+    "loy_title_binned": "NPS según {driver} de la unidad el trimestre anterior: {lo} en el quinto más bajo, {hi} en el más alto",
+    "loy_axis_binned_x": "{driver} de la unidad el trimestre anterior (media de cada quinto)",
+    "loy_binned_text": (
+        "Unidad-trimestres agrupados en quintos según el factor; los puntos son el NPS medio con márgenes del 95 %. "
+        "Solo cuentan las unidad-trimestres cuyo factor se basa en al menos {threshold:int} personas encuestadas. "
+        "Descriptivo: aquí no se mantienen constantes los demás factores."
+    ),
+    "loy_title_mot_sig": "{tp} es el momento de la verdad: +10 puntos de NPS ahí van con {est} de retención de clientes",
+    "loy_title_mot_none": "La satisfacción de ningún punto de contacto mueve con claridad la retención de clientes; {tp} es el primero",
+    "loy_axis_mot": "Retención de clientes (puntos porcentuales) por +10 puntos de NPS en el punto de contacto",
+    "loy_mot_text": (
+        "**Momentos de la verdad.** Para cada punto de contacto: la retención de clientes de un trimestre frente al "
+        "NPS de ese punto de contacto en el mismo trimestre, manteniendo constantes la experiencia de los empleados "
+        "de la unidad y el trimestre. Es el diseño más débil de este informe: satisfacción y retención se miden a la "
+        "vez, y los clientes que se van a ir de todos modos pueden valorar peor todos los puntos de contacto. Léalo "
+        "como un orden de dónde se mueven juntas la satisfacción y la lealtad, no como un efecto. Se excluyen los "
+        "punto-de-contacto-trimestres con menos de {threshold:int} respuestas."
+    ),
+    "loy_no_touchpoint": "Las opiniones de clientes no tienen columna de punto de contacto, así que no se pueden ordenar los momentos de la verdad.",
+    "loy_notes": (
+        "Modelo de NPS: {n_obs:int} unidad-trimestres de {n_units:int} unidades (cada unidad-trimestre necesita al "
+        "menos 5 respuestas de NPS). Modelo de retención de clientes: {n_obs_cr:int} unidad-trimestres (al menos 10 "
+        "clientes el trimestre anterior). Las medias de unidad se basan en las personas encuestadas de cada unidad; "
+        "no se muestran en ningún gráfico grupos de menos de {threshold:int} personas."
+    ),
+    "loy_snapshot": (
+        "**Una foto fija no tiene clientes.** Este informe relaciona la experiencia de los empleados de cada unidad "
+        "con el NPS y la retención de sus clientes a lo largo del tiempo. Una foto fija de RR. HH. con una fila por "
+        "empleado no tiene ni unidades a lo largo del tiempo ni clientes, así que aquí no hay nada que estimar. El "
+        "informe de retención muestra lo que sí permite una foto fija."
+    ),
+}
+for _k, _v in _RL_EN.items():
+    WORDS["en"].setdefault(_k, _v)
+for _k, _v in _RL_ES.items():
+    WORDS["es"].setdefault(_k, _v)
+
 MONTHS = {
     "en": ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December"),
