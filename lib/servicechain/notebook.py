@@ -33,6 +33,7 @@ from typing import Any
 from servicechain import i18n, theme
 
 MAX_POINTS = 5000
+TRANSLATED_COLUMNS = ("role", "exit_reason", "driver", "item", "touchpoint")
 PERSON_ID_COLUMNS = ("employee_id", "manager_id", "receiver_id", "giver_id", "customer_id")
 MIME_PLOTLY = "application/vnd.plotly.v1+json"
 
@@ -304,12 +305,14 @@ def table_html(
     caption: str | None = None,
     max_rows: int = 200,
     currency: str = "EUR",
+    translate: tuple[str, ...] | list[str] = TRANSLATED_COLUMNS,
 ) -> str:
     """An HTML table of an aggregate frame: headers through ``i18n.t``, numbers localized.
 
     ``formats`` maps a column to a spec of :func:`i18n.fmt_value` (``pct``, ``money``, ``int``,
-    ``num2``, ``date``...); other numeric columns get ``decimals`` (integers none); string cells
-    that are word keys (``frontline``, ``voluntary``) are translated.
+    ``num2``, ``date``...); other numeric columns get ``decimals`` (integers none). String cells of
+    the columns in ``translate`` (default: role, exit_reason, driver, item, touchpoint) that are word
+    keys (``frontline``, ``voluntary``, ``recognition``) are translated; other text is left alone.
     """
     lang = _lang(lang)
     cols, rows = _to_records(df)
@@ -341,7 +344,7 @@ def table_html(
             elif hasattr(v, "isoformat") and hasattr(v, "year"):
                 s = i18n.fmt_date(v, lang)
             else:
-                s = i18n.t(str(v), lang) if i18n.has(str(v)) else str(v)
+                s = i18n.t(str(v), lang) if c in translate and i18n.has(str(v)) else str(v)
             cls = ' class="num"' if numeric[c] else ""
             out.append(f"<td{cls}>{html.escape(s)}</td>")
         out.append("</tr>")

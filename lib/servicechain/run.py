@@ -610,6 +610,8 @@ def main(args: argparse.Namespace) -> int:
         raise UserError(f"{_rel(target)} already exists; pass --force to replace it with a new run")
 
     with quarter_lock(out, quarter):
+        if target.exists() and not args.force:  # published while we waited for nothing: still refuse
+            raise UserError(f"{_rel(target)} already exists; pass --force to replace it with a new run")
         staging = out / f".staging-{quarter}-{_stamp()}-{os.getpid()}"
         rep, work = staging / "report", staging / "work"
         for d in (rep / "notebooks", work / "results", work / "logs", work / "specs"):
