@@ -591,6 +591,250 @@ for _k, _v in _RL_EN.items():
 for _k, _v in _RL_ES.items():
     WORDS["es"].setdefault(_k, _v)
 
+# --- the service-profit chain notebook (03) ------------------------------------------------------------
+_CHAIN_EN = {
+    "internal_service": "Internal service",
+    "chain_est_ci": "{est} ({lo} to {hi})",
+    "chain_node_ex": "<b>Employee experience</b><br>index, quarter q−2",
+    "chain_node_voluntary_turnover_pct": "<b>Voluntary turnover</b><br>%, quarter q−1",
+    "chain_node_engagement": "<b>Engagement</b><br>mean 1–5, quarter q−1",
+    "chain_node_outcome": "<b>{outcome}</b><br>quarter q",
+    "chain_path_indirect": "Indirect link to {outcome} (a × b): {ci} per standard deviation of the index",
+    "chain_path_note": "Numbers: estimate (95% bootstrap interval). Dark arrows: the interval excludes zero; grey: it does not. "
+                       "Association, not causation.",
+    "chain_path_title": "The chain: employee experience, turnover and customer loyalty",
+    "chain_title_path_pos": "Part of the link between employee experience and {outcomes} runs through lower turnover",
+    "chain_title_path_none": "No clear link from employee experience to {outcomes} through turnover",
+    "chain_title_path_neg": "Through turnover, better employee experience goes with lower {outcomes}",
+    "chain_and": "and",
+    "chain_importance_title_plain": "What goes with each outcome: share of the explained variation",
+    "chain_importance_title": "{driver} carries the most weight for customer loyalty; {driver_t} for turnover",
+    "chain_share_of_r2": "Share of the explained variation (R²)",
+    "chain_q_fix_first": "Fix first",
+    "chain_q_maintain": "Maintain",
+    "chain_q_secondary": "Secondary",
+    "chain_q_monitor": "Monitor",
+    "chain_importance_short": "importance",
+    "chain_current_score": "score",
+    "chain_current_score_axis": "Mean answer this quarter (1–5)",
+    "chain_importance_axis": "Importance (mean share across outcomes)",
+    "chain_quadrant_title_plain": "Importance and current score",
+    "chain_quadrant_title_fix": "Fix first: {drivers} (important, and scored below the other drivers)",
+    "chain_quadrant_title_none": "No driver is both important and scored below the others this quarter",
+    "chain_suppressed": "suppressed (< {threshold} respondents)",
+    "chain_respondents_n": "{n} respondents",
+    "chain_mean_answer": "Mean (1–5)",
+    "chain_blank_cells": "Blank cells: suppressed (< {threshold} respondents, or hidden so that a small group cannot be "
+                         "worked out from a total).",
+    "chain_heat_title_region": "{region} scores lowest on {driver} in {quarter}; {driver_low} is the lowest-scored driver overall",
+    "chain_heat_title_units": "The {n} units with the lowest scores in {quarter}",
+    "chain_heat_title_none": "Mean answers by region in {quarter}",
+    "chain_col_chain": "Chain",
+    "chain_col_outcome": "Outcome",
+    "chain_col_a": "EX → mediator (a)",
+    "chain_col_b": "Mediator → outcome (b)",
+    "chain_col_indirect": "Indirect (a × b)",
+    "chain_col_direct": "Direct (c′)",
+    "chain_col_total": "Total",
+    "chain_col_share": "Share through the mediator",
+    "chain_col_n": "Unit-quarters",
+    "chain_col_units": "Units",
+    "chain_col_driver": "Driver",
+    "chain_col_quadrant": "Quadrant",
+    "chain_col_importance": "Importance",
+    "chain_col_score": "Mean answer (1–5)",
+    "chain_via_voluntary_turnover_pct": "via turnover",
+    "chain_via_engagement": "via engagement",
+    "chain_h_path": "From employee experience to customer loyalty",
+    "chain_h_drivers": "Which drivers matter most",
+    "chain_h_fix": "What to fix first",
+    "chain_h_heat": "Where: driver scores by region and unit",
+    "chain_h_method": "How to read this report",
+    "chain_intro": (
+        "The service-profit chain says that how people are treated at work (recognition, empowerment, leadership) "
+        "shapes whether they stay, and that teams who stay serve customers better, who then come back and recommend "
+        "the company. This report checks that chain in our own data, unit by unit and quarter by quarter. "
+        "Everything here is **association, not causation**: units that differ in employee experience also differ "
+        "in other ways we cannot see."
+    ),
+    "chain_path_md": (
+        "Each arrow is one link, estimated on **{n} unit-quarters from {units} units** ({first} to {last}). "
+        "The employee-experience index is the mean of the unit's {items} answers, two quarters before the customer "
+        "outcome, in standard deviations (one standard deviation = {sd} points on the 1–5 scale). Turnover is "
+        "measured in the quarter in between. A unit one standard deviation higher on the index had "
+        "**{a} points less voluntary turnover** the next quarter; each point of turnover went with **{b_nps} NPS points** "
+        "and **{b_ret} points of customer retention** the quarter after. Multiplying the two links gives the part of "
+        "the association that runs through turnover: **{ind_nps} NPS points** and **{ind_ret} points of customer "
+        "retention** per standard deviation (95% intervals in brackets, from 500+ resamples of whole units)."
+    ),
+    "chain_share_md": (
+        "Of the whole association between the index and {outcome} ({total}), about **{share}** runs through turnover; "
+        "the rest goes with employee experience directly (or through paths not measured here)."
+    ),
+    "chain_share_na_md": (
+        "The whole association between the index and {outcome} is not clearly different from zero ({total}), so a "
+        "share that runs through turnover would not mean much and is not reported."
+    ),
+    "chain_table_md": "Both chains side by side: through turnover and through engagement.",
+    "chain_assumptions_md": (
+        "**What this can and cannot say.** Reading the indirect link as \"employee experience lowers turnover, which "
+        "lifts loyalty\" needs assumptions the data cannot check: nothing left out of the model (location, clientele, "
+        "a strong unit manager) drives both employee experience and turnover, or both turnover and customer loyalty; "
+        "and nothing that employee experience changes also drives loyalty besides turnover. Measuring each step in a "
+        "later quarter rules out the reverse order in time, not hidden common causes. Treat the numbers as the size "
+        "of an association that is consistent with the chain, not as the effect of a programme."
+    ),
+    "chain_drivers_md": (
+        "How much of the variation in each outcome between units goes with each driver, measured the quarter before. "
+        "The split (dominance analysis, or Shapley values of R²) tries every combination of drivers, so drivers that "
+        "move together share the credit fairly; shares add up to 100% of what the drivers explain together "
+        "(R² in the legend, within quarters). Bars show 95% intervals from {reps} resamples of units. "
+        "Engagement is reported by individual employees: for it, the split uses each person's other answers in the "
+        "same survey (R² {r2_eng})."
+    ),
+    "chain_fix_md": (
+        "Importance (the average share across NPS, customer retention and turnover) against this quarter's mean answer "
+        "across the organisation. Drivers that matter more than an equal share and score below the average of the "
+        "drivers are the ones to **fix first**; important drivers that already score well are to **maintain**. "
+        "The split into quadrants is relative: it ranks drivers against each other, not against an external benchmark."
+    ),
+    "chain_heat_md": (
+        "Mean answers (1–5) in {quarter} by region and for the units with the lowest scores. To protect anonymity, "
+        "a group with fewer than {threshold} respondents is never shown, and when that leaves a single hidden cell "
+        "in a region (or a single hidden region), a second cell is hidden too, so the small group cannot be worked "
+        "out from the total. {hidden} of {cells} unit cells are hidden."
+    ),
+    "chain_snapshot_md": (
+        "**Snapshot data.** The chain needs units followed over quarters with their customers' answers; a single HR "
+        "snapshot has neither, so there is nothing to estimate here."
+    ),
+    "chain_too_little_md": "Too little data for this part of the chain: {why}",
+}
+_CHAIN_ES = {
+    "internal_service": "Servicio interno",
+    "chain_est_ci": "{est} ({lo} a {hi})",
+    "chain_node_ex": "<b>Experiencia del empleado</b><br>índice, trimestre t−2",
+    "chain_node_voluntary_turnover_pct": "<b>Rotación voluntaria</b><br>%, trimestre t−1",
+    "chain_node_engagement": "<b>Compromiso</b><br>media 1–5, trimestre t−1",
+    "chain_node_outcome": "<b>{outcome}</b><br>trimestre t",
+    "chain_path_indirect": "Vínculo indirecto con {outcome} (a × b): {ci} por desviación típica del índice",
+    "chain_path_note": "Números: estimación (intervalo bootstrap del 95 %). Flechas oscuras: el intervalo excluye el cero; "
+                       "grises: no lo excluye. Asociación, no causalidad.",
+    "chain_path_title": "La cadena: experiencia del empleado, rotación y lealtad de clientes",
+    "chain_title_path_pos": "Parte del vínculo entre la experiencia del empleado y {outcomes} pasa por una menor rotación",
+    "chain_title_path_none": "Sin vínculo claro entre la experiencia del empleado y {outcomes} a través de la rotación",
+    "chain_title_path_neg": "A través de la rotación, una mejor experiencia del empleado va con menos {outcomes}",
+    "chain_and": "y",
+    "chain_importance_title_plain": "Qué acompaña a cada resultado: proporción de la variación explicada",
+    "chain_importance_title": "{driver} es lo que más pesa en la lealtad de clientes; {driver_t} en la rotación",
+    "chain_share_of_r2": "Proporción de la variación explicada (R²)",
+    "chain_q_fix_first": "Corregir primero",
+    "chain_q_maintain": "Mantener",
+    "chain_q_secondary": "Secundario",
+    "chain_q_monitor": "Vigilar",
+    "chain_importance_short": "importancia",
+    "chain_current_score": "puntuación",
+    "chain_current_score_axis": "Respuesta media este trimestre (1–5)",
+    "chain_importance_axis": "Importancia (proporción media entre resultados)",
+    "chain_quadrant_title_plain": "Importancia y puntuación actual",
+    "chain_quadrant_title_fix": "Corregir primero: {drivers} (importantes y con puntuación inferior al resto)",
+    "chain_quadrant_title_none": "Ningún factor es a la vez importante y de puntuación inferior al resto este trimestre",
+    "chain_suppressed": "oculto (< {threshold} personas respondieron)",
+    "chain_respondents_n": "{n} personas respondieron",
+    "chain_mean_answer": "Media (1–5)",
+    "chain_blank_cells": "Celdas en blanco: ocultas (< {threshold} personas respondieron, u ocultas para que un grupo "
+                         "pequeño no pueda deducirse de un total).",
+    "chain_heat_title_region": "{region} puntúa más bajo en {driver} en {quarter}; {driver_low} es el factor peor valorado en general",
+    "chain_heat_title_units": "Las {n} unidades con puntuaciones más bajas en {quarter}",
+    "chain_heat_title_none": "Respuestas medias por región en {quarter}",
+    "chain_col_chain": "Cadena",
+    "chain_col_outcome": "Resultado",
+    "chain_col_a": "EX → mediador (a)",
+    "chain_col_b": "Mediador → resultado (b)",
+    "chain_col_indirect": "Indirecto (a × b)",
+    "chain_col_direct": "Directo (c′)",
+    "chain_col_total": "Total",
+    "chain_col_share": "Proporción a través del mediador",
+    "chain_col_n": "Unidades-trimestre",
+    "chain_col_units": "Unidades",
+    "chain_col_driver": "Factor",
+    "chain_col_quadrant": "Cuadrante",
+    "chain_col_importance": "Importancia",
+    "chain_col_score": "Respuesta media (1–5)",
+    "chain_via_voluntary_turnover_pct": "vía rotación",
+    "chain_via_engagement": "vía compromiso",
+    "chain_h_path": "De la experiencia del empleado a la lealtad de clientes",
+    "chain_h_drivers": "Qué factores pesan más",
+    "chain_h_fix": "Qué corregir primero",
+    "chain_h_heat": "Dónde: puntuaciones por región y unidad",
+    "chain_h_method": "Cómo leer este informe",
+    "chain_intro": (
+        "La cadena de servicio-beneficio dice que el trato que reciben las personas en el trabajo (reconocimiento, "
+        "autonomía, liderazgo) influye en que se queden, y que los equipos estables atienden mejor a los clientes, que "
+        "vuelven y recomiendan la empresa. Este informe contrasta esa cadena con nuestros propios datos, unidad a "
+        "unidad y trimestre a trimestre. Todo lo que sigue es **asociación, no causalidad**: las unidades que difieren "
+        "en experiencia del empleado también difieren en otras cosas que no vemos."
+    ),
+    "chain_path_md": (
+        "Cada flecha es un eslabón, estimado con **{n} unidades-trimestre de {units} unidades** ({first} a {last}). "
+        "El índice de experiencia del empleado es la media de las respuestas de la unidad sobre {items}, dos trimestres "
+        "antes del resultado de clientes, en desviaciones típicas (una desviación típica = {sd} puntos en la escala "
+        "1–5). La rotación se mide en el trimestre intermedio. Una unidad una desviación típica más alta en el índice "
+        "tuvo **{a} puntos menos de rotación voluntaria** el trimestre siguiente; cada punto de rotación fue con "
+        "**{b_nps} puntos de NPS** y **{b_ret} puntos de retención de clientes** el trimestre posterior. Multiplicando "
+        "ambos eslabones se obtiene la parte de la asociación que pasa por la rotación: **{ind_nps} puntos de NPS** y "
+        "**{ind_ret} puntos de retención de clientes** por desviación típica (intervalos del 95 % entre paréntesis, "
+        "con más de 500 remuestreos de unidades completas)."
+    ),
+    "chain_share_md": (
+        "De toda la asociación entre el índice y {outcome} ({total}), aproximadamente **{share}** pasa por la "
+        "rotación; el resto va con la experiencia del empleado directamente (o por caminos que aquí no se miden)."
+    ),
+    "chain_share_na_md": (
+        "La asociación total entre el índice y {outcome} no se distingue claramente de cero ({total}), así que la "
+        "proporción que pasa por la rotación no tendría mucho sentido y no se muestra."
+    ),
+    "chain_table_md": "Las dos cadenas lado a lado: a través de la rotación y a través del compromiso.",
+    "chain_assumptions_md": (
+        "**Qué puede y qué no puede decir esto.** Leer el vínculo indirecto como «la experiencia del empleado reduce "
+        "la rotación, y eso mejora la lealtad» exige supuestos que los datos no pueden comprobar: nada que quede fuera "
+        "del modelo (ubicación, tipo de clientela, un buen responsable de unidad) impulsa a la vez la experiencia del "
+        "empleado y la rotación, o la rotación y la lealtad de clientes; y nada que cambie la experiencia del empleado "
+        "influye en la lealtad por otra vía que la rotación. Medir cada paso en un trimestre posterior descarta el "
+        "orden inverso en el tiempo, no las causas comunes ocultas. Los números son el tamaño de una asociación "
+        "coherente con la cadena, no el efecto de un programa."
+    ),
+    "chain_drivers_md": (
+        "Qué parte de la variación de cada resultado entre unidades va con cada factor, medido el trimestre anterior. "
+        "El reparto (análisis de dominancia o valores de Shapley del R²) prueba todas las combinaciones de factores, "
+        "así que los factores que se mueven juntos se reparten el mérito de forma justa; las proporciones suman el "
+        "100 % de lo que los factores explican juntos (R² en la leyenda, dentro de cada trimestre). Las barras "
+        "muestran intervalos del 95 % con {reps} remuestreos de unidades. El compromiso lo declara cada persona: "
+        "para él, el reparto usa las demás respuestas de la misma persona en la misma encuesta (R² {r2_eng})."
+    ),
+    "chain_fix_md": (
+        "La importancia (la proporción media entre NPS, retención de clientes y rotación) frente a la respuesta media "
+        "de este trimestre en toda la organización. Los factores que pesan más que una parte igual y puntúan por debajo "
+        "de la media de los factores son los que hay que **corregir primero**; los importantes que ya puntúan bien, "
+        "a **mantener**. Los cuadrantes son relativos: ordenan los factores entre sí, no frente a una referencia externa."
+    ),
+    "chain_heat_md": (
+        "Respuestas medias (1–5) en {quarter} por región y para las unidades con puntuaciones más bajas. Para proteger "
+        "el anonimato, nunca se muestra un grupo con menos de {threshold} personas que respondieron, y cuando eso deja "
+        "una sola celda oculta en una región (o una sola región oculta), se oculta una segunda, para que el grupo "
+        "pequeño no pueda deducirse del total. Se ocultan {hidden} de {cells} celdas de unidades."
+    ),
+    "chain_snapshot_md": (
+        "**Datos de foto fija.** La cadena necesita unidades seguidas a lo largo de los trimestres con las respuestas "
+        "de sus clientes; una única foto de RR. HH. no tiene ninguna de las dos cosas, así que aquí no hay nada que estimar."
+    ),
+    "chain_too_little_md": "Datos insuficientes para esta parte de la cadena: {why}",
+}
+for _k, _v in _CHAIN_EN.items():
+    WORDS["en"].setdefault(_k, _v)
+for _k, _v in _CHAIN_ES.items():
+    WORDS["es"].setdefault(_k, _v)
+
 MONTHS = {
     "en": ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December"),
