@@ -27,7 +27,32 @@ def word(key: object, lang: str, labels: Mapping[str, str] | None = None) -> str
     k = str(key)
     if labels and k in labels:
         return labels[k]
-    return i18n.t(k, lang) if i18n.has(k) else k
+    if i18n.has(k):
+        return i18n.t(k, lang)
+    return k.replace("_", " ").capitalize() if "_" in k else k
+
+
+def wrap(text: str, width: int = 72) -> str:
+    """Break a long title into lines of at most ``width`` characters (plotly does not wrap titles)."""
+    lines, cur = [], ""
+    for w in text.split():
+        if cur and len(cur) + 1 + len(w) > width:
+            lines.append(cur)
+            cur = w
+        else:
+            cur = f"{cur} {w}" if cur else w
+    lines.append(cur)
+    return "<br>".join(lines)
+
+
+def _title(fig: go.Figure, title: str, legend: bool = False, width: int = 72) -> go.Figure:
+    """Set a wrapped title and make room above the plot for it (and for a top legend)."""
+    t = wrap(title, width)
+    n = t.count("<br>") + 1
+    top = 40 + 26 * n + (34 if legend else 0)
+    fig.update_layout(title=dict(text=t, y=1.0, yref="container", yanchor="top", pad=dict(t=14)),
+                      margin=dict(t=top), legend=dict(y=1.0, yanchor="bottom"))
+    return fig
 
 
 def _locale(fig: go.Figure, lang: str) -> go.Figure:
@@ -107,12 +132,13 @@ def forest(
         fig.add_vline(x=ref, line=dict(color=theme.NEUTRAL, dash="dash", width=1.5))
     n = len(cats)
     fig.update_layout(
-        title=title, height=height or max(260, 110 + n * (70 if len(groups) == 1 else 95)),
+        height=height or max(260, 140 + n * (70 if len(groups) == 1 else 95)),
         xaxis=dict(title=x_title, type="log" if log_x else "linear", showgrid=True, gridcolor=theme.GRID),
         yaxis=dict(categoryorder="array", categoryarray=list(reversed(cats)), showgrid=False, title=None),
         scattermode="group" if len(groups) > 1 else None,
         margin=dict(l=24, r=24),
     )
+    _title(fig, title, legend=len(groups) > 1)
     return _locale(fig, lang)
 
 
@@ -160,7 +186,8 @@ def calibration(
     fig.add_trace(go.Scatter(x=x, y=y, mode="markers+lines", showlegend=False, text=hover,
                              hovertemplate="%{text}<extra></extra>",
                              marker=dict(size=10, color=theme.ACCENT), line=dict(width=1.5, color=theme.ACCENT)))
-    fig.update_layout(title=title, height=440,
+    _title(fig, title, legend=diagonal_label is not None)
+    fig.update_layout(height=460,
                       xaxis=dict(title=x_title, tickformat=".0%", range=[0, top], showgrid=True, gridcolor=theme.GRID),
                       yaxis=dict(title=y_title, tickformat=".0%", range=[0, top]))
     return _locale(fig, lang)
@@ -202,7 +229,8 @@ def km_curves(
         fig.add_trace(go.Scatter(x=x, y=sub[y_col].to_list(), mode="lines", name=name, legendgroup=name,
                                  line=dict(shape="hv", color=c, width=2.5), text=hover,
                                  hovertemplate="%{text}<extra></extra>"))
-    fig.update_layout(title=title, height=460, xaxis=dict(title=x_title, showgrid=True, gridcolor=theme.GRID),
+    _title(fig, title, legend=True)
+    fig.update_layout(height=500, xaxis=dict(title=x_title, showgrid=True, gridcolor=theme.GRID),
                       yaxis=dict(title=y_title, tickformat=".0%", range=[0, 1.02]))
     return _locale(fig, lang)
 
@@ -233,6 +261,7 @@ def binned_means(
         error_y=dict(type="data", symmetric=False, array=[b - a for a, b in zip(m, hi)],
                      arrayminus=[a - b for a, b in zip(m, lo)], thickness=2, width=6, color=theme.ACCENT),
     ))
-    fig.update_layout(title=title, height=420, xaxis=dict(title=x_title, showgrid=True, gridcolor=theme.GRID),
+    _title(fig, title)
+    fig.update_layout(height=440, xaxis=dict(title=x_title, showgrid=True, gridcolor=theme.GRID),
                       yaxis=dict(title=y_title))
     return _locale(fig, lang)

@@ -361,7 +361,7 @@ _RL_EN = {
     "loy_agree_some": (
         "**Do the two views agree?** For {k:int} of {n:int} drivers. They differ for {which}: read those with more care."
     ),
-    "loy_fe_imprecise": "The within-unit ranges are wider; {k:int} of {n:int} of them include zero.",
+    "loy_fe_imprecise": "The within-unit ranges are wider; {k_fe:int} of {n:int} of them include zero.",
     "loy_title_binned": "NPS by last quarter's unit {driver}: {lo} in the lowest fifth, {hi} in the highest",
     "loy_axis_binned_x": "Unit's previous-quarter {driver} (mean of each fifth)",
     "loy_binned_text": (
@@ -553,7 +553,7 @@ _RL_ES = {
         "**¿Coinciden las dos maneras de mirar?** Para {k:int} de {n:int} factores. Difieren en {which}: conviene "
         "leerlos con más cautela."
     ),
-    "loy_fe_imprecise": "Los márgenes dentro de cada unidad son más amplios; {k:int} de {n:int} incluyen el cero.",
+    "loy_fe_imprecise": "Los márgenes dentro de cada unidad son más amplios; {k_fe:int} de {n:int} incluyen el cero.",
     "loy_title_binned": "NPS según {driver} de la unidad el trimestre anterior: {lo} en el quinto más bajo, {hi} en el más alto",
     "loy_axis_binned_x": "{driver} de la unidad el trimestre anterior (media de cada quinto)",
     "loy_binned_text": (
@@ -626,7 +626,7 @@ _CHAIN_EN = {
     "chain_mean_answer": "Mean (1–5)",
     "chain_blank_cells": "Blank cells: suppressed (< {threshold} respondents, or hidden so that a small group cannot be "
                          "worked out from a total).",
-    "chain_heat_title_region": "{region} scores lowest on {driver} in {quarter}; {driver_low} is the lowest-scored driver overall",
+    "chain_heat_title_region": "{region} has the lowest scores in {quarter}; {driver_low} is the lowest-scored driver overall",
     "chain_heat_title_units": "The {n} units with the lowest scores in {quarter}",
     "chain_heat_title_none": "Mean answers by region in {quarter}",
     "chain_col_chain": "Chain",
@@ -744,7 +744,7 @@ _CHAIN_ES = {
     "chain_mean_answer": "Media (1–5)",
     "chain_blank_cells": "Celdas en blanco: ocultas (< {threshold} personas respondieron, u ocultas para que un grupo "
                          "pequeño no pueda deducirse de un total).",
-    "chain_heat_title_region": "{region} puntúa más bajo en {driver} en {quarter}; {driver_low} es el factor peor valorado en general",
+    "chain_heat_title_region": "{region} tiene las puntuaciones más bajas en {quarter}; {driver_low} es el factor peor valorado en general",
     "chain_heat_title_units": "Las {n} unidades con puntuaciones más bajas en {quarter}",
     "chain_heat_title_none": "Respuestas medias por región en {quarter}",
     "chain_col_chain": "Cadena",

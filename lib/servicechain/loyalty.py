@@ -232,3 +232,11 @@ def binned_outcome(uq: pl.DataFrame, outcome: str, driver: str, bins: int = 5, m
         .with_columns((pl.col("mean") - pl.col("_h")).alias("ci_low"), (pl.col("mean") + pl.col("_h")).alias("ci_high"))
         .drop("_h").sort("group")
     )
+
+
+def specs_frame(pooled: UnitModel, fe: UnitModel) -> pl.DataFrame:
+    """Both specifications' estimates in long form (spec, driver, estimate, ci_low, ci_high) for a side-by-side chart."""
+    return pl.DataFrame([
+        {"spec": m.spec, "driver": d, "estimate": e.estimate, "ci_low": e.ci_low, "ci_high": e.ci_high, "n_obs": m.n_obs}
+        for m in (pooled, fe) for d, e in m.effects.items()
+    ])
