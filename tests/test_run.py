@@ -209,6 +209,10 @@ def test_failed_rerun_leaves_old_report_untouched(base, monkeypatch):
     assert failed_nb.is_file() and ".failed" in failed_nb.parts and failed_nb.name == "01_retention.ipynb"
     assert not list(base.out.glob(".staging-*"))
     assert "report:" not in stdout
+    man = json.loads((failed_nb.parents[1] / "manifest.json").read_text())
+    assert man["status"] == "failed" and "01_retention" in man["error"]
+    status = {n["name"]: n["status"] for n in man["notebooks"]}
+    assert status["01_retention"] == "failed" and status["05_summary"] == "skipped"
 
 
 def test_second_concurrent_run_refuses(base, monkeypatch):
@@ -329,3 +333,21 @@ def test_real_loading(tmp_path):
     ds = run.load_dataset(tmp_path / "d", None)
     assert ds.kind == "panel"
     assert ds.latest_complete_quarter is None or quarters.parse(ds.latest_complete_quarter) <= quarters.parse("2026Q3")
+
+
+def test_person_identifiers_are_found():
+    ids = run._person_ids(fake_dataset(None))
+    assert set(FAKE_IDS) <= ids
+    assert run.report.find_identifiers("<td>pzfake00002</td> pzfake000021", ids) == ["pzfake00002"]
+    assert run.report.find_identifiers("nothing here", ids) == []
+
+
+def test_bad_data_stops_before_anything_runs(tmp_path):
+    pytest.importorskip("servicechain.validation")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "employees.csv").write_text("a,b\n1,2\n")
+    rc, _, err = sc("--data", str(tmp_path / "data"), "--out", str(tmp_path / "reports"),
+                    "--notebooks-dir", str(NOTEBOOKS))
+    assert rc == 1
+    assert "did not pass validation" in err and "employee_id" in err and "Traceback" not in err
+    assert not (tmp_path / "reports").exists()

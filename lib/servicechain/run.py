@@ -631,6 +631,34 @@ def main(args: argparse.Namespace) -> int:
             progress.close()
 
 
+def write_manifest(rep: Path, status: str, args, ds, kind, quarter, params, data_dir, mapping, assumptions, root,
+                   kernel, tasks: dict[int, Task], started: str, t_start: float, error: str | None = None) -> None:
+    """``manifest.json``: parameters, input hashes, versions, git commit, timings, status."""
+    finished = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    manifest = {
+        "status": status,
+        "error": error,
+        "quarter": quarter,
+        "quarter_requested": args.quarter,
+        "dataset": {"kind": kind, "quarters": list(getattr(ds, "quarters", []) or []),
+                    "latest_complete_quarter": getattr(ds, "latest_complete_quarter", None)},
+        "parameters": {k: v for k, v in params.items() if k != "results_dir"},
+        "options": {"jobs": args.jobs, "force": bool(args.force), "notebooks_dir": str(Path(tasks[min(tasks)].path).parent)},
+        "inputs": input_hashes(data_dir, {"mapping": mapping, "assumptions": assumptions,
+                                          **{f"notebooks/{t.path.name}": t.path for t in tasks.values()}}),
+        "packages": package_versions(),
+        "git": git_commit(root),
+        "kernel": kernel,
+        "started": started,
+        "finished": finished,
+        "seconds": round(time.monotonic() - t_start, 3),
+        "notebooks": [{"number": f"{t.number:02d}", "name": t.name, "status": t.status, "seconds": t.seconds,
+                       "started": t.started, "depends_on": [f"{d:02d}" for d in sorted(t.deps)],
+                       "html": f"{t.name}.html", "executed": f"notebooks/{t.path.name}"} for t in tasks.values()],
+    }
+    (rep / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, assumptions, root, out, target,
                     staging, rep, work, tasks, started, t_start) -> int:
     kernel, env = kernel_env(work)
@@ -679,6 +707,9 @@ def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, 
                 tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-15:]
                 progress.log("last lines of the notebook's log:\n" + "\n".join(tail), echo=False)
         progress.close()
+        with contextlib.suppress(Exception):
+            write_manifest(rep, "failed", args, ds, kind, quarter, params, data_dir, mapping, assumptions, root,
+                           kernel, tasks, started, t_start, error=line)
         failed_dir.parent.mkdir(parents=True, exist_ok=True)
         os.rename(staging, failed_dir)
         nb_path = failed_dir / "report" / "notebooks" / failed.path.name
@@ -710,28 +741,8 @@ def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, 
                 raise RunFailed(f"{p.name} contains {len(leaked)} person identifier(s) (e.g. {leaked[0][:4]}…); "
                                 "nothing was published")
 
-    finished = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    manifest = {
-        "status": "ok",
-        "quarter": quarter,
-        "quarter_requested": args.quarter,
-        "dataset": {"kind": kind, "quarters": list(getattr(ds, "quarters", []) or []),
-                    "latest_complete_quarter": getattr(ds, "latest_complete_quarter", None)},
-        "parameters": {k: v for k, v in params.items() if k != "results_dir"},
-        "options": {"jobs": args.jobs, "force": bool(args.force), "notebooks_dir": str(Path(tasks[min(tasks)].path).parent)},
-        "inputs": input_hashes(data_dir, {"mapping": mapping, "assumptions": assumptions,
-                                          **{f"notebooks/{t.path.name}": t.path for t in tasks.values()}}),
-        "packages": package_versions(),
-        "git": git_commit(root),
-        "kernel": kernel,
-        "started": started,
-        "finished": finished,
-        "seconds": round(time.monotonic() - t_start, 3),
-        "notebooks": [{"number": f"{t.number:02d}", "name": t.name, "status": t.status, "seconds": t.seconds,
-                       "started": t.started, "depends_on": [f"{d:02d}" for d in sorted(t.deps)],
-                       "html": f"{t.name}.html", "executed": f"notebooks/{t.path.name}"} for t in tasks.values()],
-    }
-    (rep / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_manifest(rep, "ok", args, ds, kind, quarter, params, data_dir, mapping, assumptions, root, kernel,
+                   tasks, started, t_start)
     progress.log(f"publish {_rel(target)}")
     progress.close()
     publish(rep, target)
