@@ -466,21 +466,45 @@ def _driver_name(d: Any) -> str | None:
     return None
 
 
+def _mediation_finding(ch: dict, lang: str) -> Finding | None:
+    """How much of the link between employee experience and customers runs through staff turnover.
+
+    Only stated when the total link is clear (its 95% CI excludes zero): a share of nothing means nothing."""
+    med = ch.get("mediation") if isinstance(ch.get("mediation"), dict) else {}
+    by_out = med.get("voluntary_turnover_pct") if isinstance(med.get("voluntary_turnover_pct"), dict) else {}
+    for outcome in ("customer_retention_pct", "nps"):
+        r = by_out.get(outcome)
+        if not isinstance(r, dict):
+            continue
+        total, share = _est(r.get("total")), _est(r.get("share_mediated"))
+        if total is None or share is None or total[1] <= 0 <= total[2]:
+            continue
+        b, lo, hi, _ = share
+        n = _num(r.get("n_obs"))
+        rng = i18n.t("sum_range_share", lang, lo=_pct0(lo, lang), hi=_pct0(hi, lang))
+        text = i18n.t("sum_f_mediation", lang, share=_pct0(b, lang), outcome=i18n.t(f"sum_outcome_{outcome}", lang))
+        text += f" ({_ci(rng, lang)}{_suffix(lo, hi, 0.0, lang)})."
+        return Finding(f"chain.mediation.{outcome}", text, b, lo, hi, int(n) if n is not None else None, hi < 0 or lo > 0)
+    return None
+
+
 def chain_findings(metrics: dict, lang: str) -> list[Finding]:
-    """The chain's first priority (``priorities`` is a ranked list of drivers or of ``{driver, ...}``)."""
+    """The share of the employee-customer link that runs through staff turnover (when the link is clear), and
+    the driver to fix first (``priorities``: the "fix first" drivers, most important first)."""
     ch = _part(metrics, "chain")
+    out = []
+    m = _mediation_finding(ch, lang)
+    if m is not None:
+        out.append(m)
     pri = ch.get("priorities")
-    if isinstance(pri, dict):
-        pri = pri.get("ranking") or pri.get("drivers") or pri.get("order")
-    if not isinstance(pri, list) or not pri:
-        return []
-    first = _driver_name(pri[0])
-    if not first:
-        return []
-    key = f"sum_drv_{first}"
-    name = i18n.t(key, lang) if i18n.has(key) else (i18n.t(first, lang) if i18n.has(first) else first)
-    return [Finding(f"chain.priority.{first}", i18n.t("sum_f_priority", lang, driver=name),
-                    float("nan"), float("nan"), float("nan"), None, True)]
+    first = _driver_name(pri[0]) if isinstance(pri, list) and pri else None
+    if first:
+        key = f"sum_drv_{first}"
+        name = i18n.t(key, lang) if i18n.has(key) else (i18n.t(first, lang) if i18n.has(first) else first)
+        imp = _num(pri[0].get("importance")) if isinstance(pri[0], dict) else None
+        out.append(Finding(f"chain.priority.{first}", i18n.t("sum_f_priority", lang, driver=name[:1].upper() + name[1:]),
+                           imp if imp is not None else float("nan"), float("nan"), float("nan"), None, True))
+    return out
 
 
 def findings(metrics: dict, lang: str) -> list[Finding]:
@@ -498,7 +522,10 @@ def findings_text(metrics: dict, lang: str) -> str | None:
 def causation_note(metrics: dict, lang: str) -> str:
     """"Association, not proof of causation", once, with why (observational data; timing helps, proves nothing)."""
     timing = i18n.t("sum_timing_snapshot" if _is_snapshot(metrics) else "sum_timing_lagged", lang)
-    return " ".join([i18n.t("sum_causation", lang), timing, i18n.t("sum_causation_use", lang)])
+    parts = [i18n.t("sum_causation", lang), timing]
+    if top_actions(metrics, lang):
+        parts.append(i18n.t("sum_causation_use", lang))
+    return " ".join(parts)
 
 
 # ------------------------------------------------------------------------------------- what is missing
@@ -673,3 +700,47 @@ def load_metrics(results_dir: str | Path | None, quarter: str, reports_dir: str 
 def no_results_text(quarter: str, lang: str) -> str:
     q = quarter if _QUARTER_DIR.match(str(quarter)) else "latest"
     return i18n.t("sum_no_results", lang, quarter=i18n.fmt_quarter(q, lang) if q != "latest" else q, q=q)
+
+
+def overview_from_data(data_dir: Path | None, quarter: str, mapping: Path | None = None) -> dict | None:
+    """The overview numbers computed from the data (when no notebook saved them); None if that is impossible."""
+    if data_dir is None or not _QUARTER_DIR.match(str(quarter)) or not Path(data_dir).is_dir():
+        return None
+    try:
+        from servicechain import features, loading
+
+        ds = loading.load(Path(data_dir), mapping)
+        if getattr(ds, "kind", None) != "panel":
+            return None
+        ov = features.overview(ds.tables, quarter)
+        return ov if len(ov) > 1 else None
+    except Exception:  # noqa: BLE001 - the summary says the numbers are not available instead
+        return None
+
+
+def prepare(data_dir: str = "data/demo", quarter: str = "latest", lang: str = "en", anonymity_threshold: int = 5,
+            seed: int = 7, mapping: str = "", assumptions: str = "", results_dir: str = "",
+            reports_dir: str = "reports") -> tuple[Any, Loaded]:
+    """The notebook's first call: ``nb.setup`` without loading the data, then the metrics (see :func:`load_metrics`).
+
+    'latest' resolves to the latest published report when there is no run (interactive use), else to the
+    data's latest complete quarter. The overview is computed from the data only when no notebook saved it.
+    """
+    from servicechain import notebook as nb
+
+    root = nb.project_root()
+    q = str(quarter)
+    if q == "latest" and not results_dir:
+        q = latest_report_quarter(root / reports_dir) or q
+    kw = dict(data_dir=data_dir, lang=lang, anonymity_threshold=anonymity_threshold, seed=seed, mapping=mapping,
+              assumptions=assumptions, results_dir=results_dir)
+    try:
+        ctx = nb.setup(quarter=q, load=(q == "latest"), **kw)
+    except Exception:  # noqa: BLE001 - no data to resolve 'latest': the summary says what is missing
+        ctx = nb.setup(quarter="", load=False, **kw)
+    loaded = load_metrics(ctx.results_dir, ctx.quarter, root / reports_dir)
+    if loaded.source != "none" and not _part(loaded.metrics, "overview"):
+        ov = overview_from_data(ctx.data_dir, loaded.quarter, ctx.mapping)
+        if ov:
+            loaded.metrics["overview"] = ov
+    return ctx, loaded
