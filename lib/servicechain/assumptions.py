@@ -1,0 +1,401 @@
+"""Money assumptions: defaults with sources and ranges, user overrides, validation.
+
+The defaults live in ``assumptions_default.yml`` (shipped with the package). A user
+file passed with ``servicechain run --assumptions FILE`` (the notebooks' ``assumptions``
+parameter) only needs the keys it changes::
+
+    acquisition_cost_multiple: 8          # a bare number: default range widened to include it
+    margin_share: {value: 0.42, low: 0.35, high: 0.5, source: "Finance, FY2025 accounts"}
+    replacement_cost_share: {frontline: 0.3}
+    scenarios:
+      - name: recognition_weekly          # an existing scenario: change its cost
+        programme_cost: {per_employee: 45}
+      - name: coaching_light              # a new scenario
+        label: {en: Light coaching, es: Coaching ligero}
+        changes: {leadership: {add: 0.25}}
+        programme_cost: {per_manager: 800}
+
+Unknown keys and impossible values are :class:`AssumptionsError` (a ``UserError``)
+naming the file and the key, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from servicechain.cli import UserError
+
+DEFAULT_FILE = "assumptions_default.yml"
+ROLES = ("frontline", "support", "manager")
+SCENARIO_DRIVERS = ("recognition_per_month", "empowerment", "leadership")
+LIKERT = (1.0, 5.0)
+CHANGE_OPS = ("add", "at_least", "set")
+COST_BASES = ("per_employee", "per_manager", "fixed")
+PARAM_FIELDS = ("value", "low", "high", "stress_low", "stress_high", "source")
+SCENARIO_FIELDS = ("name", "label", "changes", "programme_cost", "includes", "enabled", "source")
+
+# key -> (kind, can be "auto", has a range). Kinds set the allowed values (see _check_value).
+PARAMS: dict[str, tuple[str, bool, bool]] = {
+    "acquisition_cost_multiple": ("multiple", False, True),
+    "retention_cost_per_customer_per_year": ("money", True, True),
+    "retention_cost_share_of_revenue": ("share", False, True),
+    "revenue_per_customer_per_year": ("money", True, True),
+    "margin_share": ("margin", False, True),
+    "margin_horizon_months": ("months", False, True),
+    "customers_per_unit": ("count", True, False),
+    "annual_salary_fallback": ("money", True, False),
+}
+TOP_KEYS = ("currency", "draws", *PARAMS, "replacement_cost_share", "scenarios")
+
+
+class AssumptionsError(UserError):
+    """An assumptions file the user has to fix (names the file and the key)."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One assumption: a value (None = "auto", derived from the data), its range and its source."""
+
+    key: str
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+    source: str = ""
+    stress_low: float | None = None
+    stress_high: float | None = None
+
+    @property
+    def auto(self) -> bool:
+        return self.value is None
+
+    def resolved(self, value: float, low: float, high: float, note: str) -> "Param":
+        """The same assumption with an auto value filled in from the data."""
+        src = f"{self.source} Derived: {note}".strip()
+        return replace(self, value=float(value), low=float(low), high=float(high), source=src)
+
+    def to_dict(self) -> dict:
+        d = {"value": self.value, "low": self.low, "high": self.high, "source": self.source}
+        if self.stress_low is not None:
+            d["stress_low"], d["stress_high"] = self.stress_low, self.stress_high
+        return d
+
+
+@dataclass(frozen=True)
+class Change:
+    """A driver change in a scenario: ``add`` (raise by), ``at_least`` (raise everyone below to), ``set``."""
+
+    driver: str
+    op: str
+    amount: float
+
+    def to_dict(self) -> dict:
+        return {"driver": self.driver, "op": self.op, "amount": self.amount}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    label: dict[str, str]
+    changes: tuple[Change, ...]
+    cost: dict[str, Param]  # per_employee, per_manager, fixed (per year)
+    includes: tuple[str, ...] = ()
+    source: str = ""
+
+    def label_in(self, lang: str) -> str:
+        return self.label.get(lang) or self.label.get("en") or self.name
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "label": self.label, "changes": [c.to_dict() for c in self.changes],
+                "programme_cost": {k: v.to_dict() for k, v in self.cost.items()}, "includes": list(self.includes)}
+
+
+@dataclass
+class Assumptions:
+    """The effective assumptions of a run (defaults + the user's file)."""
+
+    currency: str
+    draws: int
+    params: dict[str, Param]
+    replacement_share: dict[str, Param]
+    scenarios: list[Scenario]
+    files: list[str] = field(default_factory=list)
+
+    def __getitem__(self, key: str) -> Param:
+        return self.params[key]
+
+    def value(self, key: str) -> float:
+        v = self.params[key].value
+        if v is None:
+            raise ValueError(f"assumption {key} is still 'auto': resolve it with the data first")
+        return v
+
+    def scenario(self, name: str) -> Scenario:
+        for s in self.scenarios:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def with_params(self, **params: Param) -> "Assumptions":
+        return replace(self, params={**self.params, **params})
+
+    def to_dict(self) -> dict:
+        return {
+            "currency": self.currency, "draws": self.draws,
+            **{k: p.to_dict() for k, p in self.params.items()},
+            "replacement_cost_share": {r: p.to_dict() for r, p in self.replacement_share.items()},
+            "scenarios": [s.to_dict() for s in self.scenarios],
+        }
+
+
+# ------------------------------------------------------------------------------------------ reading
+
+
+def _read_yaml(path: Path | None, text: str | None = None) -> dict:
+    name = str(path) if path is not None else DEFAULT_FILE
+    if text is None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise AssumptionsError(f"assumptions file {name} does not exist") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AssumptionsError(f"assumptions file {name} cannot be read: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise AssumptionsError(f"assumptions file {name}: not valid YAML{where}: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise AssumptionsError(f"assumptions file {name}: the top level must be a mapping of keys "
+                               f"({', '.join(TOP_KEYS)}), not a {type(data).__name__}")
+    return data
+
+
+def _default_text() -> str:
+    return resources.files("servicechain").joinpath(DEFAULT_FILE).read_text(encoding="utf-8")
+
+
+_FRACTION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)\s*$")
+
+
+class _Reader:
+    """Validation with messages that name the file and the key path."""
+
+    def __init__(self, file: str):
+        self.file = file
+
+    def fail(self, key: str, problem: str) -> None:
+        raise AssumptionsError(f"assumptions file {self.file}: key '{key}': {problem}")
+
+    def number(self, key: str, v: Any, allow_auto: bool = False) -> float | None:
+        if allow_auto and isinstance(v, str) and v.strip().lower() == "auto":
+            return None
+        if isinstance(v, bool):
+            self.fail(key, f"expected a number, got {v!r}")
+        if isinstance(v, str):
+            m = _FRACTION.match(v)
+            if m and float(m.group(2)) != 0:
+                return float(m.group(1)) / float(m.group(2))
+            self.fail(key, f"expected a number{' or auto' if allow_auto else ''}, got {v!r}")
+        if not isinstance(v, (int, float)) or not math.isfinite(float(v)):
+            self.fail(key, f"expected a number{' or auto' if allow_auto else ''}, got {v!r}")
+        return float(v)
+
+    def check_value(self, key: str, kind: str, v: float | None) -> None:
+        if v is None:
+            return
+        if kind == "multiple" and v < 1:
+            self.fail(key, f"must be at least 1 (acquiring a customer costs at least as much as keeping one), got {v:g}")
+        if kind in ("money", "count") and v < 0:
+            self.fail(key, f"cannot be negative, got {v:g}")
+        if kind == "share" and not 0 <= v <= 10:
+            self.fail(key, f"a share must be between 0 and 10 (0% to 1000%), got {v:g}")
+        if kind == "margin" and not 0 <= v <= 1:
+            self.fail(key, f"a margin share must be between 0 and 1, got {v:g}")
+        if kind == "months" and not 0 <= v <= 120:
+            self.fail(key, f"must be between 0 and 120 months, got {v:g}")
+
+    def mapping(self, key: str, v: Any, allowed: tuple[str, ...]) -> dict:
+        if not isinstance(v, dict):
+            self.fail(key, f"expected a mapping with keys {', '.join(allowed)}, got {type(v).__name__}")
+        for k in v:
+            if k not in allowed:
+                self.fail(f"{key}.{k}", f"unknown key (allowed here: {', '.join(allowed)})")
+        return v
+
+    def param(self, key: str, raw: Any, kind: str, allow_auto: bool, default: Param | None) -> Param:
+        """A user's value (bare number or mapping) over the default ``Param``."""
+        mine = f"your assumptions file {Path(self.file).name}"
+        if not isinstance(raw, dict):
+            raw = {"value": raw}
+        self.mapping(key, raw, PARAM_FIELDS)
+        got = {f: (self.number(f"{key}.{f}", raw[f], allow_auto) if f != "source" else str(raw[f]))
+               for f in raw}
+        if "source" in got and not got["source"].strip():
+            self.fail(f"{key}.source", "is empty: say where the number comes from")
+        for f in ("value", "low", "high", "stress_low", "stress_high"):
+            if f in got:
+                self.check_value(f"{key}.{f}" if f != "value" else key, kind, got[f])
+        base = default or Param(key, None)
+        value = got.get("value", base.value)
+        if "value" in raw and value is None and not allow_auto:
+            self.fail(key, "cannot be auto")
+        low = got.get("low", base.low if "value" not in raw or value is None or base.low is None else min(base.low, value))
+        high = got.get("high", base.high if "value" not in raw or value is None or base.high is None else max(base.high, value))
+        if "value" in raw and value is None and "low" not in raw:
+            low, high = None, None  # auto again: the range comes from the data
+        source = got.get("source", mine if raw.keys() - {"source"} else base.source)
+        p = Param(key, value, low, high, source, got.get("stress_low", base.stress_low),
+                  got.get("stress_high", base.stress_high))
+        if p.value is not None and p.low is not None and p.high is not None and not p.low <= p.value <= p.high:
+            self.fail(key, f"value {p.value:g} is outside its range {p.low:g}..{p.high:g}")
+        if p.stress_low is not None and p.stress_high is not None and p.stress_low > p.stress_high:
+            self.fail(f"{key}.stress_low", "is above stress_high")
+        return p
+
+    def changes(self, key: str, raw: Any) -> tuple[Change, ...]:
+        self.mapping(key, raw, SCENARIO_DRIVERS)
+        out = []
+        for driver, spec in raw.items():
+            k = f"{key}.{driver}"
+            if not isinstance(spec, dict) or len(spec) != 1:
+                self.fail(k, f"expected one of {', '.join(CHANGE_OPS)} with a number, e.g. {{add: 0.5}}")
+            self.mapping(k, spec, CHANGE_OPS)
+            (op, amount), = spec.items()
+            a = self.number(f"{k}.{op}", amount)
+            if driver == "recognition_per_month":
+                if op != "add" and a < 0:
+                    self.fail(f"{k}.{op}", f"recognitions per month cannot be negative, got {a:g}")
+            elif op == "add" and abs(a) > LIKERT[1] - LIKERT[0]:
+                self.fail(f"{k}.{op}", f"a change of {a:g} points does not fit the 1-5 scale")
+            elif op != "add" and not LIKERT[0] <= a <= LIKERT[1]:
+                self.fail(f"{k}.{op}", f"must be on the 1-5 scale, got {a:g}")
+            out.append(Change(driver, op, a))
+        return tuple(out)
+
+    def label(self, key: str, raw: Any, name: str) -> dict[str, str]:
+        if raw is None:
+            return {"en": name, "es": name}
+        if isinstance(raw, str):
+            return {"en": raw, "es": raw}
+        self.mapping(key, raw, ("en", "es"))
+        lab = {k: str(v) for k, v in raw.items()}
+        lab.setdefault("en", lab.get("es", name))
+        lab.setdefault("es", lab["en"])
+        return lab
+
+    def cost(self, key: str, raw: Any, default: dict[str, Param] | None) -> dict[str, Param]:
+        base = dict(default or {})
+        if raw is not None:
+            self.mapping(key, raw, COST_BASES)
+            for b, v in raw.items():
+                base[b] = self.param(f"{key}.{b}", v, "money", False, base.get(b))
+        for b in COST_BASES:
+            base.setdefault(b, Param(f"{key}.{b}", 0.0, 0.0, 0.0, "none"))
+        return {b: base[b] for b in COST_BASES}
+
+
+def _scenarios(rd: _Reader, raw: Any, defaults: list[Scenario]) -> list[Scenario]:
+    if not isinstance(raw, list):
+        rd.fail("scenarios", "expected a list of scenarios (each with name, label, changes, programme_cost)")
+    by_name = {s.name: s for s in defaults}
+    order = [s.name for s in defaults]
+    for i, item in enumerate(raw):
+        key = f"scenarios[{i}]"
+        rd.mapping(key, item, SCENARIO_FIELDS)
+        name = item.get("name")
+        if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            rd.fail(f"{key}.name", f"a scenario needs a name of lowercase letters, digits and _, got {name!r}")
+        key = f"scenarios.{name}"
+        if item.get("enabled", True) is False:
+            by_name.pop(name, None)
+            continue
+        old = by_name.get(name)
+        if old is None and "changes" not in item and "includes" not in item:
+            rd.fail(key, "a new scenario needs changes (or includes)")
+        changes = rd.changes(f"{key}.changes", item["changes"]) if "changes" in item else (old.changes if old else ())
+        includes = item.get("includes", list(old.includes) if old else [])
+        if not isinstance(includes, list) or not all(isinstance(x, str) for x in includes):
+            rd.fail(f"{key}.includes", "expected a list of scenario names")
+        src = str(item["source"]) if "source" in item else (old.source if old else f"your assumptions file {Path(rd.file).name}")
+        by_name[name] = Scenario(
+            name, rd.label(f"{key}.label", item["label"], name) if "label" in item else (old.label if old else rd.label(key, None, name)),
+            changes, rd.cost(f"{key}.programme_cost", item.get("programme_cost"), old.cost if old else None),
+            tuple(includes), src,
+        )
+        if name not in order:
+            order.append(name)
+    out = [by_name[n] for n in order if n in by_name]
+    names = {s.name for s in out}
+    for s in out:
+        for inc in s.includes:
+            if inc not in names or inc == s.name:
+                rd.fail(f"scenarios.{s.name}.includes", f"unknown scenario {inc!r} (known: {', '.join(sorted(names - {s.name}))})")
+    return out
+
+
+def _apply(rd: _Reader, data: dict, base: Assumptions | None) -> Assumptions:
+    for k in data:
+        if k not in TOP_KEYS:
+            rd.fail(str(k), f"unknown key (known keys: {', '.join(TOP_KEYS)})")
+    currency = base.currency if base else "EUR"
+    if "currency" in data:
+        c = data["currency"]
+        if not isinstance(c, str) or not re.fullmatch(r"[A-Za-z]{3}", c.strip()):
+            rd.fail("currency", f"expected a three-letter currency code such as EUR or USD, got {c!r}")
+        currency = c.strip().upper()
+    draws = base.draws if base else 2000
+    if "draws" in data:
+        d = data["draws"]
+        if isinstance(d, bool) or not isinstance(d, int) or not 1000 <= d <= 100_000:
+            rd.fail("draws", f"expected a whole number between 1000 and 100000, got {d!r}")
+        draws = int(d)
+    params = dict(base.params) if base else {}
+    for key, (kind, auto, _) in PARAMS.items():
+        if key in data:
+            params[key] = rd.param(key, data[key], kind, auto, params.get(key))
+        elif key not in params:
+            rd.fail(key, "missing from the defaults")
+    shares = dict(base.replacement_share) if base else {}
+    if "replacement_cost_share" in data:
+        raw = rd.mapping("replacement_cost_share", data["replacement_cost_share"], ROLES)
+        for role, v in raw.items():
+            shares[role] = rd.param(f"replacement_cost_share.{role}", v, "share", False, shares.get(role))
+    scenarios = _scenarios(rd, data["scenarios"], base.scenarios if base else []) if "scenarios" in data else (
+        list(base.scenarios) if base else [])
+    files = [*(base.files if base else []), rd.file]
+    return Assumptions(currency, draws, params, shares, scenarios, files)
+
+
+def defaults() -> Assumptions:
+    """The shipped defaults (``assumptions_default.yml``)."""
+    rd = _Reader(DEFAULT_FILE)
+    a = _apply(rd, _read_yaml(None, _default_text()), None)
+    missing = [r for r in ROLES if r not in a.replacement_share]
+    if missing:
+        raise AssumptionsError(f"{DEFAULT_FILE}: replacement_cost_share lacks {missing}")
+    return a
+
+
+def load(path: str | Path | None = None) -> Assumptions:
+    """Defaults overridden by ``path`` (``None``/``""``: the defaults)."""
+    a = defaults()
+    if path is None or str(path) == "":
+        return a
+    p = Path(path)
+    return _apply(_Reader(str(p)), _read_yaml(p), a)
+
+
+def from_text(text: str, name: str = "assumptions.yml") -> Assumptions:
+    """Defaults overridden by YAML text (tests, notebooks)."""
+    return _apply(_Reader(name), _read_yaml(Path(name), text), defaults())

@@ -1,0 +1,1017 @@
+"""Money: what employee turnover and lost customers cost, and what the programmes are worth.
+
+The chain, in money, per year:
+
+* **Employees.** The fitted hazard model (``retention.fit_hazard``) predicts each
+  at-risk person's annual voluntary-exit probability ``1-(1-h)^4`` before and after a
+  scenario's driver change. Exits avoided x salary x replacement-cost share of the
+  person's role = *replacement cost avoided*.
+* **Customers.** The scenario changes each unit's mean drivers and (through the exits
+  above) its voluntary turnover; the pooled unit model of customer retention
+  (``loyalty.fit_unit_model(uq, "customer_retention_pct")``) turns those into
+  percentage points of customers who come back each quarter, x the unit's customer
+  base x 4 quarters = *customers retained* a year. Each one avoids
+  ``acquisition_cost_multiple x retention cost`` of *acquisition spend* (our users'
+  working rule: winning a customer costs six to seven times as much as keeping one)
+  and keeps ``margin_horizon_months`` of *margin*.
+* **Net value** = replacement cost avoided + acquisition spend avoided + margin kept
+  - the programme's first-year cost; **payback** = 12 x cost / annual gross value.
+
+Uncertainty: the coefficients of both models are drawn from multivariate normals
+with their cluster-robust covariances (seeded), so every money figure has a
+P10/P50/P90. Assumption uncertainty (the multiple, shares, margin, costs) is shown
+separately in the sensitivity (tornado) analysis, not mixed into those ranges.
+
+These are associations turned into money, not causal effects: a programme that
+raised recognition would only be worth this if the association is causal and the
+programme actually moves the driver.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from . import features, loyalty, retention
+from .assumptions import ROLES, Assumptions, Change, Param, Scenario, load
+from .features import UNIT_DRIVERS
+from .i18n import fmt_money, fmt_number, fmt_pct, t
+
+ROLE_INDEX = {r: i for i, r in enumerate(ROLES)}
+LIKERT_DRIVERS = ("empowerment", "leadership")
+WHATIF_MULTIPLES = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 6.5, 7.0, 8.0, 10.0, 12.5, 15.0, 20.0, 25.0)
+BREAK_EVEN_MAX = 1000.0
+QUARTERS_PER_YEAR = 4
+
+# ------------------------------------------------------------------------------ accounting identities
+
+
+def replacement_cost(salary_of_leavers: Mapping[str, float] | np.ndarray, shares: Mapping[str, float] | np.ndarray):
+    """Cost of replacing leavers: sum over roles of (salaries of the leavers of that role) x (share of salary).
+
+    ``salary_of_leavers`` may be a mapping role -> money or an array ``(..., 3)`` in
+    ``ROLES`` order (e.g. one row per draw); exits that are fractional (expected
+    exits) simply carry fractional salaries.
+
+    >>> replacement_cost({"frontline": 50_000, "support": 0, "manager": 60_000}, {"frontline": 0.4, "support": 0.8, "manager": 2.0})
+    140000.0
+    """
+    s = _by_role(salary_of_leavers)
+    w = _by_role(shares)
+    out = s @ w
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def _by_role(x: Mapping[str, float] | np.ndarray) -> np.ndarray:
+    if isinstance(x, Mapping):
+        return np.array([float(x.get(r, 0.0)) for r in ROLES])
+    return np.asarray(x, dtype=float)
+
+
+@dataclass(frozen=True)
+class CustomerValue:
+    """What a number of customers is worth for a year: acquisition spend + margin (arrays allowed)."""
+
+    acquisition: Any
+    margin: Any
+
+    @property
+    def total(self) -> Any:
+        return self.acquisition + self.margin
+
+
+def customer_value(customers, multiple: float, retention_cost: float, revenue_per_customer: float,
+                   margin_share: float, horizon_months: float) -> CustomerValue:
+    """Cost of losing (or value of keeping) ``customers``.
+
+    acquisition = customers x multiple x retention cost per customer per year
+    (what winning a replacement costs); margin = customers x revenue per customer per
+    year x margin share x horizon / 12 (the margin lost until a replacement is won).
+
+    >>> v = customer_value(100, 6.5, 20.0, 300.0, 0.3, 12)
+    >>> v.acquisition, v.margin, v.total
+    (13000.0, 9000.0, 22000.0)
+    """
+    c = np.asarray(customers, dtype=float) if not np.isscalar(customers) else float(customers)
+    acq = c * multiple * retention_cost
+    margin = c * revenue_per_customer * margin_share * horizon_months / 12.0
+    return CustomerValue(acq, margin)
+
+
+def net_value(gross, programme_cost: float):
+    """Net value = gross value - programme cost. ``net_value(120_000, 50_000) == 70_000``."""
+    return gross - programme_cost
+
+
+def payback_months(programme_cost: float, annual_gross: float) -> float | None:
+    """Months until the programme's cost is earned back by its annual gross value (None: never).
+
+    >>> payback_months(50_000, 120_000)
+    5.0
+    """
+    if programme_cost <= 0:
+        return 0.0
+    if not annual_gross > 0:
+        return None
+    return 12.0 * programme_cost / annual_gross
+
+
+def break_even(values_at: Any, lo: float = 1.0, hi: float = BREAK_EVEN_MAX, tol: float = 1e-4) -> float | str:
+    """The acquisition multiple at which ``values_at(multiple)`` (a non-decreasing net value) crosses zero.
+
+    ``"always"``: positive even at a multiple of 1 (keeping and winning customers cost
+    the same); ``"never"``: still negative at ``hi``.
+    """
+    if values_at(lo) >= 0:
+        return "always"
+    if values_at(hi) < 0:
+        return "never"
+    a, b = lo, hi
+    while b - a > tol * max(1.0, a):
+        m = 0.5 * (a + b)
+        if values_at(m) >= 0:
+            b = m
+        else:
+            a = m
+    return float(round(b, 3))
+
+
+def break_even_multiple(value_without_acquisition: float, acquisition_per_multiple: float,
+                        programme_cost: float) -> float | str:
+    """Closed form for one set of numbers: net(m) = F + m x K - C = 0  ->  m = (C - F) / K.
+
+    >>> break_even_multiple(20_000, 10_000, 90_000)
+    7.0
+    """
+    F, K, C = value_without_acquisition, acquisition_per_multiple, programme_cost
+    if F + K - C >= 0:
+        return "always"
+    if K <= 0:
+        return "never"
+    return float((C - F) / K)
+
+
+# ------------------------------------------------------------------------------ the population
+
+
+@dataclass
+class Population:
+    """People at risk in the report quarter (model matrix, never shown) and the units' customer bases."""
+
+    quarter: str
+    X0: np.ndarray  # hazard-model design of the at-risk people (drivers measured last quarter)
+    drivers0: np.ndarray  # (n, 3) recognition_per_month, empowerment, leadership (imputed where missing)
+    role_idx: np.ndarray
+    salary: np.ndarray
+    unit_idx: np.ndarray
+    units: pl.DataFrame  # unit_id, region, headcount, customers_base, customers_lost, at_risk
+    headcount: int
+    managers: int
+    revenue_per_customer_year: float | None
+    imputed_share: float
+    salary_imputed_share: float
+    driver_cols: tuple[int, ...]  # columns of the drivers in X0
+
+    @property
+    def n(self) -> int:
+        return int(self.X0.shape[0])
+
+
+def _salary_fill(df: pl.DataFrame, fallback: float | None) -> pl.DataFrame:
+    """Missing salaries: the assumption when given, else the role's median, else everyone's median."""
+    if fallback is not None:
+        return df.with_columns(pl.col("annual_salary").fill_null(fallback))
+    out = df.with_columns(pl.col("annual_salary").fill_null(pl.col("annual_salary").median().over("role")))
+    return out.with_columns(pl.col("annual_salary").fill_null(pl.col("annual_salary").median()).fill_null(0.0))
+
+
+def revenue_per_customer_year(uq: pl.DataFrame, quarter: str) -> float | None:
+    """4 x revenue of the quarter / customers active in it (None without customer activity)."""
+    r = uq.filter(pl.col("quarter") == quarter).select(pl.col("revenue").sum(), pl.col("customers").sum()).row(0)
+    if not r[1]:
+        return None
+    return QUARTERS_PER_YEAR * float(r[0]) / float(r[1])
+
+
+def population(pq: pl.DataFrame, uq: pl.DataFrame, quarter: str, hazard: retention.HazardResult,
+               a: Assumptions, tables: Mapping[str, Any] | None = None) -> Population:
+    """Build the report quarter's population for the scenarios.
+
+    Missing survey answers (people who did not answer last quarter) are filled with
+    their unit's mean, else everyone's mean, so every at-risk person counts; missing
+    salaries as in :func:`_salary_fill`.
+    """
+    drivers = tuple(hazard.drivers)
+    rows = pq.filter((pl.col("quarter") == quarter) & pl.col("role").is_not_null())
+    if rows.height == 0:
+        raise ValueError(f"nobody is at risk of leaving in {quarter}: no money can be estimated for it")
+    imputed = float(rows.select(pl.any_horizontal([pl.col(d).is_null() for d in drivers]).mean()).item())
+    rows = rows.with_columns([pl.col(d).fill_null(pl.col(d).mean().over("unit_id")).fill_null(pl.col(d).mean())
+                              for d in drivers])
+    salary_missing = float(rows["annual_salary"].is_null().mean())
+    fb = a["annual_salary_fallback"].value
+    rows = _salary_fill(rows, fb)
+    uqq = uq.filter(pl.col("quarter") == quarter).sort("unit_id")
+    n_cust = a["customers_per_unit"].value
+    base = pl.col("customers_prev").fill_null(0).cast(pl.Float64)
+    if n_cust is not None:
+        base = pl.when(base > 0).then(pl.lit(float(n_cust))).otherwise(0.0)
+    units = uqq.select(
+        "unit_id", "region", pl.col("headcount").cast(pl.Float64),
+        base.alias("customers_base"),
+        (base * (1 - pl.col("customer_retention_pct").fill_null(100.0) / 100.0)).alias("customers_lost"),
+    ).with_row_index("u")
+    rows = rows.join(units.select("unit_id", "u"), on="unit_id", how="left")
+    if rows["u"].null_count():
+        raise ValueError("some at-risk people belong to units missing from the unit panel")
+    d = retention.design(rows, drivers, hazard.quarters)
+    at_risk = rows.group_by("u").len()
+    units = units.join(at_risk.rename({"len": "at_risk"}), on="u", how="left").with_columns(pl.col("at_risk").fill_null(0))
+    managers = int((rows["role"] == "manager").sum()) if tables is None else managers_at_start(tables, quarter)
+    return Population(
+        quarter=quarter, X0=d.X, drivers0=rows.select(list(drivers)).to_numpy().astype(float),
+        role_idx=rows["role"].replace_strict(ROLE_INDEX, return_dtype=pl.Int64).to_numpy(),
+        salary=rows["annual_salary"].to_numpy().astype(float), unit_idx=rows["u"].to_numpy().astype(np.int64),
+        units=units, headcount=int(uqq["headcount"].sum()), managers=managers,
+        revenue_per_customer_year=revenue_per_customer_year(uq, quarter), imputed_share=imputed,
+        salary_imputed_share=salary_missing, driver_cols=tuple(d.names.index(x) for x in drivers),
+    )
+
+
+def managers_at_start(tables: Mapping[str, Any], quarter: str) -> int:
+    """People in the manager role employed when ``quarter`` starts (the leadership programme's audience)."""
+    from . import quarters as Q
+
+    emp = tables["employees"]
+    emp = emp.lazy() if isinstance(emp, pl.DataFrame) else emp
+    qi = Q.parse(quarter)
+    return int(emp.filter((pl.col("role") == "manager") & (Q.index_expr("hire_date") < qi)
+                          & (pl.col("exit_date").is_null() | (Q.index_expr("exit_date") >= qi)))
+               .select(pl.len()).collect().item())
+
+
+def resolve(a: Assumptions, pop: Population) -> Assumptions:
+    """Fill the ``auto`` assumptions from the data (revenue per customer, retention cost)."""
+    params = dict(a.params)
+    rev = params["revenue_per_customer_per_year"]
+    if rev.auto:
+        r = pop.revenue_per_customer_year or 0.0
+        rev = rev.resolved(r, 0.8 * r, 1.2 * r, f"{r:,.2f} a year in the report quarter's data.")
+        params[rev.key] = rev
+    ret = params["retention_cost_per_customer_per_year"]
+    if ret.auto:
+        sh = params["retention_cost_share_of_revenue"]
+        ret = ret.resolved(sh.value * rev.value, sh.low * rev.value, sh.high * rev.value,
+                           f"{sh.value:g} x {rev.value:,.2f} revenue per customer per year.")
+        params[ret.key] = ret
+    return a.with_params(**params)
+
+
+# ------------------------------------------------------------------------------ scenarios
+
+
+def expand(a: Assumptions, scenario: Scenario, _seen: tuple[str, ...] = ()) -> tuple[tuple[Change, ...], list[Scenario]]:
+    """A scenario's changes and the scenarios whose costs it carries (``includes`` first, then its own)."""
+    if scenario.name in _seen:
+        raise ValueError(f"scenario {scenario.name} includes itself: {' -> '.join((*_seen, scenario.name))}")
+    changes: list[Change] = []
+    parts: list[Scenario] = []
+    for inc in scenario.includes:
+        c, p = expand(a, a.scenario(inc), (*_seen, scenario.name))
+        changes += c
+        parts += p
+    return (*changes, *scenario.changes), [*parts, scenario]
+
+
+def apply_changes(x: np.ndarray, changes: tuple[Change, ...], drivers: tuple[str, ...]) -> np.ndarray:
+    """Drivers after a scenario: add / at_least / set, Likert drivers kept within 1-5, recognition >= 0.
+
+    >>> apply_changes(np.array([[1.0, 4.8, 3.0]]), (Change("empowerment", "add", 0.5),), ("recognition_per_month", "empowerment", "leadership"))
+    array([[1., 5., 3.]])
+    """
+    out = np.array(x, dtype=float, copy=True)
+    for c in changes:
+        j = drivers.index(c.driver)
+        col = out[:, j]
+        if c.op == "add":
+            col = col + c.amount
+        elif c.op == "at_least":
+            col = np.maximum(col, c.amount)
+        elif c.op == "set":
+            col = np.full_like(col, c.amount)
+        else:
+            raise ValueError(f"unknown change {c.op!r}")
+        lo, hi = (1.0, 5.0) if c.driver in LIKERT_DRIVERS else (0.0, np.inf)
+        out[:, j] = np.clip(col, lo, hi)
+    return out
+
+
+def programme_cost(parts: list[Scenario], headcount: int, managers: int, which: str = "value") -> float:
+    """First-year cost: per_employee x headcount + per_manager x managers + fixed, over the included scenarios.
+
+    >>> from servicechain.assumptions import Param, Scenario
+    >>> s = Scenario("x", {}, (), {"per_employee": Param("e", 60.0), "per_manager": Param("m", 3000.0), "fixed": Param("f", 1000.0)})
+    >>> programme_cost([s], headcount=100, managers=10)
+    37000.0
+    """
+    total = 0.0
+    for s in parts:
+        for basis, n in (("per_employee", headcount), ("per_manager", managers), ("fixed", 1)):
+            p = s.cost[basis]
+            v = getattr(p, which) if getattr(p, which) is not None else p.value
+            total += float(v or 0.0) * n
+    return total
+
+
+@dataclass
+class Effects:
+    """Physical effects of a scenario per year; index 0 = the point estimates, 1.. = coefficient draws."""
+
+    exits_avoided: np.ndarray  # (D+1,)
+    salary_of_exits_avoided: np.ndarray  # (D+1, 3) by role, in ROLES order
+    customers_retained: np.ndarray  # (D+1,)
+    retention_pp: np.ndarray  # (D+1,) customer-weighted change in quarterly customer retention, pp
+    mean_change: dict[str, float]  # mean driver change among the people at risk
+
+    @classmethod
+    def zero(cls, d: int) -> "Effects":
+        return cls(np.zeros(d), np.zeros((d, 3)), np.zeros(d), np.zeros(d), {})
+
+
+def _expit(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def unit_driver_index(unit_model: loyalty.UnitModel) -> list[int]:
+    """Positions of UNIT_DRIVERS in the pooled unit model's parameters (after the constant)."""
+    if unit_model.spec != "pooled":
+        raise ValueError("money uses the pooled unit model (it has the between-unit differences the scenarios change)")
+    return [1 + i for i in range(len(UNIT_DRIVERS))]
+
+
+def simulate(pop: Population, drivers: tuple[str, ...], changes: tuple[Change, ...], beta_h: np.ndarray,
+             beta_u: np.ndarray, chunk: int = 20_000) -> Effects:
+    """Exits avoided, their salaries by role, and customers retained, for every coefficient vector.
+
+    ``beta_h`` (D, k) hazard coefficients; ``beta_u`` (D, p) pooled unit-model
+    coefficients. People are processed in chunks, so memory stays at chunk x D.
+    """
+    from scipy import sparse
+
+    D = beta_h.shape[0]
+    x1 = apply_changes(pop.drivers0, changes, drivers)
+    delta = x1 - pop.drivers0
+    if not np.any(delta):
+        return Effects.zero(D)
+    X1 = pop.X0.copy()
+    for j, col in enumerate(pop.driver_cols):
+        X1[:, col] = x1[:, j]
+    U = pop.units.height
+    exits = np.zeros(D)
+    sal = np.zeros((D, 3))
+    dh_unit = np.zeros((U, D))
+    for s in range(0, pop.n, chunk):
+        sl = slice(s, s + chunk)
+        h0 = _expit(pop.X0[sl] @ beta_h.T)
+        h1 = _expit(X1[sl] @ beta_h.T)
+        avoided = (1 - h1) ** QUARTERS_PER_YEAR - (1 - h0) ** QUARTERS_PER_YEAR  # annual exit probability drop
+        exits += avoided.sum(axis=0)
+        for r in range(3):
+            w = np.where(pop.role_idx[sl] == r, pop.salary[sl], 0.0)
+            sal[:, r] += w @ avoided
+        m = sparse.csr_matrix((np.ones(avoided.shape[0]), (pop.unit_idx[sl], np.arange(avoided.shape[0]))),
+                              shape=(U, avoided.shape[0]))
+        dh_unit += m @ (h1 - h0)
+    at_risk = pop.units["at_risk"].to_numpy().astype(float)
+    head = pop.units["headcount"].to_numpy()
+    # Unit means of the drivers move by the mean change of the unit's people; turnover by their hazards.
+    sums = np.zeros((U, delta.shape[1]))
+    np.add.at(sums, pop.unit_idx, delta)
+    dmean = np.divide(sums, at_risk[:, None], out=np.zeros_like(sums), where=at_risk[:, None] > 0)
+    dturn = np.divide(100.0 * dh_unit, head[:, None], out=np.zeros_like(dh_unit), where=head[:, None] > 0)
+    unit_cols = {d: i for i, d in enumerate(UNIT_DRIVERS)}
+    dpp = np.zeros((U, D))
+    for j, d in enumerate(drivers):
+        if d in unit_cols:
+            dpp += dmean[:, [j]] * beta_u[:, 1 + unit_cols[d]][None, :]
+    dpp += dturn * beta_u[:, 1 + unit_cols["voluntary_turnover_pct"]][None, :]
+    base = pop.units["customers_base"].to_numpy()
+    kept = QUARTERS_PER_YEAR * (base[:, None] * dpp / 100.0).sum(axis=0)
+    pp = (base[:, None] * dpp).sum(axis=0) / base.sum() if base.sum() > 0 else np.zeros(D)
+    mean_change = {d: float(delta[:, j].mean()) for j, d in enumerate(drivers)}
+    return Effects(exits, sal, kept, pp, mean_change)
+
+
+# ------------------------------------------------------------------------------ economics
+
+
+@dataclass(frozen=True)
+class Economics:
+    """The numbers that turn effects into money (resolved assumptions, one value each)."""
+
+    multiple: float
+    retention_cost: float
+    revenue_per_customer: float
+    margin_share: float
+    horizon_months: float
+    shares: tuple[float, float, float]  # ROLES order
+
+    @classmethod
+    def from_assumptions(cls, a: Assumptions, **override: Any) -> "Economics":
+        e = cls(a.value("acquisition_cost_multiple"), a.value("retention_cost_per_customer_per_year"),
+                a.value("revenue_per_customer_per_year"), a.value("margin_share"), a.value("margin_horizon_months"),
+                tuple(a.replacement_share[r].value for r in ROLES))
+        return e.but(**override) if override else e
+
+    def but(self, **kw: Any) -> "Economics":
+        from dataclasses import replace
+
+        return replace(self, **kw)
+
+    def value(self, eff: Effects, cost: float) -> dict[str, np.ndarray]:
+        """Money per draw: replacement cost avoided, acquisition spend avoided, margin kept, gross, net."""
+        rep = replacement_cost(eff.salary_of_exits_avoided, np.array(self.shares))
+        cv = customer_value(eff.customers_retained, self.multiple, self.retention_cost, self.revenue_per_customer,
+                            self.margin_share, self.horizon_months)
+        gross = rep + cv.total
+        return {"replacement_cost_avoided": rep, "acquisition_spend_avoided": cv.acquisition, "margin_kept": cv.margin,
+                "gross_value": gross, "net_value": net_value(gross, cost)}
+
+
+def quantiles(x: np.ndarray) -> tuple[float, float, float]:
+    p10, p50, p90 = np.percentile(x, [10, 50, 90])
+    return float(p10), float(p50), float(p90)
+
+
+# ------------------------------------------------------------------------------ baseline
+
+
+@dataclass
+class Baseline:
+    """The report quarter's cost of voluntary turnover and of lost customers, per region and in total."""
+
+    quarter: str
+    regions: pl.DataFrame  # region, headcount, voluntary_exits, replacement_cost, customers_base, customers_lost,
+    #                        lost_margin, reacquisition_cost, lost_customer_cost, total_cost
+    total: dict[str, float]
+
+    def to_dict(self, threshold: int) -> dict:
+        return {"quarter": self.quarter, **self.total, "regions": region_table(self, threshold).to_dicts()}
+
+
+def baseline(tables: Mapping[str, pl.DataFrame | pl.LazyFrame], pop: Population, econ: Economics,
+             a: Assumptions) -> Baseline:
+    """Voluntary exits of the quarter x salary x replacement share; customers lost x (multiple x retention cost + margin)."""
+    from . import quarters as Q
+
+    emp = tables["employees"]
+    emp = emp.collect() if isinstance(emp, pl.LazyFrame) else emp
+    units = tables["units"]
+    units = (units.collect() if isinstance(units, pl.LazyFrame) else units).select("unit_id", "region")
+    emp = _salary_fill(emp, a["annual_salary_fallback"].value)
+    shares = dict(zip(ROLES, econ.shares))
+    leavers = (
+        emp.filter((Q.index_expr("exit_date") == Q.parse(pop.quarter)) & (pl.col("exit_reason") == "voluntary"))
+        .join(units, on="unit_id", how="left")
+        .with_columns((pl.col("annual_salary") * pl.col("role").replace_strict(shares, default=0.0,
+                                                                                return_dtype=pl.Float64)).alias("cost"))
+        .group_by("region").agg(pl.len().alias("voluntary_exits"), pl.col("cost").sum().alias("replacement_cost"))
+    )
+    cust = pop.units.group_by("region").agg(pl.col("headcount").sum().cast(pl.Int64), pl.col("customers_base").sum(),
+                                            pl.col("customers_lost").sum())
+    per_lost = customer_value(1.0, econ.multiple, econ.retention_cost, econ.revenue_per_customer, econ.margin_share,
+                              econ.horizon_months)
+    reg = (
+        cust.join(leavers, on="region", how="full", coalesce=True)
+        .with_columns(pl.col("voluntary_exits").fill_null(0).cast(pl.Int64), pl.col("replacement_cost").fill_null(0.0),
+                      pl.col("headcount").fill_null(0), pl.col("customers_base", "customers_lost").fill_null(0.0))
+        .with_columns((pl.col("customers_lost") * per_lost.margin).alias("lost_margin"),
+                      (pl.col("customers_lost") * per_lost.acquisition).alias("reacquisition_cost"))
+        .with_columns((pl.col("lost_margin") + pl.col("reacquisition_cost")).alias("lost_customer_cost"))
+        .with_columns((pl.col("replacement_cost") + pl.col("lost_customer_cost")).alias("total_cost"))
+        .select("region", "headcount", "voluntary_exits", "replacement_cost", "customers_base", "customers_lost",
+                "lost_margin", "reacquisition_cost", "lost_customer_cost", "total_cost")
+        .sort("region", nulls_last=True)
+    )
+    tot = reg.drop("region").sum().row(0, named=True)
+    return Baseline(pop.quarter, reg, {k: (int(v) if k in ("headcount", "voluntary_exits") else float(v))
+                                       for k, v in tot.items()})
+
+
+def region_table(b: Baseline, threshold: int) -> pl.DataFrame:
+    """The baseline per region with the anonymity rule applied.
+
+    A region with fewer than ``threshold`` people hides everything; one with fewer than
+    ``threshold`` leavers hides its leavers' count and cost (a single leaver's
+    replacement cost would give away their salary), with complementary suppression so
+    the hidden cell cannot be recovered from the total.
+    """
+    try:
+        from .privacy import suppress_small
+    except ImportError:  # pragma: no cover
+        return b.regions
+    out = suppress_small(b.regions, "headcount", threshold, flag_col="_s1",
+                         value_cols=[c for c in b.regions.columns if c != "region"])
+    out = suppress_small(out, "voluntary_exits", threshold, flag_col="_s2",
+                         value_cols=["voluntary_exits", "replacement_cost", "total_cost"])
+    return out.drop("_s1", "_s2")
+
+
+# ------------------------------------------------------------------------------ the whole analysis
+
+
+@dataclass
+class ScenarioResult:
+    scenario: Scenario
+    effects: Effects
+    cost: float
+    cost_low: float
+    cost_high: float
+    money: dict[str, np.ndarray]  # at the default economics; index 0 = point estimates
+    break_even_multiple: float | str
+    headline: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    def q(self, key: str) -> tuple[float, float, float]:
+        return quantiles(self.money[key][1:])
+
+    def summary(self, lang: str) -> dict:
+        s: dict[str, Any] = {"name": self.name, "label": self.scenario.label_in(lang), "headline": self.headline}
+        v10, v50, v90 = self.q("net_value")
+        s.update(value_p10=v10, value_p50=v50, value_p90=v90)
+        for k in ("gross_value", "replacement_cost_avoided", "acquisition_spend_avoided", "margin_kept"):
+            a, b, c = self.q(k)
+            s.update({f"{k}_p10": a, f"{k}_p50": b, f"{k}_p90": c})
+        for k, arr in (("exits_avoided", self.effects.exits_avoided), ("customers_retained", self.effects.customers_retained),
+                       ("customer_retention_pp", self.effects.retention_pp)):
+            a, b, c = quantiles(arr[1:])
+            s.update({f"{k}_p10": a, f"{k}_p50": b, f"{k}_p90": c})
+        s["programme_cost"] = self.cost
+        s["programme_cost_range"] = [self.cost_low, self.cost_high]
+        s["payback_months_p50"] = payback_months(self.cost, s["gross_value_p50"])
+        s["break_even_multiple"] = self.break_even_multiple
+        s["probability_positive"] = float((self.money["net_value"][1:] > 0).mean())
+        s["mean_driver_change"] = self.effects.mean_change
+        return s
+
+
+@dataclass
+class FinanceResult:
+    """Everything the money notebook shows and saves."""
+
+    quarter: str
+    assumptions: Assumptions
+    econ: Economics
+    population: Population
+    baseline: Baseline
+    scenarios: list[ScenarioResult]
+    draws: int
+    seed: int
+    hazard_n: int
+    unit_n: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def currency(self) -> str:
+        return self.assumptions.currency
+
+    def scenario(self, name: str) -> ScenarioResult:
+        return next(s for s in self.scenarios if s.name == name)
+
+    @property
+    def headline(self) -> ScenarioResult:
+        return next((s for s in self.scenarios if s.headline), self.scenarios[0])
+
+    def to_results(self, lang: str = "en", threshold: int = 5) -> dict:
+        """The contract with the quarterly run (``nb.save_results("finance", ...)``)."""
+        return {
+            "currency": self.currency,
+            "acquisition_cost_multiple": self.econ.multiple,
+            "quarter": self.quarter,
+            "draws": self.draws,
+            "seed": self.seed,
+            "baseline": self.baseline.to_dict(threshold),
+            "scenarios": [s.summary(lang) for s in self.scenarios],
+            "assumptions": self.assumptions.to_dict(),
+            "sensitivity": {s.name: sensitivity(self, s.name).to_dicts() for s in self.scenarios},
+        }
+
+
+def draw_coefficients(hazard: retention.HazardResult, unit_model: loyalty.UnitModel, draws: int,
+                      seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Point estimates (row 0) and ``draws`` multivariate-normal draws of both models' coefficients."""
+    rng = np.random.default_rng(seed)
+    bh = rng.multivariate_normal(hazard.params, hazard.cov, size=draws, method="eigh")
+    bu = rng.multivariate_normal(unit_model.params, unit_model.cov, size=draws, method="eigh")
+    return np.vstack([hazard.params, bh]), np.vstack([unit_model.params, bu])
+
+
+def evaluate(pop: Population, hazard: retention.HazardResult, unit_model: loyalty.UnitModel, a: Assumptions,
+             tables: Mapping[str, Any], seed: int = 7, headline: str = "recognition_weekly") -> FinanceResult:
+    """Baseline and every scenario of ``a`` (``a`` must be resolved, see :func:`resolve`)."""
+    unit_driver_index(unit_model)
+    econ = Economics.from_assumptions(a)
+    bh, bu = draw_coefficients(hazard, unit_model, a.draws, seed)
+    out = []
+    for sc in a.scenarios:
+        changes, parts = expand(a, sc)
+        eff = simulate(pop, tuple(hazard.drivers), changes, bh, bu)
+        cost = programme_cost(parts, pop.headcount, pop.managers)
+        money = econ.value(eff, cost)
+        r = ScenarioResult(sc, eff, cost, programme_cost(parts, pop.headcount, pop.managers, "low"),
+                           programme_cost(parts, pop.headcount, pop.managers, "high"), money, "never",
+                           headline=(sc.name == headline))
+        r.break_even_multiple = break_even(lambda m, r=r: float(np.median(
+            econ.but(multiple=m).value(r.effects, r.cost)["net_value"][1:])))
+        out.append(r)
+    if out and not any(r.headline for r in out):
+        out[0].headline = True
+    notes = []
+    if pop.imputed_share > 0:
+        notes.append(f"{pop.imputed_share:.0%} of the people at risk had no survey answer last quarter: unit means used")
+    return FinanceResult(pop.quarter, a, econ, pop, baseline(tables, pop, econ, a), out, a.draws, seed,
+                         hazard.n_obs, unit_model.n_obs, notes)
+
+
+def analyse(tables: Mapping[str, Any], quarter: str, assumptions: str | Path | Assumptions | None = None,
+            seed: int = 7) -> FinanceResult:
+    """From the data as known at the end of ``quarter`` to money: features, both models, scenarios.
+
+    ``tables`` are the contract tables; they are filtered with ``features.as_of`` here.
+    """
+    a = assumptions if isinstance(assumptions, Assumptions) else load(assumptions)
+    tabs = features.as_of(tables, quarter)
+    pq, info = features.person_quarters(tabs)
+    uq = features.unit_quarters(tabs)
+    hazard = retention.fit_hazard(pq, seed=seed, draws=200, recognition_source=info.recognition_source)
+    unit_model = loyalty.fit_unit_model(uq, "customer_retention_pct")
+    pop = population(pq, uq, quarter, hazard, a, tabs)
+    a = resolve(a, pop)
+    res = evaluate(pop, hazard, unit_model, a, tabs, seed)
+    if info.recognition_source != "events":
+        res.notes.append("recognition comes from the survey item (no recognition events): the weekly target is approximate")
+    return res
+
+
+# ------------------------------------------------------------------------------ sensitivity and what-if
+
+
+def _variants(res: FinanceResult) -> list[tuple[str, str, float, float, dict, dict]]:
+    """(key, kind of number, low, high, economics override at low, at high) for the tornado."""
+    a = res.assumptions
+    m = a["acquisition_cost_multiple"]
+    v = [("multiple_band", "x", m.low, m.high, {"multiple": m.low}, {"multiple": m.high})]
+    if m.stress_low is not None:
+        v.append(("multiple_stress", "x", m.stress_low, m.stress_high, {"multiple": m.stress_low},
+                  {"multiple": m.stress_high}))
+    lo = tuple(a.replacement_share[r].low for r in ROLES)
+    hi = tuple(a.replacement_share[r].high for r in ROLES)
+    if lo != hi:
+        # the low end is the floor for every role; the label shows the frontline share
+        v.append(("replacement_cost_share", "shares", min(lo), max(hi), {"shares": lo}, {"shares": hi}))
+    for key, attr, kind in (("margin_share", "margin_share", "pct"), ("margin_horizon_months", "horizon_months", "months"),
+                            ("retention_cost_per_customer_per_year", "retention_cost", "money"),
+                            ("revenue_per_customer_per_year", "revenue_per_customer", "money")):
+        p = a[key]
+        if p.low is not None and p.high is not None and p.low != p.high:
+            v.append((key, kind, p.low, p.high, {attr: p.low}, {attr: p.high}))
+    return v
+
+
+def sensitivity(res: FinanceResult, name: str) -> pl.DataFrame:
+    """Tornado rows: P50 net value of scenario ``name`` with each assumption at its low and high end.
+
+    Each assumption moves alone, the others stay at their values; the programme cost
+    moves over its range too. Sorted by swing, widest first.
+    """
+    r = res.scenario(name)
+    base = float(np.median(r.money["net_value"][1:]))
+    rows = []
+    for key, kind, low, high, lo, hi in _variants(res):
+        vl = float(np.median(res.econ.but(**lo).value(r.effects, r.cost)["net_value"][1:]))
+        vh = float(np.median(res.econ.but(**hi).value(r.effects, r.cost)["net_value"][1:]))
+        rows.append({"assumption": key, "kind": kind, "low": low, "high": high, "value_low": vl, "value_high": vh})
+    if r.cost_low != r.cost_high:
+        # a dearer programme is worth less: its low end of value is the high cost
+        rows.append({"assumption": "programme_cost", "kind": "money", "low": r.cost_low, "high": r.cost_high,
+                     "value_low": base + r.cost - r.cost_low, "value_high": base + r.cost - r.cost_high})
+    df = pl.DataFrame(rows, schema={"assumption": pl.String, "kind": pl.String, "low": pl.Float64, "high": pl.Float64,
+                                    "value_low": pl.Float64, "value_high": pl.Float64})
+    return (df.with_columns(pl.lit(base).alias("p50"), (pl.col("value_high") - pl.col("value_low")).abs().alias("swing"))
+            .sort("swing", descending=True))
+
+
+def fmt_assumption(x: float, kind: str, res: FinanceResult, lang: str) -> str:
+    """An assumption's value in the report language (for tornado labels)."""
+    if kind == "x":
+        return f"{fmt_number(x, lang, 1 if x % 1 else 0)}×"
+    if kind in ("pct", "shares"):
+        return fmt_pct(x, lang, 0)
+    if kind == "money":
+        return fmt_money(x, res.currency, lang, compact=True)
+    if kind == "months":
+        return t("fin_n_months", lang, n=fmt_number(x, lang, 0))
+    return fmt_number(x, lang, 0)
+
+
+def whatif_grid(res: FinanceResult, multiples: tuple[float, ...] = WHATIF_MULTIPLES) -> pl.DataFrame:
+    """P10/P50/P90 of every money component per scenario and acquisition multiple (precomputed for the HTML)."""
+    mults = sorted(set(multiples) | {res.econ.multiple})
+    rows = []
+    for r in res.scenarios:
+        for m in mults:
+            money = res.econ.but(multiple=m).value(r.effects, r.cost)
+            for comp in ("replacement_cost_avoided", "acquisition_spend_avoided", "margin_kept", "net_value"):
+                p10, p50, p90 = quantiles(money[comp][1:])
+                rows.append({"scenario": r.name, "multiple": m, "component": comp, "p10": p10, "p50": p50, "p90": p90})
+            rows.append({"scenario": r.name, "multiple": m, "component": "programme_cost", "p10": -r.cost,
+                         "p50": -r.cost, "p90": -r.cost})
+    return pl.DataFrame(rows)
+
+
+def distribution(res: FinanceResult, bins: int = 40) -> pl.DataFrame:
+    """Histogram (share of draws per bin) of each scenario's net value: aggregates of simulation draws."""
+    allv = np.concatenate([r.money["net_value"][1:] for r in res.scenarios])
+    lo, hi = np.percentile(allv, [0.5, 99.5])
+    edges = np.linspace(lo, hi, bins + 1)
+    rows = []
+    for r in res.scenarios:
+        x = np.clip(r.money["net_value"][1:], lo, hi)
+        counts, _ = np.histogram(x, edges)
+        rows += [{"scenario": r.name, "mid": float((edges[i] + edges[i + 1]) / 2), "share": float(c / len(x))}
+                 for i, c in enumerate(counts)]
+    return pl.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------------ words and charts
+
+
+def money(x: float, res: FinanceResult, lang: str, compact: bool = True) -> str:
+    return fmt_money(x, res.currency, lang, compact=compact)
+
+
+def headline_title(r: ScenarioResult, res: FinanceResult, lang: str) -> str:
+    """"Weekly recognition for everyone is worth €X (P10–P90 €Y–€Z) a year, net of its cost"."""
+    p10, p50, p90 = r.q("net_value")
+    key = "fin_title_worth" if p50 >= 0 else "fin_title_costs"
+    return t(key, lang, scenario=r.scenario.label_in(lang), value=money(abs(p50) if p50 < 0 else p50, res, lang),
+             low=money(p10, res, lang), high=money(p90, res, lang))
+
+
+def fig_scenarios(res: FinanceResult, lang: str):
+    """Net value per scenario: P50 bars with P10–P90 whiskers."""
+    import plotly.graph_objects as go
+
+    from . import theme
+
+    names = [r.scenario.label_in(lang) for r in res.scenarios]
+    q = [r.q("net_value") for r in res.scenarios]
+    p50 = [x[1] for x in q]
+    fig = go.Figure(go.Bar(
+        y=names, x=p50, orientation="h",
+        marker_color=[theme.GOOD if v >= 0 else theme.BAD for v in p50],
+        error_x=dict(type="data", symmetric=False, array=[x[2] - x[1] for x in q], arrayminus=[x[1] - x[0] for x in q],
+                     color=theme.INK, thickness=1.5),
+        text=[money(v, res, lang) for v in p50], textposition="inside", insidetextanchor="start",
+        customdata=[[money(a, res, lang), money(c, res, lang)] for a, _, c in q],
+        hovertemplate="%{y}: %{text} (P10–P90 %{customdata[0]} – %{customdata[1]})<extra></extra>",
+    ))
+    fig.update_layout(title=headline_title(res.headline, res, lang), height=120 + 70 * len(names),
+                      xaxis_title=t("fin_axis_net_value", lang, currency=res.currency),
+                      yaxis=dict(autorange="reversed"), showlegend=False)
+    fig.add_vline(x=0, line_color=theme.MUTED, line_width=1)
+    return fig
+
+
+def fig_distribution(res: FinanceResult, lang: str):
+    """How sure: the spread of each scenario's net value over the coefficient draws."""
+    import plotly.graph_objects as go
+
+    from . import theme
+
+    df = distribution(res)
+    fig = go.Figure()
+    for i, r in enumerate(res.scenarios):
+        d = df.filter(pl.col("scenario") == r.name)
+        fig.add_trace(go.Scatter(x=d["mid"].to_list(), y=(d["share"] * 100).to_list(), mode="lines", line_shape="hvh",
+                                 name=r.scenario.label_in(lang), fill="tozeroy", opacity=0.6,
+                                 line=dict(color=theme.COLORWAY[i % len(theme.COLORWAY)]),
+                                 hovertemplate="%{x:,.0f}: %{y:.1f}%<extra>" + r.scenario.label_in(lang) + "</extra>"))
+    pos = [(r.scenario.label_in(lang), float((r.money["net_value"][1:] > 0).mean())) for r in res.scenarios]
+    sure = [p for p in pos if p[1] >= 0.9]
+    if sure:
+        title = t("fin_title_dist_sure", lang, n=len(sure), total=len(pos))
+    else:
+        title = t("fin_title_dist_unsure", lang)
+    fig.add_vline(x=0, line_color=theme.MUTED, line_width=1)
+    fig.update_layout(title=title, xaxis_title=t("fin_axis_net_value", lang, currency=res.currency),
+                      yaxis_title=t("fin_axis_share_draws", lang), height=440)
+    return fig
+
+
+def fig_tornado(res: FinanceResult, name: str, lang: str):
+    """Which assumption moves the scenario's P50 net value most (each at its low and high end)."""
+    import plotly.graph_objects as go
+
+    from . import theme
+
+    r = res.scenario(name)
+    df = sensitivity(res, name).sort("swing")
+    base = float(df["p50"][0]) if df.height else float(np.median(r.money["net_value"][1:]))
+    labels = [t(f"fin_assumption_{k}", lang) for k in df["assumption"].to_list()]
+    fig = go.Figure()
+    for side, col, num_col, color in (("low", "value_low", "low", theme.COLORWAY[4]),
+                                      ("high", "value_high", "high", theme.COLORWAY[0])):
+        vals = df[col].to_list()
+        labs = [fmt_assumption(x, k, res, lang) for x, k in zip(df[num_col].to_list(), df["kind"].to_list())]
+        if side == "high":  # the shares' high end is one value per role
+            roles = "/".join(fmt_number(res.assumptions.replacement_share[r].high * 100, lang, 0) for r in ROLES)
+            pct = "\u00a0%" if lang == "es" else "%"
+            labs = [roles + pct if k == "shares" else lab
+                    for lab, k in zip(labs, df["kind"].to_list())]
+        fig.add_trace(go.Bar(
+            y=labels, x=[v - base for v in vals], base=base, orientation="h", name=t(f"fin_{side}_end", lang),
+            marker_color=color, text=labs, textposition="outside", cliponaxis=False,
+            customdata=[money(v, res, lang) for v in vals],
+            hovertemplate="%{y} = %{text}: %{customdata}<extra></extra>"))
+    top = df["assumption"].to_list()[-1] if df.height else "multiple_stress"
+    neg = df.filter((pl.col("value_low") < 0) | (pl.col("value_high") < 0)).height > 0
+    title = t("fin_title_tornado_flip" if neg and base > 0 else "fin_title_tornado", lang,
+              scenario=r.scenario.label_in(lang), assumption=t(f"fin_assumption_{top}", lang).lower())
+    fig.add_vline(x=base, line_color=theme.INK, line_width=1)
+    fig.add_vline(x=0, line_color=theme.MUTED, line_width=1, line_dash="dot")
+    fig.update_layout(title=title, barmode="overlay", height=140 + 48 * max(df.height, 1),
+                      xaxis_title=t("fin_axis_p50_net_value", lang, currency=res.currency))
+    return fig
+
+
+WHATIF_COMPONENTS = ("replacement_cost_avoided", "acquisition_spend_avoided", "margin_kept", "programme_cost", "net_value")
+
+
+def fig_whatif(res: FinanceResult, lang: str):
+    """Interactive what-if that works offline: a dropdown picks the scenario, a slider the acquisition multiple.
+
+    All combinations are precomputed: one bar trace per scenario (the dropdown sets which
+    is visible), and each slider step restyles every trace's values at once, so the two
+    controls compose without a kernel.
+    """
+    import plotly.graph_objects as go
+
+    from . import theme
+
+    grid = whatif_grid(res)
+    mults = sorted(grid["multiple"].unique().to_list())
+    comps = list(WHATIF_COMPONENTS)
+    xlab = [t(f"fin_comp_{c}", lang) for c in comps]
+    default_m = res.econ.multiple
+    colors = [theme.ACCENT, theme.ACCENT, theme.ACCENT, theme.BAD, theme.GOOD]
+
+    def values(name: str, m: float) -> tuple[list[float], list[float], list[float]]:
+        g = grid.filter((pl.col("scenario") == name) & (pl.col("multiple") == m))
+        d = {row["component"]: row for row in g.to_dicts()}
+        p50 = [d[c]["p50"] for c in comps]
+        return p50, [d[c]["p90"] - d[c]["p50"] for c in comps], [d[c]["p50"] - d[c]["p10"] for c in comps]
+
+    fig = go.Figure()
+    for i, r in enumerate(res.scenarios):
+        p50, up, dn = values(r.name, default_m)
+        fig.add_trace(go.Bar(
+            x=xlab, y=p50, name=r.scenario.label_in(lang), visible=(i == 0),
+            marker_color=colors, error_y=dict(type="data", symmetric=False, array=up, arrayminus=dn, color=theme.INK),
+            text=[money(v, res, lang) for v in p50], textposition="outside", cliponaxis=False,
+            hovertemplate="%{x}: %{text}<extra>" + r.scenario.label_in(lang) + "</extra>"))
+    buttons = [dict(label=r.scenario.label_in(lang), method="restyle",
+                    args=[{"visible": [j == i for j in range(len(res.scenarios))]}])
+               for i, r in enumerate(res.scenarios)]
+    steps = []
+    for m in mults:
+        ys, ups, dns, texts = [], [], [], []
+        for r in res.scenarios:
+            p50, up, dn = values(r.name, m)
+            ys.append(p50)
+            ups.append(up)
+            dns.append(dn)
+            texts.append([money(v, res, lang) for v in p50])
+        steps.append(dict(label=f"{fmt_number(m, lang, 1 if m % 1 else 0)}×", method="restyle",
+                          args=[{"y": ys, "error_y.array": ups, "error_y.arrayminus": dns, "text": texts}]))
+    active = mults.index(default_m)
+    lo = min(grid["p10"].min(), 0)
+    hi = max(grid["p90"].max(), 0)
+    pad = 0.12 * (hi - lo)
+    fig.update_layout(
+        title=t("fin_title_whatif", lang), height=560, showlegend=False,
+        yaxis=dict(title=t("fin_axis_money_year", lang, currency=res.currency), range=[lo - pad, hi + pad]),
+        margin=dict(t=130, b=120),
+        updatemenus=[dict(type="dropdown", buttons=buttons, active=0, x=0.0, xanchor="left", y=1.16, yanchor="top",
+                          showactive=True, bgcolor="white", bordercolor=theme.MUTED, name="scenario")],
+        sliders=[dict(steps=steps, active=active, x=0.0, len=1.0, y=-0.12, yanchor="top",
+                      currentvalue=dict(prefix=t("fin_slider_prefix", lang), font=dict(size=14)),
+                      pad=dict(t=30))],
+    )
+    return fig
+
+
+def assumptions_table(res: FinanceResult, lang: str) -> pl.DataFrame:
+    """One row per assumption: the word for it, the value used, its range and source."""
+    a = res.assumptions
+    rows = []
+
+    def fmt_v(p: Param, kind: str) -> str:
+        if p.value is None:
+            return t("fin_auto", lang)
+        if kind == "pct":
+            return f"{fmt_number(p.value * 100, lang, 0)} %"
+        if kind == "money":
+            return fmt_money(p.value, res.currency, lang)
+        if kind == "x":
+            return f"{fmt_number(p.value, lang, 1)}×"
+        return fmt_number(p.value, lang, 0)
+
+    def rng(p: Param, kind: str) -> str:
+        if p.low is None or p.high is None:
+            return "–"
+        if kind == "pct":
+            return f"{fmt_number(p.low * 100, lang, 0)}–{fmt_number(p.high * 100, lang, 0)} %"
+        if kind == "money":
+            return f"{fmt_money(p.low, res.currency, lang)} – {fmt_money(p.high, res.currency, lang)}"
+        if kind == "x":
+            s = f"{fmt_number(p.low, lang, 0)}–{fmt_number(p.high, lang, 0)}×"
+            if p.stress_low is not None:
+                s += f" ({t('fin_stress', lang)} {fmt_number(p.stress_low, lang, 0)}–{fmt_number(p.stress_high, lang, 0)}×)"
+            return s
+        return f"{fmt_number(p.low, lang, 0)}–{fmt_number(p.high, lang, 0)}"
+
+    for key, kind in (("acquisition_cost_multiple", "x"), ("retention_cost_per_customer_per_year", "money"),
+                      ("revenue_per_customer_per_year", "money"), ("margin_share", "pct"),
+                      ("margin_horizon_months", "n"), ("customers_per_unit", "n"), ("annual_salary_fallback", "money")):
+        p = a[key]
+        rows.append({"fin_col_assumption": t(f"fin_assumption_{key}", lang), "fin_col_value_used": fmt_v(p, kind),
+                     "fin_col_range": rng(p, kind), "fin_col_source": p.source})
+    for role in ROLES:
+        p = a.replacement_share[role]
+        rows.append({"fin_col_assumption": t("fin_assumption_replacement_share_role", lang, role=t(role, lang).lower()),
+                     "fin_col_value_used": fmt_v(p, "pct"), "fin_col_range": rng(p, "pct"), "fin_col_source": p.source})
+    for r in res.scenarios:
+        if r.cost > 0:
+            srcs = "; ".join(p.source for s in expand(a, r.scenario)[1] for p in s.cost.values() if p.value)
+            rows.append({"fin_col_assumption": t("fin_assumption_programme_cost_of", lang, scenario=r.scenario.label_in(lang)),
+                         "fin_col_value_used": fmt_money(r.cost, res.currency, lang),
+                         "fin_col_range": f"{fmt_money(r.cost_low, res.currency, lang)} – {fmt_money(r.cost_high, res.currency, lang)}",
+                         "fin_col_source": srcs if len(srcs) < 600 else t("fin_see_components", lang)})
+    return pl.DataFrame(rows)
+
+
+def scenario_table(res: FinanceResult, lang: str) -> pl.DataFrame:
+    """The scenarios side by side (P50 and P10–P90), formatted for the report."""
+    rows = []
+    for r in res.scenarios:
+        s = r.summary(lang)
+
+        def rg(k: str, f=lambda v: money(v, res, lang)) -> str:
+            return f"{f(s[k + '_p50'])} ({f(s[k + '_p10'])} – {f(s[k + '_p90'])})"
+
+        be = s["break_even_multiple"]
+        rows.append({
+            "scenario": s["label"],
+            "fin_exits_avoided": rg("exits_avoided", lambda v: fmt_number(v, lang, 0)),
+            "fin_customers_retained": rg("customers_retained", lambda v: fmt_number(v, lang, 0)),
+            "fin_comp_replacement_cost_avoided": rg("replacement_cost_avoided"),
+            "fin_comp_acquisition_spend_avoided": rg("acquisition_spend_avoided"),
+            "fin_comp_margin_kept": rg("margin_kept"),
+            "fin_comp_programme_cost": money(r.cost, res, lang),
+            "fin_comp_net_value": rg("value"),
+            "fin_payback_months": (fmt_number(s["payback_months_p50"], lang, 1) if s["payback_months_p50"] is not None
+                                   else t("fin_never", lang)),
+            "fin_break_even_multiple": (t(f"fin_{be}", lang) if isinstance(be, str)
+                                        else f"{fmt_number(be, lang, 1)}×"),
+        })
+    return pl.DataFrame(rows)
+
+
+def baseline_table(res: FinanceResult, lang: str, threshold: int) -> pl.DataFrame:
+    """Baseline per region (suppressed) plus the total row, formatted."""
+    reg = region_table(res.baseline, threshold)
+    tot = pl.DataFrame([{"region": t("total", lang), **{k: v for k, v in res.baseline.total.items()}}]).cast(
+        {c: reg.schema[c] for c in reg.columns if c != "region"}, strict=False)
+    df = pl.concat([reg, tot.select(reg.columns)], how="vertical_relaxed")
+    return df.select(
+        "region", "headcount", "voluntary_exits",
+        pl.col("replacement_cost").alias("fin_replacement_cost"),
+        pl.col("customers_lost").round(0).alias("fin_customers_lost"),
+        pl.col("lost_margin").alias("fin_lost_margin"),
+        pl.col("reacquisition_cost").alias("fin_reacquisition_cost"),
+        pl.col("total_cost").alias("fin_total_cost"),
+    )
+
+
+def is_finite(x: Any) -> bool:
+    return isinstance(x, (int, float)) and math.isfinite(x)
