@@ -569,9 +569,9 @@ def path_diagram(meds: Sequence[MediationResult], lang: str = "en", title: str |
         raise ValueError("path_diagram needs at least one mediation result")
     med = meds[0].mediator
     fig = go.Figure()
-    box_w, box_h = 0.2, 0.14
-    nodes = {"x": (0.12, 0.5), "m": (0.5, 0.86)}
-    ys = np.linspace(0.42, 0.08, len(meds)) if len(meds) > 1 else [0.2]
+    box_w, box_h = 0.22, 0.14
+    nodes = {"x": (0.13, 0.5), "m": (0.5, 0.88)}
+    ys = np.linspace(0.62, 0.12, len(meds)) if len(meds) > 1 else [0.3]
     for i, r in enumerate(meds):
         nodes[f"y{i}"] = (0.88, float(ys[i]))
     labels = {"x": i18n.t("chain_node_ex", lang), "m": i18n.t(f"chain_node_{med}", lang)}
@@ -582,7 +582,7 @@ def path_diagram(meds: Sequence[MediationResult], lang: str = "en", title: str |
                       line=dict(color=INK, width=1.5), fillcolor="#f0f6fb", layer="below")
         fig.add_annotation(x=cx, y=cy, text=labels[key], showarrow=False, font=dict(size=13, color=INK))
 
-    def arrow(a: str, b: str, est: Estimate, text: str, offset: tuple[float, float] = (0, 0)) -> None:
+    def arrow(a: str, b: str, est: Estimate, text: str, offset: tuple[float, float] = (0, 0), at: float = 0.5) -> None:
         (x0, y0), (x1, y1) = nodes[a], nodes[b]
         # Start and end on the box edges (shrink the segment by the half box size along its direction).
         dx, dy = x1 - x0, y1 - y0
@@ -592,16 +592,16 @@ def path_diagram(meds: Sequence[MediationResult], lang: str = "en", title: str |
         fig.add_annotation(x=ex, y=ey, ax=sx, ay=sy, xref="x", yref="y", axref="x", ayref="y", text="",
                            showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=2.5 if sig else 1.5,
                            arrowcolor=INK if sig else NEUTRAL)
-        fig.add_annotation(x=(sx + ex) / 2 + offset[0], y=(sy + ey) / 2 + offset[1], text=text, showarrow=False,
+        fig.add_annotation(x=sx + (ex - sx) * at + offset[0], y=sy + (ey - sy) * at + offset[1], text=text, showarrow=False,
                            font=dict(size=12, color=INK if sig else MUTED), bgcolor="rgba(255,255,255,0.85)")
 
     r0 = meds[0]
-    arrow("x", "m", r0.a, f"a = {fmt_ci(r0.a, lang, 2)}", (-0.04, 0.05))
+    arrow("x", "m", r0.a, f"a = {fmt_ci(r0.a, lang, 2)}", (-0.1, 0.03))
     for i, r in enumerate(meds):
-        arrow("m", f"y{i}", r.b, f"b = {fmt_ci(r.b, lang, 2)}", (0.06, 0.04 if i == 0 else -0.02))
-        arrow("x", f"y{i}", r.direct, f"c′ = {fmt_ci(r.direct, lang, 1)}", (0.0, -0.035 if i else 0.035))
-    notes = [i18n.t("chain_path_indirect", lang, outcome=outcome_label(r.outcome, lang), ci=fmt_ci(r.indirect, lang, 2))
-             for r in meds]
+        arrow("m", f"y{i}", r.b, f"b = {fmt_ci(r.b, lang, 2)}", (0.1, 0.0), at=0.45 if i == 0 else 0.55)
+        arrow("x", f"y{i}", r.direct, f"c′ = {fmt_ci(r.direct, lang, 1)}", (0.0, -0.045 if i else 0.045), at=0.4)
+    notes = [i18n.t("chain_path_indirect", lang, outcome=_mid(outcome_label(r.outcome, lang)),
+                    ci=fmt_ci(r.indirect, lang, 2)) for r in meds]
     fig.add_annotation(x=0.0, y=-0.1, xref="paper", yref="paper", xanchor="left", yanchor="top", align="left",
                        showarrow=False, text="<br>".join(notes + [i18n.t("chain_path_note", lang)]),
                        font=dict(size=12, color=MUTED))
@@ -681,7 +681,8 @@ def heatmap_figure(cells: pl.DataFrame, lang: str = "en", threshold: int = 5, by
     from .theme import MUTED, SEQUENTIAL
 
     key = "unit" if by == "unit" else "region"
-    drivers = list(dict.fromkeys(cells["driver"].to_list()))
+    present = set(cells["driver"].to_list())
+    drivers = [d for d in SURVEY_DRIVERS if d in present] + sorted(present - set(SURVEY_DRIVERS))
     row_keys = list(rows) if rows is not None else list(dict.fromkeys(cells[key].to_list()))
     wide = cells.filter(pl.col(key).is_in(row_keys))
     lookup = {(r[key], r["driver"]): r for r in wide.iter_rows(named=True)}
@@ -700,7 +701,6 @@ def heatmap_figure(cells: pl.DataFrame, lang: str = "en", threshold: int = 5, by
                 tr.append(i18n.fmt_number(c["mean"], lang, 1))
                 hr.append(f"{rk} · {driver_label(d, lang)}: {i18n.fmt_number(c['mean'], lang, 2)} "
                           f"({i18n.t('chain_respondents_n', lang, n=int(c['n']))})")
-            
         z.append(zr)
         text.append(tr)
         hover.append(hr)
@@ -710,9 +710,157 @@ def heatmap_figure(cells: pl.DataFrame, lang: str = "en", threshold: int = 5, by
         z=z, x=[driver_label(d, lang) for d in drivers], y=row_keys, text=text, texttemplate="%{text}",
         hovertext=hover, hovertemplate="%{hovertext}<extra></extra>", hoverongaps=True, colorscale=SEQUENTIAL,
         zmin=zmin, zmax=zmax, xgap=2, ygap=2, colorbar=dict(title=i18n.t("chain_mean_answer", lang), thickness=12)))
-    fig.add_annotation(x=0, y=-0.02, xref="paper", yref="paper", yanchor="top", xanchor="left", showarrow=False,
+    plot_h = 30 * len(row_keys)
+    fig.add_annotation(x=0, y=0, yshift=-10, xref="paper", yref="paper", yanchor="top", xanchor="left", showarrow=False,
                        text=i18n.t("chain_blank_cells", lang, threshold=threshold), font=dict(size=12, color=MUTED))
-    fig.update_layout(title=title, height=max(320, 130 + 26 * len(row_keys)), plot_bgcolor="white",
+    fig.update_layout(title=title, height=max(300, 170 + plot_h), plot_bgcolor="white",
                       xaxis=dict(side="top", showgrid=False, title=""), yaxis=dict(autorange="reversed", showgrid=False, title=""),
-                      margin=dict(t=110, b=50))
+                      margin=dict(t=110, b=60))
     return fig
+
+
+# ------------------------------------------------------------------------------------------ the whole report
+
+
+@dataclass
+class ChainReport:
+    """Everything notebook 03 shows, computed from the data known at the end of ``quarter``."""
+
+    quarter: str
+    threshold: int
+    mediation: dict[str, dict[str, MediationResult]]  # mediator -> outcome -> result
+    importance: dict[str, KeyDriverResult]  # outcome -> result
+    performance: dict[str, dict]  # driver -> {mean, n} this quarter
+    quadrants: pl.DataFrame
+    heat: dict[str, pl.DataFrame]
+    problems: dict[str, str] = field(default_factory=dict)  # part -> why it could not be estimated
+
+    def priorities(self) -> list[dict]:
+        """Drivers to fix first (important, scored below the others), most important first."""
+        return [r for r in self.quadrants.iter_rows(named=True) if r["quadrant"] == "fix_first"]
+
+    def results(self) -> dict:
+        """The machine-readable results (``save_results("chain", ...)``): numbers, no unit rows."""
+        perf = {d: v["mean"] for d, v in self.performance.items()}
+        hidden = self.heat["unit"]["suppressed"].is_not_null().sum() if "unit" in self.heat else 0
+        return {
+            "quarter": self.quarter,
+            "mediation": {m: {o: r.to_dict() for o, r in d.items()} for m, d in self.mediation.items()},
+            "importance": {o: r.rows(perf) for o, r in self.importance.items()},
+            "importance_models": {o: {k: v for k, v in r.to_dict().items() if k != "importance"}
+                                  for o, r in self.importance.items()},
+            "priorities": [{"driver": r["driver"], "importance": r["importance"], "performance": r["performance"]}
+                           for r in self.priorities()],
+            "quadrants": [{k: r[k] for k in ("driver", "importance", "performance", "quadrant")}
+                          for r in self.quadrants.iter_rows(named=True)],
+            "performance": self.performance,
+            "heatmap": {"threshold": self.threshold, "unit_cells": self.heat["unit"].height if "unit" in self.heat else 0,
+                        "unit_cells_hidden": int(hidden)},
+            "problems": self.problems,
+        }
+
+
+def analyse(tables: Mapping[str, Frame], quarter: str, *, threshold: int = 5, seed: int = 7,
+            mediation_reps: int = 500, importance_reps: int = 200) -> ChainReport:
+    """Run every part of the chain on ``tables`` (pass ``features.as_of(tables, quarter)``).
+
+    A part that lacks data is recorded in ``problems`` instead of failing the report.
+    """
+    from .features import unit_quarters
+
+    uq = unit_quarters(tables).filter(pl.col("qi") <= Q.parse(quarter))
+    problems: dict[str, str] = {}
+    mediation: dict[str, dict[str, MediationResult]] = {}
+    for med in MEDIATORS:
+        for out in ("nps", "customer_retention_pct"):
+            try:
+                mediation.setdefault(med, {})[out] = fit_mediation(uq, med, out, reps=mediation_reps, seed=seed)
+            except ValueError as e:
+                problems[f"mediation.{med}.{out}"] = str(e)
+        if not mediation.get(med):
+            mediation.pop(med, None)
+    importance: dict[str, KeyDriverResult] = {}
+    for out in ("nps", "customer_retention_pct", "voluntary_turnover_pct"):
+        try:
+            rows, used = unit_driver_rows(uq, out)
+            importance[out] = key_drivers(rows, out, used, reps=importance_reps, seed=seed,
+                                          timing="unit mean answers in q-1, outcome in q")
+        except ValueError as e:
+            problems[f"importance.{out}"] = str(e)
+    try:
+        rows, used = person_engagement_rows(tables)
+        importance["engagement"] = key_drivers(rows, "engagement", used, level="person", reps=importance_reps,
+                                               seed=seed, timing="the person's other answers in the same survey")
+    except ValueError as e:
+        problems["importance.engagement"] = str(e)
+    performance = driver_performance(tables, quarter)
+    unit_results = [r for o, r in importance.items() if r.level == "unit"]
+    if unit_results:
+        quad = priority_quadrants(unit_results, {d: v["mean"] for d, v in performance.items()})
+    else:
+        quad = pl.DataFrame(schema={"driver": pl.String, "importance": pl.Float64, "performance": pl.Float64,
+                                    "quadrant": pl.String})
+    heat = driver_heatmap_cells(tables, quarter, threshold=threshold)
+    return ChainReport(quarter, threshold, mediation, importance, performance, quad, heat, problems)
+
+
+def _mid(label: str) -> str:
+    """A label inside a sentence: lower-case first letter unless it is an acronym (NPS)."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
+
+
+def _join(words: list[str], lang: str) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + f" {i18n.t('chain_and', lang)} " + words[-1]
+
+
+def path_headline(meds: Mapping[str, MediationResult], lang: str) -> str:
+    """Title of the path diagram: does the indirect (through the mediator) link clearly exist?"""
+    pos = [_mid(outcome_label(o, lang)) for o, r in meds.items() if r.indirect.significant and r.indirect.estimate > 0]
+    neg = [_mid(outcome_label(o, lang)) for o, r in meds.items() if r.indirect.significant and r.indirect.estimate < 0]
+    if pos:
+        return i18n.t("chain_title_path_pos", lang, outcomes=_join(pos, lang))
+    if neg:
+        return i18n.t("chain_title_path_neg", lang, outcomes=_join(neg, lang))
+    return i18n.t("chain_title_path_none", lang, outcomes=_join([_mid(outcome_label(o, lang)) for o in meds], lang))
+
+
+def importance_headline(importance: Mapping[str, KeyDriverResult], lang: str) -> str:
+    """Title of the importance chart: the top driver for customer loyalty and for turnover."""
+    cust = [r for o, r in importance.items() if o in ("nps", "customer_retention_pct")]
+    turn = importance.get("voluntary_turnover_pct")
+    if not cust or turn is None:
+        return i18n.t("chain_importance_title_plain", lang)
+    drivers = [d for d in cust[0].drivers if all(d in r.drivers for r in cust)]
+    top = max(drivers, key=lambda d: float(np.mean([r.share[d].estimate for r in cust])))
+    top_t = max(turn.drivers, key=lambda d: turn.share[d].estimate)
+    return i18n.t("chain_importance_title", lang, driver=driver_label(top, lang), driver_t=_mid(driver_label(top_t, lang)))
+
+
+def engagement_headline(res: KeyDriverResult, lang: str) -> str:
+    top = max(res.drivers, key=lambda d: res.share[d].estimate)
+    return i18n.t("chain_eng_title", lang, driver=driver_label(top, lang))
+
+
+def quadrant_headline(quad: pl.DataFrame, lang: str) -> str:
+    fix = quad.filter(pl.col("quadrant") == "fix_first")["driver"].to_list() if quad.height else []
+    if not fix:
+        return i18n.t("chain_quadrant_title_none", lang)
+    words = [driver_label(d, lang) for d in fix]
+    return i18n.t("chain_quadrant_title_fix", lang, drivers=_join(words[:1] + [_mid(w) for w in words[1:]], lang))
+
+
+def region_heat_headline(region_cells: pl.DataFrame, performance: Mapping[str, dict], quarter: str, lang: str) -> str:
+    shown = region_cells.filter(pl.col("mean").is_not_null())
+    if shown.height == 0 or not performance:
+        return i18n.t("chain_heat_title_none", lang, quarter=i18n.fmt_quarter(quarter, lang))
+    low = shown.group_by("region").agg(pl.col("mean").mean()).sort("mean", "region").row(0, named=True)
+    d_low = min(performance, key=lambda d: performance[d]["mean"] if performance[d]["mean"] is not None else 99)
+    return i18n.t("chain_heat_title_region", lang, region=low["region"], quarter=i18n.fmt_quarter(quarter, lang),
+                  driver_low=_mid(driver_label(d_low, lang)))
+
+
+def lowest_units(unit_cells: pl.DataFrame, n: int = 15, min_shown: int = 3) -> list[str]:
+    """Units with the lowest mean over their shown cells (at least ``min_shown`` shown), lowest first."""
+    return (unit_cells.filter(pl.col("mean").is_not_null()).group_by("unit")
+            .agg(pl.col("mean").mean().alias("m"), pl.len().alias("k"))
+            .filter(pl.col("k") >= min_shown).sort("m", "unit").head(n)["unit"].to_list())
