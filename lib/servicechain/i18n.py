@@ -662,18 +662,19 @@ _CHAIN_EN = {
         "Each arrow is one link, estimated on **{n} unit-quarters from {units} units** ({first} to {last}). "
         "The employee-experience index is the mean of the unit's {items} answers, two quarters before the customer "
         "outcome, in standard deviations (one standard deviation = {sd} points on the 1–5 scale). Turnover is "
-        "measured in the quarter in between. A unit one standard deviation higher on the index had "
-        "**{a} points less voluntary turnover** the next quarter; each point of turnover went with **{b_nps} NPS points** "
+        "measured in the quarter in between. Per standard deviation higher on the index, voluntary turnover the next "
+        "quarter differed by **{a} points**; each point of turnover went with **{b_nps} NPS points** "
         "and **{b_ret} points of customer retention** the quarter after. Multiplying the two links gives the part of "
         "the association that runs through turnover: **{ind_nps} NPS points** and **{ind_ret} points of customer "
         "retention** per standard deviation (95% intervals in brackets, from 500+ resamples of whole units)."
     ),
     "chain_share_md": (
-        "Of the whole association between the index and {outcome} ({total}), about **{share}** runs through turnover; "
+        "Of the whole association between the index and {outcome}, {total} points per standard deviation, about "
+        "**{share}** runs through turnover; "
         "the rest goes with employee experience directly (or through paths not measured here)."
     ),
     "chain_share_na_md": (
-        "The whole association between the index and {outcome} is not clearly different from zero ({total}), so a "
+        "The whole association between the index and {outcome} is not clearly different from zero: {total}. So a "
         "share that runs through turnover would not mean much and is not reported."
     ),
     "chain_table_md": "Both chains side by side: through turnover and through engagement.",
@@ -781,19 +782,19 @@ _CHAIN_ES = {
         "Cada flecha es un eslabón, estimado con **{n} unidades-trimestre de {units} unidades** ({first} a {last}). "
         "El índice de experiencia del empleado es la media de las respuestas de la unidad sobre {items}, dos trimestres "
         "antes del resultado de clientes, en desviaciones típicas (una desviación típica = {sd} puntos en la escala "
-        "1–5). La rotación se mide en el trimestre intermedio. Una unidad una desviación típica más alta en el índice "
-        "tuvo **{a} puntos menos de rotación voluntaria** el trimestre siguiente; cada punto de rotación fue con "
+        "1–5). La rotación se mide en el trimestre intermedio. Por cada desviación típica más en el índice, la rotación "
+        "voluntaria del trimestre siguiente difirió en **{a} puntos**; cada punto de rotación fue con "
         "**{b_nps} puntos de NPS** y **{b_ret} puntos de retención de clientes** el trimestre posterior. Multiplicando "
         "ambos eslabones se obtiene la parte de la asociación que pasa por la rotación: **{ind_nps} puntos de NPS** y "
         "**{ind_ret} puntos de retención de clientes** por desviación típica (intervalos del 95 % entre paréntesis, "
         "con más de 500 remuestreos de unidades completas)."
     ),
     "chain_share_md": (
-        "De toda la asociación entre el índice y {outcome} ({total}), aproximadamente **{share}** pasa por la "
-        "rotación; el resto va con la experiencia del empleado directamente (o por caminos que aquí no se miden)."
+        "De toda la asociación entre el índice y {outcome}, {total} puntos por desviación típica, aproximadamente "
+        "**{share}** pasa por la rotación; el resto va con la experiencia del empleado directamente (o por caminos que aquí no se miden)."
     ),
     "chain_share_na_md": (
-        "La asociación total entre el índice y {outcome} no se distingue claramente de cero ({total}), así que la "
+        "La asociación total entre el índice y {outcome} no se distingue claramente de cero: {total}. Así que la "
         "proporción que pasa por la rotación no tendría mucho sentido y no se muestra."
     ),
     "chain_table_md": "Las dos cadenas lado a lado: a través de la rotación y a través del compromiso.",
