@@ -710,7 +710,8 @@ _CHAIN_EN = {
         "**Snapshot data.** The chain needs units followed over quarters with their customers' answers; a single HR "
         "snapshot has neither, so there is nothing to estimate here."
     ),
-    "chain_too_little_md": "Too little data for this part of the chain: {why}",
+    "chain_too_little_md": "Too little data to estimate the chain: it needs at least 30 unit-quarters from 10 units with "
+                           "survey answers two quarters earlier and customer answers.",
 }
 _CHAIN_ES = {
     "internal_service": "Servicio interno",
@@ -831,297 +832,12 @@ _CHAIN_ES = {
         "**Datos de foto fija.** La cadena necesita unidades seguidas a lo largo de los trimestres con las respuestas "
         "de sus clientes; una única foto de RR. HH. no tiene ninguna de las dos cosas, así que aquí no hay nada que estimar."
     ),
-    "chain_too_little_md": "Datos insuficientes para esta parte de la cadena: {why}",
+    "chain_too_little_md": "Datos insuficientes para estimar la cadena: hacen falta al menos 30 unidades-trimestre de 10 "
+                           "unidades con respuestas a la encuesta dos trimestres antes y respuestas de clientes.",
 }
 for _k, _v in _CHAIN_EN.items():
     WORDS["en"].setdefault(_k, _v)
 for _k, _v in _CHAIN_ES.items():
-    WORDS["es"].setdefault(_k, _v)
-
-# --- money (04) notebook ------------------------------------------------------------------------------
-_FIN_EN = {
-    "fin_h1": "Money: what the service-profit chain is worth",
-    "fin_intro": (
-        "This page turns the estimated links between employee experience, employee retention and customer "
-        "retention into money for {quarter}. It uses our users' working rule that **acquiring a new customer costs "
-        "six to seven times as much as keeping one** (here {multiple}×). That rule is a practitioner heuristic, not a "
-        "measured constant: replace it with your own acquisition and retention costs per customer when you know them "
-        "(see *Assumptions* below). Money is in {currency}, per year unless a quarter is named."
-    ),
-    "fin_h_baseline": "What turnover and lost customers cost in {quarter}",
-    "fin_baseline_text": (
-        "In {quarter}, **{exits} employees left voluntarily**. Replacing them costs about **{rep}** (salary × the "
-        "replacement share of their role: {shares}). **{lost} customers** of the previous quarter did not come back; "
-        "that costs about **{cust}**: {margin} of margin ({months} months) and {reacq} to win replacements at {multiple}× "
-        "the retention cost of {retcost} per customer a year. Together: **{total}** in one quarter."
-    ),
-    "fin_baseline_note": (
-        "By region. Blank cells are hidden: fewer than {threshold} people or leavers (one leaver's cost would reveal a "
-        "salary), or hidden so that a small group cannot be worked out from the total."
-    ),
-    "fin_h_scenarios": "What the programmes could be worth",
-    "fin_scenarios_text": (
-        "Each scenario changes last quarter's drivers of the {n} people at risk of leaving; the retention model "
-        "predicts how many fewer would leave within a year, and the customer-retention model turns the units' better "
-        "drivers and lower turnover into customers who keep coming back. Bars: median (P50) net value after the "
-        "programme's first-year cost; whiskers: P10–P90 over {draws} draws of the two models' coefficients. "
-        "**Association, not causation:** a programme is worth this only if the links are causal and it really moves "
-        "the driver this much."
-    ),
-    "fin_scenarios_note": (
-        "Medians with P10–P90 in brackets; exits avoided and customers retained per year. Payback: months for the "
-        "median gross value to repay the first-year cost. Break-even multiple: the acquisition-cost multiple at which "
-        "the median net value is zero (*always*: positive even if winning a customer cost no more than keeping one; "
-        "*never*: not positive at any multiple)."
-    ),
-    "fin_h_dist": "How sure are these numbers?",
-    "fin_dist_text": (
-        "The spread of each scenario's net value over the coefficient draws. Chance of a positive net value: {items}. "
-        "The spread covers only the statistical uncertainty of the two models; the assumptions (multiple, salaries, "
-        "margins, costs) move the numbers too: see the next chart."
-    ),
-    "fin_h_sensitivity": "Which assumption matters most",
-    "fin_sensitivity_text": (
-        "Each bar moves one assumption to the low and to the high end of its range, everything else unchanged: the "
-        "wider the bar, the more the answer depends on that number. The acquisition multiple appears twice: our users' "
-        "band ({band}) and, as a stress test, the 5–25× range usually quoted from Harvard Business Review (2014)."
-    ),
-    "fin_break_even_text": "**Break-even acquisition multiple:** {items}.",
-    "fin_h_whatif": "What if?",
-    "fin_whatif_text": (
-        "Pick a scenario in the menu and an acquisition-cost multiple on the slider. Bars: the median of each part of "
-        "the value per year (whiskers P10–P90); the programme cost is negative. Every combination is precomputed, so "
-        "this works in the saved page, offline."
-    ),
-    "fin_h_assumptions": "Assumptions",
-    "fin_assumptions_text": (
-        "Every number used, its range and its source ({file}). Programme costs are illustrative defaults: replace "
-        "them with your quotes. To change any value, put the keys you want to change in a YAML file and run "
-        "`servicechain run … --assumptions your_file.yml` (docs/assumptions.md lists every key). Sources are shown as "
-        "written in the assumptions file."
-    ),
-    "fin_file_defaults": "the shipped defaults",
-    "fin_file_user": "the shipped defaults, changed by {file}",
-    "fin_h_limits": "Limits",
-    "fin_limits_text": (
-        "- **Association, not causation.** The models describe how the drivers moved together with leaving and with "
-        "customers coming back, adjusted for tenure, role and quarter. A programme may not move a driver as "
-        "assumed.\n"
-        "- The P10–P90 ranges hold only the models' coefficient uncertainty; assumption uncertainty is in the "
-        "sensitivity chart.\n"
-        "- Only people at risk this quarter count (employed for the whole previous quarter), so recent hires are left "
-        "out and the employee side is conservative. Missing survey answers ({imputed} of the people at risk) are "
-        "filled with their unit's mean.\n"
-        "- A change is assumed to hold for a full year: four quarters of the same hazard for employees, four quarters "
-        "of the retention gain on the current customer base for customers.\n"
-        "- Replacement shares and the acquisition multiple are rules of thumb (Gallup 2024; Boushey & Glynn 2012; "
-        "HBR 2014). Your own figures are better.\n"
-        "- Programme costs are first-year costs; payback compares them with one year of value."
-    ),
-    "fin_title_worth": "{scenario} is worth {value} (P10–P90 {low} to {high}) a year, net of its cost",
-    "fin_title_costs": "{scenario} would cost more than it returns: {value} a year (P10–P90 {low} to {high})",
-    "fin_title_dist_sure": "{n} of {total} scenarios have a positive net value in at least 90% of the draws",
-    "fin_title_dist_unsure": "No scenario has a positive net value in 90% of the draws",
-    "fin_title_tornado": "{scenario}: the answer depends most on the {assumption}",
-    "fin_title_tornado_flip": "{scenario}: the {assumption} matters most, and at some ends of the ranges the value turns negative",
-    "fin_title_whatif": "What if: pick a scenario and an acquisition-cost multiple",
-    "fin_title_baseline": "Voluntary turnover cost {rep} and lost customers {cust} in {quarter}",
-    "fin_axis_net_value": "Net value per year ({currency})",
-    "fin_axis_share_draws": "Share of draws (%)",
-    "fin_axis_p50_net_value": "Median net value per year ({currency})",
-    "fin_axis_money_year": "{currency} per year",
-    "fin_axis_money_quarter": "{currency} in the quarter",
-    "fin_slider_prefix": "Acquisition cost = retention cost × ",
-    "fin_low_end": "Low end of the range",
-    "fin_high_end": "High end of the range",
-    "fin_assumption_multiple_band": "Acquisition multiple (users' band)",
-    "fin_assumption_multiple_stress": "Acquisition multiple (5–25× stress)",
-    "fin_assumption_replacement_cost_share": "Replacement cost (floor 21% to role values)",
-    "fin_assumption_margin_share": "Margin (share of revenue)",
-    "fin_assumption_margin_horizon_months": "Months of margin lost",
-    "fin_assumption_retention_cost_per_customer_per_year": "Retention cost per customer a year",
-    "fin_assumption_revenue_per_customer_per_year": "Revenue per customer a year",
-    "fin_assumption_programme_cost": "Programme cost",
-    "fin_assumption_acquisition_cost_multiple": "Acquisition cost multiple",
-    "fin_assumption_customers_per_unit": "Customers per unit",
-    "fin_assumption_annual_salary_fallback": "Salary where missing",
-    "fin_assumption_replacement_share_role": "Replacement cost, {role} (share of salary)",
-    "fin_assumption_programme_cost_of": "Programme cost: {scenario}",
-    "fin_comp_replacement_cost_avoided": "Replacement cost avoided",
-    "fin_comp_acquisition_spend_avoided": "Acquisition spend avoided",
-    "fin_comp_margin_kept": "Margin kept",
-    "fin_comp_programme_cost": "Programme cost",
-    "fin_comp_net_value": "Net value",
-    "fin_exits_avoided": "Exits avoided a year",
-    "fin_customers_retained": "Customers retained a year",
-    "fin_payback_months": "Payback (months)",
-    "fin_break_even_multiple": "Break-even multiple",
-    "fin_never": "never",
-    "fin_always": "always",
-    "fin_auto": "from the data",
-    "fin_stress": "stress",
-    "fin_see_components": "see the scenario's costs in the file",
-    "fin_n_months": "{n} months",
-    "fin_replacement_cost": "Replacement cost",
-    "fin_customers_lost": "Customers lost",
-    "fin_lost_margin": "Margin lost",
-    "fin_reacquisition_cost": "Cost to win replacements",
-    "fin_total_cost": "Total cost",
-    "fin_col_assumption": "Assumption",
-    "fin_col_value_used": "Value used",
-    "fin_col_range": "Range",
-    "fin_col_source": "Source",
-    "fin_chance": "{scenario} {p}",
-    "fin_snapshot_md": (
-        "**Snapshot data.** Money needs people followed over quarters and the customers of their units; a single HR "
-        "snapshot has neither, so there is nothing to estimate here."
-    ),
-    "fin_too_little_md": "Too little data to put money on the chain: {why}",
-}
-_FIN_ES = {
-    "fin_h1": "Dinero: lo que vale la cadena de servicio-beneficio",
-    "fin_intro": (
-        "Esta página traduce a dinero los vínculos estimados entre la experiencia del empleado, la retención de "
-        "empleados y la retención de clientes en {quarter}. Usa la regla práctica de nuestros usuarios: **captar un "
-        "cliente nuevo cuesta de seis a siete veces más que conservar uno** (aquí {multiple}×). Es una regla empírica de "
-        "profesionales, no una constante medida: sustitúyala por sus propios costes de captación y de retención por "
-        "cliente cuando los conozca (véase *Supuestos* más abajo). Importes en {currency}, por año salvo que se indique "
-        "un trimestre."
-    ),
-    "fin_h_baseline": "Lo que costaron la rotación y los clientes perdidos en {quarter}",
-    "fin_baseline_text": (
-        "En {quarter}, **{exits} empleados se fueron voluntariamente**. Sustituirlos cuesta unos **{rep}** (salario × "
-        "proporción de sustitución de su puesto: {shares}). **{lost} clientes** del trimestre anterior no volvieron; "
-        "eso cuesta unos **{cust}**: {margin} de margen ({months} meses) y {reacq} para captar sustitutos a {multiple}× el "
-        "coste de retención de {retcost} por cliente y año. En total: **{total}** en un trimestre."
-    ),
-    "fin_baseline_note": (
-        "Por región. Las celdas en blanco están ocultas: menos de {threshold} personas o salidas (el coste de una sola "
-        "salida revelaría un salario), u ocultas para que un grupo pequeño no pueda deducirse del total."
-    ),
-    "fin_h_scenarios": "Lo que podrían valer los programas",
-    "fin_scenarios_text": (
-        "Cada escenario cambia los factores del trimestre anterior de las {n} personas en riesgo de irse; el modelo de "
-        "retención predice cuántas menos se irían en un año, y el modelo de retención de clientes convierte los mejores "
-        "factores y la menor rotación de las unidades en clientes que siguen volviendo. Barras: valor neto mediano "
-        "(P50) tras el coste del programa el primer año; bigotes: P10–P90 en {draws} simulaciones de los coeficientes "
-        "de los dos modelos. **Asociación, no causalidad:** un programa vale esto solo si los vínculos son causales y "
-        "si de verdad mueve el factor en esa medida."
-    ),
-    "fin_scenarios_note": (
-        "Medianas con P10–P90 entre paréntesis; salidas evitadas y clientes retenidos por año. Recuperación: meses que "
-        "tarda el valor bruto mediano en pagar el coste del primer año. Múltiplo de equilibrio: el múltiplo del coste de "
-        "captación con el que el valor neto mediano es cero (*siempre*: positivo aunque captar un cliente no costara "
-        "más que conservarlo; *nunca*: no es positivo con ningún múltiplo)."
-    ),
-    "fin_h_dist": "¿Cuán seguras son estas cifras?",
-    "fin_dist_text": (
-        "La dispersión del valor neto de cada escenario en las simulaciones de los coeficientes. Probabilidad de un "
-        "valor neto positivo: {items}. La dispersión solo recoge la incertidumbre estadística de los dos modelos; los "
-        "supuestos (múltiplo, salarios, márgenes, costes) también mueven las cifras: véase el gráfico siguiente."
-    ),
-    "fin_h_sensitivity": "Qué supuesto pesa más",
-    "fin_sensitivity_text": (
-        "Cada barra lleva un supuesto al extremo bajo y al alto de su rango, con todo lo demás igual: cuanto más ancha "
-        "la barra, más depende la respuesta de ese número. El múltiplo de captación aparece dos veces: la banda de "
-        "nuestros usuarios ({band}) y, como prueba de estrés, el rango de 5 a 25× que suele citarse de Harvard Business "
-        "Review (2014)."
-    ),
-    "fin_break_even_text": "**Múltiplo de captación de equilibrio:** {items}.",
-    "fin_h_whatif": "¿Y si…?",
-    "fin_whatif_text": (
-        "Elija un escenario en el menú y un múltiplo del coste de captación en el deslizador. Barras: la mediana de cada "
-        "parte del valor por año (bigotes P10–P90); el coste del programa es negativo. Todas las combinaciones están "
-        "precalculadas, así que funciona en la página guardada, sin conexión."
-    ),
-    "fin_h_assumptions": "Supuestos",
-    "fin_assumptions_text": (
-        "Cada número utilizado, su rango y su fuente ({file}). Los costes de los programas son valores ilustrativos: "
-        "sustitúyalos por sus presupuestos. Para cambiar un valor, ponga las claves que quiera cambiar en un archivo "
-        "YAML y ejecute `servicechain run … --assumptions su_archivo.yml` (docs/assumptions.md enumera todas las "
-        "claves). Las fuentes se muestran tal como figuran en el archivo de supuestos."
-    ),
-    "fin_file_defaults": "los valores por defecto",
-    "fin_file_user": "los valores por defecto, cambiados por {file}",
-    "fin_h_limits": "Límites",
-    "fin_limits_text": (
-        "- **Asociación, no causalidad.** Los modelos describen cómo los factores se movieron junto con las salidas y "
-        "con la vuelta de los clientes, ajustando por antigüedad, puesto y trimestre. Un programa puede no mover un "
-        "factor como se supone.\n"
-        "- Los rangos P10–P90 solo recogen la incertidumbre de los coeficientes; la de los supuestos está en el gráfico "
-        "de sensibilidad.\n"
-        "- Solo cuentan las personas en riesgo este trimestre (empleadas durante todo el trimestre anterior): las "
-        "incorporaciones recientes quedan fuera y la parte de empleados es conservadora. Las respuestas que faltan "
-        "({imputed} de las personas en riesgo) se completan con la media de su unidad.\n"
-        "- Se supone que el cambio dura un año completo: cuatro trimestres del mismo riesgo para los empleados y cuatro "
-        "trimestres de la mejora de retención sobre la base actual de clientes.\n"
-        "- Las proporciones de sustitución y el múltiplo de captación son reglas empíricas (Gallup 2024; Boushey y "
-        "Glynn 2012; HBR 2014). Sus propias cifras son mejores.\n"
-        "- Los costes de los programas son del primer año; la recuperación los compara con un año de valor."
-    ),
-    "fin_title_worth": "{scenario} vale {value} (P10–P90 de {low} a {high}) al año, descontado su coste",
-    "fin_title_costs": "{scenario} costaría más de lo que devuelve: {value} al año (P10–P90 de {low} a {high})",
-    "fin_title_dist_sure": "{n} de {total} escenarios tienen un valor neto positivo en al menos el 90 % de las simulaciones",
-    "fin_title_dist_unsure": "Ningún escenario tiene un valor neto positivo en el 90 % de las simulaciones",
-    "fin_title_tornado": "{scenario}: la respuesta depende sobre todo de {assumption}",
-    "fin_title_tornado_flip": "{scenario}: lo que más pesa es {assumption}, y en algunos extremos de los rangos el valor se vuelve negativo",
-    "fin_title_whatif": "¿Y si…? Elija un escenario y un múltiplo del coste de captación",
-    "fin_title_baseline": "La rotación voluntaria costó {rep} y los clientes perdidos {cust} en {quarter}",
-    "fin_axis_net_value": "Valor neto por año ({currency})",
-    "fin_axis_share_draws": "Proporción de simulaciones (%)",
-    "fin_axis_p50_net_value": "Valor neto mediano por año ({currency})",
-    "fin_axis_money_year": "{currency} por año",
-    "fin_axis_money_quarter": "{currency} en el trimestre",
-    "fin_slider_prefix": "Coste de captación = coste de retención × ",
-    "fin_low_end": "Extremo bajo del rango",
-    "fin_high_end": "Extremo alto del rango",
-    "fin_assumption_multiple_band": "Múltiplo de captación (banda de los usuarios)",
-    "fin_assumption_multiple_stress": "Múltiplo de captación (estrés 5–25×)",
-    "fin_assumption_replacement_cost_share": "Coste de sustitución (del mínimo del 21 % a los valores por puesto)",
-    "fin_assumption_margin_share": "Margen (proporción de los ingresos)",
-    "fin_assumption_margin_horizon_months": "Meses de margen perdidos",
-    "fin_assumption_retention_cost_per_customer_per_year": "Coste de retención por cliente y año",
-    "fin_assumption_revenue_per_customer_per_year": "Ingresos por cliente y año",
-    "fin_assumption_programme_cost": "Coste del programa",
-    "fin_assumption_acquisition_cost_multiple": "Múltiplo del coste de captación",
-    "fin_assumption_customers_per_unit": "Clientes por unidad",
-    "fin_assumption_annual_salary_fallback": "Salario cuando falta",
-    "fin_assumption_replacement_share_role": "Coste de sustitución, {role} (proporción del salario)",
-    "fin_assumption_programme_cost_of": "Coste del programa: {scenario}",
-    "fin_comp_replacement_cost_avoided": "Coste de sustitución evitado",
-    "fin_comp_acquisition_spend_avoided": "Gasto de captación evitado",
-    "fin_comp_margin_kept": "Margen conservado",
-    "fin_comp_programme_cost": "Coste del programa",
-    "fin_comp_net_value": "Valor neto",
-    "fin_exits_avoided": "Salidas evitadas al año",
-    "fin_customers_retained": "Clientes retenidos al año",
-    "fin_payback_months": "Recuperación (meses)",
-    "fin_break_even_multiple": "Múltiplo de equilibrio",
-    "fin_never": "nunca",
-    "fin_always": "siempre",
-    "fin_auto": "de los datos",
-    "fin_stress": "estrés",
-    "fin_see_components": "véanse los costes del escenario en el archivo",
-    "fin_n_months": "{n} meses",
-    "fin_replacement_cost": "Coste de sustitución",
-    "fin_customers_lost": "Clientes perdidos",
-    "fin_lost_margin": "Margen perdido",
-    "fin_reacquisition_cost": "Coste de captar sustitutos",
-    "fin_total_cost": "Coste total",
-    "fin_col_assumption": "Supuesto",
-    "fin_col_value_used": "Valor usado",
-    "fin_col_range": "Rango",
-    "fin_col_source": "Fuente",
-    "fin_chance": "{scenario} {p}",
-    "fin_snapshot_md": (
-        "**Datos de foto fija.** El dinero necesita personas seguidas a lo largo de los trimestres y los clientes de sus "
-        "unidades; una única foto de RR. HH. no tiene ninguna de las dos cosas, así que aquí no hay nada que estimar."
-    ),
-    "fin_too_little_md": "Datos insuficientes para poner dinero a la cadena: {why}",
-}
-for _k, _v in _FIN_EN.items():
-    WORDS["en"].setdefault(_k, _v)
-for _k, _v in _FIN_ES.items():
     WORDS["es"].setdefault(_k, _v)
 
 # --- money (04) notebook ------------------------------------------------------------------------------
@@ -1581,8 +1297,8 @@ WORDS["en"].update({
     "sum_glance_none": "The quarter's headline numbers are not available.",
     "sum_actions_h": "The actions worth most",
     "sum_actions_title": "{label} is the action worth most: about {p50} a year",
-    "sum_action_item": "**{label}**: about **{p50}** a year, likely between {p10} and {p90}.",
-    "sum_action_item_p50": "**{label}**: about **{p50}** a year.",
+    "sum_action_item": "**{label}**: about **{p50}** a year after the programme's cost, likely between {p10} and {p90}.",
+    "sum_action_item_p50": "**{label}**: about **{p50}** a year after the programme's cost.",
     "sum_action_people": "In people and customers: about {exits} fewer voluntary exits and {customers} more customers who come back each year.",
     "sum_action_exits": "In people: about {exits} fewer voluntary exits each year.",
     "sum_action_customers": "In customers: about {customers} more customers who come back each year.",
@@ -1591,7 +1307,7 @@ WORDS["en"].update({
     "sum_actions_range": "The first figure is the middle estimate (P50); in 8 of 10 simulations the value fell inside the range given (P10 to P90). The figures rest on the money report's assumptions, among them that winning a new customer costs {multiple} times as much as keeping one: they are estimates, not promises.",
     "sum_actions_range_plain": "The first figure is the middle estimate (P50); in 8 of 10 simulations the value fell inside the range given (P10 to P90). The figures rest on the money report's assumptions: they are estimates, not promises.",
     "sum_chart_title": "{label} is worth most: about {p50} a year",
-    "sum_chart_x": "Value per year ({currency}): middle estimate and P10–P90 range",
+    "sum_chart_x": "Net value per year ({currency}): middle estimate and P10–P90 range",
     "sum_chart_hover": "{label}: {p50} (P10 {p10}, P90 {p90})",
     "sum_findings_h": "What we found",
     "sum_ci": "95% confidence range: {range}",
@@ -1685,8 +1401,8 @@ WORDS["es"].update({
     "sum_glance_none": "Las cifras principales del trimestre no están disponibles.",
     "sum_actions_h": "Las acciones de mayor valor",
     "sum_actions_title": "{label} es la acción de mayor valor: unos {p50} al año",
-    "sum_action_item": "**{label}**: unos **{p50}** al año, probablemente entre {p10} y {p90}.",
-    "sum_action_item_p50": "**{label}**: unos **{p50}** al año.",
+    "sum_action_item": "**{label}**: unos **{p50}** al año, descontado el coste del programa; probablemente entre {p10} y {p90}.",
+    "sum_action_item_p50": "**{label}**: unos **{p50}** al año, descontado el coste del programa.",
     "sum_action_people": "En personas y clientes: unas {exits} bajas voluntarias menos y {customers} clientes más que vuelven cada año.",
     "sum_action_exits": "En personas: unas {exits} bajas voluntarias menos cada año.",
     "sum_action_customers": "En clientes: unos {customers} clientes más que vuelven cada año.",
@@ -1695,7 +1411,7 @@ WORDS["es"].update({
     "sum_actions_range": "La primera cifra es la estimación central (P50); en 8 de cada 10 simulaciones el valor quedó dentro del rango indicado (de P10 a P90). Las cifras se basan en los supuestos del informe de dinero, entre ellos que captar un cliente nuevo cuesta {multiple} veces más que retener uno: son estimaciones, no promesas.",
     "sum_actions_range_plain": "La primera cifra es la estimación central (P50); en 8 de cada 10 simulaciones el valor quedó dentro del rango indicado (de P10 a P90). Las cifras se basan en los supuestos del informe de dinero: son estimaciones, no promesas.",
     "sum_chart_title": "{label} es la de mayor valor: unos {p50} al año",
-    "sum_chart_x": "Valor anual ({currency}): estimación central y rango P10–P90",
+    "sum_chart_x": "Valor neto anual ({currency}): estimación central y rango P10–P90",
     "sum_chart_hover": "{label}: {p50} (P10 {p10}, P90 {p90})",
     "sum_findings_h": "Lo que hemos encontrado",
     "sum_ci": "rango de confianza del 95 %: {range}",

@@ -224,6 +224,8 @@ def scenarios(metrics: dict, lang: str) -> list[Action]:
     """Every finance scenario with a P50 value, highest P50 first (ties by name, so the order is stable)."""
     fin = _part(metrics, "finance")
     cur = str(fin.get("currency") or "EUR")
+    asm = fin.get("assumptions") if isinstance(fin.get("assumptions"), dict) else {}
+    combos = {str(x.get("name")) for x in (asm.get("scenarios") or []) if isinstance(x, dict) and x.get("includes")}
     out = []
     for s in fin.get("scenarios") or []:
         if not isinstance(s, dict):
@@ -236,7 +238,7 @@ def scenarios(metrics: dict, lang: str) -> list[Action]:
             p90=_num(s.get("value_p90")), currency=str(s.get("currency") or cur),
             exits_avoided=_first(s, ("exits_avoided", "voluntary_exits_avoided", "exits_avoided_per_year")),
             customers_retained=_first(s, ("customers_retained", "customers_kept", "customers_retained_per_year")),
-            combined=bool(s.get("includes") or s.get("combined")),
+            combined=bool(s.get("includes") or s.get("combined")) or str(s.get("name")) in combos,
         ))
     return sorted(out, key=lambda a: (-a.p50, a.name))
 
