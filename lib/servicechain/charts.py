@@ -111,32 +111,37 @@ def forest(
         raise ValueError("forest(): nothing to plot")
     order = list(dict.fromkeys(df[label_col].to_list()))
     cats = [word(v, lang, labels) for v in order]
+    pos = {v: len(order) - 1 - i for i, v in enumerate(order)}  # first label on top
     groups = list(dict.fromkeys(df[group_col].to_list())) if group_col else [None]
+    many = len(groups) > 1
+    step = 0.7 / len(groups)
     fig = go.Figure()
     for gi, g in enumerate(groups):
         sub = df if g is None else df.filter(pl.col(group_col) == g)
         est, lo, hi = (sub[c].to_list() for c in (estimate_col, low_col, high_col))
-        ys = [word(v, lang, labels) for v in sub[label_col].to_list()]
+        ys = [pos[v] + (((len(groups) - 1) / 2 - gi) * step if many else 0.0) for v in sub[label_col].to_list()]
+        names = [word(v, lang, labels) for v in sub[label_col].to_list()]
+        gname = word(g, lang, labels) if g is not None else ""
         text = [ci_text(e, a, b, lang, decimals) for e, a, b in zip(est, lo, hi)]
+        hover = [f"{nm}{' · ' + gname if gname else ''}: {tx}" for nm, tx in zip(names, text)]
         fig.add_trace(go.Scatter(
-            x=est, y=ys, mode="markers+text" if show_values else "markers",
-            name=word(g, lang, labels) if g is not None else "",
-            showlegend=g is not None,
+            x=est, y=ys, mode="markers+text" if (show_values and not many) else "markers",
+            name=gname, showlegend=many,
             marker=dict(size=11, color=_colour(gi), symbol="circle" if gi == 0 else "diamond"),
             error_x=dict(type="data", symmetric=False, array=[b - e for e, b in zip(est, hi)],
                          arrayminus=[e - a for e, a in zip(est, lo)], thickness=2, width=6, color=_colour(gi)),
-            text=text, textposition="top center", textfont=dict(size=12, color=theme.MUTED),
-            hovertemplate="%{y}: %{text}<extra></extra>",
+            text=text if not many else None, hovertext=hover, textposition="top center",
+            textfont=dict(size=12, color=theme.MUTED), hovertemplate="%{hovertext}<extra></extra>",
         ))
     if ref is not None:
         fig.add_vline(x=ref, line=dict(color=theme.NEUTRAL, dash="dash", width=1.5))
     n = len(cats)
     fig.update_layout(
-        height=height or max(260, 140 + n * (70 if len(groups) == 1 else 95)),
+        height=height or max(280, 170 + n * (70 if not many else 90)),
         xaxis=dict(title=x_title, type="log" if log_x else "linear", showgrid=True, gridcolor=theme.GRID),
-        yaxis=dict(categoryorder="array", categoryarray=list(reversed(cats)), showgrid=False, title=None),
-        scattermode="group" if len(groups) > 1 else None,
-        margin=dict(l=24, r=24),
+        yaxis=dict(tickmode="array", tickvals=[pos[v] for v in order], ticktext=cats, range=[-0.6, n - 0.35],
+                   showgrid=False, zeroline=False, title=None),
+        margin=dict(l=24, r=24, b=72),
     )
     _title(fig, title, legend=len(groups) > 1)
     return _locale(fig, lang)

@@ -974,6 +974,9 @@ _FIN_EN = {
     "fin_col_range": "Range",
     "fin_col_source": "Source",
     "fin_chance": "{scenario} {p}",
+    "fin_cost_sum": "The sum of the costs of: {scenarios}.",
+    "fin_gross_value": "Gross value",
+    "fin_components_note": "Medians per year of each part of the value; medians do not add up exactly to the median net value.",
     "fin_snapshot_md": (
         "**Snapshot data.** Money needs people followed over quarters and the customers of their units; a single HR "
         "snapshot has neither, so there is nothing to estimate here."
@@ -1115,6 +1118,9 @@ _FIN_ES = {
     "fin_col_range": "Rango",
     "fin_col_source": "Fuente",
     "fin_chance": "{scenario} {p}",
+    "fin_cost_sum": "La suma de los costes de: {scenarios}.",
+    "fin_gross_value": "Valor bruto",
+    "fin_components_note": "Medianas por año de cada parte del valor; las medianas no suman exactamente el valor neto mediano.",
     "fin_snapshot_md": (
         "**Datos de foto fija.** El dinero necesita personas seguidas a lo largo de los trimestres y los clientes de sus "
         "unidades; una única foto de RR. HH. no tiene ninguna de las dos cosas, así que aquí no hay nada que estimar."

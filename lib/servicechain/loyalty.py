@@ -222,8 +222,7 @@ def binned_outcome(uq: pl.DataFrame, outcome: str, driver: str, bins: int = 5, m
     rows = model_rows(uq, outcome).filter(pl.col("respondents_lag") >= min_respondents)
     lag = f"{driver}_lag"
     return (
-        rows.with_columns(pl.col(lag).qcut(bins, labels=[str(i + 1) for i in range(bins)], allow_duplicates=True)
-                          .cast(pl.String).cast(pl.Int32).alias("group"))
+        rows.with_columns(((pl.col(lag).rank("ordinal") - 1) * bins // pl.len() + 1).cast(pl.Int32).alias("group"))
         .group_by("group")
         .agg(pl.col(lag).mean().alias("driver_mean"), pl.col(lag).min().alias("driver_min"),
              pl.col(lag).max().alias("driver_max"), pl.col(outcome).mean().alias("mean"),

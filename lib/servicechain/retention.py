@@ -216,7 +216,7 @@ def out_of_time(panel: pl.DataFrame, drivers: tuple[str, ...] = DRIVERS, test_qu
     base = float(train["voluntary_exit"].mean())
     cal = (
         pl.DataFrame({"p": p, "y": y})
-        .with_columns(pl.col("p").qcut(bins, labels=[str(i) for i in range(bins)], allow_duplicates=True).alias("bin"))
+        .with_columns(((pl.col("p").rank("ordinal") - 1) * bins // pl.len()).alias("bin"))  # equal-count bins
         .group_by("bin").agg(pl.col("p").mean().alias("mean_predicted"), pl.col("y").mean().alias("observed_rate"), pl.len().alias("n"))
         .sort("mean_predicted")
     )
