@@ -711,11 +711,12 @@ def heatmap_figure(cells: pl.DataFrame, lang: str = "en", threshold: int = 5, by
         hovertext=hover, hovertemplate="%{hovertext}<extra></extra>", hoverongaps=True, colorscale=SEQUENTIAL,
         zmin=zmin, zmax=zmax, xgap=2, ygap=2, colorbar=dict(title=i18n.t("chain_mean_answer", lang), thickness=12)))
     plot_h = 30 * len(row_keys)
-    fig.add_annotation(x=0, y=0, yshift=-10, xref="paper", yref="paper", yanchor="top", xanchor="left", showarrow=False,
-                       text=i18n.t("chain_blank_cells", lang, threshold=threshold), font=dict(size=12, color=MUTED))
-    fig.update_layout(title=title, height=max(300, 170 + plot_h), plot_bgcolor="white",
+    if any(v is None for r in z for v in r):
+        fig.add_annotation(x=0, y=0, yshift=-10, xref="paper", yref="paper", yanchor="top", xanchor="left", showarrow=False,
+                           text=i18n.t("chain_blank_cells", lang, threshold=threshold), font=dict(size=12, color=MUTED))
+    fig.update_layout(title=title, height=max(300, 190 + plot_h), plot_bgcolor="white",
                       xaxis=dict(side="top", showgrid=False, title=""), yaxis=dict(autorange="reversed", showgrid=False, title=""),
-                      margin=dict(t=110, b=60))
+                      margin=dict(t=110, b=80))
     return fig
 
 
