@@ -41,7 +41,7 @@ import polars as pl
 from . import features, loyalty, retention
 from .assumptions import ROLES, Assumptions, Change, Param, Scenario, load
 from .features import UNIT_DRIVERS
-from .i18n import fmt_money, fmt_number, fmt_pct, t
+from .i18n import fmt_money, fmt_number, fmt_pct, fmt_quarter, t
 
 ROLE_INDEX = {r: i for i, r in enumerate(ROLES)}
 LIKERT_DRIVERS = ("empowerment", "leadership")
@@ -773,22 +773,46 @@ def fig_scenarios(res: FinanceResult, lang: str):
 
     from . import theme
 
-    names = [r.scenario.label_in(lang) for r in res.scenarios]
     q = [r.q("net_value") for r in res.scenarios]
     p50 = [x[1] for x in q]
+    names = [f"{r.scenario.label_in(lang)}  <b>{money(v, res, lang)}</b>" for r, v in zip(res.scenarios, p50)]
     fig = go.Figure(go.Bar(
         y=names, x=p50, orientation="h",
         marker_color=[theme.GOOD if v >= 0 else theme.BAD for v in p50],
         error_x=dict(type="data", symmetric=False, array=[x[2] - x[1] for x in q], arrayminus=[x[1] - x[0] for x in q],
                      color=theme.INK, thickness=1.5),
-        text=[money(v, res, lang) for v in p50], textposition="inside", insidetextanchor="start",
-        customdata=[[money(a, res, lang), money(c, res, lang)] for a, _, c in q],
-        hovertemplate="%{y}: %{text} (P10–P90 %{customdata[0]} – %{customdata[1]})<extra></extra>",
+        customdata=[[money(a, res, lang), money(b, res, lang), money(c, res, lang)] for a, b, c in q],
+        hovertemplate="%{customdata[1]} (P10–P90 %{customdata[0]} – %{customdata[2]})<extra></extra>",
     ))
     fig.update_layout(title=headline_title(res.headline, res, lang), height=120 + 70 * len(names),
                       xaxis_title=t("fin_axis_net_value", lang, currency=res.currency),
                       yaxis=dict(autorange="reversed"), showlegend=False)
     fig.add_vline(x=0, line_color=theme.MUTED, line_width=1)
+    return fig
+
+
+def fig_baseline(res: FinanceResult, lang: str, threshold: int):
+    """The quarter's cost by region: replacing voluntary leavers and losing customers (suppressed cells left out)."""
+    import plotly.graph_objects as go
+
+    from . import theme
+
+    reg = region_table(res.baseline, threshold).filter(pl.col("region").is_not_null())
+    x = reg["region"].to_list()
+    fig = go.Figure()
+    for col, key, color in (("replacement_cost", "fin_replacement_cost", theme.ACCENT),
+                            ("lost_margin", "fin_lost_margin", theme.COLORWAY[1]),
+                            ("reacquisition_cost", "fin_reacquisition_cost", theme.COLORWAY[5])):
+        vals = reg[col].to_list()
+        fig.add_trace(go.Bar(x=x, y=vals, name=t(key, lang), marker_color=color,
+                             customdata=[money(v, res, lang) if v is not None else "–" for v in vals],
+                             hovertemplate="%{x}: %{customdata}<extra>" + t(key, lang) + "</extra>"))
+    b = res.baseline.total
+    fig.update_layout(
+        barmode="stack", height=440,
+        title=t("fin_title_baseline", lang, rep=money(b["replacement_cost"], res, lang),
+                cust=money(b["lost_customer_cost"], res, lang), quarter=fmt_quarter(res.quarter, lang)),
+        yaxis_title=t("fin_axis_money_quarter", lang, currency=res.currency), margin=dict(t=110))
     return fig
 
 
@@ -871,7 +895,7 @@ def fig_whatif(res: FinanceResult, lang: str):
     grid = whatif_grid(res)
     mults = sorted(grid["multiple"].unique().to_list())
     comps = list(WHATIF_COMPONENTS)
-    xlab = [t(f"fin_comp_{c}", lang) for c in comps]
+    xlab = [t(f"fin_comp_{c}", lang).replace(" ", "<br>", 1) for c in comps]
     default_m = res.econ.multiple
     colors = [theme.ACCENT, theme.ACCENT, theme.ACCENT, theme.BAD, theme.GOOD]
 
@@ -881,28 +905,43 @@ def fig_whatif(res: FinanceResult, lang: str):
         p50 = [d[c]["p50"] for c in comps]
         return p50, [d[c]["p90"] - d[c]["p50"] for c in comps], [d[c]["p50"] - d[c]["p10"] for c in comps]
 
+    def label_pos(p50: list[float], up: list[float], dn: list[float]) -> list[float]:
+        return [v + u if v >= 0 else v - d for v, u, d in zip(p50, up, dn)]
+
+    n = len(res.scenarios)
     fig = go.Figure()
     for i, r in enumerate(res.scenarios):
         p50, up, dn = values(r.name, default_m)
         fig.add_trace(go.Bar(
             x=xlab, y=p50, name=r.scenario.label_in(lang), visible=(i == 0),
             marker_color=colors, error_y=dict(type="data", symmetric=False, array=up, arrayminus=dn, color=theme.INK),
-            text=[money(v, res, lang) for v in p50], textposition="outside", cliponaxis=False,
-            hovertemplate="%{x}: %{text}<extra>" + r.scenario.label_in(lang) + "</extra>"))
+            customdata=[money(v, res, lang) for v in p50],
+            hovertemplate="%{x}: %{customdata}<extra>" + r.scenario.label_in(lang) + "</extra>"))
+    for i, r in enumerate(res.scenarios):  # the values as text above the whiskers (below for negative bars)
+        p50, up, dn = values(r.name, default_m)
+        fig.add_trace(go.Scatter(
+            x=xlab, y=label_pos(p50, up, dn), mode="text", visible=(i == 0), hoverinfo="skip", showlegend=False,
+            text=[money(v, res, lang) for v in p50], textfont=dict(size=13, color=theme.INK),
+            textposition=["top center" if v >= 0 else "bottom center" for v in p50], cliponaxis=False))
     buttons = [dict(label=r.scenario.label_in(lang), method="restyle",
-                    args=[{"visible": [j == i for j in range(len(res.scenarios))]}])
+                    args=[{"visible": [j % n == i for j in range(2 * n)]}])
                for i, r in enumerate(res.scenarios)]
     steps = []
     for m in mults:
-        ys, ups, dns, texts = [], [], [], []
+        ys, ups, dns, texts, pos, tpos = [], [], [], [], [], []
         for r in res.scenarios:
             p50, up, dn = values(r.name, m)
             ys.append(p50)
             ups.append(up)
             dns.append(dn)
+            pos.append(label_pos(p50, up, dn))
             texts.append([money(v, res, lang) for v in p50])
+            tpos.append(["top center" if v >= 0 else "bottom center" for v in p50])
+        # one restyle for all 2n traces: bars first (values, whiskers, hover), then the text traces
         steps.append(dict(label=f"{fmt_number(m, lang, 1 if m % 1 else 0)}×", method="restyle",
-                          args=[{"y": ys, "error_y.array": ups, "error_y.arrayminus": dns, "text": texts}]))
+                          args=[{"y": ys + pos, "error_y.array": ups + [None] * n, "error_y.arrayminus": dns + [None] * n,
+                                 "customdata": texts + [None] * n, "text": [None] * n + texts,
+                                 "textposition": [None] * n + tpos}]))
     active = mults.index(default_m)
     lo = min(grid["p10"].min(), 0)
     hi = max(grid["p90"].max(), 0)
@@ -910,10 +949,10 @@ def fig_whatif(res: FinanceResult, lang: str):
     fig.update_layout(
         title=t("fin_title_whatif", lang), height=560, showlegend=False,
         yaxis=dict(title=t("fin_axis_money_year", lang, currency=res.currency), range=[lo - pad, hi + pad]),
-        margin=dict(t=130, b=120),
+        margin=dict(t=130, b=140), xaxis=dict(tickangle=0),
         updatemenus=[dict(type="dropdown", buttons=buttons, active=0, x=0.0, xanchor="left", y=1.16, yanchor="top",
                           showactive=True, bgcolor="white", bordercolor=theme.MUTED, name="scenario")],
-        sliders=[dict(steps=steps, active=active, x=0.0, len=1.0, y=-0.12, yanchor="top",
+        sliders=[dict(steps=steps, active=active, x=0.0, len=1.0, y=-0.16, yanchor="top",
                       currentvalue=dict(prefix=t("fin_slider_prefix", lang), font=dict(size=14)),
                       pad=dict(t=30))],
     )
@@ -929,7 +968,7 @@ def assumptions_table(res: FinanceResult, lang: str) -> pl.DataFrame:
         if p.value is None:
             return t("fin_auto", lang)
         if kind == "pct":
-            return f"{fmt_number(p.value * 100, lang, 0)} %"
+            return fmt_pct(p.value, lang, 0)
         if kind == "money":
             return fmt_money(p.value, res.currency, lang)
         if kind == "x":
@@ -940,7 +979,7 @@ def assumptions_table(res: FinanceResult, lang: str) -> pl.DataFrame:
         if p.low is None or p.high is None:
             return "–"
         if kind == "pct":
-            return f"{fmt_number(p.low * 100, lang, 0)}–{fmt_number(p.high * 100, lang, 0)} %"
+            return f"{fmt_number(p.low * 100, lang, 0)}–{fmt_pct(p.high, lang, 0)}"
         if kind == "money":
             return f"{fmt_money(p.low, res.currency, lang)} – {fmt_money(p.high, res.currency, lang)}"
         if kind == "x":
@@ -962,7 +1001,10 @@ def assumptions_table(res: FinanceResult, lang: str) -> pl.DataFrame:
                      "fin_col_value_used": fmt_v(p, "pct"), "fin_col_range": rng(p, "pct"), "fin_col_source": p.source})
     for r in res.scenarios:
         if r.cost > 0:
-            srcs = "; ".join(p.source for s in expand(a, r.scenario)[1] for p in s.cost.values() if p.value)
+            own = [p.source for p in r.scenario.cost.values() if p.value]
+            if r.scenario.includes:
+                own.append(t("fin_cost_sum", lang, scenarios=", ".join(a.scenario(n).label_in(lang) for n in r.scenario.includes)))
+            srcs = " ".join(own)
             rows.append({"fin_col_assumption": t("fin_assumption_programme_cost_of", lang, scenario=r.scenario.label_in(lang)),
                          "fin_col_value_used": fmt_money(r.cost, res.currency, lang),
                          "fin_col_range": f"{fmt_money(r.cost_low, res.currency, lang)} – {fmt_money(r.cost_high, res.currency, lang)}",
@@ -971,7 +1013,7 @@ def assumptions_table(res: FinanceResult, lang: str) -> pl.DataFrame:
 
 
 def scenario_table(res: FinanceResult, lang: str) -> pl.DataFrame:
-    """The scenarios side by side (P50 and P10–P90), formatted for the report."""
+    """The scenarios side by side: effects, cost, net value (P50 and P10–P90), payback, break-even."""
     rows = []
     for r in res.scenarios:
         s = r.summary(lang)
@@ -984,9 +1026,6 @@ def scenario_table(res: FinanceResult, lang: str) -> pl.DataFrame:
             "scenario": s["label"],
             "fin_exits_avoided": rg("exits_avoided", lambda v: fmt_number(v, lang, 0)),
             "fin_customers_retained": rg("customers_retained", lambda v: fmt_number(v, lang, 0)),
-            "fin_comp_replacement_cost_avoided": rg("replacement_cost_avoided"),
-            "fin_comp_acquisition_spend_avoided": rg("acquisition_spend_avoided"),
-            "fin_comp_margin_kept": rg("margin_kept"),
             "fin_comp_programme_cost": money(r.cost, res, lang),
             "fin_comp_net_value": rg("value"),
             "fin_payback_months": (fmt_number(s["payback_months_p50"], lang, 1) if s["payback_months_p50"] is not None
@@ -994,6 +1033,19 @@ def scenario_table(res: FinanceResult, lang: str) -> pl.DataFrame:
             "fin_break_even_multiple": (t(f"fin_{be}", lang) if isinstance(be, str)
                                         else f"{fmt_number(be, lang, 1)}×"),
         })
+    return pl.DataFrame(rows)
+
+
+def components_table(res: FinanceResult, lang: str) -> pl.DataFrame:
+    """Where each scenario's value comes from (medians per year)."""
+    rows = []
+    for r in res.scenarios:
+        s = r.summary(lang)
+        rows.append({"scenario": s["label"],
+                     **{f"fin_comp_{k}": money(s[f"{k}_p50"], res, lang)
+                        for k in ("replacement_cost_avoided", "acquisition_spend_avoided", "margin_kept")},
+                     "fin_gross_value": money(s["gross_value_p50"], res, lang),
+                     "fin_comp_programme_cost": money(-r.cost, res, lang)})
     return pl.DataFrame(rows)
 
 
