@@ -451,7 +451,7 @@ _RL_ES = {
         "**Cómo leer el gráfico.** Cada punto es el cambio en la probabilidad de que un empleado se vaya "
         "voluntariamente en un año si el factor fuera una unidad mayor, en promedio sobre la plantilla actual; la "
         "barra es el margen de incertidumbre del 95 %. +1 significa un reconocimiento más al mes, o un punto más en "
-        "la escala 1-5 de la encuesta para empoderamiento y liderazgo, así que los tres tamaños no se comparan "
+        "la escala 1-5 de la encuesta para autonomía y liderazgo, así que los tres tamaños no se comparan "
         "directamente. Los márgenes que no cruzan el cero son relaciones claras. El informe de dinero traduce estos "
         "cambios a euros."
     ),
@@ -471,7 +471,7 @@ _RL_ES = {
         "según la frecuencia media con la que fueron reconocidas en los trimestres observados. Las bandas sombreadas "
         "son intervalos de confianza del 95 %; una curva se corta cuando quedan menos de {threshold:int} personas, y "
         "los grupos más pequeños no se muestran. Son curvas descriptivas: a diferencia del modelo anterior, no "
-        "mantienen constantes el empoderamiento, el liderazgo, el rol ni la antigüedad."
+        "mantienen constantes la autonomía, el liderazgo, el rol ni la antigüedad."
     ),
     "ret_km_item_text": (
         "Aquí el reconocimiento viene de la pregunta de la encuesta (1-5), no de eventos de reconocimiento, así que "
@@ -526,7 +526,7 @@ _RL_ES = {
     "loy_what": (
         "**Qué se ha estimado.** Para cada unidad y trimestre relacionamos los resultados con clientes de la unidad "
         "con la experiencia de sus empleados en el trimestre *anterior*: reconocimientos medios por empleado y mes, "
-        "respuestas medias de empoderamiento y liderazgo (1-5) y rotación voluntaria (% de la plantilla). Dos "
+        "respuestas medias de autonomía y liderazgo (1-5) y rotación voluntaria (% de la plantilla). Dos "
         "resultados: el NPS (-100 a 100) y la retención de clientes (la proporción de clientes del trimestre "
         "anterior que volvieron). Los modelos comparan unidades dentro del mismo trimestre (efectos de trimestre) y "
         "tienen en cuenta que cada unidad se mide varias veces (errores agrupados por unidad). {n_obs:int} "
@@ -1312,7 +1312,9 @@ WORDS["en"].update({
     "sum_actions_combined": "Combining actions ({label}): about {p50} a year (likely between {p10} and {p90}).",
     "sum_actions_range": "The first figure is the middle estimate (P50); in 8 of 10 simulations the value fell inside the range given (P10 to P90). The figures rest on the money report's assumptions, among them that winning a new customer costs {multiple} times as much as keeping one: they are estimates, not promises.",
     "sum_actions_range_plain": "The first figure is the middle estimate (P50); in 8 of 10 simulations the value fell inside the range given (P10 to P90). The figures rest on the money report's assumptions: they are estimates, not promises.",
-    "sum_chart_title": "{label} is worth most: about {p50} a year",
+    "sum_chart_title": "Even in the cautious case (P10), \"{label}\" is worth {p10} a year",
+    "sum_chart_title_risky": "{label} is worth most, but its cautious case (P10) is a loss",
+    "sum_drv_engagement": "engagement",
     "sum_chart_x": "Net value per year ({currency}): middle estimate and P10–P90 range",
     "sum_chart_hover": "{label}: {p50} (P10 {p10}, P90 {p90})",
     "sum_findings_h": "What we found",
@@ -1416,7 +1418,9 @@ WORDS["es"].update({
     "sum_actions_combined": "Combinando acciones ({label}): unos {p50} al año (probablemente entre {p10} y {p90}).",
     "sum_actions_range": "La primera cifra es la estimación central (P50); en 8 de cada 10 simulaciones el valor quedó dentro del rango indicado (de P10 a P90). Las cifras se basan en los supuestos del informe de dinero, entre ellos que captar un cliente nuevo cuesta {multiple} veces más que retener uno: son estimaciones, no promesas.",
     "sum_actions_range_plain": "La primera cifra es la estimación central (P50); en 8 de cada 10 simulaciones el valor quedó dentro del rango indicado (de P10 a P90). Las cifras se basan en los supuestos del informe de dinero: son estimaciones, no promesas.",
-    "sum_chart_title": "{label} es la de mayor valor: unos {p50} al año",
+    "sum_chart_title": "Incluso en el caso prudente (P10), «{label}» vale {p10} al año",
+    "sum_chart_title_risky": "{label} es la de mayor valor, pero en el caso prudente (P10) da pérdidas",
+    "sum_drv_engagement": "el compromiso",
     "sum_chart_x": "Valor neto anual ({currency}): estimación central y rango P10–P90",
     "sum_chart_hover": "{label}: {p50} (P10 {p10}, P90 {p90})",
     "sum_findings_h": "Lo que hemos encontrado",
