@@ -251,7 +251,10 @@ def test_figure_three_actions_aggregates_only() -> None:
     assert list(bar.x) == [640000.0, 700000.0, 910000.0]  # drawn bottom-up: the largest on top
     assert list(bar.error_x.array) == [460000.0, 600000.0, 590000.0]
     assert list(bar.error_x.arrayminus) == [340000.0, 750000.0, 490000.0]
-    assert fig.layout.title.text.startswith("Reconocimiento semanal para todos es la de mayor valor")
+    assert fig.layout.title.text == f"Incluso en el caso prudente (P10), «Reconocimiento semanal para todos» vale 420{NBSP}k€ al año"
+    m = copy.deepcopy(METRICS)
+    m["finance"]["scenarios"][2]["value_p10"] = -1.0
+    assert "da pérdidas" in summary.actions_figure(m, "es").layout.title.text
     assert fig.layout.separators == ",."
     assert "employee_id" not in fig.to_json()
     assert summary.actions_figure(_without("finance"), "es") is None
@@ -346,7 +349,7 @@ def test_notebook_under_papermill(tmp_path: Path) -> None:
         assert md.count(CAUSATION[lang]) == 1
         saved = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
         if lang == "es":
-            assert "## El trimestre de un vistazo" in md and "2.747 empleados" in md
+            assert "# Resumen ejecutivo" in md and "## El trimestre de un vistazo" in md and "2.747 empleados" in md
             assert "plotly-graph-div" in html and "sc-fig-1" in html  # the one chart
             assert saved["top_actions"] == ["recognition_weekly", "leadership_plus_half", "empowerment_plus_half"]
             assert saved["missing"] == []
@@ -354,3 +357,10 @@ def test_notebook_under_papermill(tmp_path: Path) -> None:
             assert "plotly-graph-div" not in html
             assert "## Not available in this report" in md and "Money estimates" in md
             assert set(saved["missing"]) == {"overview", "loyalty", "chain", "finance"}
+
+
+def test_retention_findings_in_driver_order_whatever_the_json_order() -> None:
+    m = copy.deepcopy(METRICS)
+    m["retention"]["effects"] = dict(sorted(m["retention"]["effects"].items()))  # metrics.json sorts keys
+    keys = [f.key for f in summary.retention_findings(m, "en")]
+    assert keys == ["retention.recognition_per_month", "retention.empowerment", "retention.leadership"]

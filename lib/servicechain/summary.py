@@ -31,6 +31,7 @@ RESULT_NAMES = ("data_quality", "overview", "retention", "loyalty", "chain", "fi
 PRODUCER = {"data_quality": "nb_00", "overview": "nb_00", "retention": "nb_01", "loyalty": "nb_02",
             "chain": "nb_03", "finance": "nb_04"}
 SNAPSHOT_RESULTS = {"data_quality", "overview", "retention"}
+DRIVER_ORDER = {"recognition_per_month": 0, "empowerment": 1, "leadership": 2, "voluntary_turnover_pct": 3}
 _QUARTER_DIR = re.compile(r"^\d{4}Q[1-4]$")
 
 
@@ -309,19 +310,21 @@ def actions_figure(metrics: dict, lang: str):
     x = [a.p50 for a in acts]
     plus = [(a.p90 - a.p50) if a.p90 is not None else 0.0 for a in acts]
     minus = [(a.p50 - a.p10) if a.p10 is not None else 0.0 for a in acts]
-    text = [_money(a.p50, a.currency, lang) for a in acts]
     hover = [i18n.t("sum_chart_hover", lang, label=a.label, p50=_money(a.p50, a.currency, lang),
                     p10=_money(a.p10, a.currency, lang), p90=_money(a.p90, a.currency, lang)) for a in acts]
     fig = go.Figure(go.Bar(
         x=x, y=[a.label for a in acts], orientation="h", marker_color=theme.ACCENT,
         error_x={"type": "data", "symmetric": False, "array": plus, "arrayminus": minus, "color": theme.INK,
                  "thickness": 1.5, "width": 6},
-        text=text, textposition="inside", insidetextanchor="start", textfont={"color": "white"},
         hovertext=hover, hoverinfo="text",
     ))
     top = acts[-1]
+    if top.p10 is not None and top.p10 > 0:
+        title = i18n.t("sum_chart_title", lang, label=top.label, p10=_money(top.p10, top.currency, lang))
+    else:
+        title = i18n.t("sum_chart_title_risky", lang, label=top.label)
     fig.update_layout(
-        title=i18n.t("sum_chart_title", lang, label=top.label, p50=_money(top.p50, top.currency, lang)),
+        title=title,
         xaxis_title=i18n.t("sum_chart_x", lang, currency=i18n.CURRENCY_SYMBOLS.get(cur.upper(), cur)),
         yaxis_title="", height=120 + 70 * len(acts), showlegend=False,
         separators=",." if lang == "es" else ".,", margin={"l": 10, "r": 30},
@@ -381,7 +384,7 @@ def retention_findings(metrics: dict, lang: str) -> list[Finding]:
     eff = ret.get("effects") if isinstance(ret.get("effects"), dict) else {}
     out = []
     events = _recognition_is_events(metrics)
-    for driver, d in eff.items():
+    for driver, d in sorted(eff.items(), key=lambda kv: (DRIVER_ORDER.get(kv[0], 99), kv[0])):
         e = _est(d)
         if e is None:
             continue
