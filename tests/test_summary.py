@@ -138,6 +138,8 @@ def test_findings_in_words_with_ci() -> None:
     assert f"95% confidence range: {round(lo * 100)}% to {round(hi * 100)}% fewer exits" in en
     assert f"entre un {round(lo * 100)}{NBSP}% y un {round(hi * 100)}{NBSP}% menos de bajas" in es
     assert "26% fewer voluntary exits" in en  # empowerment: 1 - exp(-0.30)
+    assert "one more recognition a month each score about 4.0 NPS points higher" in en  # per unit, no extrapolation
+    assert "un reconocimiento más al mes obtienen unos 4,0 puntos más de NPS" in es
     assert "complaint handling" in en.lower() and "gestión de reclamaciones" in es
     assert "About 25% of the link between employee experience and customers who come back" in en
     assert "Leadership is the one to fix first" in en and "El liderazgo es lo primero" in es

@@ -417,8 +417,7 @@ def _clearest(eff: dict) -> tuple[str, tuple[float, float, float, int | None]] |
 def _unit_finding(prefix: str, driver: str, e: tuple, lang: str, events: bool) -> Finding:
     """A unit-level finding (NPS points, or customers per 100 who come back)."""
     b, lo, hi, n = e
-    if driver == "recognition_per_month" and events:
-        b, lo, hi = b * WEEKLY_PER_MONTH, lo * WEEKLY_PER_MONTH, hi * WEEKLY_PER_MONTH
+    if driver == "recognition_per_month" and events:  # per extra recognition a month (no extrapolation to weekly)
         key = f"sum_f_{prefix}_recognition"
     elif driver in ("voluntary_turnover_pct", "voluntary_turnover_rate"):
         key = f"sum_f_{prefix}_turnover"
