@@ -184,7 +184,7 @@ WORDS: dict[str, dict[str, str]] = {
         "annual_salary": "Salario anual",
         "revenue": "Ingresos",
         "recognition": "Reconocimiento",
-        "empowerment": "Autonomía",
+        "empowerment": "Empoderamiento",
         "leadership": "Liderazgo",
         "voluntary": "Voluntaria",
         "involuntary": "Involuntaria",
@@ -451,7 +451,7 @@ _RL_ES = {
         "**Cómo leer el gráfico.** Cada punto es el cambio en la probabilidad de que un empleado se vaya "
         "voluntariamente en un año si el factor fuera una unidad mayor, en promedio sobre la plantilla actual; la "
         "barra es el margen de incertidumbre del 95 %. +1 significa un reconocimiento más al mes, o un punto más en "
-        "la escala 1-5 de la encuesta para autonomía y liderazgo, así que los tres tamaños no se comparan "
+        "la escala 1-5 de la encuesta para empoderamiento y liderazgo, así que los tres tamaños no se comparan "
         "directamente. Los márgenes que no cruzan el cero son relaciones claras. El informe de dinero traduce estos "
         "cambios a euros."
     ),
@@ -471,7 +471,7 @@ _RL_ES = {
         "según la frecuencia media con la que fueron reconocidas en los trimestres observados. Las bandas sombreadas "
         "son intervalos de confianza del 95 %; una curva se corta cuando quedan menos de {threshold:int} personas, y "
         "los grupos más pequeños no se muestran. Son curvas descriptivas: a diferencia del modelo anterior, no "
-        "mantienen constantes la autonomía, el liderazgo, el rol ni la antigüedad."
+        "mantienen constantes el empoderamiento, el liderazgo, el rol ni la antigüedad."
     ),
     "ret_km_item_text": (
         "Aquí el reconocimiento viene de la pregunta de la encuesta (1-5), no de eventos de reconocimiento, así que "
@@ -526,7 +526,7 @@ _RL_ES = {
     "loy_what": (
         "**Qué se ha estimado.** Para cada unidad y trimestre relacionamos los resultados con clientes de la unidad "
         "con la experiencia de sus empleados en el trimestre *anterior*: reconocimientos medios por empleado y mes, "
-        "respuestas medias de autonomía y liderazgo (1-5) y rotación voluntaria (% de la plantilla). Dos "
+        "respuestas medias de empoderamiento y liderazgo (1-5) y rotación voluntaria (% de la plantilla). Dos "
         "resultados: el NPS (-100 a 100) y la retención de clientes (la proporción de clientes del trimestre "
         "anterior que volvieron). Los modelos comparan unidades dentro del mismo trimestre (efectos de trimestre) y "
         "tienen en cuenta que cada unidad se mide varias veces (errores agrupados por unidad). {n_obs:int} "
@@ -774,7 +774,7 @@ _CHAIN_ES = {
     "chain_h_method": "Cómo leer este informe",
     "chain_intro": (
         "La cadena de servicio-beneficio dice que el trato que reciben las personas en el trabajo (reconocimiento, "
-        "autonomía, liderazgo) influye en que se queden, y que los equipos estables atienden mejor a los clientes, que "
+        "empoderamiento, liderazgo) influye en que se queden, y que los equipos estables atienden mejor a los clientes, que "
         "vuelven y recomiendan la empresa. Este informe contrasta esa cadena con nuestros propios datos, unidad a "
         "unidad y trimestre a trimestre. Todo lo que sigue es **asociación, no causalidad**: las unidades que difieren "
         "en experiencia del empleado también difieren en otras cosas que no vemos."
