@@ -239,7 +239,7 @@ class _Reader:
         if not isinstance(raw, dict):
             raw = {"value": raw}
         self.mapping(key, raw, PARAM_FIELDS)
-        got = {f: (self.number(f"{key}.{f}", raw[f], allow_auto) if f != "source" else str(raw[f]))
+        got = {f: (self.number(key if f == "value" else f"{key}.{f}", raw[f], allow_auto) if f != "source" else str(raw[f]))
                for f in raw}
         if "source" in got and not got["source"].strip():
             self.fail(f"{key}.source", "is empty: say where the number comes from")

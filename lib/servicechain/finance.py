@@ -905,8 +905,10 @@ def fig_whatif(res: FinanceResult, lang: str):
         p50 = [d[c]["p50"] for c in comps]
         return p50, [d[c]["p90"] - d[c]["p50"] for c in comps], [d[c]["p50"] - d[c]["p10"] for c in comps]
 
+    span = max(grid["p90"].max(), 0) - min(grid["p10"].min(), 0)
+
     def label_pos(p50: list[float], up: list[float], dn: list[float]) -> list[float]:
-        return [v + u if v >= 0 else v - d for v, u, d in zip(p50, up, dn)]
+        return [v + u + 0.01 * span if v >= 0 else v - d - 0.01 * span for v, u, d in zip(p50, up, dn)]
 
     n = len(res.scenarios)
     fig = go.Figure()

@@ -1,0 +1,395 @@
+"""Money: accounting identities by hand, properties of the scenarios, assumption files, the 04 notebook."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from servicechain import assumptions as A
+from servicechain import demo, finance, loading
+from servicechain.cli import UserError
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks" / "04_financial_impact.ipynb"
+
+
+# ------------------------------------------------------------------------------ identities by hand
+
+
+def test_replacement_cost_by_hand():
+    # 2 frontline leavers on 25k and 30k (55k of salary) at 40%, one manager on 60k at 200%, one support on 40k at 80%
+    salaries = {"frontline": 55_000.0, "support": 40_000.0, "manager": 60_000.0}
+    shares = {"frontline": 0.40, "support": 0.80, "manager": 2.00}
+    assert finance.replacement_cost(salaries, shares) == pytest.approx(22_000 + 32_000 + 120_000)
+    # arrays: one row per draw, roles in ROLES order
+    arr = np.array([[55_000.0, 40_000.0, 60_000.0], [0.0, 0.0, 10_000.0]])
+    assert finance.replacement_cost(arr, shares).tolist() == pytest.approx([174_000.0, 20_000.0])
+    assert finance.replacement_cost(salaries, {"frontline": 0.21, "support": 0.21, "manager": 0.21}) == pytest.approx(
+        0.21 * 155_000)
+
+
+def test_lost_customer_cost_by_hand():
+    # 100 customers, retention costs 20 a year, acquisition 6.5x that = 130 each; revenue 300 a year at 30% margin,
+    # 12 months of margin lost = 90 each
+    v = finance.customer_value(100, 6.5, 20.0, 300.0, 0.30, 12)
+    assert v.acquisition == pytest.approx(13_000.0)
+    assert v.margin == pytest.approx(9_000.0)
+    assert v.total == pytest.approx(22_000.0)
+    # six months of margin: half the margin, same acquisition spend
+    assert finance.customer_value(100, 6.5, 20.0, 300.0, 0.30, 6).margin == pytest.approx(4_500.0)
+
+
+def test_net_value_payback_and_break_even_by_hand():
+    assert finance.net_value(120_000.0, 50_000.0) == 70_000.0
+    assert finance.payback_months(50_000.0, 120_000.0) == pytest.approx(5.0)
+    assert finance.payback_months(50_000.0, 0.0) is None  # never pays back
+    assert finance.payback_months(0.0, 10.0) == 0.0
+    # net(m) = F + m K - C: 20k + m 10k - 90k = 0 at m = 7
+    assert finance.break_even_multiple(20_000.0, 10_000.0, 90_000.0) == pytest.approx(7.0)
+    assert finance.break_even_multiple(100_000.0, 10_000.0, 90_000.0) == "always"
+    assert finance.break_even_multiple(0.0, 0.0, 90_000.0) == "never"
+    # the numeric search agrees with the closed form
+    assert finance.break_even(lambda m: 20_000 + m * 10_000 - 90_000) == pytest.approx(7.0, abs=1e-3)
+    assert finance.break_even(lambda m: 1.0) == "always"
+    assert finance.break_even(lambda m: -1.0) == "never"
+
+
+def test_programme_cost_by_hand():
+    s = A.Scenario("x", {}, (), {"per_employee": A.Param("e", 60.0), "per_manager": A.Param("m", 3000.0, 1500.0, 8000.0),
+                                 "fixed": A.Param("f", 1000.0)})
+    assert finance.programme_cost([s], headcount=100, managers=10) == pytest.approx(6_000 + 30_000 + 1_000)
+    assert finance.programme_cost([s], 100, 10, "high") == pytest.approx(6_000 + 80_000 + 1_000)
+
+
+def test_apply_changes_caps_and_targets():
+    drivers = ("recognition_per_month", "empowerment", "leadership")
+    x = np.array([[0.5, 4.8, 3.0], [6.0, 2.0, 4.9]])
+    weekly = finance.apply_changes(x, (A.Change("recognition_per_month", "at_least", 52 / 12),), drivers)
+    assert weekly[:, 0].tolist() == pytest.approx([52 / 12, 6.0])  # only those below weekly are raised
+    more = finance.apply_changes(x, (A.Change("empowerment", "add", 0.5), A.Change("leadership", "add", 0.5)), drivers)
+    assert more[:, 1].tolist() == pytest.approx([5.0, 2.5])  # capped at 5
+    assert more[:, 2].tolist() == pytest.approx([3.5, 5.0])
+
+
+# ------------------------------------------------------------------------------ the demo organisation
+
+
+@pytest.fixture(scope="module")
+def demo_tables(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo_fin")
+    tables, truth = demo.generate(demo.DemoConfig(seed=7))
+    demo.write(tables, truth, out)
+    ds = loading.load(out, None)
+    return ds.tables, ds.latest_complete_quarter
+
+
+@pytest.fixture(scope="module")
+def demo_result(demo_tables):
+    tables, quarter = demo_tables
+    return finance.analyse(tables, quarter, None, seed=7)
+
+
+def test_default_run_on_demo_data(demo_result):
+    out = demo_result.to_results("en", 5)
+    assert out["currency"] == "EUR"
+    assert out["acquisition_cost_multiple"] == 6.5
+    names = [s["name"] for s in out["scenarios"]]
+    assert names[:4] == ["recognition_weekly", "empowerment_plus_half", "leadership_plus_half", "all_three"]
+    rec = out["scenarios"][0]
+    assert rec["headline"] is True
+    assert rec["value_p50"] > 0
+    assert rec["value_p10"] <= rec["value_p50"] <= rec["value_p90"]
+    for s in out["scenarios"]:
+        for k in ("name", "label", "value_p10", "value_p50", "value_p90", "exits_avoided_p50", "customers_retained_p50",
+                  "programme_cost", "payback_months_p50", "break_even_multiple"):
+            assert k in s, k
+        assert s["programme_cost"] > 0
+        assert s["exits_avoided_p50"] > 0  # every default scenario improves a driver with a protective effect
+    b = out["baseline"]
+    assert b["replacement_cost"] > 0 and b["lost_customer_cost"] > 0
+    assert b["total_cost"] == pytest.approx(b["replacement_cost"] + b["lost_customer_cost"])
+    assert b["lost_customer_cost"] == pytest.approx(b["lost_margin"] + b["reacquisition_cost"])
+    assert sum(r["voluntary_exits"] for r in b["regions"]) == b["voluntary_exits"]
+    assert out["draws"] >= 1000
+    json.dumps(out)  # plain JSON
+
+
+def test_all_three_is_worth_more_gross_than_each(demo_result):
+    g = {s.name: s.q("gross_value")[1] for s in demo_result.scenarios}
+    assert g["all_three"] > max(g["recognition_weekly"], g["empowerment_plus_half"], g["leadership_plus_half"])
+
+
+def test_zero_effect_scenario_is_worth_zero(demo_result):
+    res = demo_result
+    pop, econ = res.population, res.econ
+    # a change that changes nobody: recognition "at least 0"
+    bh = np.tile(np.arange(1.0, 2.0), (3, 1))  # never used when nothing changes
+    eff = finance.simulate(pop, ("recognition_per_month", "empowerment", "leadership"),
+                           (A.Change("recognition_per_month", "at_least", 0.0),), bh, bh)
+    money = econ.value(eff, cost=0.0)
+    assert np.all(money["gross_value"] == 0.0)
+    # a real change with all driver coefficients set to zero: no exits avoided, no customers kept
+    hz_params = np.zeros((2, pop.X0.shape[1]))
+    hz_params[:, 0] = -3.0
+    unit = np.zeros((2, 12))
+    eff = finance.simulate(pop, ("recognition_per_month", "empowerment", "leadership"),
+                           (A.Change("empowerment", "add", 0.5),), hz_params, unit)
+    assert np.allclose(econ.value(eff, 0.0)["gross_value"], 0.0)
+
+
+def test_higher_multiple_never_lowers_value(demo_result):
+    res = demo_result
+    for r in res.scenarios:
+        if r.effects.customers_retained[0] < 0:
+            continue
+        central = [res.econ.but(multiple=m).value(r.effects, r.cost)["net_value"][0] for m in (1, 5, 6, 6.5, 7, 25)]
+        assert all(b >= a for a, b in zip(central, central[1:])), r.name
+    # the identity itself, for any non-negative number of customers
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        c, rc, rev, mg, h = rng.uniform(0, 1000), rng.uniform(0, 100), rng.uniform(0, 1000), rng.uniform(0, 1), 12
+        m1, m2 = sorted(rng.uniform(1, 25, 2))
+        assert finance.customer_value(c, m2, rc, rev, mg, h).total >= finance.customer_value(c, m1, rc, rev, mg, h).total
+
+
+def test_value_scales_linearly_with_customer_base(demo_tables, demo_result):
+    """Doubling every unit's customer base doubles customers retained and the customer side of the value."""
+    import polars as pl
+
+    from servicechain import features, loyalty, retention
+
+    tables, quarter = demo_tables
+    tabs = features.as_of(tables, quarter)
+    pq, _ = features.person_quarters(tabs)
+    uq = features.unit_quarters(tabs)
+    hz = retention.fit_hazard(pq, draws=50)
+    um = loyalty.fit_unit_model(uq, "customer_retention_pct")
+    bh, bu = finance.draw_coefficients(hz, um, 1000, 7)
+    change = (A.Change("recognition_per_month", "at_least", 52 / 12),)
+    effs, moneys = [], []
+    for n in (100, 200):
+        a = A.from_text(f"customers_per_unit: {n}")
+        pop = finance.population(pq, uq, quarter, hz, a, tabs)
+        assert pop.units.filter(pl.col("customers_base") > 0)["customers_base"].unique().to_list() == [float(n)]
+        a = finance.resolve(a.with_params(revenue_per_customer_per_year=demo_result.assumptions["revenue_per_customer_per_year"]), pop)
+        eff = finance.simulate(pop, tuple(hz.drivers), change, bh, bu)
+        effs.append(eff)
+        moneys.append(finance.Economics.from_assumptions(a).value(eff, 0.0))
+    assert np.allclose(effs[1].customers_retained, 2 * effs[0].customers_retained)
+    assert np.allclose(effs[1].exits_avoided, effs[0].exits_avoided)  # the employee side does not move
+    for k in ("acquisition_spend_avoided", "margin_kept"):
+        assert np.allclose(moneys[1][k], 2 * moneys[0][k])
+    assert np.allclose(moneys[1]["replacement_cost_avoided"], moneys[0]["replacement_cost_avoided"])
+
+
+def test_seeded_and_deterministic(demo_tables, demo_result):
+    tables, quarter = demo_tables
+    again = finance.analyse(tables, quarter, None, seed=7)
+    a, b = demo_result.to_results("en"), again.to_results("en")
+    for x, y in zip(a["scenarios"], b["scenarios"]):  # equal up to floating-point summation order
+        for k, v in x.items():
+            assert y[k] == (pytest.approx(v, rel=1e-9) if isinstance(v, float) else v), k
+    other = finance.analyse(tables, quarter, None, seed=8).to_results("en")
+    assert other["scenarios"][0]["value_p50"] != a["scenarios"][0]["value_p50"]
+
+
+def test_sensitivity_and_whatif(demo_result):
+    res = demo_result
+    sens = finance.sensitivity(res, "recognition_weekly")
+    keys = sens["assumption"].to_list()
+    assert {"multiple_band", "multiple_stress", "replacement_cost_share", "margin_share", "programme_cost"} <= set(keys)
+    row = sens.filter(sens["assumption"] == "multiple_stress").row(0, named=True)
+    assert (row["low"], row["high"]) == (5.0, 25.0)
+    assert row["value_low"] <= row["p50"] <= row["value_high"]
+    floor = sens.filter(sens["assumption"] == "replacement_cost_share").row(0, named=True)
+    assert floor["value_low"] < floor["p50"]  # the 21% floor is below the Gallup shares
+    grid = finance.whatif_grid(res)
+    assert set(grid["scenario"].unique().to_list()) == {s.name for s in res.scenarios}
+    assert 6.5 in grid["multiple"].to_list() and 25.0 in grid["multiple"].to_list()
+    fig = finance.fig_whatif(res, "es")
+    assert len(fig.layout.updatemenus[0].buttons) == len(res.scenarios)
+    assert len(fig.layout.sliders[0].steps) == grid["multiple"].n_unique()
+    assert "€" in finance.fig_scenarios(res, "en").layout.title.text
+
+
+def test_user_scenario_and_overrides(demo_tables, tmp_path):
+    tables, quarter = demo_tables
+    f = tmp_path / "mine.yml"
+    f.write_text(
+        "acquisition_cost_multiple: 8\n"
+        "currency: usd\n"
+        "scenarios:\n"
+        "  - name: nothing\n"
+        "    label: {en: Nothing, es: Nada}\n"
+        "    changes: {recognition_per_month: {at_least: 0}}\n"
+        "  - name: all_three\n"
+        "    enabled: false\n", encoding="utf-8")
+    res = finance.analyse(tables, quarter, f, seed=7)
+    out = res.to_results("es")
+    assert out["acquisition_cost_multiple"] == 8.0 and out["currency"] == "USD"
+    names = [s["name"] for s in out["scenarios"]]
+    assert "all_three" not in names and names[-1] == "nothing"
+    nothing = out["scenarios"][-1]
+    assert nothing["label"] == "Nada"
+    assert nothing["value_p50"] == 0.0 and nothing["gross_value_p90"] == 0.0 and nothing["programme_cost"] == 0.0
+    m = out["assumptions"]["acquisition_cost_multiple"]
+    assert (m["low"], m["high"]) == (6.0, 8.0) and "mine.yml" in m["source"]
+    # disabling a scenario another one includes is an error that says so
+    with pytest.raises(A.AssumptionsError, match="includes"):
+        A.from_text("scenarios:\n  - name: empowerment_plus_half\n    enabled: false\n")
+
+
+# ------------------------------------------------------------------------------ bad assumption files
+
+
+@pytest.mark.parametrize("text, key, words", [
+    ("acquisiton_cost_multiple: 6.5\n", "acquisiton_cost_multiple", "unknown key"),
+    ("margin_share: {value: 0.3, sauce: x}\n", "margin_share.sauce", "unknown key"),
+    ("replacement_cost_share: {cashier: 0.3}\n", "replacement_cost_share.cashier", "unknown key"),
+    ("scenarios:\n  - name: x\n    changes: {leadership: {add: 0.2}}\n    programme_cost: {per_employee: -5}\n",
+     "scenarios.x.programme_cost.per_employee", "negative"),
+    ("retention_cost_per_customer_per_year: -1\n", "retention_cost_per_customer_per_year", "negative"),
+    ("acquisition_cost_multiple: 0.8\n", "acquisition_cost_multiple", "at least 1"),
+    ("acquisition_cost_multiple: {value: 6.5, stress_low: 0.5}\n", "acquisition_cost_multiple.stress_low", "at least 1"),
+    ("replacement_cost_share: {manager: 12}\n", "replacement_cost_share.manager", "between 0 and 10"),
+    ("margin_share: 1.5\n", "margin_share", "between 0 and 1"),
+    ("margin_share: lots\n", "margin_share", "expected a number"),
+    ("scenarios:\n  - name: x\n    changes: {happiness: {add: 1}}\n", "scenarios.x.changes.happiness", "unknown key"),
+    ("scenarios:\n  - name: x\n    changes: {empowerment: {add: 7}}\n", "scenarios.x.changes.empowerment.add", "1-5"),
+    ("draws: 10\n", "draws", "between 1000"),
+    ("currency: euros\n", "currency", "three-letter"),
+])
+def test_bad_assumption_files_name_file_and_key(tmp_path, text, key, words):
+    f = tmp_path / "bad_assumptions.yml"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(A.AssumptionsError) as exc:
+        A.load(f)
+    msg = str(exc.value)
+    assert str(f) in msg and f"'{key}'" in msg and words in msg, msg
+    assert isinstance(exc.value, UserError)
+
+
+def test_malformed_yaml_and_missing_file(tmp_path):
+    f = tmp_path / "broken.yml"
+    f.write_text("acquisition_cost_multiple: [6.5\nmargin_share: 0.3\n", encoding="utf-8")
+    with pytest.raises(A.AssumptionsError, match=r"broken\.yml: not valid YAML at line \d+"):
+        A.load(f)
+    f.write_text("- just\n- a list\n", encoding="utf-8")
+    with pytest.raises(A.AssumptionsError, match="top level must be a mapping"):
+        A.load(f)
+    with pytest.raises(A.AssumptionsError, match="does not exist"):
+        A.load(tmp_path / "nope.yml")
+
+
+def test_defaults_have_sources_and_ranges():
+    a = A.load("")
+    assert a.currency == "EUR" and a.draws >= 1000
+    m = a["acquisition_cost_multiple"]
+    assert (m.value, m.low, m.high, m.stress_low, m.stress_high) == (6.5, 6.0, 7.0, 5.0, 25.0)
+    assert "heuristic" in m.source and "Gallo" in m.source
+    assert {r: p.value for r, p in a.replacement_share.items()} == {"frontline": 0.4, "support": 0.8, "manager": 2.0}
+    assert all(p.low == 0.21 and "Boushey" in p.source for p in a.replacement_share.values())
+    for p in a.params.values():
+        assert p.source.strip(), p.key
+    for s in a.scenarios:
+        for p in s.cost.values():
+            assert p.value == 0 or ("Illustrative" in p.source and p.low <= p.value <= p.high), (s.name, p)
+    # the shipped YAML is package data next to the module
+    assert (Path(A.__file__).parent / A.DEFAULT_FILE).is_file()
+
+
+# ------------------------------------------------------------------------------ the notebook
+
+
+def _kernel() -> str:
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    specs = KernelSpecManager().find_kernel_specs()
+    return "servicechain" if "servicechain" in specs else "python3"
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    import papermill as pm
+
+    work = tmp_path_factory.mktemp("nb04")
+    data = work / "data"
+    tables, truth = demo.generate(demo.DemoConfig(seed=7, employees=500, quarters=6))
+    demo.write(tables, truth, data)
+    results = work / "results"
+    out = work / "04_financial_impact.ipynb"
+    pm.execute_notebook(str(NOTEBOOK), str(out), kernel_name=_kernel(), cwd=str(ROOT), progress_bar=False,
+                        parameters={"data_dir": str(data), "lang": "es", "results_dir": str(results), "seed": 7})
+    return out, results
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("papermill")
+def test_notebook_runs_and_saves_results(executed):
+    out, results = executed
+    res = json.loads((results / "finance.json").read_text(encoding="utf-8"))
+    for k in ("currency", "acquisition_cost_multiple", "baseline", "scenarios", "assumptions"):
+        assert k in res
+    assert res["currency"] == "EUR" and res["acquisition_cost_multiple"] == 6.5
+    assert res["scenarios"][0]["label"] == "Reconocimiento semanal para todos"
+    for s in res["scenarios"]:
+        assert {"name", "label", "value_p10", "value_p50", "value_p90", "exits_avoided_p50", "customers_retained_p50",
+                "programme_cost", "payback_months_p50", "break_even_multiple"} <= s.keys()
+    text = out.read_text(encoding="utf-8")
+    assert "employee_id" not in text and "Traceback" not in text
+
+
+def test_notebook_is_stored_without_outputs():
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in nb["cells"] if c["cell_type"] == "code")
+    params = next(c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
+    src = "".join(params["source"])
+    for name in ("data_dir", "quarter", "lang", "anonymity_threshold", "seed", "mapping", "assumptions", "results_dir"):
+        assert f"{name} =" in src
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.xdist_group("papermill")
+def test_whatif_works_offline_in_chromium(executed, tmp_path):
+    """The exported page: charts draw with the network blocked, and the scenario dropdown switches the bars."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("needs Debian's chromium")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    from servicechain import report
+
+    out, _ = executed
+    html = tmp_path / "04.html"
+    report.export_html(out, html, lang="es", quarter="2026Q3", number="04", threshold=5)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        outside: list[str] = []
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
+                   else (outside.append(r.request.url), r.abort()))
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(html.as_uri())
+        page.wait_for_timeout(800)
+        gd_id = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')]"
+                              ".find(g => (g.layout.updatemenus || []).length).id")
+        visible = f"() => document.getElementById('{gd_id}').data.map(t => t.visible === true)"
+        before = page.evaluate(visible)
+        gd = page.locator(f"#{gd_id}")
+        gd.scroll_into_view_if_needed()
+        gd.locator(".updatemenu-header-group").click()
+        gd.locator(".updatemenu-dropdown-button", has_text="+0,5 de liderazgo").first.click()
+        page.wait_for_timeout(300)
+        after = page.evaluate(visible)
+        browser.close()
+    n = len(before) // 2
+    assert before[0] and not before[2]
+    assert after[2] and after[2 + n] and sum(after) == 2  # the bars and their labels of the chosen scenario
+    assert errors == [] and outside == []
