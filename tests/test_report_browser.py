@@ -31,7 +31,7 @@ def fake_dataset(data_dir, mapping=None):
                                  latest_complete_quarter="2026Q3", tables={})
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def report_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("browser")
     (root / "data").mkdir()

@@ -8,6 +8,8 @@ Papermill runs are the slow part: a handful of runs share module-scoped fixtures
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import io
 import json
@@ -68,40 +70,92 @@ def tree_digest(d: Path) -> dict[str, str]:
             for p in sorted(d.rglob("*")) if p.is_file()}
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory):
-    """One good English run of 2026Q2 with the full test suite (00, 01 and 05)."""
-    root = tmp_path_factory.mktemp("run")
+@contextlib.contextmanager
+def _exclusive(path: Path):
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def shared_dir(tmp_path_factory, name: str, build) -> Path:
+    """Build an expensive fixture folder once per test session, also across xdist workers
+    (``--dist loadgroup`` does not keep a module on one worker with the pinned pytest/xdist).
+    Tests must treat it as read-only; tests that change things work on a copy (``own_base``)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = tmp_path_factory.getbasetemp().parent / f"shared-{name}"
+    else:
+        root = tmp_path_factory.getbasetemp() / f"shared-{name}"
+    with _exclusive(Path(f"{root}.lock")):
+        if not (root / ".done").exists():
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir(parents=True)
+            build(root)
+            (root / ".done").touch()
+    return root
+
+
+def _ns(root: Path, quarter: str = "2026Q2") -> types.SimpleNamespace:
+    info = json.loads((root / "info.json").read_text())
+    return types.SimpleNamespace(root=root, data=root / "data", out=root / "reports", target=root / "reports" / quarter,
+                                 **info)
+
+
+def _build_base(root: Path) -> None:
     data = root / "data"
     data.mkdir()
     (data / "employees.csv").write_text("employee_id\npzfake00001\n")
-    out = root / "reports"
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(run, "load_dataset", fake_dataset)
         mp.delenv("SC_TEST_FAIL", raising=False)
-        rc, stdout, stderr = sc("--data", str(data), "--quarter", "2026Q2", "--out", str(out), "--jobs", "3",
-                                "--notebooks-dir", str(suite(root, "00", "01", "05")))
+        rc, stdout, stderr = sc("--data", str(data), "--quarter", "2026Q2", "--out", str(root / "reports"),
+                                "--jobs", "3", "--notebooks-dir", str(suite(root, "00", "01", "05")))
     assert rc == 0, stderr
-    return types.SimpleNamespace(root=root, data=data, out=out, target=out / "2026Q2", stdout=stdout, stderr=stderr)
+    suite(root, "00")
+    (root / "info.json").write_text(json.dumps({"stdout": stdout, "stderr": stderr}))
 
 
-@pytest.fixture(scope="module")
-def spanish(base):
-    """`--quarter latest --lang es` (fake data: latest complete is 2026Q3), only notebook 00."""
-    nbd = suite(base.root, "00")
-    args = ("--data", str(base.data), "--quarter", "latest", "--lang", "es", "--out", str(base.out),
-            "--notebooks-dir", str(nbd))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(run, "load_dataset", fake_dataset)
-        mp.delenv("SC_TEST_FAIL", raising=False)
-        rc, _, stderr = sc(*args)
-        assert rc == 0, stderr
-        first = (base.out / "2026Q3" / "metrics.json").read_bytes()
-        first_manifest = json.loads((base.out / "2026Q3" / "manifest.json").read_text())
-        time.sleep(1.1)  # a different start time, so we can tell the reports apart
-        rc2, _, stderr2 = sc(*args, "--force")
-        assert rc2 == 0, stderr2
-    return types.SimpleNamespace(target=base.out / "2026Q3", first_metrics=first, first_manifest=first_manifest)
+@pytest.fixture(scope="session")
+def base(tmp_path_factory):
+    """One good English run of 2026Q2 with the full test suite (00, 01 and 05). Read-only."""
+    return _ns(shared_dir(tmp_path_factory, "base", _build_base))
+
+
+@pytest.fixture
+def own_base(base, tmp_path):
+    """A private copy of ``base`` for tests that run again into its reports folder."""
+    root = tmp_path / "run"
+    shutil.copytree(base.root, root, symlinks=True)
+    return _ns(root)
+
+
+@pytest.fixture(scope="session")
+def spanish(base, tmp_path_factory):
+    """`--quarter latest --lang es` (fake data: latest complete is 2026Q3), only notebook 00, run twice
+    (the second time with --force) on a copy of ``base`` (so 2026Q2 is the previous quarter)."""
+
+    def build(root: Path) -> None:
+        shutil.copytree(base.root, root, symlinks=True, dirs_exist_ok=True)
+        args = ("--data", str(root / "data"), "--quarter", "latest", "--lang", "es", "--out", str(root / "reports"),
+                "--notebooks-dir", str(root / "nb-00"))
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(run, "load_dataset", fake_dataset)
+            mp.delenv("SC_TEST_FAIL", raising=False)
+            rc, _, stderr = sc(*args)
+            assert rc == 0, stderr
+            shutil.copy(root / "reports" / "2026Q3" / "metrics.json", root / "first-metrics.json")
+            shutil.copy(root / "reports" / "2026Q3" / "manifest.json", root / "first-manifest.json")
+            time.sleep(1.1)  # a different start time, so we can tell the reports apart
+            rc2, _, stderr2 = sc(*args, "--force")
+            assert rc2 == 0, stderr2
+
+    root = shared_dir(tmp_path_factory, "spanish", build)
+    return types.SimpleNamespace(target=root / "reports" / "2026Q3",
+                                 first_metrics=(root / "first-metrics.json").read_bytes(),
+                                 first_manifest=json.loads((root / "first-manifest.json").read_text()))
 
 
 # ------------------------------------------------------------------------------------- good runs
@@ -181,24 +235,24 @@ def test_index_english(base):
 # ------------------------------------------------------------------------------------- refusals, failures
 
 
-def test_existing_report_needs_force(base, monkeypatch):
+def test_existing_report_needs_force(own_base, monkeypatch):
     monkeypatch.setattr(run, "load_dataset", fake_dataset)
-    before = tree_digest(base.target)
-    rc, _, err = sc("--data", str(base.data), "--quarter", "2026Q2", "--out", str(base.out),
-                    "--notebooks-dir", str(suite(base.root, "00")))
+    before = tree_digest(own_base.target)
+    rc, _, err = sc("--data", str(own_base.data), "--quarter", "2026Q2", "--out", str(own_base.out),
+                    "--notebooks-dir", str(own_base.root / "nb-00"))
     assert rc == 1
     assert "already exists" in err and "--force" in err and "Traceback" not in err
-    assert tree_digest(base.target) == before
+    assert tree_digest(own_base.target) == before
 
 
-def test_failed_rerun_leaves_old_report_untouched(base, monkeypatch):
+def test_failed_rerun_leaves_old_report_untouched(own_base, monkeypatch):
     monkeypatch.setattr(run, "load_dataset", fake_dataset)
     monkeypatch.setenv("SC_TEST_FAIL", "01")
-    before = tree_digest(base.target)
-    rc, stdout, err = sc("--data", str(base.data), "--quarter", "2026Q2", "--out", str(base.out), "--force",
-                         "--jobs", "3", "--notebooks-dir", str(suite(base.root, "00", "01", "05")))
+    before = tree_digest(own_base.target)
+    rc, stdout, err = sc("--data", str(own_base.data), "--quarter", "2026Q2", "--out", str(own_base.out), "--force",
+                         "--jobs", "3", "--notebooks-dir", str(own_base.root / "nb-00-01-05"))
     assert rc == 1
-    assert tree_digest(base.target) == before  # --force never replaces a good report by a failed run
+    assert tree_digest(own_base.target) == before  # --force never replaces a good report by a failed run
     first = next(line for line in err.splitlines() if line.startswith("servicechain run: error:"))
     # one clear line: which notebook, which cell, the error name and message
     assert "notebook 01_retention failed at cell 4" in first, err
@@ -207,7 +261,7 @@ def test_failed_rerun_leaves_old_report_untouched(base, monkeypatch):
     path = next(line.split(":", 1)[1].strip() for line in err.splitlines() if line.startswith("executed notebook:"))
     failed_nb = Path(path)
     assert failed_nb.is_file() and ".failed" in failed_nb.parts and failed_nb.name == "01_retention.ipynb"
-    assert not list(base.out.glob(".staging-*"))
+    assert not list(own_base.out.glob(".staging-*"))
     assert "report:" not in stdout
     man = json.loads((failed_nb.parents[1] / "manifest.json").read_text())
     assert man["status"] == "failed" and "01_retention" in man["error"]
@@ -215,30 +269,30 @@ def test_failed_rerun_leaves_old_report_untouched(base, monkeypatch):
     assert status["01_retention"] == "failed" and status["05_summary"] == "skipped"
 
 
-def test_second_concurrent_run_refuses(base, monkeypatch):
+def test_second_concurrent_run_refuses(own_base, monkeypatch):
     monkeypatch.setattr(run, "load_dataset", fake_dataset)
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(f"""
             import sys, time
             from pathlib import Path
             from servicechain.run import quarter_lock
-            with quarter_lock(Path({str(base.out)!r}), "2026Q2"):
+            with quarter_lock(Path({str(own_base.out)!r}), "2026Q2"):
                 print("locked", flush=True)
                 time.sleep(60)
         """)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
-        before = tree_digest(base.target)
-        rc, _, err = sc("--data", str(base.data), "--quarter", "2026Q2", "--out", str(base.out), "--force",
-                        "--notebooks-dir", str(suite(base.root, "00")))
+        before = tree_digest(own_base.target)
+        rc, _, err = sc("--data", str(own_base.data), "--quarter", "2026Q2", "--out", str(own_base.out), "--force",
+                        "--notebooks-dir", str(own_base.root / "nb-00"))
         assert rc == 1
         assert "another run of 2026Q2 is in progress" in err and f"pid {holder.pid}" in err
-        assert tree_digest(base.target) == before
+        assert tree_digest(own_base.target) == before
     finally:
         holder.kill()
         holder.wait()
     # the holder died without cleaning up: its lock is not stale, it is simply free again
-    with run.quarter_lock(base.out, "2026Q2"):
+    with run.quarter_lock(own_base.out, "2026Q2"):
         pass
 
 
