@@ -38,7 +38,8 @@ WORDS: dict[str, dict[str, str]] = {
         "back_to_index": "All reports",
         "language": "Language",
         "privacy_note": "Aggregates only. Groups smaller than {threshold} people are not shown.",
-        "money_note": "Median (P50) of the scenario {scenario}.",
+        "money_note": "Median (P50) of the scenario “{scenario}”.",
+        "money_range": "Likely between {lo} and {hi} (P10–P90).",
         "points": "pp",
         "notebook": "Report",
         "status": "Status",
@@ -113,6 +114,11 @@ WORDS: dict[str, dict[str, str]] = {
         "total": "Total",
         "cost": "Cost",
         "benefit": "Benefit",
+        # money scenarios (finance.py names)
+        "recognition_weekly": "Weekly recognition for everyone",
+        "empowerment_plus_half": "+0.5 empowerment",
+        "leadership_plus_half": "+0.5 leadership",
+        "all_three": "All three together",
     },
     "es": {
         "app_name": "servicechain",
@@ -131,7 +137,8 @@ WORDS: dict[str, dict[str, str]] = {
         "back_to_index": "Todos los informes",
         "language": "Idioma",
         "privacy_note": "Solo datos agregados. No se muestran grupos de menos de {threshold} personas.",
-        "money_note": "Mediana (P50) del escenario {scenario}.",
+        "money_note": "Mediana (P50) del escenario «{scenario}».",
+        "money_range": "Probablemente entre {lo} y {hi} (P10–P90).",
         "points": "p. p.",
         "notebook": "Informe",
         "status": "Estado",
@@ -203,6 +210,10 @@ WORDS: dict[str, dict[str, str]] = {
         "total": "Total",
         "cost": "Coste",
         "benefit": "Beneficio",
+        "recognition_weekly": "Reconocimiento semanal para todos",
+        "empowerment_plus_half": "+0,5 en autonomía",
+        "leadership_plus_half": "+0,5 en liderazgo",
+        "all_three": "Las tres juntas",
     },
 }
 

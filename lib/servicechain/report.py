@@ -188,15 +188,23 @@ def _overview(key: str):
     return lambda m: (m.get("overview") or {}).get(key)
 
 
-def _money_at_stake(m: dict) -> tuple[Any, str | None, str]:
+def _headline_scenario(m: dict) -> tuple[dict, str]:
+    """The money scenario the index shows: the one flagged ``headline``, else the first."""
     fin = m.get("finance") or {}
+    currency = fin.get("currency") or "EUR"
     sc = fin.get("scenarios") or []
     if not isinstance(sc, list) or not sc:
-        return None, None, fin.get("currency", "EUR")
+        return {}, currency
     head = next((s for s in sc if isinstance(s, dict) and s.get("headline")), sc[0])
-    if not isinstance(head, dict):
-        return None, None, fin.get("currency", "EUR")
-    return head.get("value_p50"), head.get("name") or head.get("label"), fin.get("currency", "EUR")
+    return (head if isinstance(head, dict) else {}), currency
+
+
+def _money_at_stake(m: dict) -> tuple[Any, str | None, str]:
+    head, currency = _headline_scenario(m)
+    name = head.get("name")
+    if not (name and i18n.has(str(name))):  # a known scenario gets our translated words, else its label
+        name = head.get("label") or name
+    return head.get("value_p50"), (str(name) if name else None), currency
 
 
 KPIS = [
@@ -293,7 +301,13 @@ def kpi_cards(metrics: dict, history: list[tuple[str, dict]], quarter: str, lang
             series = [(q, _num(get(m))) for q, m in history] + [(quarter, value)]
             card["spark"] = sparkline(series, lang, kind, currency)
             if key == "money_at_stake" and scenario:
-                card["note"] = i18n.t("money_note", lang, scenario=i18n.t(str(scenario), lang))
+                card["note"] = i18n.t("money_note", lang, scenario=i18n.t(scenario, lang))
+                head, _ = _headline_scenario(metrics)
+                lo, hi = _num(head.get("value_p10")), _num(head.get("value_p90"))
+                if lo is not None and hi is not None:
+                    card["note"] += " " + i18n.t("money_range", lang,
+                                                 lo=i18n.fmt_money(lo, currency, lang, compact=True),
+                                                 hi=i18n.fmt_money(hi, currency, lang, compact=True))
         cards.append(card)
     return cards
 
