@@ -788,6 +788,12 @@ def fig_scenarios(res: FinanceResult, lang: str):
                       xaxis_title=t("fin_axis_net_value", lang, currency=res.currency),
                       yaxis=dict(autorange="reversed"), showlegend=False)
     fig.add_vline(x=0, line_color=theme.MUTED, line_width=1)
+    return _localize(fig, lang)
+
+
+def _localize(fig, lang: str):
+    """Decimal and thousands separators of the report language on the axes (1,5M in Spanish)."""
+    fig.update_layout(separators=",." if lang == "es" else ".,")
     return fig
 
 
@@ -813,7 +819,7 @@ def fig_baseline(res: FinanceResult, lang: str, threshold: int):
         title=t("fin_title_baseline", lang, rep=money(b["replacement_cost"], res, lang),
                 cust=money(b["lost_customer_cost"], res, lang), quarter=fmt_quarter(res.quarter, lang)),
         yaxis_title=t("fin_axis_money_quarter", lang, currency=res.currency), margin=dict(t=110))
-    return fig
+    return _localize(fig, lang)
 
 
 def fig_distribution(res: FinanceResult, lang: str):
@@ -839,7 +845,7 @@ def fig_distribution(res: FinanceResult, lang: str):
     fig.add_vline(x=0, line_color=theme.MUTED, line_width=1)
     fig.update_layout(title=title, xaxis_title=t("fin_axis_net_value", lang, currency=res.currency),
                       yaxis_title=t("fin_axis_share_draws", lang), height=440)
-    return fig
+    return _localize(fig, lang)
 
 
 def fig_tornado(res: FinanceResult, name: str, lang: str):
@@ -870,12 +876,12 @@ def fig_tornado(res: FinanceResult, name: str, lang: str):
     top = df["assumption"].to_list()[-1] if df.height else "multiple_stress"
     neg = df.filter((pl.col("value_low") < 0) | (pl.col("value_high") < 0)).height > 0
     title = t("fin_title_tornado_flip" if neg and base > 0 else "fin_title_tornado", lang,
-              scenario=r.scenario.label_in(lang), assumption=t(f"fin_assumption_{top}", lang).lower())
+              scenario=r.scenario.label_in(lang), assumption=t(f"fin_assumption_{top}", lang).split(" (")[0].lower())
     fig.add_vline(x=base, line_color=theme.INK, line_width=1)
     fig.add_vline(x=0, line_color=theme.MUTED, line_width=1, line_dash="dot")
     fig.update_layout(title=title, barmode="overlay", height=140 + 48 * max(df.height, 1),
                       xaxis_title=t("fin_axis_p50_net_value", lang, currency=res.currency))
-    return fig
+    return _localize(fig, lang)
 
 
 WHATIF_COMPONENTS = ("replacement_cost_avoided", "acquisition_spend_avoided", "margin_kept", "programme_cost", "net_value")
@@ -958,7 +964,7 @@ def fig_whatif(res: FinanceResult, lang: str):
                       currentvalue=dict(prefix=t("fin_slider_prefix", lang), font=dict(size=14)),
                       pad=dict(t=30))],
     )
-    return fig
+    return _localize(fig, lang)
 
 
 def assumptions_table(res: FinanceResult, lang: str) -> pl.DataFrame:
