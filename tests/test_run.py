@@ -405,3 +405,33 @@ def test_bad_data_stops_before_anything_runs(tmp_path):
     assert rc == 1
     assert "did not pass validation" in err and "employee_id" in err and "Traceback" not in err
     assert not (tmp_path / "reports").exists()
+
+
+def test_export_html_unit(tmp_path):
+    """A page without its own "# Title" gets the translated one; code, stderr, errors and bare reprs never show."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    nb = new_notebook(cells=[
+        new_markdown_cell("<!-- 01 -->\nSome **text**."),
+        new_code_cell("secret_code = 1", outputs=[
+            new_output("stream", name="stderr", text="SECRET-STDERR"),
+            new_output("execute_result", data={"text/plain": "PosixPath('/x')"}, execution_count=1),
+            new_output("display_data", data={"text/html": "<p>kept-html</p>", "text/plain": "x"}),
+            new_output("display_data", data={"text/markdown": "kept **markdown**"}),
+        ]),
+    ])
+    src = tmp_path / "01_x.ipynb"
+    nbformat.write(nb, src)
+    out = tmp_path / "01_x.html"
+    title = run.report.export_html(src, out, lang="es", quarter="2026Q3", number="01", threshold=5)
+    s = out.read_text()
+    assert title == "Retención" and "<h1>Retención</h1>" in s and "<title>Retención · T3 2026</title>" in s
+    assert "kept-html" in s and "<strong>markdown</strong>" in s and "<strong>text</strong>" in s
+    for bad in ("secret_code", "SECRET-STDERR", "PosixPath", "<script", "require", "MathJax"):
+        assert bad not in s, bad
+    nb.cells[0].source = "# Own title"
+    nbformat.write(nb, src)
+    run.report.export_html(src, out, lang="es", quarter="2026Q3", number="01")
+    s = out.read_text()
+    assert "<h1>Own title</h1>" in s and "<h1>Retención</h1>" not in s

@@ -130,6 +130,18 @@ def notebook_title(nb: Any, number: str | None, lang: str, fallback: str) -> str
     return fallback
 
 
+def _has_h1(nb: Any) -> bool:
+    h1 = re.compile(r"^# \S", re.M)
+    for c in nb.cells:
+        if c.cell_type == "markdown" and h1.search(c.source):
+            return True
+        for o in c.get("outputs", []) if c.cell_type == "code" else []:
+            data = o.get("data", {})
+            if h1.search(str(data.get("text/markdown", ""))) or "<h1" in str(data.get("text/html", "")):
+                return True
+    return False
+
+
 def export_html(
     executed: Path,
     out_html: Path,
@@ -151,6 +163,7 @@ def export_html(
         for o in c.get("outputs", [])
     )
     footer = i18n.t("privacy_note", lang, threshold=threshold) if threshold is not None else ""
+    has_h1 = _has_h1(nb)
     resources = {
         "sc": {
             "lang": lang,
@@ -163,6 +176,7 @@ def export_html(
             "css": theme.stylesheet(),
             "plotly_js": PLOTLY_PLACEHOLDER if has_chart else "",
             "footer": footer,
+            "page_h1": "" if has_h1 else title,  # a notebook without its own "# Title" gets one
         },
         "metadata": {"name": title},
     }
