@@ -41,8 +41,16 @@ _QUARTER_DIR = re.compile(r"^\d{4}Q[1-4]$")
 # ------------------------------------------------------------------------------- metrics.json
 
 
+SIGNIFICANT_DIGITS = 8
+
+
 def _stable(x: Any) -> Any:
-    """Floats to 12 significant digits (no platform noise), -0.0 -> 0.0, NaN/inf -> None."""
+    """Floats to 8 significant digits, -0.0 -> 0.0, NaN/inf -> None.
+
+    The models' results carry last-digit noise between identical runs (~1e-12 relative with
+    single-threaded BLAS, ~1e-10 with threaded BLAS: summation order); 8 significant digits
+    round it away, so identical inputs give a byte-identical metrics.json (a value sitting
+    exactly on a rounding boundary could still flip; rare)."""
     if isinstance(x, dict):
         return {str(k): _stable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
@@ -52,7 +60,7 @@ def _stable(x: Any) -> Any:
     if isinstance(x, float):
         if not math.isfinite(x):
             return None
-        v = float(f"{x:.12g}")
+        v = float(f"{x:.{SIGNIFICANT_DIGITS}g}")
         return 0.0 if v == 0 else v
     return x
 

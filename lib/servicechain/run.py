@@ -311,6 +311,10 @@ def kernel_env(work: Path) -> tuple[str, dict[str, str]]:
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     env.setdefault("JUPYTER_PLATFORM_DIRS", "1")
     env["PYTHONWARNINGS"] = "ignore"
+    # Reproducible numbers: threaded BLAS changes summation order between runs (noise ~1e-10);
+    # notebooks already run in parallel. A user's explicit setting wins.
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(var, "1")
     try:
         specs = KernelSpecManager().find_kernel_specs()
     except Exception:  # noqa: BLE001
