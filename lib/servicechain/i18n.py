@@ -211,7 +211,7 @@ WORDS: dict[str, dict[str, str]] = {
         "cost": "Coste",
         "benefit": "Beneficio",
         "recognition_weekly": "Reconocimiento semanal para todos",
-        "empowerment_plus_half": "+0,5 en autonomía",
+        "empowerment_plus_half": "+0,5 en empoderamiento",
         "leadership_plus_half": "+0,5 en liderazgo",
         "all_three": "Las tres juntas",
     },

@@ -223,9 +223,7 @@ def _headline_scenario(m: dict) -> tuple[dict, str]:
 
 def _money_at_stake(m: dict) -> tuple[Any, str | None, str]:
     head, currency = _headline_scenario(m)
-    name = head.get("name")
-    if not (name and i18n.has(str(name))):  # a known scenario gets our translated words, else its label
-        name = head.get("label") or name
+    name = head.get("label") or head.get("name")  # finance writes the label in the run's language
     return head.get("value_p50"), (str(name) if name else None), currency
 
 
