@@ -407,6 +407,19 @@ def test_bad_data_stops_before_anything_runs(tmp_path):
     assert not (tmp_path / "reports").exists()
 
 
+def test_bad_assumptions_stop_before_anything_runs(tmp_path, monkeypatch):
+    """A bad --assumptions file is a one-line error naming file and key, before data or notebooks."""
+    monkeypatch.setattr(run, "load_dataset", fake_dataset)
+    (tmp_path / "data").mkdir()
+    bad = tmp_path / "assumptions.yml"
+    bad.write_text("acquisition_cost_multiple: 6.5\nacquisition_cost_mutliple: 7\n")
+    rc, _, err = sc("--data", str(tmp_path / "data"), "--out", str(tmp_path / "reports"),
+                    "--assumptions", str(bad), "--notebooks-dir", str(NOTEBOOKS))
+    assert rc == 1
+    assert "assumptions.yml" in err and "acquisition_cost_mutliple" in err and "Traceback" not in err
+    assert not (tmp_path / "reports").exists()
+
+
 def test_export_html_unit(tmp_path):
     """A page without its own "# Title" gets the translated one; code, stderr, errors and bare reprs never show."""
     import nbformat

@@ -564,6 +564,10 @@ def main(args: argparse.Namespace) -> int:
     for flag, p in (("--mapping", mapping), ("--assumptions", assumptions)):
         if p is not None and not p.is_file():
             raise UserError(f"{flag} file {p} does not exist")
+    if assumptions is not None:  # a bad file is a clear error before any notebook starts
+        from . import assumptions as assumptions_mod
+
+        assumptions_mod.load(assumptions)
     nb_dir = Path(args.notebooks_dir).expanduser()
     if not nb_dir.is_absolute():
         nb_dir = nb_dir.resolve() if nb_dir.exists() else (root / nb_dir)
