@@ -42,8 +42,9 @@ def to_pandas(tables: Mapping, quarter: str) -> dict[str, pd.DataFrame]:
     """Polars tables -> pandas, filtered as the data were known at the end of ``quarter`` (features.as_of)."""
     end = _quarter_end(quarter)
     out = {}
+    needed = {"recognitions": ["date", "receiver_id"]}  # the giver is not used by either panel
     for name in ("units", "employees", "survey", "recognitions", "customer_feedback", "customer_activity"):
-        df = tables[name].to_pandas()
+        df = tables[name].select(needed.get(name, tables[name].columns)).to_pandas()
         for c in df.columns:
             if c.endswith("_date") or c == "date":
                 df[c] = pd.to_datetime(df[c])

@@ -196,6 +196,10 @@ def stage_pandas_reference(work: Path, size: int, t: Timer, extra: dict) -> None
     c0 = time.perf_counter()
     pdt = ref.to_pandas(tables, q)  # untimed, like the polars stages' inputs (tables already in memory)
     extra["to_pandas_seconds"] = time.perf_counter() - c0
+    del tables  # only the pandas copy stays in memory while it is timed
+    import gc
+
+    gc.collect()
     pq = t(ref.person_quarters, pdt)
     uq = t(ref.unit_quarters, pdt)
     checks = ref.compare(pq, uq, _cached(work, "pq"), _cached(work, "uq"))
