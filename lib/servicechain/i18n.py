@@ -1516,3 +1516,183 @@ WORDS["es"].update({
     "sum_no_results": "No se encontraron resultados para {quarter}. Ejecute primero el informe trimestral (servicechain run --data DIR --quarter {q} --out reports) y vuelva a abrir este cuaderno.",
     "sum_source_report": "Resultados leídos del informe publicado {path}.",
 })
+
+# --- data quality notebook (00) -----------------------------------------------------------------
+_DQ_EN = {
+    "dq_intro": (
+        "What was read, what was set aside and how complete the data is, before any model is fitted. Every number "
+        "on this page is an aggregate (tables, quarters, survey questions); no individual rows are shown. The same "
+        "checks can be run on their own with the command `servicechain validate --data DIR`."
+    ),
+    "dq_kind": "Data: **{kind}**. Latest complete quarter: **{latest}**.",
+    "dq_no_latest": "none (snapshot)",
+    "dq_h_tables": "Tables read",
+    "dq_tables_text": (
+        "One row per table: the file it came from, the rows kept for the analysis and the rows set aside. Rows are "
+        "set aside by a warning (for example a survey answer submitted twice on the same day, or a response with no "
+        "question answered); with an error the data would not have loaded at all."
+    ),
+    "dq_tables_sum": "**{kept:int}** rows kept from {n:int} tables; **{rejected:int}** set aside.",
+    "dq_col_table": "Table",
+    "dq_col_file": "File",
+    "dq_col_rows_kept": "Rows kept",
+    "dq_col_rows_rejected": "Rows set aside",
+    "dq_col_severity": "Severity",
+    "dq_col_column": "Column",
+    "dq_col_what": "What",
+    "dq_col_n_rows": "Rows",
+    "dq_col_example_rows": "Example rows",
+    "dq_tbl_units": "Units",
+    "dq_tbl_employees": "Employees",
+    "dq_tbl_survey": "Survey",
+    "dq_tbl_recognitions": "Recognitions",
+    "dq_tbl_customer_feedback": "Customer feedback",
+    "dq_tbl_customer_activity": "Customer activity",
+    "dq_tbl_trainings": "Trainings",
+    "dq_tbl_internal_service": "Internal service ratings",
+    "dq_tbl_snapshot": "HR snapshot",
+    "dq_sev_warning": "warning",
+    "dq_sev_error": "error",
+    "dq_h_warnings": "Warnings",
+    "dq_warnings_text": (
+        "Problems that did not stop the analysis. Row numbers count data rows from 1 (the header line is not "
+        "counted), so they can be looked up in the source file."
+    ),
+    "dq_messages_note": "The descriptions are written by the data validator, in English.",
+    "dq_no_warnings": "No warnings: every check passed.",
+    "dq_h_coverage": "Coverage per quarter",
+    "dq_coverage_text": (
+        "Rows per table and quarter. The colour compares each quarter with the table's usual quarter (its median): "
+        "a cell turns orange, then red, as the quarter falls short of it, whatever the size of the table. A quarter "
+        "with far fewer rows than its neighbours usually means an export that stopped early or a survey wave that "
+        "was not loaded; the latest quarter is often incomplete, which is why the analysis uses the latest "
+        "*complete* quarter."
+    ),
+    "dq_title_cov_ok": "No gaps: every table has at least half its usual rows in each quarter from {q0} to {q1}",
+    "dq_title_cov_gap1": "{which} has less than half the table's usual rows",
+    "dq_title_cov_gaps": "{n} table-quarters have less than half their table's usual rows: {which}",
+    "dq_cov_hover": "{table}, {quarter}: {rows} rows ({share} of the usual quarter)",
+    "dq_cov_colorbar": "Share of the<br>usual rows",
+    "dq_no_coverage": "A snapshot has no dates, so there is no coverage by quarter.",
+    "dq_h_response": "Survey response rate",
+    "dq_response_text": (
+        "Respondents in each quarter divided by the headcount on the quarter's first day. People hired during the "
+        "quarter can answer too, so a rate slightly above 100% is possible. Low response rates make the survey "
+        "less representative of the whole workforce."
+    ),
+    "dq_title_rr_one": "Survey response was {rate} in {q}",
+    "dq_title_rr_steady": "Survey response held between {lo} and {hi} every quarter",
+    "dq_title_rr_range": "Survey response ranged from {lo} ({q_lo}) to {hi} ({q_hi})",
+    "dq_rr_hover": "{q}: {rate} ({n} of {head})",
+    "dq_axis_rr": "Response rate",
+    "dq_no_rr": "No response rate: it needs a dated survey and the employee table.",
+    "dq_h_missing": "Blank answers per question",
+    "dq_missing_text": (
+        "Share of survey responses (or snapshot rows) that left each question blank. Blank answers are allowed; a "
+        "question that is mostly blank carries little information and its estimates will have wide ranges."
+    ),
+    "dq_title_miss_none": "No blank answers: every question was answered in every response",
+    "dq_title_miss_low": "Few blank answers: at most {pct} for any question ({item})",
+    "dq_title_miss_high": "{item} is left blank in {pct} of answers, more than any other question",
+    "dq_miss_hover": "{item}: {pct} blank ({n} of {total})",
+    "dq_axis_missing": "Share of answers left blank",
+    "dq_no_items": "No survey questions found.",
+    "dq_snapshot": (
+        "**Snapshot data.** One HR export without dates: the drivers and whether someone left were recorded at the "
+        "same time, so the reports can only show cross-sectional associations (who left vs. how satisfied people "
+        "say they are), not what came first. There are no quarterly trends and no link to customers."
+    ),
+}
+_DQ_ES = {
+    "dq_intro": (
+        "Qué se ha leído, qué se ha descartado y hasta qué punto están completos los datos, antes de ajustar ningún "
+        "modelo. Todas las cifras de esta página son agregados (tablas, trimestres, preguntas de la encuesta); no se "
+        "muestra ninguna fila individual. Los mismos controles pueden ejecutarse por separado con la orden "
+        "`servicechain validate --data DIR`."
+    ),
+    "dq_kind": "Datos: **{kind}**. Último trimestre completo: **{latest}**.",
+    "dq_no_latest": "ninguno (foto fija)",
+    "dq_h_tables": "Tablas leídas",
+    "dq_tables_text": (
+        "Una fila por tabla: el archivo del que procede, las filas que se usan en el análisis y las filas "
+        "descartadas. Una fila se descarta por un aviso (por ejemplo, una respuesta a la encuesta enviada dos veces "
+        "el mismo día o una respuesta sin ninguna pregunta contestada); con un error, los datos ni siquiera se "
+        "habrían cargado."
+    ),
+    "dq_tables_sum": "**{kept:int}** filas usadas de {n:int} tablas; **{rejected:int}** descartadas.",
+    "dq_col_table": "Tabla",
+    "dq_col_file": "Archivo",
+    "dq_col_rows_kept": "Filas usadas",
+    "dq_col_rows_rejected": "Filas descartadas",
+    "dq_col_severity": "Gravedad",
+    "dq_col_column": "Columna",
+    "dq_col_what": "Qué ocurre",
+    "dq_col_n_rows": "Filas",
+    "dq_col_example_rows": "Filas de ejemplo",
+    "dq_tbl_units": "Unidades",
+    "dq_tbl_employees": "Empleados",
+    "dq_tbl_survey": "Encuesta",
+    "dq_tbl_recognitions": "Reconocimientos",
+    "dq_tbl_customer_feedback": "Opiniones de clientes",
+    "dq_tbl_customer_activity": "Actividad de clientes",
+    "dq_tbl_trainings": "Formaciones",
+    "dq_tbl_internal_service": "Valoraciones del servicio interno",
+    "dq_tbl_snapshot": "Foto fija de RR. HH.",
+    "dq_sev_warning": "aviso",
+    "dq_sev_error": "error",
+    "dq_h_warnings": "Avisos",
+    "dq_warnings_text": (
+        "Problemas que no impidieron el análisis. Los números de fila cuentan las filas de datos desde 1 (sin contar "
+        "la línea de encabezado), así que se pueden buscar en el archivo de origen."
+    ),
+    "dq_messages_note": "Las descripciones las escribe el validador de datos y están en inglés.",
+    "dq_no_warnings": "Sin avisos: se superaron todos los controles.",
+    "dq_h_coverage": "Cobertura por trimestre",
+    "dq_coverage_text": (
+        "Filas por tabla y trimestre. El color compara cada trimestre con el trimestre habitual de la tabla (su "
+        "mediana): una celda se vuelve naranja, y luego roja, cuanto más se queda corto el trimestre, sea cual sea el "
+        "tamaño de la tabla. Un trimestre con muchas menos filas que los de alrededor suele indicar una exportación "
+        "que se cortó antes de tiempo o una oleada de la encuesta que no se cargó; el último trimestre suele estar "
+        "incompleto, y por eso el análisis usa el último trimestre *completo*."
+    ),
+    "dq_title_cov_ok": "Sin huecos: cada tabla tiene al menos la mitad de sus filas habituales en cada trimestre del {q0} al {q1}",
+    "dq_title_cov_gap1": "{which} tiene menos de la mitad de las filas habituales de la tabla",
+    "dq_title_cov_gaps": "{n} combinaciones de tabla y trimestre tienen menos de la mitad de las filas habituales de su tabla: {which}",
+    "dq_cov_hover": "{table}, {quarter}: {rows} filas ({share} del trimestre habitual)",
+    "dq_cov_colorbar": "Proporción de las<br>filas habituales",
+    "dq_no_coverage": "Una foto fija no tiene fechas, así que no hay cobertura por trimestre.",
+    "dq_h_response": "Tasa de respuesta de la encuesta",
+    "dq_response_text": (
+        "Personas que respondieron en cada trimestre divididas entre la plantilla del primer día del trimestre. "
+        "Quienes se incorporan durante el trimestre también pueden responder, así que es posible una tasa algo "
+        "superior al 100 %. Con tasas de respuesta bajas, la encuesta representa peor al conjunto de la plantilla."
+    ),
+    "dq_title_rr_one": "La tasa de respuesta de la encuesta fue del {rate} en el {q}",
+    "dq_title_rr_steady": "La tasa de respuesta de la encuesta se mantuvo entre el {lo} y el {hi} todos los trimestres",
+    "dq_title_rr_range": "La tasa de respuesta de la encuesta osciló entre el {lo} ({q_lo}) y el {hi} ({q_hi})",
+    "dq_rr_hover": "{q}: {rate} ({n} de {head})",
+    "dq_axis_rr": "Tasa de respuesta",
+    "dq_no_rr": "Sin tasa de respuesta: hace falta una encuesta con fechas y la tabla de empleados.",
+    "dq_h_missing": "Respuestas en blanco por pregunta",
+    "dq_missing_text": (
+        "Proporción de respuestas a la encuesta (o de filas de la foto fija) que dejaron cada pregunta en blanco. Se "
+        "admiten respuestas en blanco; una pregunta que casi nadie contesta aporta poca información y sus "
+        "estimaciones tendrán rangos amplios."
+    ),
+    "dq_title_miss_none": "Ninguna respuesta en blanco: todas las preguntas se contestaron en todas las respuestas",
+    "dq_title_miss_low": "Pocas respuestas en blanco: como máximo el {pct} en cualquier pregunta ({item})",
+    "dq_title_miss_high": "{item} se deja en blanco en el {pct} de las respuestas, más que ninguna otra pregunta",
+    "dq_miss_hover": "{item}: {pct} en blanco ({n} de {total})",
+    "dq_axis_missing": "Proporción de respuestas en blanco",
+    "dq_no_items": "No se encontraron preguntas de encuesta.",
+    "dq_snapshot": (
+        "**Datos de foto fija.** Una única exportación de RR. HH. sin fechas: los factores y si la persona se fue se "
+        "registraron a la vez, así que los informes solo pueden mostrar asociaciones transversales (quién se fue "
+        "frente a lo satisfechas que dicen estar las personas), no qué ocurrió primero. No hay tendencias por "
+        "trimestre ni relación con los clientes."
+    ),
+}
+for _k, _v in _DQ_EN.items():
+    WORDS["en"].setdefault(_k, _v)
+for _k, _v in _DQ_ES.items():
+    WORDS["es"].setdefault(_k, _v)
