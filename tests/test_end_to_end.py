@@ -1,0 +1,174 @@
+"""The whole quarterly suite on a small demo organisation, as the scheduler and an executive meet it.
+
+One real run (all notebooks, Spanish) is shared by the tests below:
+- every page opens in headless Chromium with the network blocked: every chart renders, no console
+  errors, no requests, no code;
+- no employee id of the input — raw or pseudonymised — appears in any HTML;
+- a unit whose survey has only 3 respondents in the quarter never shows a value in any chart;
+- metrics.json carries the contract keys with effects on the truth.json scale.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from servicechain import cli, demo, privacy
+from servicechain import quarters as Q
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("papermill")]
+
+KEY = "end-to-end-test-key-0123456789"
+CHROMIUM = shutil.which("chromium")
+ARTIFACTS = Path(__file__).with_name("artifacts") / "end_to_end"
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _thin_unit_to_three_respondents(tables: dict[str, pl.DataFrame], quarter: str) -> tuple[str, str]:
+    """Keep only 3 of one unit's survey respondents in the quarter; returns (unit_id, unit_name)."""
+    sv = tables["survey"].join(tables["employees"].select("employee_id", "unit_id"), on="employee_id")
+    in_q = sv.filter(Q.index_expr("survey_date") == Q.parse(quarter))
+    counts = in_q.group_by("unit_id").agg(pl.col("employee_id").n_unique().alias("n")).filter(pl.col("n") >= 8)
+    unit = counts.sort("n", "unit_id")["unit_id"][0]
+    drop = in_q.filter(pl.col("unit_id") == unit).sort("employee_id")["employee_id"][3:]
+    tables["survey"] = tables["survey"].filter(
+        ~((Q.index_expr("survey_date") == Q.parse(quarter)) & pl.col("employee_id").is_in(drop.implode())))
+    name = tables["units"].filter(pl.col("unit_id") == unit)["unit_name"].item()
+    return unit, name
+
+
+@pytest.fixture(scope="module")
+def suite_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    tables, truth = demo.generate(demo.DemoConfig(seed=5, employees=900, quarters=5))
+    quarter = truth["quarters"][-1]
+    unit, unit_name = _thin_unit_to_three_respondents(tables, quarter)
+    demo.write(tables, truth, root / "data")
+    out = root / "reports"
+    err = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SERVICECHAIN_PSEUDONYM_KEY", KEY)
+        with redirect_stdout(io.StringIO()), redirect_stderr(err):
+            rc = cli.main(["run", "--data", str(root / "data"), "--quarter", "latest", "--out", str(out),
+                           "--lang", "es", "--jobs", "2"])
+    assert rc == 0, err.getvalue()
+    return {"dir": out / quarter, "quarter": quarter, "tables": tables, "truth": truth,
+            "unit": unit, "unit_name": unit_name}
+
+
+def _pages(d: Path) -> list[Path]:
+    return sorted(d.glob("*.html"))
+
+
+def test_all_notebooks_published_with_metrics_contract(suite_run):
+    d = suite_run["dir"]
+    names = {p.stem for p in _pages(d)}
+    assert {"index", "00_data_quality", "01_retention", "02_customer_loyalty", "03_service_profit_chain",
+            "04_financial_impact", "05_executive_summary"} <= names
+    m = json.loads((d / "metrics.json").read_text())
+    assert m["quarter"] == suite_run["quarter"]
+    for drv in ("recognition_per_month", "empowerment", "leadership"):
+        e = m["retention"]["effects"][drv]
+        assert {"estimate", "ci_low", "ci_high", "scale"} <= set(e)
+        assert e["ci_low"] < e["estimate"] < e["ci_high"]
+    assert isinstance(m["retention"]["auc_out_of_time"], float)
+    assert set(suite_run["truth"]["loyalty"]) - {"scale"} <= set(m["loyalty"]["effects"])
+    assert m["chain"] and m["finance"]["acquisition_cost_multiple"] == 6.5
+    assert all({"name", "value_p10", "value_p50", "value_p90"} <= set(s) for s in m["finance"]["scenarios"])
+
+
+def test_no_employee_identifier_in_any_html(suite_run):
+    emp = suite_run["tables"]["employees"]
+    raw = set(emp["employee_id"].to_list())
+    pseudo = set(privacy.pseudonymise_ids(emp["employee_id"], KEY.encode()).to_list())
+    pattern = re.compile(r"\b(E\d{7}|E[0-9a-f]{16})\b")
+    for page in _pages(suite_run["dir"]):
+        found = set(pattern.findall(page.read_text(encoding="utf-8")))
+        assert not (found & raw), f"{page.name} shows raw employee ids: {sorted(found & raw)[:5]}"
+        assert not (found & pseudo), f"{page.name} shows pseudonymised ids: {sorted(found & pseudo)[:5]}"
+    for nbfile in (suite_run["dir"] / "notebooks").glob("*.ipynb"):
+        text = nbfile.read_text(encoding="utf-8")
+        assert not (set(pattern.findall(text)) & raw), f"{nbfile.name} carries raw ids"
+
+
+def _figures(html: str) -> list[dict]:
+    """The data of every plotly figure embedded in a page (Plotly.newPlot(id, data, layout, ...))."""
+    dec = json.JSONDecoder()
+    figs = []
+    for m in re.finditer(r"Plotly\.newPlot\(\s*\"[^\"]+\",\s*", html):
+        data, end = dec.raw_decode(html, m.end())
+        figs.append({"data": data})
+    return figs
+
+
+def test_unit_with_three_respondents_never_shows_a_value(suite_run):
+    name = suite_run["unit_name"]
+    for page in _pages(suite_run["dir"]):
+        for fig in _figures(page.read_text(encoding="utf-8")):
+            for trace in fig["data"]:
+                ys = trace.get("y") or []
+                xs = trace.get("x") or []
+                if trace.get("type") == "heatmap":
+                    for i, label in enumerate(ys):
+                        if isinstance(label, str) and name in label:
+                            row = trace["z"][i]
+                            assert all(v is None for v in row), f"{page.name}: {name} shows {row}"
+                else:
+                    labels = [v for v in [*xs, *ys] if isinstance(v, str)]
+                    assert not any(name in v for v in labels), f"{page.name}: a chart shows {name}"
+    # The unit heat map lists only some units; the cells behind it must hide this unit whatever is listed.
+    from servicechain import chain, features
+
+    cells = chain.driver_heatmap_cells(features.as_of(suite_run["tables"], suite_run["quarter"]),
+                                       suite_run["quarter"], threshold=5)["unit"].filter(pl.col("unit") == name)
+    assert cells.height > 0 and cells["suppressed"].is_not_null().all() and cells["mean"].is_null().all()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium")
+def test_every_page_renders_offline_in_chromium(suite_run):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            for page_file in _pages(suite_run["dir"]):
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                requests, errors = [], []
+                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                page.on("requestfailed", lambda r: requests.append(r.url) if not r.url.startswith("file:") else None)
+
+                def block(route):
+                    if route.request.url.startswith(("file:", "data:", "blob:", "about:")):
+                        return route.continue_()
+                    requests.append(route.request.url)
+                    return route.abort()
+
+                page.route("**/*", block)
+                page.goto(page_file.as_uri())
+                page.wait_for_load_state("load")
+                charts = page.locator(".plotly-graph-div")
+                n = charts.count()
+                if page_file.stem != "index":
+                    assert n > 0, f"{page_file.name}: no chart"
+                for i in range(n):
+                    charts.nth(i).locator(".main-svg").first.wait_for(state="attached", timeout=15000)
+                text = page.inner_text("body")
+                assert "import " not in text and "nb.setup" not in text, f"{page_file.name} shows code"
+                assert page.locator(".jp-InputArea, .input_area, .jp-CodeCell .jp-InputArea").count() == 0
+                assert "Traceback" not in text
+                page.screenshot(path=str(ARTIFACTS / f"{page_file.stem}.png"), full_page=True)
+                assert not errors, f"{page_file.name}: console errors {errors[:3]}"
+                assert not requests, f"{page_file.name}: network requests {requests[:3]}"
+                page.close()
+        finally:
+            browser.close()
