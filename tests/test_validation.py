@@ -281,3 +281,69 @@ def test_data_readme_documents_every_contract_column() -> None:
         assert f"`{table.name}" in text, table.name
         for col in table.columns:
             assert f"`{col.name}`" in text, (table.name, col.name)
+
+
+def _dq_outputs(executed: Path) -> tuple[str, list[dict]]:
+    """The visible text of an executed notebook 00 (markdown, tables, chart traces and titles) and its chart layouts."""
+    import json
+
+    text, layouts = [], []
+    for cell in json.loads(executed.read_text(encoding="utf-8"))["cells"]:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            fig = data.get("application/vnd.plotly.v1+json")
+            if fig:  # the traces (hover texts, labels) and the layout without the template
+                layouts.append(fig["layout"])
+                text.append(json.dumps([fig["data"], {k: v for k, v in fig["layout"].items() if k != "template"}],
+                                       ensure_ascii=False))
+            else:
+                text += ["".join(data.get("text/markdown", "")), "".join(data.get("text/html", ""))]
+    return "\n".join(text), layouts
+
+
+@pytest.mark.slow
+def test_data_quality_notebook_speaks_spanish(tmp_path: Path) -> None:
+    """Notebook 00 in Spanish: Spanish headings, findings and number formats, no English heading; same results as English."""
+    import json
+
+    import papermill as pm
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    from servicechain import demo, i18n
+
+    data = tmp_path / "demo"
+    tables, truth = demo.generate(demo.DemoConfig(seed=5, employees=400))
+    # damage the survey: 70% of the 2026Q2 wave lost, a quarter of the leadership answers blank, one duplicate
+    s = tables["survey"]
+    q2 = (s["survey_date"].dt.year() == 2026) & (s["survey_date"].dt.quarter() == 2)
+    s = s.filter(~(q2 & (pl.int_range(pl.len()) % 10 < 7)))
+    s = s.with_columns(pl.when(pl.int_range(pl.len()) % 4 == 0).then(None).otherwise(pl.col("leadership")).alias("leadership"))
+    tables["survey"] = pl.concat([s, s.head(1)])
+    demo.write(tables, truth, data)
+
+    nb_path = Path(__file__).resolve().parents[1] / "notebooks" / "00_data_quality.ipynb"
+    kernel = "servicechain" if "servicechain" in KernelSpecManager().find_kernel_specs() else "python3"
+    runs = {}
+    for lang in ("es", "en"):
+        out = tmp_path / f"00_{lang}.ipynb"
+        pm.execute_notebook(str(nb_path), str(out), kernel_name=kernel, cwd=str(tmp_path), progress_bar=False,
+                            parameters={"data_dir": str(data), "lang": lang, "results_dir": str(tmp_path / f"res_{lang}")})
+        runs[lang] = _dq_outputs(out)
+    es, layouts = runs["es"]
+    for spanish in ("# Calidad de datos", "## Tablas leídas", "## Avisos", "## Cobertura por trimestre",
+                    "## Tasa de respuesta de la encuesta", "## Respuestas en blanco por pregunta",
+                    "<th>Tabla</th>", "Filas descartadas", "Encuesta T2 2026 tiene menos de la mitad",
+                    "La tasa de respuesta de la encuesta osciló entre", "Liderazgo se deja en blanco en el",
+                    "las escribe el validador"):
+        assert spanish in es, spanish
+    for english in ("Data quality", "Tables read", "Warnings", "Coverage per quarter", "Survey response", "missing",
+                    "Rows kept", "Rows rejected", "Quarter", "No warnings", "Share of answers", " rows", " of "):
+        assert english not in es, english
+    assert all(lay["separators"] == ",." for lay in layouts) and len(layouts) == 3
+    assert layouts[2]["xaxis"]["tickformat"] == ".1%"  # blank answers: no repeated 0% ticks
+    res = json.loads((tmp_path / "res_es" / "data_quality.json").read_text())
+    assert i18n.fmt_pct(res["item_missing_share"]["leadership"], "es", 1) in es  # "25,3 %": decimal comma
+    en, en_layouts = runs["en"]
+    assert "## Tables read" in en and "Survey Q2 2026 has less than half" in en
+    assert all(lay["separators"] == ".," for lay in en_layouts)
+    assert res == json.loads((tmp_path / "res_en" / "data_quality.json").read_text())  # results do not depend on lang

@@ -1524,7 +1524,10 @@ _DQ_EN = {
         "on this page is an aggregate (tables, quarters, survey questions); no individual rows are shown. The same "
         "checks can be run on their own with the command `servicechain validate --data DIR`."
     ),
-    "dq_kind": "Data: **{kind}**. Latest complete quarter: **{latest}**.",
+    "dq_kind": (
+        "- Data: **{kind}**\n- Latest complete quarter: **{latest}**\n"
+        "- Tables read: **{n:int}**; rows kept: **{kept:int}**; rows set aside: **{rejected:int}**"
+    ),
     "dq_no_latest": "none (snapshot)",
     "dq_h_tables": "Tables read",
     "dq_tables_text": (
@@ -1532,7 +1535,6 @@ _DQ_EN = {
         "set aside by a warning (for example a survey answer submitted twice on the same day, or a response with no "
         "question answered); with an error the data would not have loaded at all."
     ),
-    "dq_tables_sum": "**{kept:int}** rows kept from {n:int} tables; **{rejected:int}** set aside.",
     "dq_col_table": "Table",
     "dq_col_file": "File",
     "dq_col_rows_kept": "Rows kept",
@@ -1572,7 +1574,7 @@ _DQ_EN = {
     "dq_title_cov_gap1": "{which} has less than half the table's usual rows",
     "dq_title_cov_gaps": "{n} table-quarters have less than half their table's usual rows: {which}",
     "dq_cov_hover": "{table}, {quarter}: {rows} rows ({share} of the usual quarter)",
-    "dq_cov_colorbar": "Share of the<br>usual rows",
+    "dq_cov_colorbar": "Share of the usual rows",
     "dq_no_coverage": "A snapshot has no dates, so there is no coverage by quarter.",
     "dq_h_response": "Survey response rate",
     "dq_response_text": (
@@ -1610,7 +1612,10 @@ _DQ_ES = {
         "muestra ninguna fila individual. Los mismos controles pueden ejecutarse por separado con la orden "
         "`servicechain validate --data DIR`."
     ),
-    "dq_kind": "Datos: **{kind}**. Último trimestre completo: **{latest}**.",
+    "dq_kind": (
+        "- Datos: **{kind}**\n- Último trimestre completo: **{latest}**\n"
+        "- Tablas leídas: **{n:int}**; filas usadas: **{kept:int}**; filas descartadas: **{rejected:int}**"
+    ),
     "dq_no_latest": "ninguno (foto fija)",
     "dq_h_tables": "Tablas leídas",
     "dq_tables_text": (
@@ -1619,7 +1624,6 @@ _DQ_ES = {
         "el mismo día o una respuesta sin ninguna pregunta contestada); con un error, los datos ni siquiera se "
         "habrían cargado."
     ),
-    "dq_tables_sum": "**{kept:int}** filas usadas de {n:int} tablas; **{rejected:int}** descartadas.",
     "dq_col_table": "Tabla",
     "dq_col_file": "Archivo",
     "dq_col_rows_kept": "Filas usadas",
@@ -1659,7 +1663,7 @@ _DQ_ES = {
     "dq_title_cov_gap1": "{which} tiene menos de la mitad de las filas habituales de la tabla",
     "dq_title_cov_gaps": "{n} combinaciones de tabla y trimestre tienen menos de la mitad de las filas habituales de su tabla: {which}",
     "dq_cov_hover": "{table}, {quarter}: {rows} filas ({share} del trimestre habitual)",
-    "dq_cov_colorbar": "Proporción de las<br>filas habituales",
+    "dq_cov_colorbar": "Proporción de las filas habituales",
     "dq_no_coverage": "Una foto fija no tiene fechas, así que no hay cobertura por trimestre.",
     "dq_h_response": "Tasa de respuesta de la encuesta",
     "dq_response_text": (
