@@ -14,9 +14,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pytest
 
-from servicechain import demo, features, loyalty, retention
+from servicechain import charts, demo, features, i18n, loyalty, retention
+from servicechain.estimates import Estimate
 
 ROOT = Path(__file__).resolve().parents[1]
 NB_DIR = ROOT / "notebooks"
@@ -138,6 +140,82 @@ def test_retention_estimates_unbiased_over_seeds(retention_simulation) -> None:
         true = demo.DEFAULT_EFFECTS["retention"][d]
         se_of_mean = np.std(xs) / np.sqrt(len(xs))
         assert abs(np.mean(xs) - true) < max(3 * se_of_mean, 0.03), (d, np.mean(xs), true)
+
+
+# ------------------------------------------------------------------------------------------ report helpers
+# (the text and tables notebooks 01 and 02 show, built in the library)
+
+
+def _est(name: str, est: float, se: float) -> Estimate:
+    return Estimate.from_normal(name, est, se, 100, "test")
+
+
+def _unit_model(spec: str, **effects: tuple[float, float]) -> loyalty.UnitModel:
+    eff = {d: _est(d, *effects[d]) for d in features.UNIT_DRIVERS}
+    return loyalty.UnitModel("nps", spec, eff, 100, 10, 0.5, 20.0, np.zeros(4), np.eye(4), [])
+
+
+def test_driver_word_is_the_short_lower_case_name() -> None:
+    assert charts.driver_word("recognition_per_month", "en") == "recognition"
+    assert charts.driver_word("recognition_per_month", "es") == "reconocimiento"
+    assert charts.driver_word("empowerment", "es") == i18n.t("empowerment", "es").lower() != "empowerment"
+
+
+def test_clearest_reduction() -> None:
+    pp = {"a": _est("a", -1.0, 0.2), "b": _est("b", -3.0, 2.0), "c": _est("c", -2.0, 0.5)}  # b: CI crosses 0
+    assert retention.clearest_reduction(pp).name == "c"
+    assert retention.clearest_reduction({"a": pp["a"], "b": pp["b"]}).name == "a"
+    assert retention.clearest_reduction({"b": pp["b"]}) is None
+    ors = {k: e.exp() for k, e in pp.items()}
+    assert retention.clearest_reduction(ors, ref=1.0).name == "c"
+    assert retention.clearest_reduction({"x": _est("x", 0.5, 0.1)}, ref=1.0).name == "x"  # an OR whose CI is below 1
+    assert retention.clearest_reduction({"x": _est("x", 1.0, 0.4)}, ref=1.0) is None  # CI crosses 1
+
+
+def test_retention_tables_as_report_text() -> None:
+    from types import SimpleNamespace
+
+    ann = {d: _est(d, -2.04, 0.5) for d in features.DRIVERS}
+    ors = {d: _est(d, -0.2, 0.05).exp() for d in features.DRIVERS}
+    haz = SimpleNamespace(drivers=features.DRIVERS, annual_pp=ann, odds_ratios=ors)
+    en = retention.effects_table(haz, "en")
+    assert en.columns == ["driver", "change_for", "annual_exit_pp_ci", "odds_ratio_ci"] and en.height == 3
+    assert en["change_for"][0] == "+1 recognition per month" and en["change_for"][1] == i18n.t("ret_unit_point", "en")
+    assert en["annual_exit_pp_ci"][0] == "−2.0 (−3.0 to −1.1) " + i18n.t("points", "en")
+    es = retention.effects_table(haz, "es", item_recognition=True)
+    assert es["driver"][0] == "Reconocimientos (al mes)" and es["change_for"][0] == i18n.t("ret_unit_recognition_item", "es")
+    assert es["annual_exit_pp_ci"][0].startswith("−2,0 (−3,0 a −1,1) ")
+    bands = pl.DataFrame({"band": ["none", "weekly or more"], "employees": [40, 60], "voluntary_exits": [8, 3],
+                          "retained_1y": [0.8, 0.95], "retained_1y_low": [0.7, 0.9], "retained_1y_high": [0.9, 0.99]})
+    km = retention.km_table(bands, "es")
+    assert km.columns == ["band", "employees", "voluntary_exits", "retained_1y_ci"]
+    assert km["retained_1y_ci"][1] == f"95{i18n.NBSP}% (90{i18n.NBSP}% a 99{i18n.NBSP}%)"
+    assert km["band"].to_list() == [charts.word("none", "es"), charts.word("weekly or more", "es")]
+
+
+def test_loyalty_report_helpers() -> None:
+    # turnover has the clearest link but is a control, not an employee-experience driver
+    pooled = _unit_model("pooled", recognition_per_month=(3.0, 1.0), empowerment=(2.0, 0.5), leadership=(-1.0, 0.2),
+                         voluntary_turnover_pct=(9.0, 0.1))
+    assert loyalty.clearest_link(pooled).name == "empowerment"  # t = 4 beats t = 3
+    assert loyalty.strongest_driver(pooled) == "leadership"  # |t| = 5, whatever the sign
+    none = _unit_model("pooled", recognition_per_month=(1.0, 1.0), empowerment=(-2.0, 0.5), leadership=(0.0, 0.2),
+                       voluntary_turnover_pct=(9.0, 0.1))
+    assert loyalty.clearest_link(none) is None
+
+    agree = _unit_model("unit_fe", recognition_per_month=(3.5, 2.0), empowerment=(1.5, 1.5), leadership=(-1.2, 0.3),
+                        voluntary_turnover_pct=(8.0, 1.0))
+    text = loyalty.agreement_text(pooled, agree, "en")
+    assert text.startswith("**Do the two views agree?** Yes, for all 4 drivers")
+    assert text.endswith("2 of 4 of them include zero.")
+    differ = _unit_model("unit_fe", recognition_per_month=(3.5, 2.0), empowerment=(-1.0, 0.5), leadership=(-1.2, 0.3),
+                         voluntary_turnover_pct=(8.0, 1.0))
+    es = loyalty.agreement_text(pooled, differ, "es")
+    assert "Para 3 de 4 factores. Difieren en " + i18n.t("empowerment", "es") + ":" in es and "{" not in es
+
+    tab = loyalty.spec_table(pooled, differ, "es")
+    assert tab.columns == ["driver", "pooled_ci", "unit_fe_ci"] and tab.height == len(features.UNIT_DRIVERS)
+    assert tab.row(1) == (i18n.t("empowerment", "es"), "2,0 (1,0 a 3,0)", "−1,0 (−2,0 a 0,0)")
 
 
 # ------------------------------------------------------------------------------------------ notebooks

@@ -10,6 +10,10 @@ the caller's (a finding, not a description). Colours come from :mod:`theme`.
 * :func:`calibration`: predicted vs observed rates by bin
 * :func:`km_curves`: Kaplan-Meier retention curves with confidence bands
 * :func:`binned_means`: mean outcome by group of a driver, with CIs
+
+Helpers for the words and table cells around the charts: :func:`driver_word` (a
+driver's name inside a sentence), :func:`word_col` and :func:`ci_col` (polars
+expressions that turn word keys and estimate/low/high columns into report text).
 """
 
 from __future__ import annotations
@@ -30,6 +34,29 @@ def word(key: object, lang: str, labels: Mapping[str, str] | None = None) -> str
     if i18n.has(k):
         return i18n.t(k, lang)
     return k.replace("_", " ").capitalize() if "_" in k else k
+
+
+# A driver's short name inside a sentence ("recognition", not "Recognition (per month)").
+SENTENCE_WORDS = {"recognition_per_month": "recognition"}
+
+
+def driver_word(driver: str, lang: str) -> str:
+    """A driver's name for the middle of a sentence, lower case: ``driver_word("recognition_per_month", "es")``
+    -> ``"reconocimiento"``."""
+    return i18n.t(SENTENCE_WORDS.get(driver, driver), lang).lower()
+
+
+def word_col(col: str, lang: str, labels: Mapping[str, str] | None = None) -> pl.Expr:
+    """Column ``col`` with each value replaced by :func:`word` (a table cell in the report language)."""
+    return pl.col(col).map_elements(lambda v: word(v, lang, labels), return_dtype=pl.String)
+
+
+def ci_col(est: str, low: str, high: str, lang: str, decimals: int = 2, pct: bool = False,
+           name: str | None = None) -> pl.Expr:
+    """:func:`ci_text` of three columns (estimate, CI low, CI high) as one text column named ``name`` (default ``est``)."""
+    return pl.struct(est, low, high).map_elements(
+        lambda r: ci_text(r[est], r[low], r[high], lang, decimals, pct=pct), return_dtype=pl.String
+    ).alias(name or est)
 
 
 def wrap(text: str, width: int = 72) -> str:

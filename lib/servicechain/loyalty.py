@@ -16,8 +16,13 @@ import numpy as np
 import polars as pl
 import statsmodels.api as sm
 
+from . import charts, i18n
 from .estimates import Estimate
-from .features import UNIT_DRIVERS
+from .features import DRIVERS, UNIT_DRIVERS
+from .notebook import fmt
+
+# The employee-experience drivers a finding may name (UNIT_DRIVERS also holds the unit's turnover, a control here).
+EX_DRIVERS = DRIVERS
 
 OUTCOMES = {
     "nps": ("NPS points (-100..100) per unit change in the unit's previous-quarter driver", "nps_responses", 5),
@@ -239,3 +244,35 @@ def specs_frame(pooled: UnitModel, fe: UnitModel) -> pl.DataFrame:
         {"spec": m.spec, "driver": d, "estimate": e.estimate, "ci_low": e.ci_low, "ci_high": e.ci_high, "n_obs": m.n_obs}
         for m in (pooled, fe) for d, e in m.effects.items()
     ])
+
+
+# ------------------------------------------------------------------------------------------ report text
+
+
+def clearest_link(model: UnitModel, drivers: tuple[str, ...] = EX_DRIVERS) -> Estimate | None:
+    """The clearest positive employee-experience link of a model (CI above zero, largest estimate/SE), or None."""
+    clear = [e for d, e in model.effects.items() if d in drivers and e.ci_low > 0]
+    return max(clear, key=lambda e: e.estimate / e.se) if clear else None
+
+
+def strongest_driver(model: UnitModel, drivers: tuple[str, ...] = EX_DRIVERS) -> str:
+    """The employee-experience driver with the largest |estimate/SE| in a model, whatever its sign or CI."""
+    return max(drivers, key=lambda d: abs(model.effects[d].estimate / model.effects[d].se))
+
+
+def agreement_text(pooled: UnitModel, fe: UnitModel, lang: str) -> str:
+    """One markdown paragraph: do the pooled and the within-unit (unit FE) estimates agree, and how precise is FE?"""
+    cmp = compare_specs(pooled, fe)
+    n, k = cmp.height, int(cmp["consistent"].sum())
+    differ = ", ".join(i18n.t(d, lang) for d in cmp.filter(~pl.col("consistent"))["driver"].to_list())
+    text = i18n.t("loy_agree_all" if k == n else "loy_agree_some", lang) + " " + i18n.t("loy_fe_imprecise", lang)
+    return fmt(text, lang, n=n, k=k, which=differ, k_fe=int((~cmp["fe_significant"]).sum()))
+
+
+def spec_table(pooled: UnitModel, fe: UnitModel, lang: str, decimals: int = 1) -> pl.DataFrame:
+    """The two specifications' estimates as report text, one row per driver (columns driver, pooled_ci, unit_fe_ci)."""
+    return pl.DataFrame([{
+        "driver": i18n.t(d, lang),
+        "pooled_ci": charts.ci_text(e.estimate, e.ci_low, e.ci_high, lang, decimals),
+        "unit_fe_ci": charts.ci_text(fe.effects[d].estimate, fe.effects[d].ci_low, fe.effects[d].ci_high, lang, decimals),
+    } for d, e in pooled.effects.items()])

@@ -16,6 +16,7 @@ cause-specific hazard).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,7 @@ import polars as pl
 import statsmodels.api as sm
 from statsmodels.duration.survfunc import SurvfuncRight
 
+from . import charts, i18n
 from .estimates import Estimate
 from .features import DRIVERS, TENURE_LABELS
 
@@ -391,3 +393,32 @@ def fit_snapshot(df: pl.DataFrame, items: list[str]) -> SnapshotResult:
     eff = {it: Estimate.from_normal(it, res.params[i + 1], se[i + 1], rows.height, scale) for i, it in enumerate(items)}
     return SnapshotResult({k: v.exp() for k, v in eff.items()}, eff, rows.height, int(rows["left"].sum()), items,
                           SNAPSHOT_LIMITATIONS)
+
+
+# ------------------------------------------------------------------------------------------ report text and tables
+
+
+def clearest_reduction(estimates: Mapping[str, Estimate], ref: float = 0.0) -> Estimate | None:
+    """Among estimates whose whole 95% CI lies below ``ref`` (0 for differences, 1 for odds ratios), the lowest; else None."""
+    clear = [e for e in estimates.values() if e.ci_high < ref]
+    return min(clear, key=lambda e: e.estimate) if clear else None
+
+
+def effects_table(haz: HazardResult, lang: str, item_recognition: bool = False) -> pl.DataFrame:
+    """One row per driver as report text: what "+1" means, the annual exit change (pp) and the odds ratio, with CIs."""
+    unit = {"recognition_per_month": i18n.t("ret_unit_recognition_item" if item_recognition
+                                            else "ret_unit_recognition_events", lang)}
+    return pl.DataFrame([{
+        "driver": i18n.t(d, lang),
+        "change_for": unit.get(d, i18n.t("ret_unit_point", lang)),
+        "annual_exit_pp_ci": charts.ci_text(a.estimate, a.ci_low, a.ci_high, lang, 1) + " " + i18n.t("points", lang),
+        "odds_ratio_ci": charts.ci_text(o.estimate, o.ci_low, o.ci_high, lang, 2),
+    } for d, a, o in ((d, haz.annual_pp[d], haz.odds_ratios[d]) for d in haz.drivers)])
+
+
+def km_table(bands: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """The Kaplan-Meier bands (``SurvivalCurves.bands``) as report text: band, employees, exits, 1-year retention with CI."""
+    return bands.select(
+        charts.word_col("band", lang), "employees", "voluntary_exits",
+        charts.ci_col("retained_1y", "retained_1y_low", "retained_1y_high", lang, 0, pct=True, name="retained_1y_ci"),
+    )
