@@ -53,7 +53,7 @@ WORDS: dict[str, dict[str, str]] = {
         "customer_retention_rate": "Customer retention",
         "money_at_stake": "Money at stake",
         # notebook titles by number
-        "nb_00": "Data quality and overview",
+        "nb_00": "Data quality",
         "nb_01": "Retention",
         "nb_02": "Customer loyalty",
         "nb_03": "The service-profit chain",
@@ -150,7 +150,7 @@ WORDS: dict[str, dict[str, str]] = {
         "customer_retention": "Retención de clientes",
         "customer_retention_rate": "Retención de clientes",
         "money_at_stake": "Dinero en juego",
-        "nb_00": "Calidad de datos y resumen",
+        "nb_00": "Calidad de los datos",
         "nb_01": "Retención",
         "nb_02": "Lealtad de clientes",
         "nb_03": "La cadena de servicio-beneficio",
