@@ -203,7 +203,9 @@ def fit_hazard(panel: pl.DataFrame, drivers: tuple[str, ...] = DRIVERS, *, seed:
     ors = {k: v.exp() for k, v in effects.items()}
 
     rng = np.random.default_rng(seed)
-    sub_rows = rows if n <= max_rows_for_draws else rows[rng.choice(n, max_rows_for_draws, replace=False)]
+    # A fixed row order, so the seeded subset does not depend on how the panel happened to be built.
+    ordered = rows.sort("employee_id", "quarter")
+    sub_rows = ordered if n <= max_rows_for_draws else ordered[rng.choice(n, max_rows_for_draws, replace=False)]
     sub, _ = exog(sub_rows, drivers, quarters)
     beta_draws = rng.multivariate_normal(params, cov, size=draws)
     eta = sub @ beta_draws.T  # rows x draws
