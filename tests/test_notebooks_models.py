@@ -83,6 +83,10 @@ def test_annual_change_does_not_depend_on_row_order(default_org) -> None:
     for d, e in a.annual_pp.items():  # equal up to floating-point summation order in the fit
         f = b.annual_pp[d]
         assert (e.estimate, e.ci_low, e.ci_high) == pytest.approx((f.estimate, f.ci_low, f.ci_high), rel=1e-9), d
+    # equal-count calibration bins: people with the same predicted risk fall into the same bins every run
+    cal = retention.out_of_time(pq).calibration
+    cal2 = retention.out_of_time(pq.sample(fraction=1.0, shuffle=True, seed=3)).calibration
+    assert cal["observed_rate"].to_list() == cal2["observed_rate"].to_list() and cal["n"].to_list() == cal2["n"].to_list()
 
 
 def test_loyalty_recovers_truth_on_default_demo(default_org) -> None:

@@ -265,7 +265,7 @@ def out_of_time(panel: pl.DataFrame, drivers: tuple[str, ...] = DRIVERS, test_qu
     qs = sorted(rows["quarter"].unique().to_list())
     test_q = test_quarter or qs[-1]
     train = rows.filter(pl.col("quarter") < test_q)
-    test = rows.filter(pl.col("quarter") == test_q)
+    test = rows.filter(pl.col("quarter") == test_q).sort("employee_id")  # fixed order: ties in p fill bins alike every run
     if train.height == 0 or test.height == 0:
         raise ValueError(f"out-of-time validation needs quarters before {test_q} and data in it")
     fit = fit_hazard(train, drivers, draws=50)
