@@ -347,3 +347,141 @@ def test_data_quality_notebook_speaks_spanish(tmp_path: Path) -> None:
     assert "## Tables read" in en and "Survey Q2 2026 has less than half" in en
     assert all(lay["separators"] == ".," for lay in en_layouts)
     assert res == json.loads((tmp_path / "res_en" / "data_quality.json").read_text())  # results do not depend on lang
+
+
+# --------------------------------------------------------------------------- servicechain.quality_report (page 00)
+
+
+def _dq(coverage: dict[str, list[int]] | None = None, rates: list[float] | None = None,
+        missing: dict[str, int] | None = None, problems: int = 0):
+    """A hand-made DataQualitySummary: ``coverage`` rows per table for 2025Q1.. (0 = the quarter is absent),
+    response ``rates`` per wave from 2025Q1 (headcount 200), ``missing`` blank answers per item out of 200."""
+    from servicechain.validation import DataQualitySummary
+
+    coverage = {"survey": [100, 100, 100, 100]} if coverage is None else coverage
+    rates = [0.75, 0.78, 0.80, 0.77] if rates is None else rates
+    missing = {"recognition": 2, "leadership": 6} if missing is None else missing
+    qs = [f"2025Q{i + 1}" for i in range(4)] + [f"2026Q{i + 1}" for i in range(4)]
+    cov = pl.DataFrame([(t, qs[i], n) for t, ns in coverage.items() for i, n in enumerate(ns) if n > 0],
+                       schema={"table": pl.String, "quarter": pl.String, "rows": pl.Int64}, orient="row")
+    rr = pl.DataFrame({"quarter": qs[:len(rates)], "headcount": [200] * len(rates),
+                       "respondents": [round(200 * r) for r in rates], "response_rate": rates},
+                      schema={"quarter": pl.String, "headcount": pl.Int64, "respondents": pl.Int64,
+                              "response_rate": pl.Float64})
+    miss = pl.DataFrame({"item": list(missing), "answered": [200 - m for m in missing.values()],
+                         "missing": list(missing.values()), "missing_share": [m / 200 for m in missing.values()]},
+                        schema={"item": pl.String, "answered": pl.Int64, "missing": pl.Int64, "missing_share": pl.Float64})
+    probs = pl.DataFrame([("warning", "survey.csv", "leadership", "value out of range 1-5", 3, "4, 9, 12")] * problems,
+                         schema={"severity": pl.String, "file": pl.String, "column": pl.String, "message": pl.String,
+                                 "n_rows": pl.Int64, "rows": pl.String}, orient="row")
+    tables = pl.DataFrame({"table": ["employees", *coverage], "file": ["employees.csv", *(f"{t}.csv" for t in coverage)],
+                           "rows": [200, *(sum(v) for v in coverage.values())], "rejected": [0] * (1 + len(coverage))})
+    return DataQualitySummary(kind="panel", tables=tables, coverage=cov, response_rate=rr, missingness=miss,
+                              problems=probs, quarters=qs[:4], latest_complete_quarter="2025Q4")
+
+
+def _title_text(fig) -> str:
+    """The chart title as one line; any whitespace as one space (charts.wrap splits on the no-break space too)."""
+    return _words(fig.layout.title.text.replace("<br>", " "))
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_quality_report_titles_state_the_finding_in_the_language(lang: str) -> None:
+    from servicechain import i18n
+    from servicechain import quality_report as qr
+
+    dq = _dq()
+    cov, rr, miss = qr.coverage_figure(dq, lang), qr.response_rate_figure(dq, lang), qr.missingness_figure(dq, lang)
+    q = "T" if lang == "es" else "Q"
+    assert _title_text(cov) == _words(i18n.t("dq_title_cov_ok", lang, q0=f"{q}1 2025", q1=f"{q}4 2025"))
+    assert _title_text(rr) == _words(i18n.t("dq_title_rr_steady", lang, lo=i18n.fmt_pct(0.75, lang, 0),
+                                            hi=i18n.fmt_pct(0.80, lang, 0)))
+    leadership = i18n.t("leadership", lang)
+    assert _title_text(miss) == _words(i18n.t("dq_title_miss_low", lang, pct=i18n.fmt_pct(0.03, lang, 1),
+                                              item=leadership.lower()))
+    assert ("Liderazgo" if lang == "es" else "Leadership") == leadership
+    for fig in (cov, rr, miss):
+        assert fig.layout.separators == (",." if lang == "es" else ".,")
+        assert fig.layout.margin.t >= 40 + 26 * (fig.layout.title.text.count("<br>") + 1)  # room for the title
+    assert list(cov.data[0].x) == [f"{q}{i} 2025" for i in range(1, 5)]
+    assert list(qr.tables_frame(dq, lang)["dq_col_table"]) == [i18n.t("dq_tbl_employees", lang),
+                                                             i18n.t("dq_tbl_survey", lang)]
+    en, es = (qr.response_rate_figure(dq, lg) for lg in ("en", "es"))
+    assert _title_text(en) != _title_text(es) and en.data[0].y == es.data[0].y  # words change, numbers do not
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_quality_report_a_gap_quarter_gets_the_gap_title(lang: str) -> None:
+    from servicechain import i18n
+    from servicechain import quality_report as qr
+
+    q = "T" if lang == "es" else "Q"
+    one = qr.coverage_figure(_dq({"survey": [100, 100, 30, 100], "recognitions": [50, 50, 50, 50]}), lang)
+    assert _title_text(one) == i18n.t("dq_title_cov_gap1", lang, which=f"{i18n.t('dq_tbl_survey', lang)} {q}3 2025")
+    z = dict(zip(one.data[0].y, one.data[0].z))[i18n.t("dq_tbl_survey", lang)]
+    assert list(z) == [1.0, 1.0, 0.3, 1.0]  # share of the table's median quarter
+    # a quarter with no rows at all counts as 0 (a gap), and the worst gaps are named first
+    two = qr.coverage_figure(_dq({"survey": [100, 100, 0, 100], "recognitions": [50, 20, 50, 50]}), lang)
+    assert _title_text(two) == i18n.t("dq_title_cov_gaps", lang, n=2, which=(
+        f"{i18n.t('dq_tbl_survey', lang)} {q}3 2025, {i18n.t('dq_tbl_recognitions', lang)} {q}2 2025"))
+    assert "0" in [t for row in two.data[0].text for t in row]
+    many = qr.coverage_figure(_dq({"survey": [100, 10, 10, 100], "recognitions": [50, 5, 5, 50]}), lang)
+    assert _title_text(many).startswith(i18n.t("dq_title_cov_gaps", lang, n=4, which="")[:10])
+    assert _title_text(many).endswith(" …")  # four gaps, three named
+    # exactly half the usual rows is no gap
+    assert _title_text(qr.coverage_figure(_dq({"survey": [100, 100, 50, 100]}), lang)).startswith(
+        i18n.t("dq_title_cov_ok", lang, q0="", q1="")[:8])
+
+
+def test_quality_report_other_findings_and_empty_sections() -> None:
+    from servicechain import i18n
+    from servicechain import quality_report as qr
+
+    dq = _dq(rates=[0.80, 0.45, 0.70], missing={"recognition": 0, "leadership": 50})
+    assert _title_text(qr.response_rate_figure(dq, "en")) == "Survey response ranged from 45% (Q2 2025) to 80% (Q1 2025)"
+    assert _title_text(qr.missingness_figure(dq, "en")) == i18n.t("dq_title_miss_high", "en", pct="25.0%",
+                                                                  item="Leadership")
+    assert _title_text(qr.response_rate_figure(_dq(rates=[0.6]), "es")) == _words(i18n.t(
+        "dq_title_rr_one", "es", rate=i18n.fmt_pct(0.6, "es", 0), q="T1 2025"))
+    assert _title_text(qr.missingness_figure(_dq(missing={"recognition": 0}), "es")) == i18n.t("dq_title_miss_none", "es")
+    empty = _dq(coverage={}, rates=[], missing={})
+    assert qr.coverage_figure(empty, "en") is None
+    assert qr.response_rate_figure(empty, "en") is None
+    assert qr.missingness_figure(empty, "en") is None
+    probs = qr.problems_frame(_dq(problems=2), "es")
+    assert probs.columns == ["dq_col_severity", "dq_col_file", "dq_col_column", "dq_col_what", "dq_col_n_rows",
+                             "dq_col_example_rows"]
+    assert probs["dq_col_severity"].to_list() == ["aviso", "aviso"]
+    assert qr.problems_frame(_dq(), "es").height == 0
+    vals = qr.summary_values(dq, "es")
+    assert vals["latest"] == "T4 2025" and vals["n"] == 2 and vals["kept"] == 600
+
+
+def test_quality_report_figures_hold_aggregates_only(panel_dir: Path) -> None:
+    import json
+
+    from servicechain import quality_report as qr
+    from servicechain.validation import data_quality_summary
+
+    set_cells(panel_dir, "survey", "leadership", {1: "", 2: ""})
+    ds = load(panel_dir)
+    dq = data_quality_summary(ds)
+    ids = set(ds.tables["employees"]["employee_id"].to_list()) | set(ds.tables["survey"]["employee_id"].to_list())
+    ids |= {f"EMP-{i:04d}" for i in range(1, 31)}  # the raw ids of the fixture, too
+    n_tables, n_quarters = dq.coverage["table"].n_unique(), dq.coverage["quarter"].n_unique()
+    figs = {lang: [qr.coverage_figure(dq, lang), qr.response_rate_figure(dq, lang), qr.missingness_figure(dq, lang)]
+            for lang in ("en", "es")}
+    for cov, rr, miss in figs.values():
+        assert [len(tr.z) for tr in cov.data] == [n_tables] and {len(r) for r in cov.data[0].z} == {n_quarters}
+        assert len(rr.data) == 1 and len(rr.data[0].y) == dq.response_rate.height == 4  # one bar per wave
+        assert len(miss.data) == 1 and len(miss.data[0].x) == dq.missingness.height  # one bar per question
+        blob = json.dumps([f.to_plotly_json()["data"] for f in (cov, rr, miss)], default=str)
+        assert not [i for i in ids if i in blob], "an employee id in a chart"
+    assert sum(sum(r) for r in [[int(t.replace(",", "")) for t in row] for row in figs["en"][0].data[0].text]) == (
+        dq.coverage["rows"].sum())  # cell labels are counts per table and quarter
+    assert qr.results(dq)["item_missing_share"]["leadership"] == dq.missingness.filter(
+        pl.col("item") == "leadership")["missing_share"].item()
