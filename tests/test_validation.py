@@ -330,7 +330,7 @@ def test_data_quality_notebook_speaks_spanish(tmp_path: Path) -> None:
                             parameters={"data_dir": str(data), "lang": lang, "results_dir": str(tmp_path / f"res_{lang}")})
         runs[lang] = _dq_outputs(out)
     es, layouts = runs["es"]
-    for spanish in ("# Calidad de datos", "## Tablas leídas", "## Avisos", "## Cobertura por trimestre",
+    for spanish in ("# Calidad de los datos", "## Tablas leídas", "## Avisos", "## Cobertura por trimestre",
                     "## Tasa de respuesta de la encuesta", "## Respuestas en blanco por pregunta",
                     "<th>Tabla</th>", "Filas descartadas", "Encuesta T2 2026 tiene menos de la mitad",
                     "La tasa de respuesta de la encuesta osciló entre", "Liderazgo se deja en blanco en el",
