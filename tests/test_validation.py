@@ -6,7 +6,6 @@ applies) the data row numbers, and that the run exits 1.
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import polars as pl

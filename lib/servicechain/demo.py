@@ -363,7 +363,6 @@ def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
         tp = np.minimum(tp, len(TOUCHPOINTS) - 1)
         t_tp = np.clip(nps_target[fb_unit] + TOUCHPOINT_OFFSET[tp] + tp_shock[fb_unit, tp], -65, 65) / 100
         p_pro = (0.7 + t_tp) / 2
-        p_det = (0.7 - t_tp) / 2
         uu = rng.random(len(fb_unit))
         score = np.where(uu < p_pro, 9 + (rng.random(len(uu)) < 0.45),
                          np.where(uu < p_pro + 0.3, 7 + (rng.random(len(uu)) < 0.55),

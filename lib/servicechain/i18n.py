@@ -1153,6 +1153,17 @@ MONTHS = {
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF", "MXN": "MX$"}
 
 
+def as_number(v: Any) -> float | None:
+    """A finite float, or None for missing, boolean, non-numeric or non-finite values (metrics read back from JSON)."""
+    if isinstance(v, bool) or v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
 def check_lang(lang: str) -> str:
     if lang not in LANGS:
         raise ValueError(f"language must be one of {', '.join(LANGS)}, got {lang!r}")

@@ -236,14 +236,7 @@ KPIS = [
 ]
 
 
-def _num(v: Any) -> float | None:
-    if isinstance(v, bool) or v is None:
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
+_num = i18n.as_number
 
 
 def earlier_reports(out_dir: Path, quarter: str) -> list[tuple[str, dict]]:

@@ -109,14 +109,7 @@ class ExecutiveSummary:
 # ------------------------------------------------------------------------------------- small helpers
 
 
-def _num(v: Any) -> float | None:
-    if isinstance(v, bool) or v is None:
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
+_num = i18n.as_number
 
 
 def _part(metrics: dict, name: str) -> dict:

@@ -14,7 +14,6 @@ given to oneself) - those count as *rejected* rows in the data-quality notebook.
 from __future__ import annotations
 
 import argparse
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
