@@ -74,6 +74,56 @@ def test_irrelevant_driver_gets_about_zero_share() -> None:
     assert again.share["a"].ci_low == res.share["a"].ci_low  # seeded
 
 
+def _clustered(seed: int, units: int = 30, quarters: int = 4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows (values, quarter codes, unit codes) with unequal unit sizes and some unit-quarters missing."""
+    rng = np.random.default_rng(seed)
+    g = rng.integers(0, units, 700)
+    st = rng.integers(0, quarters, 700)
+    Z = _correlated(700, 4, seed + 1) + st[:, None] * 0.5 + 10.0  # far from zero: rounding has to cope
+    return Z, st, g
+
+
+def test_bootstrap_from_unit_statistics_equals_reweighting_the_rows() -> None:
+    """Replicates built from per-unit sufficient statistics are the row-weighted computation, to rounding."""
+    Z, st, g = _clustered(8)
+    G = int(g.max()) + 1
+    counts = chain._boot_counts(G, 25, 3)
+    W = counts[:, g].astype(float)
+    S_rows = chain._scatter(Z, st, W)
+    S_units = chain._scatter_from_stats(chain._unit_scatter_stats(Z, st, g, G), counts)
+    np.testing.assert_allclose(S_units, S_rows, rtol=1e-8, atol=1e-8 * np.abs(S_rows).max())
+    cross = chain._group_cross(g, G, Z)
+    direct = np.einsum("rn,np,nq->rpq", W, Z, Z)
+    np.testing.assert_allclose(chain._replicate_sums(counts, cross, chunk=7), direct, rtol=1e-12)
+    assert chain._boot_counts(G, 25, 3) is counts and not counts.flags.writeable  # cached, shared read-only
+
+
+def test_mediation_point_estimates_are_ols() -> None:
+    """a = slope of M on X, b and c' = slopes of Y on M and X (with quarter effects), as plain least squares."""
+    rng = np.random.default_rng(4)
+    units, qs = 60, ["2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1"]
+    rows = []
+    for u in range(units):
+        ux = rng.normal()
+        for i, q in enumerate(qs):
+            rows.append({"unit_id": f"U{u:03d}", "qi": 8100 + i, "quarter": q, "respondents": 8, "headcount": 20,
+                         "nps_responses": 30, "recognition_mean": 3 + ux + rng.normal(0, 0.3),
+                         "empowerment": 3 + rng.normal(0, 0.5), "leadership": 3 + rng.normal(0, 0.5),
+                         "voluntary_turnover_pct": 5 - ux + rng.normal(0, 1), "nps": 20 + 3 * ux + rng.normal(0, 5)})
+    uq = pl.DataFrame(rows)
+    res = chain.fit_mediation(uq, "voluntary_turnover_pct", "nps", reps=50, seed=1)
+    fr = chain.mediation_frame(uq, "voluntary_turnover_pct", "nps")
+    x = fr["x"].to_numpy()
+    x = (x - x.mean()) / x.std(ddof=1)
+    qd = (fr["quarter"].to_numpy()[:, None] == np.array(sorted(set(fr["quarter"])))[None, 1:]).astype(float)
+    one = np.ones(len(x))
+    a = np.linalg.lstsq(np.column_stack([one, x, qd]), fr["m"].to_numpy(), rcond=None)[0][1]
+    bc = np.linalg.lstsq(np.column_stack([one, x, fr["m"].to_numpy(), qd]), fr["y"].to_numpy(), rcond=None)[0]
+    assert res.a.estimate == pytest.approx(a, rel=1e-9)
+    assert res.b.estimate == pytest.approx(bc[2], rel=1e-9) and res.direct.estimate == pytest.approx(bc[1], rel=1e-9)
+    assert res.a.ci_low < res.a.estimate < res.a.ci_high
+
+
 def test_too_many_drivers_is_refused() -> None:
     X = np.random.default_rng(0).normal(size=(100, 7))
     with pytest.raises(ValueError, match="1..6"):

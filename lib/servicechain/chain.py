@@ -32,9 +32,14 @@ Caveats, to repeat wherever these numbers are shown:
 * The share mediated is unstable when the total effect is near zero; read it only
   when the total effect's CI excludes zero.
 
-All bootstraps are vectorised: each replicate is a vector of unit weights
-(multinomial counts), and weighted normal equations are solved for all replicates
-at once, in chunks, so memory stays at ``chunk x rows``.
+All bootstraps are vectorised and cost O(units) per replicate, not O(rows): each
+replicate is a vector of unit weights (multinomial counts), and every statistic the
+estimators need is a sum over units of unit-level sufficient statistics (X'X and
+X'y per unit for the mediation regressions; per unit and quarter counts, sums and
+cross-products for the Shapley R²). Those are computed once from the rows; a
+replicate is then one matrix product ``counts @ statistics``. This is the same
+estimator as reweighting the rows (identical up to floating-point rounding) and
+keeps a million-employee organisation's bootstraps to seconds.
 """
 
 from __future__ import annotations
@@ -42,9 +47,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import polars as pl
+from scipy import sparse
 
 from . import i18n
 from . import quarters as Q
@@ -85,17 +92,6 @@ def item_column(names: Sequence[str], item: str) -> str | None:
     return None
 
 
-def _wls_batch(X: np.ndarray, y: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """Weighted least squares for many weight vectors at once: X (n,p), y (n,), W (r,n) -> (r,p)."""
-    XW = W[:, :, None] * X[None, :, :]
-    A = np.matmul(XW.transpose(0, 2, 1), X)
-    b = np.matmul(XW.transpose(0, 2, 1), y)
-    try:
-        return np.linalg.solve(A, b[..., None])[..., 0]
-    except np.linalg.LinAlgError:  # a replicate without some quarter: minimum-norm solution
-        return np.matmul(np.linalg.pinv(A), b[..., None])[..., 0]
-
-
 def _dummies(codes: np.ndarray) -> np.ndarray:
     """Integer codes 0..L-1 -> indicator columns for levels 1..L-1 (level 0 is the reference)."""
     levels = int(codes.max()) + 1 if codes.size else 0
@@ -103,13 +99,64 @@ def _dummies(codes: np.ndarray) -> np.ndarray:
 
 
 def _codes(s: pl.Series) -> np.ndarray:
-    return s.rank("dense").cast(pl.Int64).to_numpy() - 1
+    """Codes 0..L-1 in sorted order of the values (a hash join: ranking millions of strings is slow)."""
+    levels = s.unique().sort().to_frame("_v").with_row_index("_code")
+    return (s.to_frame("_v").join(levels, on="_v", how="left", maintain_order="left")["_code"]
+            .cast(pl.Int64).to_numpy())
 
 
 def _boot_counts(n_clusters: int, reps: int, seed: int) -> np.ndarray:
-    """Cluster-bootstrap weights: how often each cluster is drawn in each replicate (reps, clusters)."""
+    """Cluster-bootstrap weights: how often each cluster is drawn in each replicate (reps, clusters).
+
+    Cached (read-only int32): the analyses of one report share a seed and often the
+    number of units, and at 40,000 units one draw of 500 replicates takes a second.
+    """
+    return _boot_counts_cached(int(n_clusters), int(reps), int(seed))
+
+
+@lru_cache(maxsize=4)
+def _boot_counts_cached(n_clusters: int, reps: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    return rng.multinomial(n_clusters, np.full(n_clusters, 1.0 / n_clusters), size=reps).astype(float)
+    out = rng.multinomial(n_clusters, np.full(n_clusters, 1.0 / n_clusters), size=reps).astype(np.int32)
+    out.setflags(write=False)
+    return out
+
+
+def _group_cross(g: np.ndarray, n_groups: int, A: np.ndarray, B: np.ndarray | None = None) -> np.ndarray:
+    """Per-group cross-products A_g' B_g for rows with group codes ``g``: (groups, pa, pb)."""
+    B = A if B is None else B
+    M = sparse.csr_matrix((np.ones(len(g)), (g, np.arange(len(g)))), shape=(n_groups, len(g)))
+    out = np.empty((n_groups, A.shape[1], B.shape[1]))
+    for j in range(A.shape[1]):
+        out[:, j, :] = M @ (A[:, [j]] * B)
+    return out
+
+
+def _replicate_sums(counts: np.ndarray, stats: np.ndarray, chunk: int = _CHUNK) -> np.ndarray:
+    """sum_g counts[r, g] * stats[g, ...] for every replicate r, in chunks of replicates: (reps, ...)."""
+    flat = stats.reshape(stats.shape[0], -1)
+    parts = [counts[i:i + chunk].astype(float) @ flat for i in range(0, counts.shape[0], chunk)]
+    out = np.concatenate(parts) if parts else np.empty((0, flat.shape[1]))
+    return out.reshape(counts.shape[0], *stats.shape[1:])
+
+
+def _sym_replicate_sums(counts: np.ndarray, cross: np.ndarray) -> np.ndarray:
+    """:func:`_replicate_sums` of symmetric per-unit matrices (G, p, p), summing only the upper triangle."""
+    p = cross.shape[-1]
+    iu, ju = np.triu_indices(p)
+    packed = _replicate_sums(counts, cross[:, iu, ju])
+    out = np.empty((counts.shape[0], p, p))
+    out[:, iu, ju] = packed
+    out[:, ju, iu] = packed
+    return out
+
+
+def _solve_batch(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Solve A x = b for a batch (r, p, p), (r, p); minimum-norm where a replicate lacks some quarter."""
+    try:
+        return np.linalg.solve(A, b[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        return np.matmul(np.linalg.pinv(A), b[..., None])[..., 0]
 
 
 def _boot_estimate(name: str, point: float, draws: np.ndarray, n: int, scale: str) -> Estimate:
@@ -217,18 +264,22 @@ def fit_mediation(uq: pl.DataFrame, mediator: str = "voluntary_turnover_pct", ou
     y = rows["y"].to_numpy().astype(float)
     qd = _dummies(_codes(rows["quarter"]))
     one = np.ones_like(x)
-    Xa = np.column_stack([one, x, qd])
-    Xb = np.column_stack([one, x, m, qd])
+    # V = [1, x, m, quarter dummies, y]; the a-path regresses m on [1, x, qd], the b/c'-paths y on [1, x, m, qd].
+    V = np.column_stack([one, x, m, qd, y])
+    ia = np.array([0, 1, *range(3, 3 + qd.shape[1])])
+    ib = np.arange(3 + qd.shape[1])
+    iy = V.shape[1] - 1
     g = _codes(rows["unit_id"])
+    cross = _group_cross(g, n_units, V)  # (units, v, v): each unit's V'V, the sufficient statistics
 
-    def paths(W: np.ndarray) -> np.ndarray:
-        ba = _wls_batch(Xa, m, W)
-        bb = _wls_batch(Xb, y, W)
+    def paths(S: np.ndarray) -> np.ndarray:
+        ba = _solve_batch(S[:, ia[:, None], ia[None, :]], S[:, ia, 2])
+        bb = _solve_batch(S[:, ib[:, None], ib[None, :]], S[:, ib, iy])
         return np.column_stack([ba[:, 1], bb[:, 2], bb[:, 1]])  # a, b, c'
 
-    point = paths(np.ones((1, len(y))))[0]
+    point = paths(cross.sum(0)[None])[0]
     counts = _boot_counts(n_units, reps, seed)
-    draws = np.concatenate([paths(counts[i:i + _CHUNK][:, g]) for i in range(0, reps, _CHUNK)]) if reps else np.empty((0, 3))
+    draws = paths(_sym_replicate_sums(counts, cross)) if reps else np.empty((0, 3))
 
     def derived(p: np.ndarray) -> dict[str, np.ndarray]:
         a, b, c = p[..., 0], p[..., 1], p[..., 2]
@@ -310,6 +361,40 @@ def _scatter(Z: np.ndarray, strata: np.ndarray, W: np.ndarray) -> np.ndarray:
     return Sxx - np.matmul(sz.transpose(0, 2, 1), mean)
 
 
+def _unit_scatter_stats(Z: np.ndarray, strata: np.ndarray, g: np.ndarray,
+                        n_units: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sufficient statistics of the within-stratum scatter per unit: counts (G, L), sums (G, L, p), Z'Z (G, p, p).
+
+    Z is centred within strata first (the within-stratum scatter does not change, its
+    rounding does: the cross-products no longer carry the means).
+    """
+    L = int(strata.max()) + 1 if strata.size else 1
+    n_l = np.bincount(strata, minlength=L).astype(float)
+    mu = np.stack([np.bincount(strata, weights=Z[:, j], minlength=L) for j in range(Z.shape[1])], 1)
+    Zc = Z - (mu / np.maximum(n_l, 1.0)[:, None])[strata]
+    key = g * L + strata
+    cnt = np.bincount(key, minlength=n_units * L).astype(float).reshape(n_units, L)
+    sums = np.stack([np.bincount(key, weights=Zc[:, j], minlength=n_units * L) for j in range(Z.shape[1])], 1)
+    return cnt, sums.reshape(n_units, L, Z.shape[1]), _group_cross(g, n_units, Zc)
+
+
+def _scatter_from_stats(stats: tuple[np.ndarray, np.ndarray, np.ndarray], counts: np.ndarray) -> np.ndarray:
+    """Within-stratum scatter matrices for unit weights ``counts`` (r, G): (r, p, p), as :func:`_scatter`."""
+    cnt, sums, zz = stats
+    G, L, p = sums.shape
+    iu, ju = np.triu_indices(p)
+    # one product for all statistics: counts, sums, upper triangle of Z'Z
+    allr = _replicate_sums(counts, np.concatenate([cnt, sums.reshape(G, L * p), zz[:, iu, ju]], axis=1))
+    sw = allr[:, :L]  # (r, L)
+    sz = allr[:, L:L + L * p].reshape(-1, L, p)  # (r, L, p)
+    szz = np.empty((counts.shape[0], p, p))
+    szz[:, iu, ju] = allr[:, L + L * p:]
+    szz[:, ju, iu] = allr[:, L + L * p:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(sw[..., None] > 0, sz / sw[..., None], 0.0)
+    return szz - np.matmul(sz.transpose(0, 2, 1), mean)
+
+
 def shapley_r2(X: np.ndarray, y: np.ndarray, strata: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """Shapley (dominance-analysis) decomposition of the OLS R² of y on the k columns of X.
 
@@ -381,19 +466,19 @@ def key_drivers(rows: pl.DataFrame, outcome: str, drivers: Sequence[str], *, lev
     st = _codes(rows[strata]) if strata else np.zeros(rows.height, int)
     g = _codes(rows[cluster])
     masks = subset_masks(k)
+    stats = _unit_scatter_stats(Z, st, g, n_units)
 
-    def decompose(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        v = _subset_r2(_scatter(Z, st, W), masks)
+    def decompose(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        v = _subset_r2(S, masks)
         v[0] = 0.0
         return v[-1], shapley_values(v, masks)  # (r,), (k, r)
 
-    r2, phi = decompose(np.ones((1, rows.height)))
-    # Person-level panels have many rows per unit: smaller chunks keep memory at chunk x rows.
-    chunk = max(4, min(_CHUNK, int(2_000_000 // max(rows.height, 1))))
+    r2, phi = decompose(_scatter_from_stats(stats, np.ones((1, n_units), np.int32)))
     counts = _boot_counts(n_units, reps, seed)
-    parts = [decompose(counts[i:i + chunk][:, g]) for i in range(0, reps, chunk)]
-    r2_d = np.concatenate([p[0] for p in parts]) if parts else np.empty(0)
-    phi_d = np.concatenate([p[1] for p in parts], axis=1) if parts else np.empty((k, 0))
+    if reps:
+        r2_d, phi_d = decompose(_scatter_from_stats(stats, counts))
+    else:
+        r2_d, phi_d = np.empty(0), np.empty((k, 0))
     with np.errstate(divide="ignore", invalid="ignore"):
         share_pt, share_d = phi[:, 0] / r2[0], phi_d / r2_d[None]
     n = rows.height
@@ -762,14 +847,16 @@ class ChainReport:
 
 
 def analyse(tables: Mapping[str, Frame], quarter: str, *, threshold: int = 5, seed: int = 7,
-            mediation_reps: int = 500, importance_reps: int = 200) -> ChainReport:
+            mediation_reps: int = 500, importance_reps: int = 200, uq: pl.DataFrame | None = None) -> ChainReport:
     """Run every part of the chain on ``tables`` (pass ``features.as_of(tables, quarter)``).
 
-    A part that lacks data is recorded in ``problems`` instead of failing the report.
+    ``uq``: the unit-quarter panel ``features.unit_quarters`` of the same tables, when
+    the caller has already built it (it is rebuilt otherwise). A part that lacks data
+    is recorded in ``problems`` instead of failing the report.
     """
     from .features import unit_quarters
 
-    uq = unit_quarters(tables).filter(pl.col("qi") <= Q.parse(quarter))
+    uq = (unit_quarters(tables) if uq is None else uq).filter(pl.col("qi") <= Q.parse(quarter))
     problems: dict[str, str] = {}
     mediation: dict[str, dict[str, MediationResult]] = {}
     for med in MEDIATORS:
