@@ -142,6 +142,80 @@ def test_zero_effect_scenario_is_worth_zero(demo_result):
     assert np.allclose(econ.value(eff, 0.0)["gross_value"], 0.0)
 
 
+def _simulate_per_person(pop, drivers, changes, beta_h, beta_u):
+    """The person-by-person computation the cell version replaced (reference for the tests)."""
+    from servicechain.features import UNIT_DRIVERS
+
+    x1 = finance.apply_changes(pop.drivers0, changes, drivers)
+    X1 = pop.X0.copy()
+    for j, col in enumerate(pop.driver_cols):
+        X1[:, col] = x1[:, j]
+    h0 = 1 / (1 + np.exp(-(pop.X0 @ beta_h.T)))
+    h1 = 1 / (1 + np.exp(-(X1 @ beta_h.T)))
+    avoided = (1 - h1) ** 4 - (1 - h0) ** 4
+    sal = np.column_stack([np.where(pop.role_idx == r, pop.salary, 0.0) @ avoided for r in range(3)])
+    U = pop.units.height
+    dh_unit = np.zeros((U, beta_h.shape[0]))
+    np.add.at(dh_unit, pop.unit_idx, h1 - h0)
+    at_risk = pop.units["at_risk"].to_numpy().astype(float)
+    head = pop.units["headcount"].to_numpy()
+    sums = np.zeros((U, 3))
+    np.add.at(sums, pop.unit_idx, x1 - pop.drivers0)
+    dmean = np.divide(sums, at_risk[:, None], out=np.zeros_like(sums), where=at_risk[:, None] > 0)
+    dturn = np.divide(100.0 * dh_unit, head[:, None], out=np.zeros_like(dh_unit), where=head[:, None] > 0)
+    dpp = dturn * beta_u[:, 1 + UNIT_DRIVERS.index("voluntary_turnover_pct")][None, :]
+    for j, d in enumerate(drivers):
+        dpp += dmean[:, [j]] * beta_u[:, 1 + UNIT_DRIVERS.index(d)][None, :]
+    base = pop.units["customers_base"].to_numpy()
+    return avoided.sum(0), sal, 4 * (base[:, None] * dpp / 100).sum(0), (base[:, None] * dpp).sum(0) / base.sum()
+
+
+def test_cells_give_the_person_level_answer(demo_result):
+    """Grouping people into covariate cells and summing weights is exact, not an approximation."""
+    res = demo_result
+    pop, drivers = res.population, ("recognition_per_month", "empowerment", "leadership")
+    cells = finance.covariate_cells(pop)
+    assert not cells.sampled and cells.weights[:, 0].sum() == pop.n and cells.X.shape[0] < pop.n
+    rng = np.random.default_rng(3)
+    from servicechain import loyalty, retention  # noqa: F401  (types only)
+
+    k = pop.X0.shape[1]
+    bh = np.array([[-3.0, -0.3, -0.2, -0.25, *np.zeros(k - 4)]]) + rng.normal(0, 0.05, (40, k))
+    bu = rng.normal(0, 1, (40, 12))
+    for sc in res.assumptions.scenarios:
+        changes, _ = finance.expand(res.assumptions, sc)
+        eff = finance.simulate(pop, drivers, changes, bh, bu, chunk=97)
+        exits, sal, kept, pp = _simulate_per_person(pop, drivers, changes, bh, bu)
+        np.testing.assert_allclose(eff.exits_avoided, exits, rtol=1e-9)
+        np.testing.assert_allclose(eff.salary_of_exits_avoided, sal, rtol=1e-9)
+        np.testing.assert_allclose(eff.customers_retained, kept, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(eff.retention_pp, pp, rtol=1e-9, atol=1e-12)
+
+
+def test_sampled_cells_estimate_the_sums(demo_result):
+    """Above the cell cap a seeded stratified sample stands for the small cells: close to exact, reproducible."""
+    res = demo_result
+    pop, drivers = res.population, ("recognition_per_month", "empowerment", "leadership")
+    exact = finance.covariate_cells(pop)
+    cap = exact.X.shape[0] // 4
+    sampled = finance.covariate_cells(pop, max_cells=cap)
+    assert sampled.sampled and sampled.X.shape[0] == cap and sampled.n_cells == exact.X.shape[0]
+    assert sampled.weights[:, 0].sum() == pytest.approx(pop.n, rel=0.1)  # the sample stands for everyone
+    bh, bu = finance.draw_coefficients(
+        type("H", (), {"params": np.array([-3.0, -0.3, -0.2, -0.25, *np.zeros(pop.X0.shape[1] - 4)]),
+                       "cov": np.eye(pop.X0.shape[1]) * 1e-4})(),
+        type("U", (), {"params": np.r_[50.0, 1.0, 2.0, 2.0, -0.5, np.zeros(7)], "cov": np.eye(12) * 1e-2})(), 200, 7)
+    for name in ("recognition_weekly", "empowerment_plus_half"):
+        changes, _ = finance.expand(res.assumptions, res.assumptions.scenario(name))
+        full = finance.simulate(pop, drivers, changes, bh, bu)
+        est = finance.simulate(pop, drivers, changes, bh, bu, max_cells=cap)
+        again = finance.simulate(pop, drivers, changes, bh, bu, max_cells=cap)
+        assert np.array_equal(est.exits_avoided, again.exits_avoided)  # seeded
+        assert not np.allclose(est.exits_avoided, full.exits_avoided, rtol=1e-9)  # really a sample
+        assert np.median(est.exits_avoided) == pytest.approx(np.median(full.exits_avoided), rel=0.08), name
+        assert np.median(est.customers_retained) == pytest.approx(np.median(full.customers_retained), rel=0.08), name
+
+
 def test_higher_multiple_never_lowers_value(demo_result):
     res = demo_result
     for r in res.scenarios:

@@ -19,7 +19,20 @@ The chain, in money, per year:
 
 Uncertainty: the coefficients of both models are drawn from multivariate normals
 with their cluster-robust covariances (seeded), so every money figure has a
-P10/P50/P90. Assumption uncertainty (the multiple, shares, margin, costs) is shown
+P10/P50/P90.
+
+Computation: every effect is a *sum over the people at risk* of a function of their
+hazard-model row (drivers, tenure band, role, quarter) and the coefficient draw,
+weighted by one, their salary by role, or their unit's customers per head. People
+with identical rows are therefore grouped into covariate cells with summed weights
+(:func:`covariate_cells`), which is exact. Only when an organisation has more than
+``MAX_CELLS`` distinct rows (people whose missing answers were filled with their
+unit's mean make rows unique) is a seeded stratified sample used: the
+``MAX_CELLS // 2`` most populated cells are kept whole and a simple random sample
+of the rest stands for all of them (weights scaled by the inverse sampling
+fraction), an unbiased estimate of the sums whose sampling error is small next to
+the coefficient uncertainty. The default demo organisation (3,000 employees) is
+far below the cap and is computed exactly. Assumption uncertainty (the multiple, shares, margin, costs) is shown
 separately in the sensitivity (tornado) analysis, not mixed into those ranges.
 
 These are associations turned into money, not causal effects: a programme that
@@ -177,6 +190,7 @@ class Population:
     imputed_share: float
     salary_imputed_share: float
     driver_cols: tuple[int, ...]  # columns of the drivers in X0
+    _cells: dict = field(default_factory=dict, repr=False, compare=False)  # covariate_cells cache
 
     @property
     def n(self) -> int:
@@ -348,6 +362,66 @@ def _expit(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+MAX_CELLS = 40_000
+CELL_WEIGHTS = ("people", *(f"salary_{r}" for r in ROLES), "customers_per_head")
+
+
+@dataclass
+class Cells:
+    """People at risk grouped by identical hazard-model rows, with summed weights (never shown).
+
+    ``weights`` columns (``CELL_WEIGHTS``): people, salary of the cell's people in each
+    role (``ROLES`` order), and sum of 100 x customers_base / headcount of their units.
+    ``sampled``: the rest stratum was sampled (see the module docstring); weights of
+    sampled cells are already scaled up.
+    """
+
+    X: np.ndarray  # (C, k)
+    weights: np.ndarray  # (C, 5)
+    n_cells: int  # distinct rows before any sampling
+    sampled: bool
+
+
+def _unique_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of X in lexicographic order and each row's position among them (``np.unique(axis=0)``, faster)."""
+    cols = [f"c{i}" for i in range(X.shape[1])]
+    df = pl.DataFrame(X, schema=cols, orient="row")
+    levels = df.unique().sort(cols).with_row_index("_cell")
+    inv = df.join(levels, on=cols, how="left", maintain_order="left")["_cell"].to_numpy().astype(np.int64)
+    return levels.drop("_cell").to_numpy(), inv
+
+
+def covariate_cells(pop: Population, max_cells: int = MAX_CELLS, seed: int = 7) -> Cells:
+    """Group ``pop``'s people by their hazard-model row (exact); sample the rest stratum above ``max_cells`` cells.
+
+    Cached on the population (one grouping serves every scenario).
+    """
+    key = (max_cells, seed)
+    if key in pop._cells:
+        return pop._cells[key]
+    X, inv = _unique_rows(pop.X0)
+    C = X.shape[0]
+    head = pop.units["headcount"].to_numpy().astype(float)
+    base = pop.units["customers_base"].to_numpy().astype(float)
+    per_head = np.divide(100.0 * base, head, out=np.zeros_like(base), where=head > 0)
+    w_person = [np.ones(pop.n), *(np.where(pop.role_idx == r, pop.salary, 0.0) for r in range(len(ROLES))),
+                per_head[pop.unit_idx]]
+    W = np.column_stack([np.bincount(inv, weights=w, minlength=C) for w in w_person])
+    sampled = C > max_cells
+    if sampled:
+        order = np.argsort(-W[:, 0], kind="stable")  # most populated first; ties in row order
+        keep, rest = order[: max_cells // 2], order[max_cells // 2:]
+        m = max_cells - keep.size
+        pick = np.sort(np.random.default_rng(seed).choice(rest.size, m, replace=False))
+        chosen = rest[pick]
+        W[chosen] *= rest.size / m
+        idx = np.sort(np.concatenate([keep, chosen]))
+        X, W = X[idx], W[idx]
+    out = Cells(X, W, C, bool(sampled))
+    pop._cells[key] = out
+    return out
+
+
 def unit_driver_index(unit_model: loyalty.UnitModel) -> list[int]:
     """Positions of UNIT_DRIVERS in the pooled unit model's parameters (after the constant)."""
     if unit_model.spec != "pooled":
@@ -356,54 +430,68 @@ def unit_driver_index(unit_model: loyalty.UnitModel) -> list[int]:
 
 
 def simulate(pop: Population, drivers: tuple[str, ...], changes: tuple[Change, ...], beta_h: np.ndarray,
-             beta_u: np.ndarray, chunk: int = 20_000) -> Effects:
+             beta_u: np.ndarray, chunk: int | None = None, max_cells: int = MAX_CELLS) -> Effects:
     """Exits avoided, their salaries by role, and customers retained, for every coefficient vector.
 
     ``beta_h`` (D, k) hazard coefficients; ``beta_u`` (D, p) pooled unit-model
-    coefficients. People are processed in chunks, so memory stays at chunk x D.
-    """
-    from scipy import sparse
+    coefficients. Predictions are made per covariate cell (:func:`covariate_cells`),
+    only for the cells the scenario changes, ``chunk`` cells at a time (memory stays
+    at chunk x D).
 
+    Each unit's mean drivers move by the mean change of its people, and its voluntary
+    turnover by 100 x (sum of its people's quarterly hazard changes) / headcount; the
+    unit model turns both into percentage points of customer retention, times the
+    unit's customer base. Because that is linear in the people's hazard changes, the
+    customer side is a weighted sum over people (weight: the unit's customers per
+    head) and never needs per-unit predictions.
+    """
     D = beta_h.shape[0]
     x1 = apply_changes(pop.drivers0, changes, drivers)
     delta = x1 - pop.drivers0
     if not np.any(delta):
         return Effects.zero(D)
-    X1 = pop.X0.copy()
-    for j, col in enumerate(pop.driver_cols):
-        X1[:, col] = x1[:, j]
-    U = pop.units.height
-    exits = np.zeros(D)
-    sal = np.zeros((D, 3))
-    dh_unit = np.zeros((U, D))
-    for s in range(0, pop.n, chunk):
-        sl = slice(s, s + chunk)
-        h0 = _expit(pop.X0[sl] @ beta_h.T)
-        h1 = _expit(X1[sl] @ beta_h.T)
-        avoided = (1 - h1) ** QUARTERS_PER_YEAR - (1 - h0) ** QUARTERS_PER_YEAR  # annual exit probability drop
-        exits += avoided.sum(axis=0)
-        for r in range(3):
-            w = np.where(pop.role_idx[sl] == r, pop.salary[sl], 0.0)
-            sal[:, r] += w @ avoided
-        m = sparse.csr_matrix((np.ones(avoided.shape[0]), (pop.unit_idx[sl], np.arange(avoided.shape[0]))),
-                              shape=(U, avoided.shape[0]))
-        dh_unit += m @ (h1 - h0)
+    cells = covariate_cells(pop, max_cells)
+    cols = list(pop.driver_cols)
+    xd = cells.X[:, cols]
+    xd1 = apply_changes(xd, changes, drivers)
+    moved = np.any(xd1 != xd, axis=1)
+    X0 = cells.X[moved]
+    X1 = X0.copy()
+    X1[:, cols] = xd1[moved]
+    W = cells.weights[moved]
+    acc = np.zeros((W.shape[1], D))  # people, salary by role (annual exit drop); customers per head (hazard change)
+    BT = np.ascontiguousarray(beta_h.T)
+    step = chunk or max(64, 2_000_000 // max(D, 1))
+    with np.errstate(over="ignore"):
+        for s in range(0, X0.shape[0], step):
+            sl = slice(s, s + step)
+            q0 = X0[sl] @ BT  # 1 - h = 1 / (1 + exp(eta)): the quarterly probability of staying
+            q1 = X1[sl] @ BT
+            for q in (q0, q1):
+                np.exp(q, out=q)
+                q += 1.0
+                np.reciprocal(q, out=q)
+            acc[-1] += W[sl, -1] @ (q0 - q1)  # h1 - h0
+            for q in (q0, q1):  # staying all year: (1 - h)^4
+                np.square(q, out=q)
+                np.square(q, out=q)
+            q1 -= q0  # annual exit probability drop
+            acc[:-1] += W[sl, :-1].T @ q1
+    exits, sal, turn = acc[0], acc[1:1 + len(ROLES)].T, acc[-1]
+    # Unit means of the drivers move by the mean change of the unit's people (exact, per person).
     at_risk = pop.units["at_risk"].to_numpy().astype(float)
-    head = pop.units["headcount"].to_numpy()
-    # Unit means of the drivers move by the mean change of the unit's people; turnover by their hazards.
-    sums = np.zeros((U, delta.shape[1]))
-    np.add.at(sums, pop.unit_idx, delta)
+    base = pop.units["customers_base"].to_numpy().astype(float)
+    U = pop.units.height
+    sums = np.column_stack([np.bincount(pop.unit_idx, weights=delta[:, j], minlength=U) for j in range(delta.shape[1])])
     dmean = np.divide(sums, at_risk[:, None], out=np.zeros_like(sums), where=at_risk[:, None] > 0)
-    dturn = np.divide(100.0 * dh_unit, head[:, None], out=np.zeros_like(dh_unit), where=head[:, None] > 0)
     unit_cols = {d: i for i, d in enumerate(UNIT_DRIVERS)}
-    dpp = np.zeros((U, D))
+    # sum over units of customers_base x change in retention (pp), per draw
+    base_pp = turn * beta_u[:, 1 + unit_cols["voluntary_turnover_pct"]]
     for j, d in enumerate(drivers):
         if d in unit_cols:
-            dpp += dmean[:, [j]] * beta_u[:, 1 + unit_cols[d]][None, :]
-    dpp += dturn * beta_u[:, 1 + unit_cols["voluntary_turnover_pct"]][None, :]
-    base = pop.units["customers_base"].to_numpy()
-    kept = QUARTERS_PER_YEAR * (base[:, None] * dpp / 100.0).sum(axis=0)
-    pp = (base[:, None] * dpp).sum(axis=0) / base.sum() if base.sum() > 0 else np.zeros(D)
+            base_pp = base_pp + float(base @ dmean[:, j]) * beta_u[:, 1 + unit_cols[d]]
+    kept = QUARTERS_PER_YEAR * base_pp / 100.0
+    pp = base_pp / base.sum() if base.sum() > 0 else np.zeros(D)
     mean_change = {d: float(delta[:, j].mean()) for j, d in enumerate(drivers)}
     return Effects(exits, sal, kept, pp, mean_change)
 
@@ -636,6 +724,11 @@ def evaluate(pop: Population, hazard: retention.HazardResult, unit_model: loyalt
     if out and not any(r.headline for r in out):
         out[0].headline = True
     notes = []
+    cells = covariate_cells(pop)
+    if cells.sampled:
+        notes.append(f"{pop.n:,} people at risk in {cells.n_cells:,} distinct model rows: the {MAX_CELLS // 2:,} largest "
+                     f"groups computed exactly, a seeded random sample of {MAX_CELLS - MAX_CELLS // 2:,} of the rest "
+                     "stands for the others")
     if pop.imputed_share > 0:
         notes.append(f"{pop.imputed_share:.0%} of the people at risk had no survey answer last quarter: unit means used")
     return FinanceResult(pop.quarter, a, econ, pop, baseline(tables, pop, econ, a), out, a.draws, seed,
@@ -643,15 +736,20 @@ def evaluate(pop: Population, hazard: retention.HazardResult, unit_model: loyalt
 
 
 def analyse(tables: Mapping[str, Any], quarter: str, assumptions: str | Path | Assumptions | None = None,
-            seed: int = 7) -> FinanceResult:
+            seed: int = 7, *, panels: tuple[pl.DataFrame, features.PanelInfo, pl.DataFrame] | None = None) -> FinanceResult:
     """From the data as known at the end of ``quarter`` to money: features, both models, scenarios.
 
     ``tables`` are the contract tables; they are filtered with ``features.as_of`` here.
+    ``panels``: ``(person_quarters, its PanelInfo, unit_quarters)`` already built from
+    ``features.as_of(tables, quarter)`` by the caller (they are built here otherwise).
     """
     a = assumptions if isinstance(assumptions, Assumptions) else load(assumptions)
     tabs = features.as_of(tables, quarter)
-    pq, info = features.person_quarters(tabs)
-    uq = features.unit_quarters(tabs)
+    if panels is None:
+        pq, info = features.person_quarters(tabs)
+        uq = features.unit_quarters(tabs)
+    else:
+        pq, info, uq = panels
     hazard = retention.fit_hazard(pq, seed=seed, draws=200, recognition_source=info.recognition_source)
     unit_model = loyalty.fit_unit_model(uq, "customer_retention_pct")
     pop = population(pq, uq, quarter, hazard, a, tabs)
