@@ -117,3 +117,22 @@ def panel_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def panel_parquet(tmp_path: Path) -> Path:
     return build_panel(tmp_path / "data_parquet", fmt="parquet")
+
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def notebook_kernel() -> str:
+    """The project kernel when `make setup` registered it in the venv, else the venv's python3."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    return "servicechain" if "servicechain" in KernelSpecManager().find_kernel_specs() else "python3"
+
+
+def execute_notebook(name: str, out: Path, cwd: Path | None = None, **parameters) -> Path:
+    """Run ``notebooks/<name>.ipynb`` under papermill as the quarterly run does; returns the executed copy."""
+    import papermill as pm
+
+    pm.execute_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb"), str(out), kernel_name=notebook_kernel(),
+                        cwd=str(cwd or out.parent), progress_bar=False, parameters=parameters)
+    return out

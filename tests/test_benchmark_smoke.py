@@ -71,7 +71,6 @@ def test_machine_and_targets_are_reported(report):
 
 def test_compare_fails_on_disagreement():
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    import pandas as pd
     import polars as pl
     import pandas_reference as ref
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from conftest import execute_notebook
 import polars as pl
 import pytest
 
@@ -234,27 +235,12 @@ def test_priority_quadrants() -> None:
 @pytest.mark.slow
 @pytest.mark.xdist_group("papermill")
 def test_chain_notebook_runs_under_papermill(tmp_path: Path) -> None:
-    import nbformat
-    import papermill as pm
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    nb_path = Path(__file__).resolve().parents[1] / "notebooks" / "03_service_profit_chain.ipynb"
-    stored = nbformat.read(nb_path, as_version=4)
-    assert all(not c.get("outputs") for c in stored.cells if c.cell_type == "code"), "store without outputs"
-    params = [c for c in stored.cells if "parameters" in c.metadata.get("tags", [])]
-    assert len(params) == 1
-    for name in ("data_dir", "quarter", "lang", "anonymity_threshold", "seed", "mapping", "assumptions", "results_dir"):
-        assert f"{name} = " in params[0].source
     data = tmp_path / "data"
     cfg = demo.DemoConfig(seed=3, employees=900, quarters=5)
     tables, truth = demo.generate(cfg)
     demo.write(tables, truth, data)
-    kernel = "servicechain" if "servicechain" in KernelSpecManager().find_kernel_specs() else "python3"
     results = tmp_path / "results"
-    pm.execute_notebook(
-        str(nb_path), str(tmp_path / "out.ipynb"), kernel_name=kernel, cwd=str(tmp_path), progress_bar=False,
-        parameters={"data_dir": str(data), "results_dir": str(results), "lang": "es"},
-    )
+    execute_notebook("03_service_profit_chain", tmp_path / "out.ipynb", data_dir=str(data), results_dir=str(results), lang="es")
     out = json.loads((results / "chain.json").read_text())
     assert {"mediation", "importance", "priorities"} <= set(out)
     assert out["mediation"]["voluntary_turnover_pct"]["nps"]["indirect"]["ci_low"] is not None

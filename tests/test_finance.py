@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
+from conftest import execute_notebook
 import pytest
 
 from servicechain import assumptions as A
@@ -177,7 +177,6 @@ def test_cells_give_the_person_level_answer(demo_result):
     cells = finance.covariate_cells(pop)
     assert not cells.sampled and cells.weights[:, 0].sum() == pop.n and cells.X.shape[0] < pop.n
     rng = np.random.default_rng(3)
-    from servicechain import loyalty, retention  # noqa: F401  (types only)
 
     k = pop.X0.shape[1]
     bh = np.array([[-3.0, -0.3, -0.2, -0.25, *np.zeros(k - 4)]]) + rng.normal(0, 0.05, (40, k))
@@ -380,25 +379,15 @@ def test_defaults_have_sources_and_ranges():
 # ------------------------------------------------------------------------------ the notebook
 
 
-def _kernel() -> str:
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    specs = KernelSpecManager().find_kernel_specs()
-    return "servicechain" if "servicechain" in specs else "python3"
-
-
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    import papermill as pm
-
     work = tmp_path_factory.mktemp("nb04")
     data = work / "data"
     tables, truth = demo.generate(demo.DemoConfig(seed=7, employees=500, quarters=6))
     demo.write(tables, truth, data)
     results = work / "results"
     out = work / "04_financial_impact.ipynb"
-    pm.execute_notebook(str(NOTEBOOK), str(out), kernel_name=_kernel(), cwd=str(ROOT), progress_bar=False,
-                        parameters={"data_dir": str(data), "lang": "es", "results_dir": str(results), "seed": 7})
+    execute_notebook("04_financial_impact", out, cwd=ROOT, data_dir=str(data), lang="es", results_dir=str(results), seed=7)
     return out, results
 
 

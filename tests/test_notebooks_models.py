@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from conftest import execute_notebook
 import polars as pl
 import pytest
 
@@ -237,18 +238,8 @@ def test_loyalty_report_helpers() -> None:
 # ------------------------------------------------------------------------------------------ notebooks
 
 
-def _kernel() -> str:
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    return "servicechain" if "servicechain" in KernelSpecManager().find_kernel_specs() else "python3"
-
-
 def _run(nb: str, tmp_path: Path, **params) -> tuple[Path, str]:
-    import papermill as pm
-
-    out = tmp_path / f"{nb}.out.ipynb"
-    pm.execute_notebook(str(NB_DIR / f"{nb}.ipynb"), str(out), kernel_name=_kernel(), cwd=str(tmp_path),
-                        progress_bar=False, parameters=params)
+    out = execute_notebook(nb, tmp_path / f"{nb}.out.ipynb", **params)
     return out, out.read_text(encoding="utf-8")
 
 

@@ -16,6 +16,7 @@ import math
 import re
 from pathlib import Path
 
+from conftest import execute_notebook
 import pytest
 
 from servicechain import i18n, summary
@@ -299,12 +300,6 @@ def test_load_metrics_interactive_latest_report(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------------- the notebook
 
 
-def _kernel() -> str:
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    return "servicechain" if "servicechain" in KernelSpecManager().find_kernel_specs() else "python3"
-
-
 def _outputs(path: Path) -> tuple[str, str]:
     """(all markdown shown, all html shown) of an executed notebook."""
     import nbformat
@@ -334,8 +329,6 @@ def test_notebook_stored_clean() -> None:
 @pytest.mark.slow
 @pytest.mark.xdist_group("papermill")
 def test_notebook_under_papermill(tmp_path: Path) -> None:
-    import papermill as pm
-
     full, part = tmp_path / "full", tmp_path / "partial"
     for folder, names in ((full, ("overview", "data_quality", "retention", "loyalty", "chain", "finance")),
                           (part, ("data_quality", "retention"))):
@@ -344,9 +337,8 @@ def test_notebook_under_papermill(tmp_path: Path) -> None:
             (folder / f"{n}.json").write_text(json.dumps(METRICS[n]), encoding="utf-8")
     for folder, lang in ((full, "es"), (part, "en")):
         out = tmp_path / f"05_{lang}.ipynb"
-        pm.execute_notebook(str(NB), str(out), kernel_name=_kernel(), cwd=str(tmp_path), progress_bar=False,
-                            parameters={"data_dir": str(tmp_path / "no-data"), "quarter": "2026Q3", "lang": lang,
-                                        "results_dir": str(folder), "anonymity_threshold": 5})
+        execute_notebook("05_executive_summary", out, data_dir=str(tmp_path / "no-data"), quarter="2026Q3", lang=lang,
+                         results_dir=str(folder), anonymity_threshold=5)
         md, html = _outputs(out)
         assert md.count(CAUSATION[lang]) == 1
         saved = json.loads((folder / "summary.json").read_text(encoding="utf-8"))

@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from conftest import set_cells
+from conftest import execute_notebook, set_cells
 from servicechain import cli
 from servicechain.loading import load
 from servicechain.validation import DataError, Problem, validate
@@ -250,21 +250,8 @@ def test_data_quality_summary(panel_dir: Path) -> None:
 def test_data_quality_notebook_runs_under_papermill(panel_dir: Path, tmp_path: Path) -> None:
     import json
 
-    import nbformat
-    import papermill as pm
-
-    nb_path = Path(__file__).resolve().parents[1] / "notebooks" / "00_data_quality.ipynb"
-    stored = nbformat.read(nb_path, as_version=4)
-    assert all(not c.get("outputs") for c in stored.cells if c.cell_type == "code"), "store without outputs"
-    params = [c for c in stored.cells if "parameters" in c.metadata.get("tags", [])]
-    assert len(params) == 1
-    for name in ("data_dir", "quarter", "lang", "anonymity_threshold", "seed", "mapping", "assumptions", "results_dir"):
-        assert f"{name} = " in params[0].source
     results = tmp_path / "results"
-    pm.execute_notebook(
-        str(nb_path), str(tmp_path / "out.ipynb"), kernel_name="python3", cwd=str(tmp_path), progress_bar=False,
-        parameters={"data_dir": str(panel_dir), "results_dir": str(results)},
-    )
+    execute_notebook("00_data_quality", tmp_path / "out.ipynb", data_dir=str(panel_dir), results_dir=str(results))
     out = json.loads((results / "data_quality.json").read_text())
     assert out["kind"] == "panel" and out["latest_complete_quarter"] == "2025Q4"
     assert out["tables"]["survey"]["rows"] > 0
@@ -305,9 +292,6 @@ def test_data_quality_notebook_speaks_spanish(tmp_path: Path) -> None:
     """Notebook 00 in Spanish: Spanish headings, findings and number formats, no English heading; same results as English."""
     import json
 
-    import papermill as pm
-    from jupyter_client.kernelspec import KernelSpecManager
-
     from servicechain import demo, i18n
 
     data = tmp_path / "demo"
@@ -320,13 +304,10 @@ def test_data_quality_notebook_speaks_spanish(tmp_path: Path) -> None:
     tables["survey"] = pl.concat([s, s.head(1)])
     demo.write(tables, truth, data)
 
-    nb_path = Path(__file__).resolve().parents[1] / "notebooks" / "00_data_quality.ipynb"
-    kernel = "servicechain" if "servicechain" in KernelSpecManager().find_kernel_specs() else "python3"
     runs = {}
     for lang in ("es", "en"):
         out = tmp_path / f"00_{lang}.ipynb"
-        pm.execute_notebook(str(nb_path), str(out), kernel_name=kernel, cwd=str(tmp_path), progress_bar=False,
-                            parameters={"data_dir": str(data), "lang": lang, "results_dir": str(tmp_path / f"res_{lang}")})
+        execute_notebook("00_data_quality", out, data_dir=str(data), lang=lang, results_dir=str(tmp_path / f"res_{lang}"))
         runs[lang] = _dq_outputs(out)
     es, layouts = runs["es"]
     for spanish in ("# Calidad de los datos", "## Tablas leídas", "## Avisos", "## Cobertura por trimestre",
