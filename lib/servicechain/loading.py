@@ -238,27 +238,32 @@ class Dataset:
         return f"Dataset({self.kind}, {self.data_dir}, {rows}, quarters={len(self.quarters)})"
 
 
-def dataset_quarters(tables: dict[str, pl.DataFrame]) -> list[str]:
-    """Sorted quarter labels present in the survey and customer activity."""
+def dataset_quarters(tables: "dict[str, pl.DataFrame | pl.LazyFrame]") -> list[str]:
+    """Sorted quarter labels present in the survey and customer activity (eager or lazy tables)."""
     parts = []
     for name, col in (("survey", "survey_date"), ("customer_activity", "date")):
-        if name in tables and tables[name].height:
-            parts.append(tables[name].select(quarters.index_expr(col).alias("q")).unique())
+        if name in tables:
+            parts.append(tables[name].lazy().select(quarters.index_expr(col).alias("q")).unique())
     if not parts:
         return []
-    idx = pl.concat(parts).get_column("q").drop_nulls().unique().sort().to_list()
+    idx = pl.concat(parts).collect(engine="streaming").get_column("q").drop_nulls().unique().sort().to_list()
     return [quarters.label(int(i)) for i in idx]
 
 
-def max_date(tables: dict[str, pl.DataFrame]) -> dt.date | None:
-    """The latest date in any dated column of any table."""
+def max_date(tables: "dict[str, pl.DataFrame | pl.LazyFrame]") -> dt.date | None:
+    """The latest date in any dated column of any table (eager or lazy tables)."""
     best: dt.date | None = None
-    for df in tables.values():
-        for c, t in df.schema.items():
-            if t == pl.Date:
-                m = df.get_column(c).max()
-                if m is not None and (best is None or m > best):  # type: ignore[operator]
-                    best = m  # type: ignore[assignment]
+    for f in tables.values():
+        dates = [c for c, t in f.collect_schema().items() if t == pl.Date]
+        if not dates:
+            continue
+        if isinstance(f, pl.DataFrame):
+            row = f.select(pl.col(dates).max()).row(0)
+        else:
+            row = f.select(pl.col(dates).max()).collect(engine="streaming").row(0)
+        for m in row:
+            if m is not None and (best is None or m > best):
+                best = m
     return best
 
 
@@ -294,8 +299,11 @@ def load(
         raise validation.DataError(report)
     secret = privacy.resolve_key(key)
     spec = {name: contract.ALL_TABLES[name].pseudonymise for name in tables}
-    tables = privacy.pseudonymise_tables(tables, spec, secret)
-    qs = dataset_quarters(tables) if report.kind == "panel" else []
+    # Validation proved every employee reference is an employee_id, so those are all the ids to key.
+    ids = tables["employees"].select("employee_id").collect().to_series() if "employees" in tables else None
+    lazy = privacy.pseudonymise_tables(tables, spec, secret, ids=ids)
+    tables = {name: lf.collect(engine="streaming") for name, lf in lazy.items()}
+    qs = list(report.quarters) if report.kind == "panel" else []
     return Dataset(
         kind=report.kind,
         tables=tables,

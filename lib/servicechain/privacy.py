@@ -100,37 +100,63 @@ def pseudonym(raw_id: str, key: bytes) -> str:
     return PREFIX + hmac.new(key, raw_id.encode("utf-8"), hashlib.sha256).hexdigest()[:HEX_CHARS]
 
 
-def pseudonymise_ids(ids: pl.Series, key: bytes) -> pl.Series:
-    """Map a string Series of ids to pseudonyms; nulls stay null.
+def pseudonym_frame(ids: pl.Series, key: bytes, id_col: str = "id", pseudo_col: str = "pseudonym") -> pl.DataFrame:
+    """A small (unique id -> pseudonym) frame for joining. Polars has no HMAC, so this is
+    the one Python loop of the loader, and it runs over the *unique* ids (about one per
+    employee), never over rows."""
+    uniq = ids.cast(pl.String).drop_nulls().unique()
+    digest, n = hmac.digest, HEX_CHARS // 2
+    pseudo = [PREFIX + digest(key, v.encode("utf-8"), "sha256")[:n].hex() for v in uniq.to_list()]
+    return pl.DataFrame({id_col: uniq, pseudo_col: pl.Series(pseudo, dtype=pl.String)})
 
-    Polars has no HMAC, so this is the one Python loop in the loader, and it
-    runs over the *unique* ids only (about one per employee), not over rows.
-    """
-    uniq = ids.drop_nulls().unique()
-    pseudo = pl.Series([pseudonym(v, key) for v in uniq.to_list()], dtype=pl.String)
-    return ids.replace_strict(uniq, pseudo, default=None, return_dtype=pl.String)
+
+def pseudonymise_ids(ids: pl.Series, key: bytes) -> pl.Series:
+    """Map a string Series of ids to pseudonyms; nulls stay null."""
+    m = pseudonym_frame(ids, key)
+    return ids.cast(pl.String).replace_strict(m["id"], m["pseudonym"], default=None, return_dtype=pl.String)
 
 
 def pseudonymise_tables(
-    tables: Mapping[str, pl.DataFrame], columns: Mapping[str, Iterable[str]], key: bytes
-) -> dict[str, pl.DataFrame]:
+    tables: Mapping[str, pl.DataFrame | pl.LazyFrame],
+    columns: Mapping[str, Iterable[str]],
+    key: bytes,
+    ids: pl.Series | None = None,
+) -> dict[str, pl.DataFrame | pl.LazyFrame]:
     """Replace the listed id columns of every table, consistently across tables.
 
     The HMAC is computed once over the union of ids from all tables, so an
-    employee gets one pseudonym wherever they appear.
+    employee gets one pseudonym wherever they appear; each id column is then
+    swapped by a left join against that small (id -> pseudonym) frame, which
+    keeps LazyFrames lazy (the union of ids is the only thing collected) and
+    DataFrames eager.
+
+    ``ids``: every id that can occur in those columns, when the caller knows
+    it (after validation, every employee reference is an ``employee_id`` of
+    the employees table), which saves reading the large tables for their
+    unique ids; an id missing from ``ids`` would become null.
     """
-    present = {t: [c for c in cols if c in tables[t].columns] for t, cols in columns.items() if t in tables}
-    parts = [tables[t].get_column(c).cast(pl.String) for t, cols in present.items() for c in cols]
-    if not parts:
+    schemas = {t: f.collect_schema() for t, f in tables.items()}
+    present = {t: [c for c in cols if c in schemas[t]] for t, cols in columns.items() if t in tables}
+    present = {t: cols for t, cols in present.items() if cols}
+    if not present:
         return dict(tables)
-    uniq = pl.concat(parts).drop_nulls().unique()
-    pseudo = pl.Series([pseudonym(v, key) for v in uniq.to_list()], dtype=pl.String)
+    if ids is None:
+        parts = [tables[t].lazy().select(pl.col(c).cast(pl.String).alias("id")) for t, cols in present.items() for c in cols]
+        ids = pl.concat(parts).drop_nulls().unique().collect(engine="streaming").to_series()
+    uniq = ids
+    m = pseudonym_frame(uniq, key, "__id", "__pseudonym").lazy()
     out = dict(tables)
     for t, cols in present.items():
-        out[t] = tables[t].with_columns(
-            pl.col(c).cast(pl.String).replace_strict(uniq, pseudo, default=None, return_dtype=pl.String)
-            for c in cols
-        )
+        lf = tables[t].lazy()
+        for c in cols:
+            lf = (
+                lf.with_columns(pl.col(c).cast(pl.String))
+                .join(m, left_on=c, right_on="__id", how="left", maintain_order="left", coalesce=True)
+                .with_columns(pl.col("__pseudonym").alias(c))
+                .drop("__pseudonym")
+            )
+        lf = lf.select(schemas[t].names())
+        out[t] = lf.collect() if isinstance(tables[t], pl.DataFrame) else lf
     return out
 
 

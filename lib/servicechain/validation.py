@@ -141,8 +141,14 @@ def validate(data_dir: str | Path, mapping: str | Path | None = None) -> Validat
     return check(root, mpath)[0]
 
 
-def check(data_dir: Path, mapping_path: Path | None = None) -> tuple[ValidationReport, dict[str, pl.DataFrame]]:
-    """Validate and return the typed (not yet pseudonymised) tables; tables are only complete when ok."""
+def check(data_dir: Path, mapping_path: Path | None = None) -> tuple[ValidationReport, dict[str, pl.LazyFrame]]:
+    """Validate; return the typed (not yet pseudonymised) tables as lazy queries, complete only when ok.
+
+    Each table is read by one aggregating query (counts of every check, row
+    counts, score ranges) instead of being materialised; rows are fetched
+    again only for checks that failed (their example row numbers). The
+    returned LazyFrames re-read the files when collected.
+    """
     rep = ValidationReport(data_dir=data_dir, mapping=mapping_path)
     mapping = Mapping()
     if mapping_path is not None:
@@ -157,23 +163,33 @@ def check(data_dir: Path, mapping_path: Path | None = None) -> tuple[ValidationR
         return rep, {}
     rep.kind = mapping.kind or ("snapshot" if loading.table_files(data_dir, "snapshot") else "panel")
     specs = [contract.SNAPSHOT] if rep.kind == "snapshot" else list(contract.TABLES.values())
-    tables: dict[str, pl.DataFrame] = {}
+    tables: dict[str, pl.LazyFrame] = {}
+    counts: dict[str, int] = {}
+    known: dict[tuple[str, str], pl.Series] = {}  # referenced id sets, e.g. ("units", "unit_id")
+    ref_counts: dict[tuple[str, str], int] = {}  # (table, column) -> rows referring to unknown ids
     for table in specs:
         path = _find_file(data_dir, table, mapping.table(table.name), rep)
         if path is None:
             continue
         rep.files[table.name] = path
-        df = _read_table(table, path, mapping.table(table.name), rep)
-        if df is not None:
-            tables[table.name] = df
+        refs = {c: known[(rt, rc)] for t, c, rt, rc in _REFERENCES if t == table.name and (rt, rc) in known}
+        read = _read_table(table, path, mapping.table(table.name), rep, refs if rep.kind == "panel" else {})
+        if read is None:
+            continue
+        tables[table.name], counts[table.name], found = read
+        ref_counts.update({(table.name, c): n for c, n in found.items()})
+        for _, _, rt, rc in _REFERENCES:
+            if rt == table.name and (rt, rc) not in known:
+                known[(rt, rc)] = tables[rt].select(pl.col(rc).drop_nulls().unique()).collect().to_series()
     if rep.kind == "panel":
-        _cross_checks(tables, rep)
-    for name, df in tables.items():
-        tables[name] = _finish(df)
-    rep.row_counts = {n: df.height for n, df in tables.items()}
+        _cross_checks(tables, rep, known, ref_counts)
+    for name, lf in tables.items():
+        tables[name] = _finish(lf)
+    rep.row_counts = counts
     if rep.kind == "panel" and rep.ok:
         rep.quarters = loading.dataset_quarters(tables)
     return rep, tables
+
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -216,9 +232,19 @@ def _find_file(data_dir: Path, table: contract.Table, tmap: TableMapping | None,
 
 
 def _read_table(
-    table: contract.Table, path: Path, tmap: TableMapping | None, rep: ValidationReport
-) -> pl.DataFrame | None:
-    """Scan, map, parse and check one table in a single collect; returns contract columns plus ``__row``."""
+    table: contract.Table,
+    path: Path,
+    tmap: TableMapping | None,
+    rep: ValidationReport,
+    refs: dict[str, pl.Series] | None = None,
+) -> tuple[pl.LazyFrame, int, dict[str, int]] | None:
+    """Scan, map, parse and check one table.
+
+    Returns the lazy table (contract columns plus ``__row``), its row count and,
+    for each column in ``refs`` (column -> the ids it must refer to), how many
+    kept rows refer to an unknown id. One aggregating ``collect`` evaluates
+    every check and reference count; nothing of the table is kept in memory.
+    """
     fname = path.name
     opts = dict(
         delimiter=tmap.delimiter if tmap else None,
@@ -235,43 +261,82 @@ def _read_table(
     if specs is None:
         return None
     lf, checks = _plan(table, specs, extras, schema)
+    scores_all = [c.name for c in table.columns if c.kind in ("likert", "nps")] + list(extras)
+    drop = [c.name for c in checks if c.drop]
+    stats_query = _stats_query(checks, extras, scores_all, drop, refs or {}, touch_all=scanned.text)
     try:
-        df = lf(scanned.frame).collect()
+        stats = stats_query(lf(scanned.frame))
     except Exception as exc:  # noqa: BLE001 - a reader failure beyond the header is the user's file
         if path.suffix.lower() == ".csv" and loading.is_encoding_error(exc) and not opts["encoding"]:
             try:
                 scanned = loading.decode_csv(path, delimiter=opts["delimiter"], encoding=None)
-                df = lf(scanned.frame).collect()
+                stats = stats_query(lf(scanned.frame))
             except Exception as exc2:  # noqa: BLE001
                 rep.add(Problem(fname, table.name, None, f"cannot read: {loading._short(exc2)}"))
                 return None
         else:
             rep.add(Problem(fname, table.name, None, f"cannot read: {loading._short(exc)}"))
             return None
+    planned = lf(scanned.frame)
     for note in scanned.notes:
         rep.add(Problem(fname, table.name, None, note, severity="warning"))
-    if df.height == 0:
+    height = int(stats["__n"])
+    if height == 0:
         sev = "error" if table.required else "warning"
         rep.add(Problem(fname, table.name, None, "the table has no data rows", severity=sev))
     # Extra survey columns with no numeric value at all are free text (comments): ignored, not errors.
-    ignored = [c for c in extras if df.height and df.get_column(c).null_count() == df.height and df.get_column(f"__present_{c}").any()]
+    ignored = [c for c in extras if height and stats[f"__nulls_{c}"] == height and stats[f"__any_{c}"]]
     for c in ignored:
         rep.add(Problem(fname, table.name, specs[c].source, "ignored: not a 1-5 item (no numeric values)", severity="warning"))
     checks = [c for c in checks if c.item not in ignored]
-    _report_checks(table, fname, df, checks, scanned.frame, specs, rep)
+    _report_checks(table, fname, height, stats, planned, checks, scanned.frame, specs, rep)
     items = [c.name for c in table.columns if c.kind == "likert" and c.name in specs]
     items += [c for c in extras if c not in ignored]
     if table.name in ("survey", "snapshot"):
         rep.items = items
-    drop = [c.name for c in checks if c.drop]
-    if drop:
-        df = df.filter(~pl.any_horizontal(pl.col(drop)))
+    out = planned.filter(~pl.any_horizontal(pl.col(drop))) if drop else planned
     keep = [ROW] + [c.name for c in table.columns] + [c for c in extras if c not in ignored]
-    scores = [c.name for c in table.columns if c.kind in ("likert", "nps")] + [c for c in extras if c not in ignored]
-    df = df.select(keep).with_columns(_as_int8(df, scores))
+    scores = [c for c in scores_all if c not in ignored]
+    out = out.select(keep).with_columns(pl.col(c).cast(pl.Int8) for c in scores if _whole_int8(stats, c))
     if table.name == "snapshot":
-        df = df.with_columns(pl.col("left").cast(pl.Int8))
-    return df
+        out = out.with_columns(pl.col("left").cast(pl.Int8))
+    return out, int(stats["__kept"]), {c: int(stats[f"__ref_{c}"]) for c in refs or {}}
+
+
+def _stats_query(
+    checks: list[_Check], extras: list[str], scores: list[str], drop: list[str], refs: dict[str, pl.Series], *, touch_all: bool
+):
+    """One aggregating query over the planned frame: rows, rows kept, every check's count, score ranges, unknown references."""
+
+    def run(planned: pl.LazyFrame) -> dict:
+        kept = ~pl.any_horizontal(pl.col(drop)) if drop else pl.lit(True)
+        aggs: list[pl.Expr] = [pl.len().alias("__n"), (kept.sum() if drop else pl.len()).alias("__kept")]
+        aggs += [pl.col(c.name).sum().alias(c.name) for c in checks]
+        for c in extras:
+            aggs += [pl.col(c).null_count().alias(f"__nulls_{c}"), pl.col(f"__present_{c}").any().alias(f"__any_{c}")]
+        for c in scores:
+            v = pl.col(c).filter(kept & pl.col(c).is_not_null())
+            aggs += [
+                (v == v.round()).all().alias(f"__whole_{c}"),
+                v.min().alias(f"__min_{c}"),
+                v.max().alias(f"__max_{c}"),
+                v.len().alias(f"__len_{c}"),
+            ]
+        aggs += [(kept & _unknown(c, ids)).sum().alias(f"__ref_{c}") for c, ids in refs.items()]
+        if touch_all:  # read every text column so an encoding error surfaces here, not later
+            names = planned.collect_schema().names()
+            aggs += [pl.col(c).null_count().alias(f"__touch{i}") for i, c in enumerate(names)]
+        return planned.select(aggs).collect(engine="streaming").row(0, named=True)
+
+    return run
+
+
+def _whole_int8(stats: dict, col: str) -> bool:
+    """Scores that are whole numbers (no rescaled labels) are stored as Int8, others stay Float64."""
+    if not stats[f"__len_{col}"]:
+        return True
+    return bool(stats[f"__whole_{col}"]) and stats[f"__min_{col}"] >= -128 and stats[f"__max_{col}"] <= 127
+
 
 
 def _column_specs(
@@ -440,29 +505,35 @@ def _table_rules(table: contract.Table, extras: list[str]) -> list[_Check]:
 def _report_checks(
     table: contract.Table,
     fname: str,
-    df: pl.DataFrame,
+    height: int,
+    stats: dict,
+    planned: pl.LazyFrame,
     checks: list[_Check],
     frame: pl.LazyFrame,
     specs: dict[str, ColumnSpec],
     rep: ValidationReport,
 ) -> None:
-    """Turn check flags into Problems; fetch example values of failing parses by row number."""
+    """Turn check counts into Problems; only failing checks fetch example rows (one more query) and values."""
     flags = [c.name for c in checks]
-    if not flags or df.height == 0:
+    if not flags or height == 0:
         rep.rejected[table.name] = 0
         return
-    counts = df.select(pl.col(flags).sum()).row(0)
+    failing = [c for c in checks if stats[c.name]]
+    bad = [c.name for c in checks if c.severity == "error" or c.drop]
+    if not failing:
+        rep.rejected[table.name] = 0
+        return
+    exprs = [pl.col(ROW).filter(pl.col(c.name)).bottom_k(MAX_EXAMPLES).sort().implode().alias(c.name) for c in failing]
+    if any(stats[b] for b in bad):
+        exprs.append(pl.any_horizontal(pl.col(bad)).sum().alias("__rejected"))
+    got = planned.select(exprs).collect().row(0, named=True)
     found: list[tuple[_Check, Problem]] = []
-    for chk, flag, n in zip(checks, flags, counts):
-        if not n:
-            continue
-        rows = df.filter(pl.col(flag)).get_column(ROW).head(MAX_EXAMPLES).to_list()
+    for chk in failing:
         col = specs[chk.column].source if chk.column in specs else chk.column
-        p = Problem(fname, table.name, col, chk.message, int(n), rows, chk.severity)
+        p = Problem(fname, table.name, col, chk.message, int(stats[chk.name]), list(got[chk.name]), chk.severity)
         found.append((chk, p))
         rep.add(p)
-    bad = [f for f, c in zip(flags, checks) if c.severity == "error" or c.drop]
-    rep.rejected[table.name] = int(df.select(pl.any_horizontal(pl.col(bad)).sum()).item()) if bad else 0
+    rep.rejected[table.name] = int(got.get("__rejected") or 0)
     # Example values (never for pseudonymised id columns): one extra read of just those rows.
     wanted = [(c, p) for c, p in found if c.source and c.column not in table.pseudonymise]
     if wanted:
@@ -473,7 +544,7 @@ def _report_checks(
         except Exception:  # noqa: BLE001 - examples are a courtesy
             return
         for c, p in wanted:
-            vals = ex.filter(pl.col(ROW).is_in(p.example_rows)).get_column(c.source).cast(pl.String).to_list()
+            vals = ex.filter(pl.col(ROW).is_in(p.example_rows)).sort(ROW).get_column(c.source).cast(pl.String).to_list()
             p.example_values = list(dict.fromkeys(str(v) for v in vals))[:3]
 
 
@@ -493,48 +564,67 @@ _REFERENCES = (
 )
 
 
-def _cross_checks(tables: dict[str, pl.DataFrame], rep: ValidationReport) -> None:
-    """References to unknown employees/units, and survey answers outside employment."""
-    for t, col, ref_t, ref_col in _REFERENCES:
-        if t not in tables or ref_t not in tables:
+def _unknown(col: str, ids: pl.Series) -> pl.Expr:
+    """True where ``col`` holds an id that is not among ``ids``."""
+    v = pl.col(col)
+    return v.is_not_null() & ~v.is_in(ids.implode())
+
+
+def _cross_checks(
+    tables: dict[str, pl.LazyFrame],
+    rep: ValidationReport,
+    known: dict[tuple[str, str], pl.Series],
+    counts: dict[tuple[str, str], int],
+) -> None:
+    """References to unknown employees/units, and survey answers outside employment.
+
+    Most counts were taken while reading each table (``counts``); the rest (a
+    table referring to itself, like managers) take one query per table here.
+    Example rows and values are fetched only for references that fail.
+    """
+    refs = [r for r in _REFERENCES if r[0] in tables and r[2] in tables]
+    counts = dict(counts)
+    for t in dict.fromkeys(r[0] for r in refs):
+        todo = [(c, rt, rc) for tt, c, rt, rc in refs if tt == t and (t, c) not in counts]
+        if todo:
+            row = tables[t].select(_unknown(c, known[(rt, rc)]).sum().alias(c) for c, rt, rc in todo).collect().row(0)
+            counts.update({(t, c): int(n) for (c, _, _), n in zip(todo, row)})
+    for t, col, ref_t, ref_col in refs:
+        n = counts[(t, col)]
+        if not n:
             continue
-        known = tables[ref_t].get_column(ref_col).drop_nulls().unique()
-        v = pl.col(col)
-        bad = tables[t].filter(v.is_not_null() & ~v.is_in(known.implode()))
-        if bad.height:
-            what = "employee" if ref_t == "employees" else "unit"
-            msg = f"refers to {what}s not in {rep.files[ref_t].name}"
-            p = Problem(rep.files[t].name, t, col, msg, bad.height, bad.get_column(ROW).head(MAX_EXAMPLES).to_list())
-            if ref_t == "units":
-                p.example_values = bad.get_column(col).unique(maintain_order=True).head(3).to_list()
-            rep.add(p)
-            rep.rejected[t] = rep.rejected.get(t, 0) + bad.height
+        flag = _unknown(col, known[(ref_t, ref_col)])
+        what = "employee" if ref_t == "employees" else "unit"
+        msg = f"refers to {what}s not in {rep.files[ref_t].name}"
+        ex = tables[t].select(
+            pl.col(ROW).filter(flag).bottom_k(MAX_EXAMPLES).sort().implode().alias("rows"),
+            pl.col(col).filter(flag).unique(maintain_order=True).head(3).implode().alias("values"),
+        ).collect().row(0, named=True)
+        p = Problem(rep.files[t].name, t, col, msg, n, list(ex["rows"]))
+        if ref_t == "units":
+            p.example_values = list(ex["values"])
+        rep.add(p)
+        rep.rejected[t] = rep.rejected.get(t, 0) + n
     if "survey" in tables and "employees" in tables:
         emp = tables["employees"].select("employee_id", "hire_date", "exit_date").unique("employee_id")
         s = tables["survey"].select(ROW, "employee_id", "survey_date").join(emp, on="employee_id", how="inner")
-        out = s.filter((pl.col("survey_date") < pl.col("hire_date")) | (pl.col("survey_date") > pl.col("exit_date")))
-        if out.height:
+        outside = (pl.col("survey_date") < pl.col("hire_date")) | (pl.col("survey_date") > pl.col("exit_date"))
+        got = s.select(
+            outside.sum().alias("n"), pl.col(ROW).filter(outside).bottom_k(MAX_EXAMPLES).sort().implode().alias("rows")
+        ).collect(engine="streaming").row(0, named=True)
+        if got["n"]:
             rep.add(
                 Problem(
                     rep.files["survey"].name, "survey", "survey_date", "answer dated before hire or after exit",
-                    out.height, out.sort(ROW).get_column(ROW).head(MAX_EXAMPLES).to_list(), "warning",
+                    int(got["n"]), list(got["rows"]), "warning",
                 )
             )
 
 
-def _finish(df: pl.DataFrame) -> pl.DataFrame:
+def _finish(lf: pl.LazyFrame) -> pl.LazyFrame:
     """Drop the internal row-number column."""
-    return df.drop(ROW, strict=False)
+    return lf.drop(ROW, strict=False)
 
-
-def _as_int8(df: pl.DataFrame, cols: list[str]) -> list[pl.Expr]:
-    """Scores that are whole numbers (no rescaled labels) are stored as Int8, others stay Float64."""
-    out = []
-    for c in cols:
-        s = df.get_column(c).drop_nulls()
-        if s.len() == 0 or (bool((s == s.round()).all()) and s.min() >= -128 and s.max() <= 127):  # type: ignore[operator]
-            out.append(pl.col(c).cast(pl.Int8))
-    return out
 
 
 # --------------------------------------------------------------------------- data-quality summary
