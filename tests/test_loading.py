@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from conftest import panel_tables
+from servicechain.cli import UserError
 from servicechain.loading import Dataset, latest_complete, load
 from servicechain.validation import validate
 
@@ -112,3 +115,63 @@ def test_decimal_comma_and_spaces(panel_dir: Path) -> None:
     ds = load(panel_dir)
     assert ds.tables["employees"]["annual_salary"].min() > 1000
     assert set(ds.tables["survey"]["employee_id"]) <= set(ds.tables["employees"]["employee_id"])
+
+
+# --------------------------------------------------------------------------- validated once per run
+
+
+def test_lazy_load_equals_eager(panel_dir: Path) -> None:
+    a, b = load(panel_dir, key=b"k" * 32), load(panel_dir, key=b"k" * 32, lazy=True)
+    assert all(isinstance(f, pl.LazyFrame) for f in b.tables.values())
+    for name in a.tables:
+        assert a.tables[name].equals(b.tables[name].collect()), name
+    assert (a.quarters, a.latest_complete_quarter) == (b.quarters, b.latest_complete_quarter)
+
+
+def test_validated_folder_is_trusted_and_not_pseudonymised_twice(panel_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    from servicechain import loading, validation
+    from servicechain.validation import data_quality_summary
+
+    df = pl.read_csv(panel_dir / "survey.csv", infer_schema=False)
+    pl.concat([df, df.head(1)]).write_csv(panel_dir / "survey.csv")  # a warning that drops a row
+    before = {p.name: p.read_bytes() for p in panel_dir.iterdir()}
+    a = load(panel_dir, key=b"k" * 32, lazy=True)
+    staged = loading.write_validated(a, tmp_path / "staged")
+    assert {p.name: p.read_bytes() for p in panel_dir.iterdir()} == before  # the user's folder is untouched
+    marker = json.loads((staged / loading.VALIDATED_MARKER).read_text())
+    assert marker["source"]["files"]["survey"] == {
+        "name": "survey.csv", "sha256": hashlib.sha256(before["survey.csv"]).hexdigest()}
+    assert marker["source"]["mapping"] is None
+    with pytest.raises(ValueError):
+        loading.write_validated(a, staged)  # never over an existing folder's contents
+
+    def no_check(*args, **kwargs):
+        raise AssertionError("a validated folder must not be validated again")
+
+    monkeypatch.setattr(validation, "check", no_check)
+    b = load(staged, key=b"another-key-entirely-0123456789")  # the key is not applied a second time
+    eager = {n: f.collect() for n, f in a.tables.items()}
+    assert set(b.tables) == set(eager)
+    for name, f in b.tables.items():
+        assert isinstance(f, pl.LazyFrame) and f.collect().equals(eager[name]), name
+    assert (b.kind, b.items, b.quarters, b.latest_complete_quarter) == (a.kind, a.items, a.quarters, a.latest_complete_quarter)
+    assert {t: p.name for t, p in b.files.items()} == {t: p.name for t, p in a.files.items()}
+    assert b.report.format() == a.report.format() and b.report.rejected["survey"] == 1
+    da, db = data_quality_summary(a), data_quality_summary(b)
+    for part in ("tables", "coverage", "response_rate", "missingness", "problems"):
+        assert getattr(da, part).equals(getattr(db, part)), part
+    mapping = tmp_path / "m.yml"
+    mapping.write_text("kind: panel\n")
+    with pytest.raises(UserError, match="validated with no mapping"):
+        load(staged, mapping)
+
+
+def test_every_pseudonymised_column_references_employees() -> None:
+    """The loader keys only the employees' ids; that is complete only if validation checks every such reference."""
+    from servicechain import contract
+    from servicechain.validation import _REFERENCES
+
+    refs = {(t, c) for t, c, rt, rc in _REFERENCES if (rt, rc) == ("employees", "employee_id")}
+    for t in contract.TABLES.values():
+        for c in t.pseudonymise:
+            assert (t.name, c) in refs or (t.name, c) == ("employees", "employee_id"), (t.name, c)

@@ -448,3 +448,58 @@ def test_export_html_unit(tmp_path):
     run.report.export_html(src, out, lang="es", quarter="2026Q3", number="01")
     s = out.read_text()
     assert "<h1>Own title</h1>" in s and "<h1>Retención</h1>" not in s
+
+
+def _check_notebook(path: Path) -> None:
+    import nbformat
+
+    params = nbformat.v4.new_code_cell('data_dir = "data/demo"\nquarter = "latest"\nlang = "en"\nanonymity_threshold = 5\n'
+                                       'seed = 7\nmapping = ""\nassumptions = ""\nresults_dir = ""')
+    params.metadata["tags"] = ["parameters"]
+    body = nbformat.v4.new_code_cell(textwrap.dedent("""\
+        from pathlib import Path
+        from servicechain import loading, notebook as nb
+        ctx = nb.setup(data_dir=data_dir, quarter=quarter, lang=lang, anonymity_threshold=anonymity_threshold,
+                       seed=seed, mapping=mapping, assumptions=assumptions, results_dir=results_dir)
+        nb.save_results("check", {"validated": (Path(data_dir) / loading.VALIDATED_MARKER).is_file(),
+                                  "lazy": sorted(n for n, f in ctx.ds.tables.items() if not hasattr(f, "height")),
+                                  "rows": {n: loading.height(f) for n, f in ctx.ds.tables.items()},
+                                  "files": {n: p.name for n, p in ctx.ds.files.items()}})
+        """))
+    nb_ = nbformat.v4.new_notebook(cells=[params, body])
+    nb_.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb_, str(path))
+
+
+def test_real_run_validates_once_and_notebooks_read_the_validated_copy(tmp_path, monkeypatch):
+    """The runner validates and pseudonymises once, writes the tables to its work folder (not the
+    report, not the data folder) and hands that folder to the notebooks; the manifest keeps the user's."""
+    demo = pytest.importorskip("servicechain.demo")
+    from servicechain import loading, validation
+
+    tables, truth = demo.generate(demo.DemoConfig(employees=60, quarters=3, end_quarter="2026Q3"))
+    demo.write(tables, truth, tmp_path / "d")
+    before = tree_digest(tmp_path / "d")
+    (tmp_path / "nb").mkdir()
+    _check_notebook(tmp_path / "nb" / "00_check.ipynb")
+    calls = []
+    real_check = validation.check
+    monkeypatch.setattr(validation, "check", lambda *a, **k: calls.append(a) or real_check(*a, **k))
+    monkeypatch.delenv("SC_TEST_FAIL", raising=False)
+    rc, _, err = sc("--data", str(tmp_path / "d"), "--out", str(tmp_path / "reports"), "--notebooks-dir", str(tmp_path / "nb"))
+    assert rc == 0, err
+    assert len(calls) == 1  # in the runner; the notebook trusted validated.json
+    ds = loading.load(tmp_path / "d")
+    target = tmp_path / "reports" / ds.latest_complete_quarter
+    check = json.loads((target / "metrics.json").read_text())["check"]
+    assert check["validated"] is True and check["lazy"] == sorted(ds.tables)
+    assert check["rows"] == {n: f.height for n, f in ds.tables.items()}
+    assert check["files"] == {n: p.name for n, p in ds.files.items()}  # the user's file names, for the quality page
+    man = json.loads((target / "manifest.json").read_text())
+    assert man["parameters"]["data_dir"] == str((tmp_path / "d").resolve())
+    assert set(man["inputs"]) >= {f"data/{p}" for p in before} and "data/validated.json" not in man["inputs"]
+    assert tree_digest(tmp_path / "d") == before  # nothing written into the user's data folder
+    assert not list((tmp_path / "reports").glob(".staging-*"))  # the validated copy went with the work folder
+    assert not list(target.rglob("validated.json")) and not list(target.rglob("*.parquet"))
+    for p in [target / "metrics.json", *target.glob("*.html")]:
+        assert ".staging-" not in p.read_text(encoding="utf-8"), p.name

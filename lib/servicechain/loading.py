@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -221,7 +223,7 @@ class Dataset:
     """Validated, typed, pseudonymised tables of one data folder."""
 
     kind: str  # "panel" | "snapshot"
-    tables: dict[str, pl.DataFrame]
+    tables: dict[str, pl.DataFrame]  # LazyFrames when loaded lazily or from a validated folder (see load)
     files: dict[str, Path]
     items: list[str]
     data_dir: Path
@@ -234,8 +236,13 @@ class Dataset:
         return name in self.tables
 
     def __repr__(self) -> str:
-        rows = ", ".join(f"{k}={v.height:,}" for k, v in self.tables.items())
+        rows = ", ".join(f"{k}={height(v):,}" for k, v in self.tables.items())
         return f"Dataset({self.kind}, {self.data_dir}, {rows}, quarters={len(self.quarters)})"
+
+
+def height(f: pl.DataFrame | pl.LazyFrame) -> int:
+    """Rows of an eager or lazy table (a parquet scan answers from its metadata)."""
+    return f.height if isinstance(f, pl.DataFrame) else int(f.select(pl.len()).collect().item())
 
 
 def dataset_quarters(tables: "dict[str, pl.DataFrame | pl.LazyFrame]") -> list[str]:
@@ -283,17 +290,28 @@ def load(
     data_dir: str | os.PathLike[str],
     mapping: str | os.PathLike[str] | None = None,
     key: str | os.PathLike[str] | bytes | None = None,
+    *,
+    lazy: bool = False,
 ) -> Dataset:
     """Validate and read ``data_dir``; raise ``DataError`` (with the full report) on any error.
 
     ``mapping``: a mapping.yml path (or None). ``key``: the pseudonymisation key
     as bytes or a key-file path; None uses $SERVICECHAIN_PSEUDONYM_KEY or the
-    per-checkout ``.servicechain-key``.
+    per-checkout ``.servicechain-key``. ``lazy``: keep the tables as LazyFrames
+    (validated, pseudonymised query plans over the files) instead of collecting them.
+
+    A folder written by :func:`write_validated` (it holds ``validated.json``) is
+    trusted: its tables already passed validation and carry pseudonyms, so they
+    are scanned lazily, with neither validation nor the key applied again, and
+    ``mapping`` and ``key`` are not used (a mapping other than the one the data
+    were validated with is refused).
     """
     from servicechain import privacy, validation  # validation imports this module
 
     root = resolve(data_dir)
     mpath = resolve(mapping) if mapping not in (None, "") else None
+    if (root / VALIDATED_MARKER).is_file():
+        return _load_validated(root, mpath)
     report, tables = validation.check(root, mpath)
     if not report.ok:
         raise validation.DataError(report)
@@ -301,16 +319,142 @@ def load(
     spec = {name: contract.ALL_TABLES[name].pseudonymise for name in tables}
     # Validation proved every employee reference is an employee_id, so those are all the ids to key.
     ids = tables["employees"].select("employee_id").collect().to_series() if "employees" in tables else None
-    lazy = privacy.pseudonymise_tables(tables, spec, secret, ids=ids)
-    tables = {name: lf.collect(engine="streaming") for name, lf in lazy.items()}
+    planned = privacy.pseudonymise_tables(tables, spec, secret, ids=ids)
+    out: dict = planned if lazy else {name: lf.collect(engine="streaming") for name, lf in planned.items()}
     qs = list(report.quarters) if report.kind == "panel" else []
     return Dataset(
         kind=report.kind,
-        tables=tables,
+        tables=out,
         files=dict(report.files),
         items=list(report.items),
         data_dir=root,
         report=report,
         quarters=qs,
-        latest_complete_quarter=latest_complete(qs, max_date(tables)) if report.kind == "panel" else None,
+        latest_complete_quarter=latest_complete(qs, max_date(out)) if report.kind == "panel" else None,
+    )
+
+
+# --------------------------------------------------------------------------- validated once per run
+
+VALIDATED_MARKER = "validated.json"
+VALIDATED_FORMAT = "servicechain-validated/1"
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_validated(ds: Dataset, dest: str | os.PathLike[str], mapping: str | os.PathLike[str] | None = None) -> Path:
+    """Write ``ds`` (as returned by :func:`load`) to ``dest`` as parquet plus ``validated.json``.
+
+    The marker records the SHA-256 of each source file and of the mapping, what
+    the dataset is (kind, items, quarters) and the full validation report, so
+    that ``load(dest)`` can skip validation and pseudonymisation. Lazy tables
+    are streamed to disk (``sink_parquet``), so nothing large is held in memory.
+    ``dest`` must be a new or empty folder outside the user's data folder.
+    """
+    out = Path(dest)
+    out.mkdir(parents=True, exist_ok=True)
+    if any(out.iterdir()):
+        raise ValueError(f"write_validated: {out} is not empty")
+    tables = {}
+    for name, f in ds.tables.items():
+        path = out / f"{name}.parquet"
+        if isinstance(f, pl.LazyFrame):
+            f.sink_parquet(path, engine="streaming")
+        else:
+            f.write_parquet(path)
+        tables[name] = f"{name}.parquet"
+    rep = ds.report
+    mpath = resolve(mapping) if mapping not in (None, "") else getattr(rep, "mapping", None)
+    marker = {
+        "format": VALIDATED_FORMAT,
+        "source": {
+            "data_dir": str(ds.data_dir),
+            "files": {t: {"name": p.name, "sha256": file_sha256(p)} for t, p in ds.files.items()},
+            "mapping": {"name": mpath.name, "sha256": file_sha256(mpath)} if mpath else None,
+        },
+        "tables": tables,
+        "dataset": {
+            "kind": ds.kind,
+            "items": list(ds.items),
+            "quarters": list(ds.quarters),
+            "latest_complete_quarter": ds.latest_complete_quarter,
+        },
+        "report": _report_to_dict(rep) if rep is not None else None,
+    }
+    tmp = out / (VALIDATED_MARKER + ".tmp")
+    tmp.write_text(json.dumps(marker, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.rename(out / VALIDATED_MARKER)  # the marker appears only once every table is complete
+    return out
+
+
+def _report_to_dict(rep: "object") -> dict:
+    from dataclasses import asdict
+
+    return {
+        "data_dir": str(rep.data_dir),
+        "kind": rep.kind,
+        "mapping": str(rep.mapping) if rep.mapping else None,
+        "problems": [asdict(p) for p in rep.problems],
+        "row_counts": dict(rep.row_counts),
+        "rejected": dict(rep.rejected),
+        "files": {t: str(p) for t, p in rep.files.items()},
+        "items": list(rep.items),
+        "quarters": list(rep.quarters),
+    }
+
+
+def _load_validated(root: Path, mapping: Path | None) -> Dataset:
+    """A folder written by :func:`write_validated`: scan its tables, restore the report; no checks, no key."""
+    from servicechain import validation
+
+    try:
+        marker = json.loads((root / VALIDATED_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ReadError(f"{root / VALIDATED_MARKER}: unreadable ({_short(exc)})") from None
+    if marker.get("format") != VALIDATED_FORMAT:
+        raise ReadError(f"{root / VALIDATED_MARKER}: unknown format {marker.get('format')!r}")
+    src = marker["source"]
+    if mapping is not None:
+        want = (src.get("mapping") or {}).get("sha256")
+        if want != file_sha256(mapping):
+            raise UserError(f"{root} was validated with {'another mapping' if want else 'no mapping'}, not {mapping.name}")
+    tables: dict[str, pl.DataFrame | pl.LazyFrame] = {}
+    for name, fname in marker["tables"].items():
+        path = root / fname
+        if not path.is_file():
+            raise ReadError(f"{root}: {fname} is missing although {VALIDATED_MARKER} lists it")
+        # the snapshot (one row per person) is small and read eagerly by its notebook; the rest stay lazy
+        tables[name] = pl.read_parquet(path) if name == "snapshot" else pl.scan_parquet(path)
+    r = marker.get("report")
+    report = None
+    if r is not None:
+        report = validation.ValidationReport(
+            data_dir=Path(r["data_dir"]),
+            kind=r["kind"],
+            mapping=Path(r["mapping"]) if r["mapping"] else None,
+            problems=[validation.Problem(**p) for p in r["problems"]],
+            row_counts=dict(r["row_counts"]),
+            rejected=dict(r["rejected"]),
+            files={t: Path(p) for t, p in r["files"].items()},
+            items=list(r["items"]),
+            quarters=list(r["quarters"]),
+        )
+    d = marker["dataset"]
+    source_dir = Path(src["data_dir"])
+    return Dataset(
+        kind=d["kind"],
+        tables=tables,
+        files={t: source_dir / f["name"] for t, f in src["files"].items()},
+        items=list(d["items"]),
+        data_dir=root,
+        report=report,
+        quarters=list(d["quarters"]),
+        latest_complete_quarter=d["latest_complete_quarter"],
     )

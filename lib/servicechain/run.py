@@ -287,10 +287,29 @@ def is_complete(executed: Path) -> bool:
 
 
 def load_dataset(data_dir: Path, mapping: Path | None):
-    """Validate and load the data (``servicechain.loading.load``); a seam for tests."""
+    """Validate the data and plan its loading (``servicechain.loading.load(lazy=True)``); a seam for tests.
+
+    Lazy: the runner only needs the verdict, the quarters and, later, to stream the
+    validated tables once into the run's work folder (:func:`stage_dataset`).
+    """
     from servicechain import loading
 
-    return loading.load(data_dir, mapping)
+    return loading.load(data_dir, mapping, lazy=True)
+
+
+def stage_dataset(ds: Any, dest: Path, mapping: Path | None) -> Any | None:
+    """Write the validated, pseudonymised tables of ``ds`` once into ``dest`` (the run's work folder).
+
+    The notebooks then read ``dest`` (``loading.load`` trusts its ``validated.json``), so the
+    data are validated and pseudonymised once per run instead of once per notebook. Returns the
+    Dataset read back from ``dest``, or None when ``ds`` is not a loaded Dataset (tests' fakes).
+    """
+    from servicechain import loading
+
+    if not isinstance(ds, loading.Dataset):
+        return None
+    loading.write_validated(ds, dest, mapping)
+    return loading.load(dest)
 
 
 def _is_data_error(exc: BaseException) -> bool:
@@ -372,6 +391,8 @@ def git_commit(root: Path) -> dict[str, Any]:
 
 
 def _person_ids(ds: Any) -> set[str]:
+    import polars as pl
+
     ids: set[str] = set()
     tables = getattr(ds, "tables", None) or {}
     for name, cols in (("employees", ("employee_id", "manager_id")), ("snapshot", ("employee_id",)),
@@ -379,9 +400,11 @@ def _person_ids(ds: Any) -> set[str]:
         df = tables.get(name) if isinstance(tables, dict) else None
         if df is None:
             continue
-        for c in cols:
-            if c in getattr(df, "columns", []):
-                ids.update(str(x) for x in df.get_column(c).drop_nulls().unique().to_list() if len(str(x)) >= 4)
+        present = [c for c in cols if c in df.collect_schema().names()]
+        for c in present:
+            col = pl.col(c).cast(pl.String).drop_nulls().unique()
+            vals = df.lazy().select(col).collect().get_column(c) if isinstance(df, pl.LazyFrame) else df.select(col)[c]
+            ids.update(x for x in vals.to_list() if len(x) >= 4)
     return ids
 
 
@@ -629,6 +652,7 @@ def main(args: argparse.Namespace) -> int:
             return _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, assumptions,
                                    root, out, target, staging, rep, work, tasks, started, t_start)
         except BaseException:
+            shutil.rmtree(work / "data", ignore_errors=True)  # the validated copy of the data
             if staging.exists():
                 failed_dir = _unique(out / ".failed" / f"{quarter}-{_stamp()}")
                 failed_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -671,6 +695,14 @@ def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, 
                     staging, rep, work, tasks, started, t_start) -> int:
     kernel, env = kernel_env(work)
     env["SERVICECHAIN_ROOT"] = str(root)
+    # Validate once: the checked, pseudonymised tables go to the work folder (never published,
+    # never the user's data folder) and the notebooks read them from there.
+    staged_dir = work / "data"
+    t0 = time.monotonic()
+    staged = stage_dataset(ds, staged_dir, mapping)
+    if staged is not None:
+        progress.log(f"validated data written once for the notebooks ({time.monotonic() - t0:.1f}s)", echo=False)
+        ds = staged
     params = {
         "data_dir": str(data_dir),
         "quarter": quarter,
@@ -681,10 +713,12 @@ def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, 
         "assumptions": str(assumptions) if assumptions else "",
         "results_dir": str(work / "results"),
     }
+    # the manifest keeps the user's data folder; only the notebooks read the validated copy
+    nb_params = {**params, "data_dir": str(staged_dir)} if staged is not None else params
     progress.log(f"run {len(tasks)} notebooks with {args.jobs} job(s): {', '.join(t.name for t in tasks.values())}")
 
     def make_cmd(t: Task) -> tuple[list[str], Path]:
-        spec = {"input": str(t.path), "output": str(rep / "notebooks" / t.path.name), "parameters": params,
+        spec = {"input": str(t.path), "output": str(rep / "notebooks" / t.path.name), "parameters": nb_params,
                 "kernel_name": kernel, "cwd": str(root), "error_path": str(work / "specs" / f"{t.name}.error.json")}
         sp = work / "specs" / f"{t.name}.json"
         sp.write_text(json.dumps(spec), encoding="utf-8")
@@ -719,6 +753,7 @@ def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, 
             write_manifest(rep, "failed", args, ds, kind, quarter, params, data_dir, mapping, assumptions, root,
                            kernel, tasks, started, t_start, error=line)
         failed_dir.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(staged_dir, ignore_errors=True)  # a copy of the data: not worth keeping per failed run
         os.rename(staging, failed_dir)
         nb_path = failed_dir / "report" / "notebooks" / failed.path.name
         raise RunFailed(f"{line}\nexecuted notebook: {_rel(nb_path) if nb_path.exists() else _rel(failed_dir)}")

@@ -660,7 +660,7 @@ def data_quality_summary(ds: "Dataset") -> DataQualitySummary:
         {
             "table": list(ds.tables),
             "file": [ds.files[t].name for t in ds.tables],
-            "rows": [df.height for df in ds.tables.values()],
+            "rows": [loading.height(df) for df in ds.tables.values()],
             "rejected": [(rep.rejected.get(t, 0) if rep else 0) for t in ds.tables],
         },
         schema={"table": pl.String, "file": pl.String, "rows": pl.Int64, "rejected": pl.Int64},
@@ -669,11 +669,12 @@ def data_quality_summary(ds: "Dataset") -> DataQualitySummary:
     for t, col in _DATED.items():
         if ds.has(t):
             parts.append(
-                ds.tables[t].group_by(quarters.index_expr(col).alias("qi")).len("rows").with_columns(table=pl.lit(t))
+                ds.tables[t].lazy().group_by(quarters.index_expr(col).alias("qi")).len("rows").with_columns(table=pl.lit(t))
             )
     if ds.has("internal_service"):
         parts.append(
             ds.tables["internal_service"]
+            .lazy()
             .group_by(pl.col("quarter").map_elements(quarters.parse, return_dtype=pl.Int32).alias("qi"))
             .len("rows")
             .with_columns(table=pl.lit("internal_service"))
@@ -682,6 +683,7 @@ def data_quality_summary(ds: "Dataset") -> DataQualitySummary:
     if parts:
         coverage = (
             pl.concat([p.select(pl.col("table"), pl.col("qi").cast(pl.Int32), pl.col("rows").cast(pl.Int64)) for p in parts])
+            .collect()
             .drop_nulls("qi")
             .sort("table", "qi")
             .select("table", quarters.label_expr("qi").alias("quarter"), "rows")
@@ -705,14 +707,14 @@ def _response_rate(ds: "Dataset") -> pl.DataFrame:
     schema = {"quarter": pl.String, "headcount": pl.Int64, "respondents": pl.Int64, "response_rate": pl.Float64}
     if not (ds.has("survey") and ds.has("employees")) or not ds.quarters:
         return pl.DataFrame(schema=schema)
-    emp = ds.tables["employees"]
-    dates = ds.tables["survey"].get_column("survey_date")
-    if dates.drop_nulls().len() == 0:
+    emp = ds.tables["employees"].lazy()
+    d0, d1 = ds.tables["survey"].lazy().select(pl.col("survey_date").min().alias("d0"), pl.col("survey_date").max().alias("d1")).collect().row(0)
+    if d0 is None:
         return pl.DataFrame(schema=schema)
     # quarters from the first to the last survey wave: a quarter with only customer data is no 0% wave
-    first, last = quarters.of_date(dates.min()), quarters.of_date(dates.max())  # type: ignore[arg-type]
+    first, last = quarters.of_date(d0), quarters.of_date(d1)
     qs = [q for q in ds.quarters if quarters.parse(first) <= quarters.parse(q) <= quarters.parse(last)]
-    head = emp.select(
+    head = () if not qs else emp.select(
         [
             ((pl.col("hire_date") <= quarters.start(q)) & (pl.col("exit_date").is_null() | (pl.col("exit_date") >= quarters.start(q))))
             .sum()
@@ -720,11 +722,13 @@ def _response_rate(ds: "Dataset") -> pl.DataFrame:
             .alias(q)
             for q in qs
         ]
-    ).row(0)
+    ).collect().row(0)
     resp = (
         ds.tables["survey"]
+        .lazy()
         .group_by(quarters.label_expr(quarters.index_expr("survey_date")).alias("quarter"))
         .agg(pl.col("employee_id").n_unique().cast(pl.Int64).alias("respondents"))
+        .collect()
     )
     out = pl.DataFrame({"quarter": qs, "headcount": list(head)}, schema={"quarter": pl.String, "headcount": pl.Int64})
     out = out.join(resp, on="quarter", how="left").with_columns(pl.col("respondents").fill_null(0))
@@ -738,15 +742,16 @@ def _missingness(ds: "Dataset") -> pl.DataFrame:
     schema = {"item": pl.String, "answered": pl.Int64, "missing": pl.Int64, "missing_share": pl.Float64}
     if not ds.has(name) or not ds.items:
         return pl.DataFrame(schema=schema)
-    df = ds.tables[name]
-    items = [i for i in ds.items if i in df.columns]
-    nulls = df.select(pl.col(items).null_count()).row(0)
+    df = ds.tables[name].lazy()
+    items = [i for i in ds.items if i in df.collect_schema()]
+    row = df.select(pl.len().alias("__n"), *(pl.col(i).null_count() for i in items)).collect().row(0)
+    n, nulls = int(row[0]), row[1:]
     out = pl.DataFrame(
-        {"item": items, "missing": [int(n) for n in nulls]}, schema={"item": pl.String, "missing": pl.Int64}
+        {"item": items, "missing": [int(v) for v in nulls]}, schema={"item": pl.String, "missing": pl.Int64}
     )
     return out.with_columns(
-        answered=pl.lit(df.height, dtype=pl.Int64) - pl.col("missing"),
-        missing_share=pl.col("missing") / max(df.height, 1),
+        answered=pl.lit(n, dtype=pl.Int64) - pl.col("missing"),
+        missing_share=pl.col("missing") / max(n, 1),
     ).select(list(schema))
 
 
