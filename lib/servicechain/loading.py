@@ -5,9 +5,14 @@ every contract check first (``validation.check``) and raises
 :class:`~servicechain.validation.DataError` with the full report if anything
 is wrong, so analysis code never sees a half-valid table or a raw employee id.
 
-Reading is lazy (``scan_parquet`` / ``scan_csv``) and collected once per
-table; CSV files are read as text so that a bad value becomes a reported
-problem with its row number instead of a parser crash.
+Reading is lazy (``scan_parquet`` / ``scan_csv``): validation collects only
+counts, pseudonyms are joined in, and each table is collected once at the end
+(or never, with ``lazy=True``). CSV files are read as text so that a bad value
+becomes a reported problem with its row number instead of a parser crash.
+
+``servicechain run`` validates once per run: :func:`write_validated` streams
+the checked, pseudonymised tables into the run's work folder with a
+``validated.json`` marker, and ``load`` of that folder trusts the marker.
 """
 
 from __future__ import annotations

@@ -1,8 +1,11 @@
 """Every contract check, as one readable report (``servicechain validate``).
 
-The validator reads each table once (lazily, one ``collect`` per table), turns
-the user's columns into contract columns and types, and evaluates every
-check as a boolean polars expression in the same query. It reports *every*
+The validator plans each table lazily (the user's columns turned into
+contract columns and types), evaluates every check as a boolean polars
+expression and collects only their counts, in one streaming aggregate per
+table; rows are read again only for the example row numbers of checks that
+failed. The checked tables are returned as LazyFrames, so a million-employee
+folder is validated without being held in memory. It reports *every*
 problem, not the first: file, column, what is wrong, how many rows and up to
 five example rows (data rows counted from 1, header not counted).
 
