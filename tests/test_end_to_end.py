@@ -60,7 +60,7 @@ def suite_run(tmp_path_factory):
             rc = cli.main(["run", "--data", str(root / "data"), "--quarter", "latest", "--out", str(out),
                            "--lang", "es", "--jobs", "2"])
     assert rc == 0, err.getvalue()
-    return {"dir": out / quarter, "quarter": quarter, "tables": tables, "truth": truth,
+    return {"dir": out / quarter, "data": (root / "data").resolve(), "quarter": quarter, "tables": tables, "truth": truth,
             "unit": unit, "unit_name": unit_name}
 
 
@@ -97,6 +97,17 @@ def test_no_employee_identifier_in_any_html(suite_run):
     for nbfile in (suite_run["dir"] / "notebooks").glob("*.ipynb"):
         text = nbfile.read_text(encoding="utf-8")
         assert not (set(pattern.findall(text)) & raw), f"{nbfile.name} carries raw ids"
+
+
+def test_executed_notebooks_keep_the_users_data_folder(suite_run):
+    """Analysts can re-run the executed notebooks: their data_dir is the user's folder, not the run's copy."""
+    import nbformat
+
+    for path in sorted((suite_run["dir"] / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        injected = [c.source for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        data_line = next(ln for ln in injected[0].splitlines() if ln.startswith("data_dir"))
+        assert data_line == f'data_dir = "{suite_run["data"]}"', path.name
 
 
 def _figures(html: str) -> list[dict]:

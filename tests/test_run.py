@@ -461,7 +461,7 @@ def _check_notebook(path: Path) -> None:
         from servicechain import loading, notebook as nb
         ctx = nb.setup(data_dir=data_dir, quarter=quarter, lang=lang, anonymity_threshold=anonymity_threshold,
                        seed=seed, mapping=mapping, assumptions=assumptions, results_dir=results_dir)
-        nb.save_results("check", {"validated": (Path(data_dir) / loading.VALIDATED_MARKER).is_file(),
+        nb.save_results("check", {"validated": (Path(ctx.ds.data_dir) / loading.VALIDATED_MARKER).is_file(),
                                   "lazy": sorted(n for n, f in ctx.ds.tables.items() if not hasattr(f, "height")),
                                   "rows": {n: loading.height(f) for n, f in ctx.ds.tables.items()},
                                   "files": {n: p.name for n, p in ctx.ds.files.items()}})

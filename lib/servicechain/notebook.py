@@ -111,6 +111,14 @@ class Context:
         save_results(name, results, results_dir=self.results_dir)
 
 
+def _validated_copy(data_dir: Path) -> Path | None:
+    """The quarterly run's validated, pseudonymised copy of ``data_dir``, when this kernel runs inside one."""
+    src, copy = os.environ.get("SERVICECHAIN_VALIDATED_FOR"), os.environ.get("SERVICECHAIN_VALIDATED_DATA")
+    if src and copy and Path(src).resolve() == Path(data_dir).resolve() and Path(copy).is_dir():
+        return Path(copy)
+    return None
+
+
 def setup(
     data_dir: str = "data/demo",
     quarter: str = "latest",
@@ -163,7 +171,7 @@ def setup(
     if load and ctx.data_dir is not None:
         from servicechain import loading
 
-        ctx.ds = loading.load(ctx.data_dir, ctx.mapping)
+        ctx.ds = loading.load(_validated_copy(ctx.data_dir) or ctx.data_dir, ctx.mapping)
     if ctx.quarter == "latest":
         if ctx.ds is None or getattr(ctx.ds, "latest_complete_quarter", None) is None:
             if ctx.ds is not None and getattr(ctx.ds, "kind", None) == "snapshot":

@@ -316,6 +316,10 @@ def _is_data_error(exc: BaseException) -> bool:
     return type(exc).__name__ in ("DataError", "ReadError")
 
 
+VALIDATED_FOR_ENV = "SERVICECHAIN_VALIDATED_FOR"  # the user's data folder ...
+VALIDATED_DATA_ENV = "SERVICECHAIN_VALIDATED_DATA"  # ... and the run's validated copy of it
+
+
 def kernel_env(work: Path) -> tuple[str, dict[str, str]]:
     """The kernel to use and the children's environment.
 
@@ -713,8 +717,13 @@ def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, 
         "assumptions": str(assumptions) if assumptions else "",
         "results_dir": str(work / "results"),
     }
-    # the manifest keeps the user's data folder; only the notebooks read the validated copy
-    nb_params = {**params, "data_dir": str(staged_dir)} if staged is not None else params
+    # The notebooks keep the user's data folder as their parameter (the executed notebooks under
+    # notebooks/ can be re-run by an analyst); the environment tells nb.setup to read the validated
+    # copy of exactly that folder instead, for this run only.
+    nb_params = params
+    if staged is not None:
+        env[VALIDATED_FOR_ENV] = str(data_dir)
+        env[VALIDATED_DATA_ENV] = str(staged_dir)
     progress.log(f"run {len(tasks)} notebooks with {args.jobs} job(s): {', '.join(t.name for t in tasks.values())}")
 
     def make_cmd(t: Task) -> tuple[list[str], Path]:
