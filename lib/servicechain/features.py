@@ -83,6 +83,25 @@ def recognitions_by_quarter(tables: Mapping[str, Frame]) -> pl.LazyFrame:
     )
 
 
+def employment_quarters(emp: pl.LazyFrame, lo: int, hi: int, full_quarters_before: int) -> pl.LazyFrame:
+    """One row per employee and quarter index ``qi`` in [lo, hi] in which they were employed at its start.
+
+    ``full_quarters_before=1`` also requires the whole previous quarter on the payroll (the hazard
+    model's risk set: drivers measured in q-1); 0 gives the start-of-quarter headcount. The exit
+    quarter is included (people leave during it). Adds ``hire_qi``, ``exit_qi``, ``q_from``, ``q_to``.
+    """
+    return (
+        emp.with_columns(Q.index_expr("hire_date").alias("hire_qi"), Q.index_expr("exit_date").alias("exit_qi"))
+        .with_columns(
+            pl.max_horizontal(pl.col("hire_qi") + 1 + full_quarters_before, pl.lit(lo)).alias("q_from"),
+            pl.min_horizontal(pl.col("exit_qi").fill_null(hi), pl.lit(hi)).alias("q_to"),
+        )
+        .filter(pl.col("q_from") <= pl.col("q_to"))
+        .with_columns(pl.int_ranges("q_from", pl.col("q_to") + 1, dtype=pl.Int32).alias("qi"))
+        .explode("qi")
+    )
+
+
 def person_quarters(tables: Mapping[str, Frame], first: str | None = None, last: str | None = None) -> tuple[pl.DataFrame, PanelInfo]:
     """Employees at risk of voluntary exit in each outcome quarter, with lagged drivers.
 
@@ -102,17 +121,7 @@ def person_quarters(tables: Mapping[str, Frame], first: str | None = None, last:
     emp = _lazy(tables["employees"])
     units = _lazy(tables["units"]).select("unit_id", "region")
     base = (
-        emp.with_columns(
-            Q.index_expr("hire_date").alias("hire_qi"),
-            Q.index_expr("exit_date").alias("exit_qi"),
-        )
-        .with_columns(
-            pl.max_horizontal(pl.col("hire_qi") + 2, pl.lit(lo)).alias("q_from"),
-            pl.min_horizontal(pl.col("exit_qi").fill_null(hi), pl.lit(hi)).alias("q_to"),
-        )
-        .filter(pl.col("q_from") <= pl.col("q_to"))
-        .with_columns(pl.int_ranges("q_from", pl.col("q_to") + 1, dtype=pl.Int32).alias("qi"))
-        .explode("qi")
+        employment_quarters(emp, lo, hi, full_quarters_before=1)
         .with_columns(
             (pl.col("qi") - 1).alias("lag_qi"),
             ((pl.col("exit_qi") == pl.col("qi")) & (pl.col("exit_reason") == "voluntary")).fill_null(False)
@@ -167,14 +176,7 @@ def unit_quarters(tables: Mapping[str, Frame]) -> pl.DataFrame:
     grid = pl.LazyFrame({"qi": list(range(lo, hi + 1))}, schema={"qi": pl.Int32})
     # Headcount at the start of each quarter and voluntary exits among them.
     at_start = (
-        emp.with_columns(Q.index_expr("hire_date").alias("hire_qi"), Q.index_expr("exit_date").alias("exit_qi"))
-        .with_columns(
-            pl.max_horizontal(pl.col("hire_qi") + 1, pl.lit(lo)).alias("q_from"),
-            pl.min_horizontal(pl.col("exit_qi").fill_null(hi), pl.lit(hi)).alias("q_to"),
-        )
-        .filter(pl.col("q_from") <= pl.col("q_to"))
-        .with_columns(pl.int_ranges("q_from", pl.col("q_to") + 1, dtype=pl.Int32).alias("qi"))
-        .explode("qi")
+        employment_quarters(emp, lo, hi, full_quarters_before=0)
         .select(
             "employee_id", "unit_id", "qi",
             ((pl.col("exit_qi") == pl.col("qi")) & (pl.col("exit_reason") == "voluntary")).fill_null(False).alias("vol"),

@@ -24,7 +24,6 @@ import ctypes
 import datetime as dt
 import errno
 import fcntl
-import hashlib
 import importlib.metadata as md
 import json
 import os
@@ -43,6 +42,7 @@ from typing import Any, Callable
 
 from servicechain import i18n, quarters, report
 from servicechain.cli import UserError
+from servicechain.loading import file_sha256
 from servicechain.notebook import project_root
 
 KERNEL_NAME = "servicechain"
@@ -353,22 +353,14 @@ def kernel_env(work: Path) -> tuple[str, dict[str, str]]:
     return KERNEL_NAME, env
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def input_hashes(data_dir: Path, extra: dict[str, Path | None]) -> dict[str, str]:
     out = {}
     for p in sorted(data_dir.rglob("*")):
         if p.is_file() and not any(part.startswith(".") for part in p.relative_to(data_dir).parts):
-            out[f"data/{p.relative_to(data_dir).as_posix()}"] = sha256(p)
+            out[f"data/{p.relative_to(data_dir).as_posix()}"] = file_sha256(p)
     for k, p in extra.items():
         if p is not None and p.is_file():
-            out[k] = sha256(p)
+            out[k] = file_sha256(p)
     return out
 
 
