@@ -18,6 +18,8 @@ expressions that turn word keys and estimate/low/high columns into report text).
 
 from __future__ import annotations
 
+import textwrap
+
 from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
@@ -60,19 +62,15 @@ def ci_col(est: str, low: str, high: str, lang: str, decimals: int = 2, pct: boo
 
 
 def wrap(text: str, width: int = 72) -> str:
-    """Break a long title into lines of at most ``width`` characters (plotly does not wrap titles)."""
-    lines, cur = [], ""
-    for w in text.split():
-        if cur and len(cur) + 1 + len(w) > width:
-            lines.append(cur)
-            cur = w
-        else:
-            cur = f"{cur} {w}" if cur else w
-    lines.append(cur)
-    return "<br>".join(lines)
+    """Break a long title into lines of at most ``width`` characters (plotly does not wrap titles).
+
+    textwrap breaks only at ASCII whitespace, so a non-breaking space ("75\u00a0%", "2,4\u00a0M€")
+    keeps a number and its unit together.
+    """
+    return "<br>".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)) or text
 
 
-def _title(fig: go.Figure, title: str, legend: bool = False, width: int = 72) -> go.Figure:
+def finding_title(fig: go.Figure, title: str, legend: bool = False, width: int = 72) -> go.Figure:
     """Set a wrapped title and make room above the plot for it (and for a top legend)."""
     t = wrap(title, width)
     n = t.count("<br>") + 1
@@ -82,7 +80,7 @@ def _title(fig: go.Figure, title: str, legend: bool = False, width: int = 72) ->
     return fig
 
 
-def _locale(fig: go.Figure, lang: str) -> go.Figure:
+def localize(fig: go.Figure, lang: str) -> go.Figure:
     """Decimal and thousands separators of the language on every axis."""
     fig.update_layout(separators=",." if lang == "es" else ".,")
     return fig
@@ -170,8 +168,8 @@ def forest(
                    showgrid=False, zeroline=False, title=None),
         margin=dict(l=24, r=24, b=72),
     )
-    _title(fig, title, legend=len(groups) > 1)
-    return _locale(fig, lang)
+    finding_title(fig, title, legend=len(groups) > 1)
+    return localize(fig, lang)
 
 
 def coef_side_by_side(
@@ -218,11 +216,11 @@ def calibration(
     fig.add_trace(go.Scatter(x=x, y=y, mode="markers+lines", showlegend=False, text=hover,
                              hovertemplate="%{text}<extra></extra>",
                              marker=dict(size=10, color=theme.ACCENT), line=dict(width=1.5, color=theme.ACCENT)))
-    _title(fig, title, legend=diagonal_label is not None)
+    finding_title(fig, title, legend=diagonal_label is not None)
     fig.update_layout(height=460,
                       xaxis=dict(title=x_title, tickformat=".0%", range=[0, top], showgrid=True, gridcolor=theme.GRID),
                       yaxis=dict(title=y_title, tickformat=".0%", range=[0, top]))
-    return _locale(fig, lang)
+    return localize(fig, lang)
 
 
 def km_curves(
@@ -261,10 +259,10 @@ def km_curves(
         fig.add_trace(go.Scatter(x=x, y=sub[y_col].to_list(), mode="lines", name=name, legendgroup=name,
                                  line=dict(shape="hv", color=c, width=2.5), text=hover,
                                  hovertemplate="%{text}<extra></extra>"))
-    _title(fig, title, legend=True)
+    finding_title(fig, title, legend=True)
     fig.update_layout(height=500, xaxis=dict(title=x_title, showgrid=True, gridcolor=theme.GRID),
                       yaxis=dict(title=y_title, tickformat=".0%", range=[0, 1.02]))
-    return _locale(fig, lang)
+    return localize(fig, lang)
 
 
 def binned_means(
@@ -293,7 +291,7 @@ def binned_means(
         error_y=dict(type="data", symmetric=False, array=[b - a for a, b in zip(m, hi)],
                      arrayminus=[a - b for a, b in zip(m, lo)], thickness=2, width=6, color=theme.ACCENT),
     ))
-    _title(fig, title)
+    finding_title(fig, title)
     fig.update_layout(height=440, xaxis=dict(title=x_title, showgrid=True, gridcolor=theme.GRID),
                       yaxis=dict(title=y_title))
-    return _locale(fig, lang)
+    return localize(fig, lang)

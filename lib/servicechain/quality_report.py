@@ -37,9 +37,9 @@ def table_word(name: str, lang: str) -> str:
 
 def _titled(fig: go.Figure, title: str, lang: str, height: int = 440) -> go.Figure:
     """The finding as a wrapped title (the shared chart helper), the page's height and the language's separators."""
-    charts._title(fig, title)
+    charts.finding_title(fig, title)
     fig.update_layout(height=height)
-    return charts._locale(fig, lang)
+    return charts.localize(fig, lang)
 
 
 # --- coverage -------------------------------------------------------------------------------------------------------
