@@ -312,6 +312,9 @@ def test_notebooks_on_snapshot_data(tmp_path: Path) -> None:
     out = json.loads((res / "retention.json").read_text())
     assert out["kind"] == "snapshot" and out["n"] > 0 and out["effects"]
     assert "What snapshot data cannot show" in text
+    overview = json.loads((res / "overview.json").read_text())  # index.html shows who is still employed
+    assert overview["headcount"] + overview["left"] == overview["employees_in_export"] == 300
+    assert "voluntary_turnover_rate" not in overview  # a snapshot has no period, so no rate
     _, text2 = _run("02_customer_loyalty", tmp_path, **params)
     assert "Snapshot data has no customers" in text2
     assert not (res / "loyalty.json").exists()

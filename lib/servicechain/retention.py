@@ -424,3 +424,9 @@ def km_table(bands: pl.DataFrame, lang: str) -> pl.DataFrame:
         charts.word_col("band", lang), "employees", "voluntary_exits",
         charts.ci_col("retained_1y", "retained_1y_low", "retained_1y_high", lang, 0, pct=True, name="retained_1y_ci"),
     )
+
+
+def snapshot_overview(df: pl.DataFrame) -> dict:
+    """What index.html can say from a snapshot: who is still employed. No rates (there is no period)."""
+    left = int(df["left"].fill_null(0).sum())
+    return {"headcount": df.height - left, "employees_in_export": df.height, "left": left}
