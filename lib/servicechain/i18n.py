@@ -218,6 +218,13 @@ WORDS: dict[str, dict[str, str]] = {
 }
 
 # --- retention (01) and customer loyalty (02) notebooks, shared chart words --------------------------
+def _add_words(en: dict[str, str], es: dict[str, str]) -> None:
+    """Merge one report's word block into the table; a word already defined keeps its first wording."""
+    for lang, words in (("en", en), ("es", es)):
+        for key, text in words.items():
+            WORDS[lang].setdefault(key, text)
+
+
 _RL_EN = {
     "recognition_per_month": "Recognition (per month)",
     "voluntary_turnover_pct": "Voluntary turnover (%)",
@@ -597,10 +604,7 @@ _RL_ES = {
         "informe de retención muestra lo que sí permite una foto fija."
     ),
 }
-for _k, _v in _RL_EN.items():
-    WORDS["en"].setdefault(_k, _v)
-for _k, _v in _RL_ES.items():
-    WORDS["es"].setdefault(_k, _v)
+_add_words(_RL_EN, _RL_ES)
 
 # --- the service-profit chain notebook (03) ------------------------------------------------------------
 _CHAIN_EN = {
@@ -846,10 +850,7 @@ _CHAIN_ES = {
     "chain_too_little_md": "Datos insuficientes para estimar la cadena: hacen falta al menos 30 unidades-trimestre de 10 "
                            "unidades con respuestas a la encuesta dos trimestres antes y respuestas de clientes.",
 }
-for _k, _v in _CHAIN_EN.items():
-    WORDS["en"].setdefault(_k, _v)
-for _k, _v in _CHAIN_ES.items():
-    WORDS["es"].setdefault(_k, _v)
+_add_words(_CHAIN_EN, _CHAIN_ES)
 
 # --- money (04) notebook ------------------------------------------------------------------------------
 _FIN_EN = {
@@ -1138,10 +1139,7 @@ _FIN_ES = {
     ),
     "fin_too_little_md": "Datos insuficientes para poner dinero a la cadena: {why}",
 }
-for _k, _v in _FIN_EN.items():
-    WORDS["en"].setdefault(_k, _v)
-for _k, _v in _FIN_ES.items():
-    WORDS["es"].setdefault(_k, _v)
+_add_words(_FIN_EN, _FIN_ES)
 
 MONTHS = {
     "en": ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -1707,7 +1705,4 @@ _DQ_ES = {
         "trimestre ni relación con los clientes."
     ),
 }
-for _k, _v in _DQ_EN.items():
-    WORDS["en"].setdefault(_k, _v)
-for _k, _v in _DQ_ES.items():
-    WORDS["es"].setdefault(_k, _v)
+_add_words(_DQ_EN, _DQ_ES)
