@@ -65,21 +65,26 @@ def _survey_items(sv: pd.DataFrame) -> list[str]:
     return [c for c in sv.columns if c not in ("employee_id", "survey_date")]
 
 
+def _employment_quarters(employees: pd.DataFrame, lo: int, hi: int, full_quarters_before: int) -> pd.DataFrame:
+    """One row per employee and quarter employed at its start (the same rule as features.employment_quarters)."""
+    emp = employees.copy()
+    emp["hire_qi"] = _qi(emp["hire_date"])
+    emp["exit_qi"] = _qi(emp["exit_date"])
+    emp["q_from"] = np.maximum(emp["hire_qi"] + 1 + full_quarters_before, lo)
+    emp["q_to"] = np.minimum(emp["exit_qi"].fillna(hi), hi)
+    emp = emp[emp["q_from"] <= emp["q_to"]]
+    n = (emp["q_to"] - emp["q_from"] + 1).to_numpy(dtype=np.int64)
+    out = emp.loc[emp.index.repeat(n)].reset_index(drop=True)
+    out["qi"] = out["q_from"].to_numpy(dtype=np.int64) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))
+    return out
+
+
 def person_quarters(t: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     sv = t["survey"].copy()
     sv["qi"] = _qi(sv["survey_date"])
     lo_s, hi = int(sv["qi"].min()), int(sv["qi"].max())
     lo = lo_s + 1
-    emp = t["employees"].copy()
-    emp["hire_qi"] = _qi(emp["hire_date"])
-    emp["exit_qi"] = _qi(emp["exit_date"])
-    emp["q_from"] = np.maximum(emp["hire_qi"] + 2, lo)
-    emp["q_to"] = np.minimum(emp["exit_qi"].fillna(hi), hi)
-    emp = emp[emp["q_from"] <= emp["q_to"]]
-    n = (emp["q_to"] - emp["q_from"] + 1).to_numpy(dtype=np.int64)
-    base = emp.loc[emp.index.repeat(n)].reset_index(drop=True)
-    offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-    base["qi"] = base["q_from"].to_numpy(dtype=np.int64) + offset
+    base = _employment_quarters(t["employees"], lo, hi, full_quarters_before=1)
     base["lag_qi"] = base["qi"] - 1
     leaves = base["exit_qi"].fillna(-1).to_numpy() == base["qi"].to_numpy()
     vol = (base["exit_reason"] == "voluntary").fillna(False).to_numpy()
@@ -114,15 +119,8 @@ def unit_quarters(t: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     sv = t["survey"].copy()
     sv["qi"] = _qi(sv["survey_date"])
     lo, hi = int(sv["qi"].min()), int(sv["qi"].max())
-    emp = t["employees"].copy()
-    emp["hire_qi"] = _qi(emp["hire_date"])
-    emp["exit_qi"] = _qi(emp["exit_date"])
-    emp["q_from"] = np.maximum(emp["hire_qi"] + 1, lo)
-    emp["q_to"] = np.minimum(emp["exit_qi"].fillna(hi), hi)
-    emp = emp[emp["q_from"] <= emp["q_to"]]
-    n = (emp["q_to"] - emp["q_from"] + 1).to_numpy(dtype=np.int64)
-    at = emp.loc[emp.index.repeat(n), ["employee_id", "unit_id", "exit_qi", "exit_reason", "q_from"]].reset_index(drop=True)
-    at["qi"] = at["q_from"].to_numpy(dtype=np.int64) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))
+    at = _employment_quarters(t["employees"][["employee_id", "unit_id", "hire_date", "exit_date", "exit_reason"]],
+                              lo, hi, full_quarters_before=0)
     at["vol"] = (at["exit_qi"].fillna(-1).to_numpy() == at["qi"].to_numpy()) & (at["exit_reason"] == "voluntary").fillna(False).to_numpy()
     rec = t["recognitions"].copy()
     rec["qi"] = _qi(rec["date"])
