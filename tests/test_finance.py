@@ -266,7 +266,7 @@ def test_seeded_and_deterministic(demo_tables, demo_result):
     a, b = demo_result.to_results("en"), again.to_results("en")
     for x, y in zip(a["scenarios"], b["scenarios"]):  # equal up to floating-point summation order
         for k, v in x.items():
-            assert y[k] == (pytest.approx(v, rel=1e-9) if isinstance(v, float) else v), k
+            assert y[k] == (pytest.approx(v, rel=1e-9) if isinstance(v, (float, dict)) else v), k
     other = finance.analyse(tables, quarter, None, seed=8).to_results("en")
     assert other["scenarios"][0]["value_p50"] != a["scenarios"][0]["value_p50"]
 
@@ -365,7 +365,10 @@ def test_defaults_have_sources_and_ranges():
     m = a["acquisition_cost_multiple"]
     assert (m.value, m.low, m.high, m.stress_low, m.stress_high) == (6.5, 6.0, 7.0, 5.0, 25.0)
     assert "heuristic" in m.source and "Gallo" in m.source
-    assert {r: p.value for r, p in a.replacement_share.items()} == {"frontline": 0.4, "support": 0.8, "manager": 2.0}
+    assert {r: p.value for r, p in a.replacement_share.items()} == {"frontline": 0.3, "support": 0.5, "manager": 1.1}
+    # defaults are central estimates, strictly inside their documented ranges (not at the top)
+    for p in [*a.replacement_share.values(), a["margin_share"], a["margin_horizon_months"], m]:
+        assert p.low < p.value < p.high, p.key
     assert all(p.low == 0.21 and "Boushey" in p.source for p in a.replacement_share.values())
     for p in a.params.values():
         assert p.source.strip(), p.key
@@ -456,3 +459,54 @@ def test_whatif_works_offline_in_chromium(executed, tmp_path):
     assert before[0] and not before[2]
     assert after[2] and after[2 + n] and sum(after) == 2  # the bars and their labels of the chosen scenario
     assert errors == [] and outside == []
+
+
+# ------------------------------------------------------------------------------ ranges: what is drawn
+
+
+def _point(p):
+    from dataclasses import replace
+    return replace(p, low=p.value, high=p.value) if p.value is not None else p
+
+
+def test_ranges_draw_assumptions_and_narrow_to_coefficients_only(demo_tables, demo_result):
+    """The headline P10-P90 holds assumption uncertainty; every range at a point leaves the coefficient-only range."""
+    from dataclasses import replace
+    tables, quarter = demo_tables
+    a = demo_result.assumptions
+    shares = {r: _point(p) for r, p in a.replacement_share.items()}
+    scen = [replace(s, cost={k: _point(p) for k, p in s.cost.items()}) for s in a.scenarios]
+    narrow = replace(a.with_params(**{k: _point(p) for k, p in a.params.items()}), replacement_share=shares, scenarios=scen)
+    point = finance.analyse(tables, quarter, narrow, seed=7)
+    for wide, nar in zip(demo_result.scenarios, point.scenarios):
+        sw, sn = wide.summary("en"), nar.summary("en")
+        assert sn["value_p90"] - sn["value_p10"] < sw["value_p90"] - sw["value_p10"], wide.name
+        # with every assumption at a point, the joint range is the coefficient-only range
+        assert sn["value_p10"] == pytest.approx(sn["coefficient_only_value_p10"], rel=1e-9)
+        assert sn["value_p90"] == pytest.approx(sn["coefficient_only_value_p90"], rel=1e-9)
+        # and the wide run's coefficient-only range equals the narrow run's (same coefficient draws)
+        assert sw["coefficient_only_value_p50"] == pytest.approx(sn["value_p50"], rel=1e-9)
+        assert sw["range_basis"] == "coefficients_and_assumptions"
+
+
+def test_components_add_up_and_conservative_case_is_lower(demo_result):
+    for r in demo_result.scenarios:
+        m = r.money
+        np.testing.assert_allclose(m["replacement_cost_avoided"] + m["acquisition_spend_avoided"] + m["margin_kept"],
+                                   m["gross_value"], rtol=1e-12)
+        s = r.summary("en")
+        assert set(s["components"]) == set(finance.COMPONENTS)
+        assert s["conservative_value_p50"] < s["coefficient_only_value_p50"], r.name
+        assert s["conservative_value_p50"] < s["value_p50"], r.name
+
+
+def test_method_words_match_what_was_drawn(demo_result):
+    """The summary and money page describe the ranges as drawing coefficients and assumptions: true of the result."""
+    from servicechain.i18n import t
+    out = demo_result.to_results("en")
+    assert out["range_basis"] == "coefficients_and_assumptions"
+    for lang in ("en", "es"):
+        words = t("sum_m_finance", lang) + t("fin_limits_text", lang, imputed="x")
+        assert ("assumptions" in words) if lang == "en" else ("supuestos" in words)
+        assert "only the models' coefficient uncertainty" not in words
+        assert "solo recogen la incertidumbre de los coeficientes" not in words

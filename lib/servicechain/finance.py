@@ -32,8 +32,17 @@ unit's mean make rows unique) is a seeded stratified sample used: the
 of the rest stands for all of them (weights scaled by the inverse sampling
 fraction), an unbiased estimate of the sums whose sampling error is small next to
 the coefficient uncertainty. The default demo organisation (3,000 employees) is
-far below the cap and is computed exactly. Assumption uncertainty (the multiple, shares, margin, costs) is shown
-separately in the sensitivity (tornado) analysis, not mixed into those ranges.
+far below the cap and is computed exactly.
+
+Assumption uncertainty is drawn jointly with the coefficients: each draw also takes
+every assumption that has a range (the acquisition-cost multiple, the replacement
+share of each role, margin share, margin horizon, retention cost and revenue per
+customer, and the programme cost) from a triangular distribution over its documented
+low..high range with its mode at the default (:func:`draw_economics`). The headline
+P10-P90 is that joint range; the coefficient-only range (assumptions at their
+defaults) is kept as a second, labelled figure for analysts, and the *conservative
+case* (every assumption at its cautious end, the programme cost at its high end) is
+reported next to every money figure. The tornado chart moves one assumption at a time.
 
 These are associations turned into money, not causal effects: a programme that
 raised recognition would only be worth this if the association is causal and the
@@ -61,6 +70,7 @@ LIKERT_DRIVERS = ("empowerment", "leadership")
 WHATIF_MULTIPLES = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 6.5, 7.0, 8.0, 10.0, 12.5, 15.0, 20.0, 25.0)
 BREAK_EVEN_MAX = 1000.0
 QUARTERS_PER_YEAR = 4
+COMPONENTS = ("replacement_cost_avoided", "acquisition_spend_avoided", "margin_kept")
 
 # ------------------------------------------------------------------------------ accounting identities
 
@@ -77,7 +87,7 @@ def replacement_cost(salary_of_leavers: Mapping[str, float] | np.ndarray, shares
     """
     s = _by_role(salary_of_leavers)
     w = _by_role(shares)
-    out = s @ w
+    out = (s * w).sum(axis=-1) if w.ndim == 2 else s @ w  # shares per draw (D+1, 3) or one set (3,)
     return float(out) if np.ndim(out) == 0 else out
 
 
@@ -532,6 +542,44 @@ class Economics:
                 "gross_value": gross, "net_value": net_value(gross, cost)}
 
 
+def _triangular(rng: np.random.Generator, value: float, low: float | None, high: float | None, n: int) -> np.ndarray:
+    """``n`` draws over low..high with mode ``value`` (constant when there is no range)."""
+    if low is None or high is None or not high > low:
+        return np.full(n, float(value))
+    return rng.triangular(float(low), float(min(max(value, low), high)), float(high), size=n)
+
+
+def draw_economics(a: Assumptions, draws: int, seed: int) -> Economics:
+    """Economics with one value per draw: row 0 the defaults, rows 1.. drawn jointly over every range.
+
+    ``a`` must be resolved (no ``auto``). The draws are independent across assumptions
+    and independent of the coefficient draws (their own seeded stream).
+    """
+    rng = np.random.default_rng([seed, 1])
+
+    def col(key: str) -> np.ndarray:
+        p = a[key]
+        return np.concatenate([[p.value], _triangular(rng, p.value, p.low, p.high, draws)])
+
+    shares = np.column_stack([np.concatenate([[a.replacement_share[r].value],
+                                              _triangular(rng, a.replacement_share[r].value, a.replacement_share[r].low,
+                                                          a.replacement_share[r].high, draws)]) for r in ROLES])
+    return Economics(col("acquisition_cost_multiple"), col("retention_cost_per_customer_per_year"),
+                     col("revenue_per_customer_per_year"), col("margin_share"), col("margin_horizon_months"), shares)
+
+
+def conservative_economics(a: Assumptions) -> Economics:
+    """Every assumption at the end of its range that makes a programme worth least."""
+    def lo(key: str) -> float:
+        p = a[key]
+        return p.low if p.low is not None else p.value
+
+    return Economics(lo("acquisition_cost_multiple"), lo("retention_cost_per_customer_per_year"),
+                     lo("revenue_per_customer_per_year"), lo("margin_share"), lo("margin_horizon_months"),
+                     tuple(a.replacement_share[r].low if a.replacement_share[r].low is not None
+                           else a.replacement_share[r].value for r in ROLES))
+
+
 def quantiles(x: np.ndarray) -> tuple[float, float, float]:
     p10, p50, p90 = np.percentile(x, [10, 50, 90])
     return float(p10), float(p50), float(p90)
@@ -621,9 +669,11 @@ class ScenarioResult:
     cost: float
     cost_low: float
     cost_high: float
-    money: dict[str, np.ndarray]  # at the default economics; index 0 = point estimates
+    money: dict[str, np.ndarray]  # coefficients and assumptions drawn jointly; index 0 = point estimates
     break_even_multiple: float | str
     headline: bool = False
+    money_coef: dict[str, np.ndarray] = field(default_factory=dict)  # coefficients only, assumptions at defaults
+    conservative: dict[str, float] = field(default_factory=dict)  # P50 with every assumption at its cautious end
 
     @property
     def name(self) -> str:
@@ -636,9 +686,15 @@ class ScenarioResult:
         s: dict[str, Any] = {"name": self.name, "label": self.scenario.label_in(lang), "headline": self.headline}
         v10, v50, v90 = self.q("net_value")
         s.update(value_p10=v10, value_p50=v50, value_p90=v90)
+        s["range_basis"] = "coefficients_and_assumptions"
         for k in ("gross_value", "replacement_cost_avoided", "acquisition_spend_avoided", "margin_kept"):
             a, b, c = self.q(k)
             s.update({f"{k}_p10": a, f"{k}_p50": b, f"{k}_p90": c})
+        if self.money_coef:
+            a, b, c = quantiles(self.money_coef["net_value"][1:])
+            s.update(coefficient_only_value_p10=a, coefficient_only_value_p50=b, coefficient_only_value_p90=c)
+        s["conservative_value_p50"] = self.conservative.get("net_value")
+        s["components"] = {k: self.q(k)[1] for k in COMPONENTS}
         for k, arr in (("exits_avoided", self.effects.exits_avoided), ("customers_retained", self.effects.customers_retained),
                        ("customer_retention_pp", self.effects.retention_pp)):
             a, b, c = quantiles(arr[1:])
@@ -686,6 +742,7 @@ class FinanceResult:
             "acquisition_cost_multiple": self.econ.multiple,
             "quarter": self.quarter,
             "draws": self.draws,
+            "range_basis": "coefficients_and_assumptions",
             "seed": self.seed,
             "baseline": self.baseline.to_dict(threshold),
             "scenarios": [s.summary(lang) for s in self.scenarios],
@@ -708,16 +765,21 @@ def evaluate(pop: Population, hazard: retention.HazardResult, unit_model: loyalt
     """Baseline and every scenario of ``a`` (``a`` must be resolved, see :func:`resolve`)."""
     unit_driver_index(unit_model)
     econ = Economics.from_assumptions(a)
+    econ_draws = draw_economics(a, a.draws, seed)
+    cautious = conservative_economics(a)
+    cost_rng = np.random.default_rng([seed, 2])
     bh, bu = draw_coefficients(hazard, unit_model, a.draws, seed)
     out = []
     for sc in a.scenarios:
         changes, parts = expand(a, sc)
         eff = simulate(pop, tuple(hazard.drivers), changes, bh, bu)
         cost = programme_cost(parts, pop.headcount, pop.managers)
-        money = econ.value(eff, cost)
-        r = ScenarioResult(sc, eff, cost, programme_cost(parts, pop.headcount, pop.managers, "low"),
-                           programme_cost(parts, pop.headcount, pop.managers, "high"), money, "never",
-                           headline=(sc.name == headline))
+        c_lo = programme_cost(parts, pop.headcount, pop.managers, "low")
+        c_hi = programme_cost(parts, pop.headcount, pop.managers, "high")
+        costs = np.concatenate([[cost], _triangular(cost_rng, cost, c_lo, c_hi, a.draws)])
+        r = ScenarioResult(sc, eff, cost, c_lo, c_hi, econ_draws.value(eff, costs), "never",
+                           headline=(sc.name == headline), money_coef=econ.value(eff, cost))
+        r.conservative = {k: float(np.median(v[1:])) for k, v in cautious.value(eff, c_hi).items()}
         r.break_even_multiple = break_even(lambda m, r=r: float(np.median(
             econ.but(multiple=m).value(r.effects, r.cost)["net_value"][1:])))
         out.append(r)
@@ -792,7 +854,7 @@ def sensitivity(res: FinanceResult, name: str) -> pl.DataFrame:
     moves over its range too. Sorted by swing, widest first.
     """
     r = res.scenario(name)
-    base = float(np.median(r.money["net_value"][1:]))
+    base = float(np.median((r.money_coef or r.money)["net_value"][1:]))
     rows = []
     for key, kind, low, high, lo, hi in _variants(res):
         vl = float(np.median(res.econ.but(**lo).value(r.effects, r.cost)["net_value"][1:]))
@@ -1134,6 +1196,8 @@ def scenario_table(res: FinanceResult, lang: str) -> pl.DataFrame:
             "fin_customers_retained": rg("customers_retained", lambda v: fmt_number(v, lang, 0)),
             "fin_comp_programme_cost": money(r.cost, res, lang),
             "fin_comp_net_value": rg("value"),
+            "fin_net_value_coef_only": rg("coefficient_only_value"),
+            "fin_conservative_case": money(s["conservative_value_p50"], res, lang),
             "fin_payback_months": (fmt_number(s["payback_months_p50"], lang, 1) if s["payback_months_p50"] is not None
                                    else t("fin_never", lang)),
             "fin_break_even_multiple": (t(f"fin_{be}", lang) if isinstance(be, str)

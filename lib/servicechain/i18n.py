@@ -878,7 +878,8 @@ _FIN_EN = {
         "Each scenario changes last quarter's drivers of the {n} people at risk of leaving; the retention model "
         "predicts how many fewer would leave within a year, and the customer-retention model turns the units' better "
         "drivers and lower turnover into customers who keep coming back. Bars: median (P50) net value after the "
-        "programme's first-year cost; whiskers: P10–P90 over {draws} draws of the two models' coefficients. "
+        "programme's first-year cost; whiskers: P10–P90 over {draws} joint draws of the two models' coefficients and of "
+        "every assumption within its range (multiple, replacement shares, margin, costs, programme cost). "
         "**Association, not causation:** a programme is worth this only if the links are causal and it really moves "
         "the driver this much."
     ),
@@ -888,11 +889,13 @@ _FIN_EN = {
         "the median net value is zero (*always*: positive even if winning a customer cost no more than keeping one; "
         "*never*: not positive at any multiple)."
     ),
+    "fin_net_value_coef_only": "Net value, coefficients only (P50, P10–P90)",
+    "fin_conservative_case": "Conservative case (P50)",
     "fin_h_dist": "How sure are these numbers?",
     "fin_dist_text": (
-        "The spread of each scenario's net value over the coefficient draws. Chance of a positive net value: {items}. "
-        "The spread covers only the statistical uncertainty of the two models; the assumptions (multiple, salaries, "
-        "margins, costs) move the numbers too: see the next chart."
+        "The spread of each scenario's net value over the joint draws of the models' coefficients and the "
+        "assumptions. Chance of a positive net value: {items}. The next chart shows which assumption moves the answer "
+        "most when it alone goes to either end of its range."
     ),
     "fin_h_sensitivity": "Which assumption matters most",
     "fin_sensitivity_text": (
@@ -921,8 +924,9 @@ _FIN_EN = {
         "- **Association, not causation.** The models describe how the drivers moved together with leaving and with "
         "customers coming back, adjusted for tenure, role and quarter. A programme may not move a driver as "
         "assumed.\n"
-        "- The P10–P90 ranges hold only the models' coefficient uncertainty; assumption uncertainty is in the "
-        "sensitivity chart.\n"
+        "- The P10–P90 ranges draw the models' coefficients and every assumption within its range together; the "
+        "scenario table also gives the range with the assumptions fixed at their defaults (coefficients only) and "
+        "the *conservative case* (every assumption at its cautious end).\n"
         "- Only people at risk this quarter count (employed for the whole previous quarter), so recent hires are left "
         "out and the employee side is conservative. Missing survey answers ({imputed} of the people at risk) are "
         "filled with their unit's mean.\n"
@@ -1021,8 +1025,9 @@ _FIN_ES = {
         "Cada escenario cambia los factores del trimestre anterior de las {n} personas en riesgo de irse; el modelo de "
         "retención predice cuántas menos se irían en un año, y el modelo de retención de clientes convierte los mejores "
         "factores y la menor rotación de las unidades en clientes que siguen volviendo. Barras: valor neto mediano "
-        "(P50) tras el coste del programa el primer año; bigotes: P10–P90 en {draws} simulaciones de los coeficientes "
-        "de los dos modelos. **Asociación, no causalidad:** un programa vale esto solo si los vínculos son causales y "
+        "(P50) tras el coste del programa el primer año; bigotes: P10–P90 en {draws} simulaciones conjuntas de los coeficientes "
+        "de los dos modelos y de cada supuesto dentro de su rango (múltiplo, proporciones de reemplazo, margen, "
+        "costes, coste del programa). **Asociación, no causalidad:** un programa vale esto solo si los vínculos son causales y "
         "si de verdad mueve el factor en esa medida."
     ),
     "fin_scenarios_note": (
@@ -1031,11 +1036,13 @@ _FIN_ES = {
         "captación con el que el valor neto mediano es cero (*siempre*: positivo aunque captar un cliente no costara "
         "más que conservarlo; *nunca*: no es positivo con ningún múltiplo)."
     ),
+    "fin_net_value_coef_only": "Valor neto, solo coeficientes (P50, P10–P90)",
+    "fin_conservative_case": "Caso prudente (P50)",
     "fin_h_dist": "¿Cuán seguras son estas cifras?",
     "fin_dist_text": (
-        "La dispersión del valor neto de cada escenario en las simulaciones de los coeficientes. Probabilidad de un "
-        "valor neto positivo: {items}. La dispersión solo recoge la incertidumbre estadística de los dos modelos; los "
-        "supuestos (múltiplo, salarios, márgenes, costes) también mueven las cifras: véase el gráfico siguiente."
+        "La dispersión del valor neto de cada escenario en las simulaciones conjuntas de los coeficientes de los "
+        "modelos y de los supuestos. Probabilidad de un valor neto positivo: {items}. El gráfico siguiente muestra qué "
+        "supuesto mueve más la respuesta cuando solo él va a uno u otro extremo de su rango."
     ),
     "fin_h_sensitivity": "Qué supuesto pesa más",
     "fin_sensitivity_text": (
@@ -1065,8 +1072,9 @@ _FIN_ES = {
         "- **Asociación, no causalidad.** Los modelos describen cómo los factores se movieron junto con las salidas y "
         "con la vuelta de los clientes, ajustando por antigüedad, puesto y trimestre. Un programa puede no mover un "
         "factor como se supone.\n"
-        "- Los rangos P10–P90 solo recogen la incertidumbre de los coeficientes; la de los supuestos está en el gráfico "
-        "de sensibilidad.\n"
+        "- Los rangos P10–P90 simulan a la vez los coeficientes de los modelos y cada supuesto dentro de su rango; la "
+        "tabla de escenarios da también el rango con los supuestos fijos en sus valores por defecto (solo "
+        "coeficientes) y el *caso prudente* (cada supuesto en su extremo cauto).\n"
         "- Solo cuentan las personas en riesgo este trimestre (empleadas durante todo el trimestre anterior): las "
         "incorporaciones recientes quedan fuera y la parte de empleados es conservadora. Las respuestas que faltan "
         "({imputed} de las personas en riesgo) se completan con la media de su unidad.\n"
