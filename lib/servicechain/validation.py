@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from servicechain import contract, loading, quarters
+from servicechain import contract, quarters, reading
 from servicechain.cli import UserError
-from servicechain.loading import ROW, ReadError
+from servicechain.reading import ROW, ReadError
 from servicechain.mapping import ColumnSpec, Mapping, MappingError, TableMapping, labels_expr, load_mapping, rescale_expr
 
 if TYPE_CHECKING:
@@ -139,8 +139,8 @@ class _Check:
 
 def validate(data_dir: str | Path, mapping: str | Path | None = None) -> ValidationReport:
     """Check a data folder (and mapping) against the contract; never raises for bad data."""
-    root = loading.resolve(data_dir)
-    mpath = loading.resolve(mapping) if mapping not in (None, "") else None
+    root = reading.resolve(data_dir)
+    mpath = reading.resolve(mapping) if mapping not in (None, "") else None
     return check(root, mpath)[0]
 
 
@@ -164,7 +164,7 @@ def check(data_dir: Path, mapping_path: Path | None = None) -> tuple[ValidationR
     if not data_dir.is_dir():
         rep.add(Problem(str(data_dir), "(folder)", None, "data folder not found"))
         return rep, {}
-    rep.kind = mapping.kind or ("snapshot" if loading.table_files(data_dir, "snapshot") else "panel")
+    rep.kind = mapping.kind or ("snapshot" if reading.table_files(data_dir, "snapshot") else "panel")
     specs = [contract.SNAPSHOT] if rep.kind == "snapshot" else list(contract.TABLES.values())
     tables: dict[str, pl.LazyFrame] = {}
     counts: dict[str, int] = {}
@@ -190,7 +190,7 @@ def check(data_dir: Path, mapping_path: Path | None = None) -> tuple[ValidationR
         tables[name] = _finish(lf)
     rep.row_counts = counts
     if rep.kind == "panel" and rep.ok:
-        rep.quarters = loading.dataset_quarters(tables)
+        rep.quarters = dataset_quarters(tables)
     return rep, tables
 
 
@@ -217,7 +217,7 @@ def _find_file(data_dir: Path, table: contract.Table, tmap: TableMapping | None,
             rep.add(Problem(p.name, table.name, None, f"the file named in the mapping is not in {data_dir}"))
             return None
         return p
-    found = loading.table_files(data_dir, table.name)
+    found = reading.table_files(data_dir, table.name)
     if len(found) > 1:
         names = ", ".join(p.name for p in found)
         rep.add(Problem(found[0].name, table.name, None, f"several files for one table ({names}); keep one"))
@@ -255,7 +255,7 @@ def _read_table(
         sheet=tmap.sheet if tmap else None,
     )
     try:
-        scanned = loading.scan(path, **opts)
+        scanned = reading.scan(path, **opts)
     except ReadError as exc:
         rep.add(Problem(fname, table.name, None, str(exc).removeprefix(f"{fname}: ")))
         return None
@@ -270,15 +270,15 @@ def _read_table(
     try:
         stats = stats_query(lf(scanned.frame))
     except Exception as exc:  # noqa: BLE001 - a reader failure beyond the header is the user's file
-        if path.suffix.lower() == ".csv" and loading.is_encoding_error(exc) and not opts["encoding"]:
+        if path.suffix.lower() == ".csv" and reading.is_encoding_error(exc) and not opts["encoding"]:
             try:
-                scanned = loading.decode_csv(path, delimiter=opts["delimiter"], encoding=None)
+                scanned = reading.decode_csv(path, delimiter=opts["delimiter"], encoding=None)
                 stats = stats_query(lf(scanned.frame))
             except Exception as exc2:  # noqa: BLE001
-                rep.add(Problem(fname, table.name, None, f"cannot read: {loading._short(exc2)}"))
+                rep.add(Problem(fname, table.name, None, f"cannot read: {reading.short(exc2)}"))
                 return None
         else:
-            rep.add(Problem(fname, table.name, None, f"cannot read: {loading._short(exc)}"))
+            rep.add(Problem(fname, table.name, None, f"cannot read: {reading.short(exc)}"))
             return None
     planned = lf(scanned.frame)
     for note in scanned.notes:
@@ -624,6 +624,18 @@ def _cross_checks(
             )
 
 
+def dataset_quarters(tables: "dict[str, pl.DataFrame | pl.LazyFrame]") -> list[str]:
+    """Sorted quarter labels present in the survey and customer activity (eager or lazy tables)."""
+    parts = []
+    for name, col in (("survey", "survey_date"), ("customer_activity", "date")):
+        if name in tables:
+            parts.append(tables[name].lazy().select(quarters.index_expr(col).alias("q")).unique())
+    if not parts:
+        return []
+    idx = pl.concat(parts).collect(engine="streaming").get_column("q").drop_nulls().unique().sort().to_list()
+    return [quarters.label(int(i)) for i in idx]
+
+
 def _finish(lf: pl.LazyFrame) -> pl.LazyFrame:
     """Drop the internal row-number column."""
     return lf.drop(ROW, strict=False)
@@ -663,7 +675,7 @@ def data_quality_summary(ds: "Dataset") -> DataQualitySummary:
         {
             "table": list(ds.tables),
             "file": [ds.files[t].name for t in ds.tables],
-            "rows": [loading.height(df) for df in ds.tables.values()],
+            "rows": [reading.height(df) for df in ds.tables.values()],
             "rejected": [(rep.rejected.get(t, 0) if rep else 0) for t in ds.tables],
         },
         schema={"table": pl.String, "file": pl.String, "rows": pl.Int64, "rejected": pl.Int64},
