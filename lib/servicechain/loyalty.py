@@ -30,6 +30,9 @@ OUTCOMES = {
                                "unit's previous-quarter driver", "customers_prev", 10),
 }
 
+SMALL_CLUSTERS = 30  # below this many units the page says so and shows the minimum detectable effect
+INFERENCE_METHOD = "CR2 (Bell-McCaffrey) cluster-robust variance, t critical values with Satterthwaite degrees of freedom"
+
 
 @dataclass
 class UnitModel:
@@ -43,12 +46,17 @@ class UnitModel:
     params: np.ndarray
     cov: np.ndarray
     names: list[str] = field(default_factory=list)  # one per entry of params
+    method: str = INFERENCE_METHOD
+    df: dict[str, float] = field(default_factory=dict)  # Satterthwaite df per driver
+    mde: dict[str, float] = field(default_factory=dict)  # minimum detectable effect (80% power, 5% two-sided)
+    notes: list[str] = field(default_factory=list)  # e.g. the small-cluster note below SMALL_CLUSTERS units
 
     def to_dict(self) -> dict:
         return {"outcome": self.outcome, "spec": self.spec, "effects": {k: v.to_dict() for k, v in self.effects.items()},
                 "n_obs": self.n_obs, "n_units": self.n_units, "r2": self.r2, "outcome_mean": self.outcome_mean,
                 "params": dict(zip(self.names, (float(x) for x in self.params))), "param_names": list(self.names),
-                "cov": [[float(x) for x in row] for row in self.cov]}
+                "cov": [[float(x) for x in row] for row in self.cov], "method": self.method,
+                "n_clusters": self.n_units, "df": dict(self.df), "mde": dict(self.mde), "notes": list(self.notes)}
 
 
 def model_rows(uq: pl.DataFrame, outcome: str, drivers: tuple[str, ...] = UNIT_DRIVERS) -> pl.DataFrame:
@@ -91,13 +99,26 @@ def fit_unit_model(uq: pl.DataFrame, outcome: str = "nps", drivers: tuple[str, .
         y, X = dm[:, 0], dm[:, 1:]
     else:
         X = np.column_stack([np.ones(len(y)), X])
-    res = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": groups})
+    res = sm.OLS(y, X).fit()
+    cov, dfs = cr2_vcov(X, np.asarray(res.resid), groups)
     off = 0 if spec == "unit_fe" else 1
-    se = np.sqrt(np.diag(res.cov_params()))
-    effects = {d: Estimate.from_normal(d, res.params[i + off], se[i + off], rows.height, scale) for i, d in enumerate(drivers)}
+    se = np.sqrt(np.diag(cov))
+    effects = {d: _t_estimate(d, res.params[i + off], se[i + off], dfs[i + off], rows.height, scale)
+               for i, d in enumerate(drivers)}
+    df = {d: float(dfs[i + off]) for i, d in enumerate(drivers)}
+    mde = {d: minimum_detectable_effect(se[i + off], dfs[i + off]) for i, d in enumerate(drivers)}
+    notes = [small_cluster_note(n_units, mde)] if n_units < SMALL_CLUSTERS else []
     names = [*lags, *q_names] if spec == "unit_fe" else ["const", *lags, *q_names]
     return UnitModel(outcome, spec, effects, rows.height, n_units, float(res.rsquared),
-                     float(rows[outcome].mean()), np.asarray(res.params), np.asarray(res.cov_params()), names)
+                     float(rows[outcome].mean()), np.asarray(res.params), cov, names,
+                     INFERENCE_METHOD, df, mde, notes)
+
+
+def small_cluster_note(n_units: int, mde: dict[str, float]) -> str:
+    """Machine-readable English note for results below SMALL_CLUSTERS units (report wording lives in i18n)."""
+    parts = ", ".join(f"{d} {v:.2g}" for d, v in mde.items())
+    return (f"with {n_units} units, effects smaller than X cannot be told from zero (X = minimum detectable effect at "
+            f"80% power, 5% two-sided: {parts})")
 
 
 def side_by_side(uq: pl.DataFrame, outcome: str, drivers: tuple[str, ...] = UNIT_DRIVERS) -> pl.DataFrame:
@@ -142,9 +163,10 @@ def moments_of_truth(uq: pl.DataFrame, tp: pl.DataFrame, outcome: str = "custome
         X = np.column_stack([np.ones(rows.height), rows["tp_nps"].to_numpy() / 10.0,
                              rows.select([f"{d}_lag" for d in drivers]).to_numpy().astype(float), qd])
         groups = rows.select(pl.col("unit_id").rank("dense")).to_series().to_numpy()
-        res = sm.OLS(rows[outcome].to_numpy().astype(float), X).fit(cov_type="cluster", cov_kwds={"groups": groups})
-        e = Estimate.from_normal(name, res.params[1], float(np.sqrt(res.cov_params()[1, 1])), rows.height,
-                                 "pp of customer retention per +10 NPS points at this touchpoint")
+        res = sm.OLS(rows[outcome].to_numpy().astype(float), X).fit()
+        cov, dfs = cr2_vcov(X, np.asarray(res.resid), groups)
+        e = _t_estimate(name, res.params[1], float(np.sqrt(cov[1, 1])), dfs[1], rows.height,
+                        "pp of customer retention per +10 NPS points at this touchpoint")
         out.append({"touchpoint": name, "estimate": e.estimate, "ci_low": e.ci_low, "ci_high": e.ci_high,
                     "p_value": e.p_value, "n_obs": rows.height, "mean_nps": float(rows["tp_nps"].mean()),
                     "responses": int(rows["tp_responses"].sum())})
@@ -185,6 +207,8 @@ class LoyaltyResults:
         eff = lambda m: {k: {**v.to_dict()} for k, v in m.effects.items()}  # noqa: E731
         return {
             "model": "unit-quarter OLS, quarter effects, unit-clustered SE; robustness: unit fixed effects",
+            "method": INFERENCE_METHOD, "n_clusters": self.nps.n_units, "df": dict(self.nps.df),
+            "mde": dict(self.nps.mde), "notes": list(self.nps.notes),
             "effects": eff(self.nps), "effects_unit_fe": eff(self.nps_fe),
             "n_obs": self.nps.n_obs, "n_units": self.nps.n_units, "r2": self.nps.r2,
             "outcome_mean": self.nps.outcome_mean,
@@ -197,6 +221,8 @@ class LoyaltyResults:
                 "params": dict(zip(self.retention.names, (float(x) for x in self.retention.params))),
                 "param_names": list(self.retention.names),
                 "cov": [[float(x) for x in r] for r in self.retention.cov],
+                "method": INFERENCE_METHOD, "n_clusters": self.retention.n_units, "df": dict(self.retention.df),
+                "mde": dict(self.retention.mde), "notes": list(self.retention.notes),
             },
             "agreement": {
                 "nps": compare_specs(self.nps, self.nps_fe).select("driver", "consistent", "same_sign").to_dicts(),
@@ -276,3 +302,78 @@ def spec_table(pooled: UnitModel, fe: UnitModel, lang: str, decimals: int = 1) -
         "pooled_ci": charts.ci_text(e.estimate, e.ci_low, e.ci_high, lang, decimals),
         "unit_fe_ci": charts.ci_text(fe.effects[d].estimate, fe.effects[d].ci_low, fe.effects[d].ci_high, lang, decimals),
     } for d, e in pooled.effects.items()])
+
+
+# ------------------------------------------------------------------------------------------ small-cluster inference
+
+
+
+def _inv_sqrt_psd(B: np.ndarray, tol: float = 1e-10) -> np.ndarray:
+    """Symmetric (pseudo-)inverse square roots of a batch of PSD matrices (k, n, n)."""
+    w, V = np.linalg.eigh(B)
+    inv = np.where(w > tol, 1.0 / np.sqrt(np.clip(w, tol, None)), 0.0)
+    return np.matmul(V * inv[:, None, :], np.swapaxes(V, 1, 2))
+
+
+def cr2_vcov(X: np.ndarray, resid: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CR2 (Bell-McCaffrey 2002) cluster-robust covariance of OLS coefficients, and Satterthwaite df per coefficient.
+
+    V = M (sum_g X_g' A_g e_g e_g' A_g X_g) M with M = (X'X)^-1 and A_g = (I - H_gg)^{-1/2}
+    (pseudo-inverse square root). With unit fixed effects absorbed by demeaning, pass the
+    demeaned X: fixed effects nested in the clusters leave CR2 unchanged (Pustejovsky and
+    Tipton 2018, Theorem 2). The df are those of Bell-McCaffrey / Pustejovsky-Tipton under a
+    working independence model, computed in O(G p^2) without the n x n residual maker.
+    Clusters of equal size are processed as one batch (a loop over cluster sizes, not rows).
+    """
+    X = np.asarray(X, float)
+    e = np.asarray(resid, float)
+    p = X.shape[1]
+    M = np.linalg.pinv(X.T @ X)
+    codes = np.unique(groups, return_inverse=True)[1]
+    G = int(codes.max()) + 1
+    order = np.argsort(codes, kind="stable")
+    sizes = np.bincount(codes, minlength=G)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    scores = np.zeros((G, p))          # X_g' A_g e_g
+    AX = [None] * G                    # A_g X_g (n_g, p), for the degrees of freedom
+    for n_g in np.unique(sizes):
+        gs = np.flatnonzero(sizes == n_g)
+        idx = order[starts[gs][:, None] + np.arange(n_g)[None, :]]  # (k, n_g)
+        Xg, eg = X[idx], e[idx]                                       # (k, n_g, p), (k, n_g)
+        H = np.einsum("kip,pq,kjq->kij", Xg, M, Xg)
+        A = _inv_sqrt_psd(np.eye(n_g)[None] - H)
+        AXg = np.matmul(A, Xg)
+        scores[gs] = np.einsum("kip,ki->kp", AXg, eg)
+        for j, g in enumerate(gs):
+            AX[g] = AXg[j]
+    V = M @ (scores.T @ scores) @ M
+    df = np.empty(p)
+    for c in range(p):
+        # w_g = A_g X_g M c; Omega_gh = delta_gh |w_g|^2 - z_g' M z_h with z_g = X_g' w_g
+        Mc = M[:, c]
+        w = [AX[g] @ Mc for g in range(G)]
+        ww = np.array([float(v @ v) for v in w])
+        Z = np.stack([X[order[starts[g]:starts[g] + sizes[g]]].T @ w[g] for g in range(G)])  # (G, p)
+        ZMZd = np.einsum("gp,pq,gq->g", Z, M, Z)
+        S = Z.T @ Z
+        frob = float(np.trace(M @ S @ M @ S))
+        num = float((ww - ZMZd).sum()) ** 2
+        den = float((ww**2).sum() - 2 * (ww * ZMZd).sum() + frob)
+        df[c] = num / den if den > 0 else float("nan")
+    return V, df
+
+
+def _t_estimate(name: str, est: float, se: float, df: float, n: int, scale: str, level: float = 0.95) -> Estimate:
+    """An Estimate with a t(df) CI and p-value (small-cluster inference)."""
+    from scipy import stats
+
+    tq = float(stats.t.ppf(0.5 + level / 2, df))
+    p = float(2 * stats.t.sf(abs(est / se), df)) if se > 0 else float("nan")
+    return Estimate(name, float(est), float(se), float(est - tq * se), float(est + tq * se), p, int(n), scale)
+
+
+def minimum_detectable_effect(se: float, df: float, power: float = 0.8, level: float = 0.95) -> float:
+    """Smallest true effect a two-sided test at ``level`` detects with ``power``: (t_{1-a/2,df} + t_{power,df}) * SE."""
+    from scipy import stats
+
+    return float((stats.t.ppf(0.5 + level / 2, df) + stats.t.ppf(power, df)) * se)
