@@ -30,9 +30,12 @@ import os
 import platform
 import re
 import shutil
+import signal
 import socket
+import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -48,12 +51,30 @@ from servicechain.notebook import project_root
 KERNEL_NAME = "servicechain"
 NB_RX = re.compile(r"^(\d{2})_[A-Za-z0-9_\-]+\.ipynb$")
 SNAPSHOT_NOTEBOOKS = {0, 1}
+WORK_PREFIX = "servicechain-work-"  # private temporary folder of a run (validated data, specs, logs)
+WORK_MARKER = "work-dir"  # file in a staging folder naming its private work folder
+STAGING_RX = re.compile(r"^\.staging-(\d{4}Q[1-4])-")
+
+# Exit codes (docs/scheduling.md lists them)
+EXIT_OK = 0  # published
+EXIT_ERROR = 1  # bad data, a failed notebook, a lock held, an existing report, bad options
+EXIT_NO_SPACE = 3  # no space left on the device (nothing published; .failed/ not grown)
+EXIT_SIGINT = 130  # interrupted (Ctrl-C / SIGINT): children stopped, staging removed
+EXIT_SIGTERM = 143  # terminated (SIGTERM, e.g. an Airflow timeout): children stopped, staging removed
 PACKAGES = ("servicechain", "polars", "pyarrow", "numpy", "scipy", "pandas", "statsmodels", "plotly",
             "papermill", "nbconvert", "nbformat", "nbclient", "ipykernel", "jinja2", "pyyaml", "fastexcel", "openpyxl")
 
 
 class RunFailed(UserError):
     """A notebook failed: the message is the one clear line (+ where the executed notebook is)."""
+
+
+class Interrupted(BaseException):
+    """SIGTERM/SIGINT arrived: unwinds the run (children are stopped, staging is removed)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
 
 
 # ------------------------------------------------------------------------------------------ CLI
@@ -72,6 +93,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="smallest group shown in any report (default: 5)")
     p.add_argument("--seed", type=int, default=7, help="random seed passed to the notebooks (default: 7)")
     p.add_argument("--notebooks-dir", default="notebooks", metavar="DIR", help="where NN_*.ipynb live")
+    p.add_argument("--keep-failed", type=int, default=3, metavar="N",
+                   help="failed attempts kept under <out>/.failed/ (executed notebooks + manifest; default: 3)")
 
 
 # ------------------------------------------------------------------------------------------ progress
@@ -215,6 +238,8 @@ def _child(spec_path: str) -> int:
 
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     err_path = Path(spec["error_path"])
+    _die_with_parent(spec.get("parent_pid"))
+    signal.signal(signal.SIGTERM, _child_terminated)
     try:
         pm.execute_notebook(
             spec["input"],
@@ -236,6 +261,40 @@ def _child(spec_path: str) -> int:
                             encoding="utf-8")
         return 3
     return 0
+
+
+def _die_with_parent(parent_pid: int | None) -> None:
+    """Linux: get SIGTERM when the runner dies, even by ``kill -9`` (no orphaned notebooks)."""
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
+    if parent_pid and os.getppid() != parent_pid:  # the runner died before prctl took effect
+        os._exit(EXIT_SIGTERM)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live descendant of ``pid`` (from /proc; [] where there is no /proc)."""
+    parent: dict[int, int] = {}
+    for d in Path("/proc").glob("[0-9]*"):
+        try:
+            line = (d / "stat").read_text()
+            parent[int(d.name)] = int(line.rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    found, frontier = [], [pid]
+    while frontier:
+        kids = [c for c, pp in parent.items() if pp in frontier]
+        found.extend(kids)
+        frontier = kids
+    return found
+
+
+def _child_terminated(signum: int, _frame: Any) -> None:
+    """SIGTERM in a notebook child: kill its kernel (jupyter starts it in its own session), then exit."""
+    for pid in descendants(os.getpid()):
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL) if os.getpgid(pid) == pid else os.kill(pid, signal.SIGKILL)
+    os._exit(128 + signum)
 
 
 def failed_cell(executed: Path) -> dict | None:
@@ -261,7 +320,27 @@ def failed_cell(executed: Path) -> dict | None:
                         "evalue": o.get("evalue")}
         if cell.get("metadata", {}).get("papermill", {}).get("exception"):
             return {"cell": pos, "exec_count": cell.get("execution_count"), "ename": None, "evalue": None}
-    return None
+    return _executing_cell(nb)
+
+
+def _executing_cell(nb: Any) -> dict | None:
+    """The cell that was executing when the kernel died: papermill marks it "completed" in a
+    ``finally`` (no error output), but every code cell after it is still "pending"."""
+    pos, last, pending_after = 0, None, False
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & {"injected-parameters", "papermill-error-cell-tag"}:
+            continue
+        pos += 1
+        if cell.cell_type != "code":
+            continue
+        meta = cell.get("metadata", {}).get("papermill", {})
+        if meta.get("start_time"):
+            last, pending_after = {"cell": pos, "exec_count": cell.get("execution_count"), "ename": None,
+                                   "evalue": None}, False
+        elif meta.get("status") == "pending":
+            pending_after = True
+    return last if last is not None and pending_after else None
 
 
 def is_complete(executed: Path) -> bool:
@@ -636,27 +715,169 @@ def main(args: argparse.Namespace) -> int:
     if target.exists() and not args.force:
         raise UserError(f"{_rel(target)} already exists; pass --force to replace it with a new run")
 
-    with quarter_lock(out, quarter):
+    if args.keep_failed < 0:
+        raise UserError("--keep-failed must be 0 or more")
+
+    with quarter_lock(out, quarter), signals_raise():
         if target.exists() and not args.force:  # published while we waited for nothing: still refuse
             raise UserError(f"{_rel(target)} already exists; pass --force to replace it with a new run")
+        for old in clean_stale(out, quarter):
+            progress.log(f"removed the unfinished run {old} left by a run that was killed")
         staging = out / f".staging-{quarter}-{_stamp()}-{os.getpid()}"
-        rep, work = staging / "report", staging / "work"
-        for d in (rep / "notebooks", work / "results", work / "logs", work / "specs"):
-            d.mkdir(parents=True)
-        progress.attach(rep / "run.log")
+        rep = staging / "report"
+        work: Path | None = None
+        what = {"writing": f"the staging folder {_rel(staging)}"}  # what was being written (for a full disk)
         try:
+            os.mkdir(staging, 0o700)
+            os.chmod(staging, 0o700)
+            (rep / "notebooks").mkdir(parents=True)
+            # individual-level work data never lives under --out: a private temporary folder (0700)
+            work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX))
+            (staging / WORK_MARKER).write_text(str(work), encoding="utf-8")
+            for d in (work / "results", work / "logs", work / "specs"):
+                d.mkdir(mode=0o700)
+            progress.attach(rep / "run.log")
             return _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, assumptions,
-                                   root, out, target, staging, rep, work, tasks, started, t_start)
+                                   root, out, target, staging, rep, work, tasks, started, t_start, what)
+        except Interrupted as e:
+            name = signal.Signals(e.signum).name
+            progress.close()
+            _remove_run(staging, work)
+            print(f"servicechain run: stopped by {name}; the notebooks were stopped, the unfinished report "
+                  f"removed, nothing published", file=sys.stderr, flush=True)
+            return EXIT_SIGTERM if e.signum == signal.SIGTERM else EXIT_SIGINT
+        except OSError as e:
+            if e.errno != errno.ENOSPC:
+                _keep_failed(out, quarter, staging, work, progress, args.keep_failed)
+                raise
+            progress.close()
+            _remove_run(staging, work)  # a full disk: keep nothing, so a retry is not made worse
+            where = e.filename or what["writing"]
+            print(f"servicechain run: error: no space left on the device while writing {where}"
+                  f" ({_free(Path(str(where)))}); nothing was published and nothing kept under .failed/. "
+                  f"A run needs room for the validated data in {tempfile.gettempdir()} and for one report "
+                  f"under {_rel(out)}", file=sys.stderr, flush=True)
+            return EXIT_NO_SPACE
         except BaseException:
-            shutil.rmtree(work / "data", ignore_errors=True)  # the validated copy of the data
-            if staging.exists():
-                failed_dir = _unique(out / ".failed" / f"{quarter}-{_stamp()}")
-                failed_dir.parent.mkdir(parents=True, exist_ok=True)
-                with contextlib.suppress(OSError):
-                    os.rename(staging, failed_dir)
+            _keep_failed(out, quarter, staging, work, progress, args.keep_failed)
             raise
         finally:
             progress.close()
+            if work is not None:
+                shutil.rmtree(work, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def signals_raise():
+    """While the run holds its lock, SIGTERM and SIGINT raise :class:`Interrupted` in the main
+    thread (once: a second signal while cleaning up is ignored). Elsewhere (threads): no-op."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired: list[int] = []
+
+    def handler(signum: int, _frame: Any) -> None:
+        if fired:
+            return
+        fired.append(signum)
+        raise Interrupted(signum)
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def _remove_run(staging: Path, work: Path | None) -> None:
+    if work is not None:
+        shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _free(path: Path) -> str:
+    p = path
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    try:
+        return f"{shutil.disk_usage(p).free / 1e6:.0f} MB free there"
+    except OSError:
+        return "free space unknown"
+
+
+def _keep_failed(out: Path, quarter: str, staging: Path, work: Path | None, progress: Progress, keep: int,
+                 failed_dir: Path | None = None) -> Path | None:
+    """Keep a failed attempt's executed notebooks, manifest and log (never data) under
+    ``<out>/.failed/<quarter>-<stamp>/report/``; only the last ``keep`` attempts stay."""
+    progress.close()
+    if work is not None:
+        shutil.rmtree(work, ignore_errors=True)
+    rep = staging / "report"
+    try:
+        if keep > 0 and rep.is_dir():
+            for p in rep.iterdir():
+                if p.name not in ("notebooks", "manifest.json", "run.log"):
+                    shutil.rmtree(p) if p.is_dir() else p.unlink()
+            failed_dir = failed_dir or _unique(out / ".failed" / f"{quarter}-{_stamp()}")
+            failed_dir.mkdir(parents=True, exist_ok=True)
+            os.rename(rep, failed_dir / "report")
+        else:
+            failed_dir = None
+    except OSError:
+        failed_dir = None
+    shutil.rmtree(staging, ignore_errors=True)
+    prune_failed(out / ".failed", keep)
+    return failed_dir
+
+
+def prune_failed(failed_root: Path, keep: int) -> list[Path]:
+    """Remove all but the ``keep`` most recent attempts under ``.failed/``; returns the removed."""
+    if not failed_root.is_dir():
+        return []
+    attempts = sorted((p for p in failed_root.iterdir() if p.is_dir()), key=lambda p: (p.stat().st_mtime, p.name))
+    gone = attempts[:max(0, len(attempts) - keep)]
+    for p in gone:
+        shutil.rmtree(p, ignore_errors=True)
+    return gone
+
+
+def clean_stale(out: Path, held: str) -> list[str]:
+    """Remove ``.staging-*`` folders (and the private work folders they name) of runs that died:
+    those whose quarter lock is free. ``held`` is the quarter whose lock this run holds."""
+    removed = []
+    for d in sorted(out.glob(".staging-*")):
+        m = STAGING_RX.match(d.name)
+        if not m or not d.is_dir():
+            continue
+        q = m.group(1)
+        if q != held and not _lock_is_free(out / f".{q}.lock"):
+            continue
+        marker = d / WORK_MARKER
+        with contextlib.suppress(OSError, ValueError):
+            w = Path(marker.read_text(encoding="utf-8").strip())
+            if w.name.startswith(WORK_PREFIX) and w.is_dir():
+                shutil.rmtree(w, ignore_errors=True)
+        shutil.rmtree(d, ignore_errors=True)
+        removed.append(d.name)
+    return removed
+
+
+def _lock_is_free(path: Path) -> bool:
+    if not path.exists():
+        return True
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def write_manifest(rep: Path, status: str, args, ds, kind, quarter, params, data_dir, mapping, assumptions, root,
@@ -688,14 +909,20 @@ def write_manifest(rep: Path, status: str, args, ds, kind, quarter, params, data
 
 
 def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, assumptions, root, out, target,
-                    staging, rep, work, tasks, started, t_start) -> int:
+                    staging, rep, work, tasks, started, t_start, what) -> int:
     kernel, env = kernel_env(work)
     env["SERVICECHAIN_ROOT"] = str(root)
     # Validate once: the checked, pseudonymised tables go to the work folder (never published,
     # never the user's data folder) and the notebooks read them from there.
     staged_dir = work / "data"
     t0 = time.monotonic()
-    staged = stage_dataset(ds, staged_dir, mapping)
+    what["writing"] = f"the validated copy of the data (in {work})"
+    old_umask = os.umask(0o077)  # data files 0600, folders 0700
+    try:
+        staged = stage_dataset(ds, staged_dir, mapping)
+    finally:
+        os.umask(old_umask)
+    what["writing"] = f"the executed notebooks in {_rel(rep)}"
     if staged is not None:
         progress.log(f"validated data written once for the notebooks ({time.monotonic() - t0:.1f}s)", echo=False)
         ds = staged
@@ -720,7 +947,7 @@ def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, 
 
     def make_cmd(t: Task) -> tuple[list[str], Path]:
         spec = {"input": str(t.path), "output": str(rep / "notebooks" / t.path.name), "parameters": nb_params,
-                "kernel_name": kernel, "cwd": str(root), "error_path": str(work / "specs" / f"{t.name}.error.json")}
+                "parent_pid": os.getpid(), "kernel_name": kernel, "cwd": str(root), "error_path": str(work / "specs" / f"{t.name}.error.json")}
         sp = work / "specs" / f"{t.name}.json"
         sp.write_text(json.dumps(spec), encoding="utf-8")
         code = "import sys; from servicechain.run import _child; sys.exit(_child(sys.argv[1]))"
@@ -743,7 +970,8 @@ def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, 
         evalue_1 = " ".join(str(evalue).split())[:300]
         line = f"notebook {failed.name} failed at {where}: {ename}: {evalue_1}".rstrip(": ")
         progress.log(line, echo=False)
-        progress.log(f"the previous report (if any) was left untouched; work kept in {failed_dir}", echo=False)
+        progress.log(f"the previous report (if any) was left untouched; executed notebooks kept in {_rel(failed_dir)}",
+                     echo=False)
         if not info:
             log = work / "logs" / f"{failed.name}.log"
             if log.exists():
@@ -753,13 +981,12 @@ def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, 
         with contextlib.suppress(Exception):
             write_manifest(rep, "failed", args, ds, kind, quarter, params, data_dir, mapping, assumptions, root,
                            kernel, tasks, started, t_start, error=line)
-        failed_dir.parent.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(staged_dir, ignore_errors=True)  # a copy of the data: not worth keeping per failed run
-        os.rename(staging, failed_dir)
-        nb_path = failed_dir / "report" / "notebooks" / failed.path.name
-        raise RunFailed(f"{line}\nexecuted notebook: {_rel(nb_path) if nb_path.exists() else _rel(failed_dir)}")
+        kept = _keep_failed(out, quarter, staging, work, progress, args.keep_failed, failed_dir)
+        nb_path = (kept or failed_dir) / "report" / "notebooks" / failed.path.name
+        raise RunFailed(f"{line}\nexecuted notebook: {_rel(nb_path) if nb_path.exists() else 'not kept (--keep-failed 0)'}")
 
     # every notebook finished: check, export, merge, index, manifest
+    what["writing"] = f"the report pages in {_rel(rep)}"
     for t in tasks.values():
         if not is_complete(rep / "notebooks" / t.path.name):
             raise RunFailed(f"notebook {t.name} did not complete (partial output); nothing was published")
