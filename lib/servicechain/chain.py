@@ -57,6 +57,7 @@ from . import i18n
 from . import quarters as Q
 from .estimates import Estimate
 from .features import Frame, _lazy, survey_by_quarter
+from .mediation import mediate
 
 EX_ITEMS = ("recognition", "empowerment", "leadership")
 SURVEY_DRIVERS = ("recognition", "empowerment", "leadership", "internal_service", "engagement")
@@ -199,10 +200,15 @@ class MediationResult:
     exposure_sd: float
     first_quarter: str
     last_quarter: str
+    adjusted_for: tuple[str, ...] = ()
+    rho_at_zero: float = float("nan")
+    sensitivity: str = ""
 
     def to_dict(self) -> dict:
         out = {k: getattr(self, k) for k in ("exposure", "mediator", "outcome", "n_obs", "n_units", "reps", "seed",
-                                             "exposure_sd", "first_quarter", "last_quarter")}
+                                             "exposure_sd", "first_quarter", "last_quarter", "sensitivity")}
+        out["rho_at_zero"] = self.rho_at_zero if math.isfinite(self.rho_at_zero) else None
+        out["adjusted_for"] = list(self.adjusted_for)
         out["exposure_items"] = list(self.exposure_items)
         for k in ("a", "b", "direct", "indirect", "total", "share_mediated"):
             out[k] = getattr(self, k).to_dict()
@@ -237,74 +243,66 @@ def mediation_frame(uq: pl.DataFrame, mediator: str = "voluntary_turnover_pct", 
         "unit_id", (pl.col("qi") + 2).alias("qi"), pl.mean_horizontal(cols).alias("x"))
     m = uq.filter(m_ok).select("unit_id", (pl.col("qi") + 1).alias("qi"), m_expr.alias("m"))
     y = uq.filter(pl.col(n_col) >= min_n).select("unit_id", "qi", "quarter", pl.col(outcome).alias("y"))
+    lag = x.select("unit_id", (pl.col("qi") - 1).alias("qi"), pl.col("x").alias("l"))  # EX in q-1
     return (y.join(m, on=["unit_id", "qi"], how="inner").join(x, on=["unit_id", "qi"], how="inner")
-            .drop_nulls(["x", "m", "y"]).sort("unit_id", "qi"))
+            .join(lag, on=["unit_id", "qi"], how="left").drop_nulls(["x", "m", "y"]).sort("unit_id", "qi"))
 
 
 def fit_mediation(uq: pl.DataFrame, mediator: str = "voluntary_turnover_pct", outcome: str = "nps", *,
                   reps: int = 500, seed: int = 7, items: Sequence[str] = EX_ITEMS,
-                  min_respondents: int = 3) -> MediationResult:
+                  min_respondents: int = 3, adjust_ex_lag: bool = True) -> MediationResult:
     """Estimate the EX(q-2) -> mediator(q-1) -> outcome(q) chain on the unit-quarter panel ``uq``.
 
-    a-path: M ~ 1 + X + quarter; b- and c'-paths: Y ~ 1 + X + M + quarter (OLS). The
+    a-path: M ~ 1 + X + quarter; b-path: Y ~ 1 + X + M + EX(q-1) + quarter (OLS), adjusting for the
+    unit's EX in q-1, a confounder of M -> Y itself affected by X (``adjust_ex_lag=False``: the
+    old model without it); indirect = a*b (interventional), total from Y ~ 1 + X + quarter,
+    direct = total - indirect; via :func:`servicechain.mediation.mediate`. The
     bootstrap resamples whole units (``reps`` >= 500 recommended) with ``seed``; the
     same seed gives the same unit draws for every mediator/outcome pair, so the CIs
     of different chains are comparable.
     """
     rows = mediation_frame(uq, mediator, outcome, items, min_respondents)
+    if adjust_ex_lag:
+        rows = rows.drop_nulls("l")
     n_units = rows["unit_id"].n_unique()
     if rows.height < 30 or n_units < 10:
         raise ValueError(f"too few unit-quarters for the mediation ({rows.height} rows, {n_units} units)")
-    xr = rows["x"].to_numpy().astype(float)
-    sd = float(xr.std(ddof=1))
+    sd = float(rows["x"].std())
     if not sd > 0:
         raise ValueError("the EX index does not vary")
-    x = (xr - xr.mean()) / sd
-    m = rows["m"].to_numpy().astype(float)
-    y = rows["y"].to_numpy().astype(float)
-    qd = _dummies(_codes(rows["quarter"]))
-    one = np.ones_like(x)
-    # V = [1, x, m, quarter dummies, y]; the a-path regresses m on [1, x, qd], the b/c'-paths y on [1, x, m, qd].
-    V = np.column_stack([one, x, m, qd, y])
-    ia = np.array([0, 1, *range(3, 3 + qd.shape[1])])
-    ib = np.arange(3 + qd.shape[1])
-    iy = V.shape[1] - 1
-    g = _codes(rows["unit_id"])
-    cross = _group_cross(g, n_units, V)  # (units, v, v): each unit's V'V, the sufficient statistics
-
-    def paths(S: np.ndarray) -> np.ndarray:
-        ba = _solve_batch(S[:, ia[:, None], ia[None, :]], S[:, ia, 2])
-        bb = _solve_batch(S[:, ib[:, None], ib[None, :]], S[:, ib, iy])
-        return np.column_stack([ba[:, 1], bb[:, 2], bb[:, 1]])  # a, b, c'
-
-    point = paths(cross.sum(0)[None])[0]
-    counts = _boot_counts(n_units, reps, seed)
-    draws = paths(_sym_replicate_sums(counts, cross)) if reps else np.empty((0, 3))
-
-    def derived(p: np.ndarray) -> dict[str, np.ndarray]:
-        a, b, c = p[..., 0], p[..., 1], p[..., 2]
-        ind = a * b
-        tot = c + ind
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = ind / tot
-        return {"a": a, "b": b, "direct": c, "indirect": ind, "total": tot, "share_mediated": share}
-
-    pt, dr = derived(point), derived(draws)
+    # x per 1 SD: the contrast mean -/+ 0.5 SD of the raw index, the SD recomputed in every replicate
+    counts = _boot_counts(n_units, reps, seed) if reps else np.empty((0, n_units))
+    med = mediate(rows, "x", "m", "y", covariates=["quarter"], cluster="unit_id", contrast=None, n_boot=reps,
+                  seed=seed, outcome_covariates=["l"] if adjust_ex_lag else (), boot_counts=counts)
     y_scale = OUTCOMES[outcome][0]
     m_scale = MEDIATORS[mediator]
+    adj = ", holding the unit EX index in q-1 fixed" if adjust_ex_lag else ""
     scales = {
         "a": f"{m_scale} per 1 SD of the unit EX index in q-2",
-        "b": f"{y_scale} per unit of the mediator ({m_scale}), holding EX fixed",
-        "direct": f"{y_scale} per 1 SD of the unit EX index in q-2, holding the mediator fixed",
-        "indirect": f"{y_scale} per 1 SD of the unit EX index in q-2, through the mediator (a*b)",
+        "b": f"{y_scale} per unit of the mediator ({m_scale}), holding EX in q-2{' and q-1' if adjust_ex_lag else ''} fixed",
+        "direct": f"{y_scale} per 1 SD of the unit EX index in q-2, not through the mediator (total - indirect)",
+        "indirect": f"{y_scale} per 1 SD of the unit EX index in q-2, through the mediator (a*b{adj}; "
+                    "interventional indirect effect)",
         "total": f"{y_scale} per 1 SD of the unit EX index in q-2 (direct + indirect)",
         "share_mediated": "indirect / total (fraction); unstable when the total is near zero",
     }
-    ests = {k: _boot_estimate(k, float(pt[k]), dr[k], rows.height, scales[k]) for k in scales}
+    src = {"a": med.a, "b": med.b, "direct": med.ade, "indirect": med.acme, "total": med.total,
+           "share_mediated": med.prop_mediated}
+    ests = {k: Estimate(k, e.estimate, e.se, e.ci_low, e.ci_high, e.p_value, rows.height, scales[k])
+            for k, e in src.items()}
     qs = rows["quarter"].unique().sort().to_list()
     used = tuple(i for i in items if item_column(uq.columns, i) is not None)
     return MediationResult("ex_index", mediator, outcome, **ests, n_obs=rows.height, n_units=n_units, reps=reps,
-                           seed=seed, exposure_items=used, exposure_sd=sd, first_quarter=qs[0], last_quarter=qs[-1])
+                           seed=seed, exposure_items=used, exposure_sd=sd, first_quarter=qs[0], last_quarter=qs[-1],
+                           adjusted_for=("ex_index_q-1",) if adjust_ex_lag else (), rho_at_zero=med.rho_at_zero,
+                           sensitivity=sensitivity_text(med.rho_at_zero, mediator, outcome))
+
+
+def sensitivity_text(rho: float, mediator: str, outcome: str) -> str:
+    """Imai-Keele-Yamamoto (2010) sensitivity in words (English, machine-readable; report wording in i18n)."""
+    return (f"A hidden confounder of {mediator} (q-1) and {outcome} (q) would have to make the errors of the mediator "
+            f"and outcome models correlate by rho = {rho:.2f} to erase the indirect effect; the smaller |rho|, "
+            "the more fragile the indirect path.")
 
 
 # ------------------------------------------------------------------------------------------ Shapley R²
