@@ -358,3 +358,48 @@ def test_retention_findings_in_driver_order_whatever_the_json_order() -> None:
     m["retention"]["effects"] = dict(sorted(m["retention"]["effects"].items()))  # metrics.json sorts keys
     keys = [f.key for f in summary.retention_findings(m, "en")]
     assert keys == ["retention.recognition_per_month", "retention.empowerment", "retention.leadership"]
+
+
+# ------------------------------------------------------------------------------------- words no stronger than the CI
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_a_null_result_is_never_bold(lang: str) -> None:
+    """Every finding whose 95% CI includes no effect is printed without bold, in both languages."""
+    m = copy.deepcopy(METRICS)
+    m["loyalty"]["effects"] = {"empowerment": _est(4.5, -0.4, 9.5, 671)}
+    m["loyalty"]["customer_retention"]["effects"] = {"leadership": _est(0.3, -0.5, 1.1, 650)}
+    m["chain"]["mediation"]["voluntary_turnover_pct"]["customer_retention_pct"]["share_mediated"] = _est(0.1, -0.1, 0.3)
+    fs = summary.retention_findings(m, lang) + summary.loyalty_findings(m, lang) + summary.chain_findings(m, lang)
+    unclear = [f for f in fs if f.ci_low <= (1.0 if f.key.startswith("retention.") else 0.0) <= f.ci_high]
+    assert len(unclear) >= 3
+    for f in unclear:
+        assert not f.clear and "**" not in f.text, f.key
+    text = summary.findings_text(m, lang)
+    for f in unclear:
+        assert f.text in text
+
+
+def test_moment_of_truth_named_only_when_it_clears_the_runner_up() -> None:
+    m = copy.deepcopy(METRICS)
+    # the largest touchpoint excludes zero but overlaps the second: no touchpoint is named as *the* moment of truth
+    m["loyalty"]["moments_of_truth"] = [
+        {"touchpoint": "complaint", "estimate": 1.5, "ci_low": 0.2, "ci_high": 2.8, "n_obs": 151},
+        {"touchpoint": "counter", "estimate": 1.0, "ci_low": 0.4, "ci_high": 1.6, "n_obs": 531}]
+    mot = [f for f in summary.loyalty_findings(m, "en") if f.key.startswith("moments_of_truth")][0]
+    assert not mot.clear and mot.text.startswith("No moment of truth stands out") and "**" not in mot.text
+    # clear of zero and of the runner-up: named, in bold
+    m["loyalty"]["moments_of_truth"][1].update(estimate=0.1, ci_low=-0.2, ci_high=0.15)
+    mot = [f for f in summary.loyalty_findings(m, "en") if f.key.startswith("moments_of_truth")][0]
+    assert mot.clear and mot.text.startswith("**Complaint handling is the moment of truth")
+
+
+@pytest.mark.parametrize("share, words", [((0.25, 0.10, 0.40), "About 25% of the link"),
+                                          ((-0.12, -0.20, -0.04), "does not carry the link"),
+                                          ((0.05, -0.10, 0.20), "We cannot tell whether")])
+def test_mediation_sentence_follows_sign_and_ci(share: tuple, words: str) -> None:
+    m = copy.deepcopy(METRICS)
+    m["chain"]["mediation"]["voluntary_turnover_pct"]["customer_retention_pct"]["share_mediated"] = _est(*share)
+    f = [f for f in summary.chain_findings(m, "en") if f.key.startswith("chain.mediation")][0]
+    assert words in f.text
+    assert ("tend to keep more customers" in f.text) == (share[1] > 0)

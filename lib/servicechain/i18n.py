@@ -1388,6 +1388,9 @@ WORDS["en"].update({
     "sum_f_priority": "**{driver} is the one to fix first:** it is among the drivers that matter most for customers, and employees rate it lower than the others.",
     "sum_f_mediation": "**About {share} of the link between employee experience and {outcome} runs through staff turnover**: teams with a better experience tend to lose fewer people, and units that lose fewer people tend to keep more customers",
     "sum_range_share": "{lo} to {hi}",
+    "sum_f_mediation_negative": "**Staff turnover does not carry the link between employee experience and {outcome}**: the estimated share is {share}, the opposite of what the chain predicts",
+    "sum_f_mediation_unclear": "We cannot tell whether staff turnover carries part of the link between employee experience and {outcome}: the estimated share is {share}, and its range includes none at all",
+    "sum_f_mot_none": "No moment of truth stands out: the touchpoints' links with customers coming back overlap; the largest estimate is for {touchpoint}, where 10 more NPS points go with about {x} {dir} customers in every 100 coming back",
     "sum_outcome_customer_retention_pct": "customers who come back",
     "sum_outcome_nps": "NPS",
     "sum_drv_recognition_per_month": "recognition",
@@ -1494,6 +1497,9 @@ WORDS["es"].update({
     "sum_f_priority": "**{driver} es lo primero que hay que mejorar:** está entre los factores que más pesan en los clientes y los empleados lo valoran peor que los demás.",
     "sum_f_mediation": "**Aproximadamente el {share} de la relación entre la experiencia del empleado y {outcome} pasa por la rotación de la plantilla**: los equipos con mejor experiencia tienden a perder menos personas, y las unidades que pierden menos personas tienden a conservar más clientes",
     "sum_range_share": "del {lo} al {hi}",
+    "sum_f_mediation_negative": "**La rotación de la plantilla no transmite la relación entre la experiencia del empleado y {outcome}**: la proporción estimada es del {share}, lo contrario de lo que predice la cadena",
+    "sum_f_mediation_unclear": "No podemos saber si la rotación de la plantilla transmite parte de la relación entre la experiencia del empleado y {outcome}: la proporción estimada es del {share} y su rango incluye el cero",
+    "sum_f_mot_none": "Ningún momento de la verdad destaca: los vínculos de los puntos de contacto con los clientes que vuelven se solapan; la mayor estimación es la de {touchpoint}, donde 10 puntos más de NPS van unidos a unos {x} clientes {dir} de cada 100 que vuelven",
     "sum_outcome_customer_retention_pct": "los clientes que vuelven",
     "sum_outcome_nps": "el NPS",
     "sum_drv_recognition_per_month": "el reconocimiento",
@@ -1574,8 +1580,8 @@ _DQ_EN = {
     "dq_sev_error": "error",
     "dq_h_warnings": "Warnings",
     "dq_warnings_text": (
-        "Problems that did not stop the analysis. Row numbers count data rows from 1 (the header line is not "
-        "counted), so they can be looked up in the source file."
+        "Problems that did not stop the analysis, with how many rows each concerns. The rows themselves are "
+        "listed for the analyst by `servicechain validate`, not on this page."
     ),
     "dq_messages_note": "The descriptions are written by the data validator, in English.",
     "dq_no_warnings": "No warnings: every check passed.",
@@ -1663,8 +1669,8 @@ _DQ_ES = {
     "dq_sev_error": "error",
     "dq_h_warnings": "Avisos",
     "dq_warnings_text": (
-        "Problemas que no impidieron el análisis. Los números de fila cuentan las filas de datos desde 1 (sin contar "
-        "la línea de encabezado), así que se pueden buscar en el archivo de origen."
+        "Problemas que no impidieron el análisis, con cuántas filas afecta cada uno. Las filas concretas las "
+        "enumera `servicechain validate` para el analista, no esta página."
     ),
     "dq_messages_note": "Las descripciones las escribe el validador de datos y están en inglés.",
     "dq_no_warnings": "Sin avisos: se superaron todos los controles.",

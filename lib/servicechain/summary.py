@@ -65,6 +65,11 @@ class Finding:
     n: int | None
     clear: bool  # the 95% CI excludes "no difference"
 
+    def __post_init__(self) -> None:
+        # words no stronger than the evidence: a range that includes no effect is never a bold finding
+        if not self.clear and "**" in self.text:
+            object.__setattr__(self, "text", self.text.replace("**", ""))
+
 
 @dataclass(frozen=True)
 class Missing:
@@ -443,13 +448,18 @@ def loyalty_findings(metrics: dict, lang: str) -> list[Finding]:
         out.append(_unit_finding("cr", c[0], c[1], lang, events))
     mot = [m for m in (loy.get("moments_of_truth") or []) if isinstance(m, dict) and _est(m) and m.get("touchpoint")]
     if mot:
-        m = max(mot, key=lambda m: (_num(m["estimate"]), str(m["touchpoint"])))
+        ranked = sorted(mot, key=lambda m: (-_num(m["estimate"]), str(m["touchpoint"])))
+        m = ranked[0]
         b, lo, hi, n = _est(m)
-        text = i18n.t("sum_f_mot", lang, touchpoint=_touchpoint(str(m["touchpoint"]), lang),
+        # named as *the* moment of truth only when its range excludes zero and clears the runner-up's range
+        second_hi = _est(ranked[1])[2] if len(ranked) > 1 else -math.inf
+        stands_out = (lo > 0 or hi < 0) and lo > second_hi
+        key = "sum_f_mot" if stands_out else "sum_f_mot_none"
+        text = i18n.t(key, lang, touchpoint=_touchpoint(str(m["touchpoint"]), lang),
                       x=i18n.fmt_number(abs(b), lang, 1), dir=_dir(b, lang, "cust"))
         rng = i18n.t("sum_range_cust", lang, lo=_signed(lo, lang), hi=_signed(hi, lang))
         text += f" ({_ci(rng, lang)}{_suffix(lo, hi, 0.0, lang)})."
-        out.append(Finding(f"moments_of_truth.{m['touchpoint']}", text, b, lo, hi, n, hi < 0 or lo > 0))
+        out.append(Finding(f"moments_of_truth.{m['touchpoint']}", text, b, lo, hi, n, stands_out))
     return out
 
 
@@ -479,7 +489,9 @@ def _mediation_finding(ch: dict, lang: str) -> Finding | None:
         b, lo, hi, _ = share
         n = _num(r.get("n_obs"))
         rng = i18n.t("sum_range_share", lang, lo=_pct0(lo, lang), hi=_pct0(hi, lang))
-        text = i18n.t("sum_f_mediation", lang, share=_pct0(b, lang), outcome=i18n.t(f"sum_outcome_{outcome}", lang))
+        # the sentence follows the sign of the share and whether its range includes no mediation
+        key = "sum_f_mediation" if lo > 0 else ("sum_f_mediation_negative" if hi < 0 else "sum_f_mediation_unclear")
+        text = i18n.t(key, lang, share=_pct0(b, lang), outcome=i18n.t(f"sum_outcome_{outcome}", lang))
         text += f" ({_ci(rng, lang)}{_suffix(lo, hi, 0.0, lang)})."
         return Finding(f"chain.mediation.{outcome}", text, b, lo, hi, int(n) if n is not None else None, hi < 0 or lo > 0)
     return None
