@@ -39,9 +39,12 @@ import yaml
 from servicechain import contract
 from servicechain.cli import UserError
 
-TABLE_KEYS = {"file", "sheet", "delimiter", "encoding", "date_format", "columns"}
-COLUMN_KEYS = {"column", "labels", "scale", "format", "multiply"}
-TOP_KEYS = {"kind", "tables", "delimiter", "encoding", "date_format"}
+TABLE_KEYS = {"file", "sheet", "delimiter", "encoding", "date_format", "decimal", "thousands", "columns"}
+COLUMN_KEYS = {"column", "labels", "scale", "format", "multiply", "decimal", "thousands"}
+TOP_KEYS = {"kind", "tables", "delimiter", "encoding", "date_format", "decimal", "thousands"}
+DECIMAL_MARKS = (".", ",")
+# thousands: one of these, or "none" (no grouping); " " also accepts no-break and narrow no-break spaces
+THOUSANDS_MARKS = (".", ",", " ", "'", "none")
 # YAML 1.1 reads unquoted Yes/No/On/Off as booleans; accept the usual spellings back.
 _BOOL_WORDS = {True: ("yes", "true", "on", "y"), False: ("no", "false", "off", "n")}
 
@@ -56,6 +59,8 @@ class ColumnSpec:
     scale: tuple[float, float] | None = None  # the source scale, rescaled to 1-5
     format: str | None = None  # strftime format for dates
     multiply: float | None = None  # e.g. 12 for monthly -> annual salary
+    decimal: str | None = None  # "." or ","; None = decided from the whole column (reading.number_formats)
+    thousands: str | None = None  # ".", ",", " ", "'" or "none"; None = decided from the whole column
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,8 @@ class TableMapping:
     delimiter: str | None = None
     encoding: str | None = None
     date_format: str | None = None
+    decimal: str | None = None  # default for this table's number columns
+    thousands: str | None = None
     columns: tuple[ColumnSpec, ...] = ()
 
     def by_source(self) -> dict[str, ColumnSpec]:
@@ -128,7 +135,7 @@ def parse_mapping(raw: Any, path: Path | None = None) -> Mapping:
     if not isinstance(tables_raw, dict):
         issues.append(MappingIssue("(top level)", None, "'tables' must map table names to their settings"))
         tables_raw = {}
-    defaults = {k: raw.get(k) for k in ("delimiter", "encoding", "date_format")}
+    defaults = {k: raw.get(k) for k in ("delimiter", "encoding", "date_format", "decimal", "thousands")}
     tables: dict[str, TableMapping] = {}
     for name, spec in tables_raw.items():
         name = str(name)
@@ -166,10 +173,11 @@ def _parse_table(
         issues.append(MappingIssue(name, None, "'columns' must map your column names to contract columns"))
         cols_raw = {}
     date_format = spec.get("date_format", defaults.get("date_format"))
+    marks = _parse_marks(name, None, spec, {"decimal": defaults.get("decimal"), "thousands": defaults.get("thousands")}, issues)
     columns: list[ColumnSpec] = []
     targets: dict[str, str] = {}
     for source, target_spec in cols_raw.items():
-        cs = _parse_column(table, str(source), target_spec, date_format, issues)
+        cs = _parse_column(table, str(source), target_spec, date_format, issues, marks)
         if cs is None:
             continue
         if cs.target in targets:
@@ -196,12 +204,38 @@ def _parse_table(
         delimiter=delim,
         encoding=str(enc) if enc is not None else None,
         date_format=date_format,
+        decimal=marks["decimal"],
+        thousands=marks["thousands"],
         columns=tuple(columns),
     )
 
 
+def _parse_marks(
+    table: str, source: str | None, spec: dict, defaults: dict[str, str | None], issues: list[MappingIssue]
+) -> dict[str, str | None]:
+    """``decimal:`` and ``thousands:`` of a table or column (inheriting ``defaults``), checked."""
+    dec = spec.get("decimal", defaults.get("decimal"))
+    th = spec.get("thousands", defaults.get("thousands"))
+    th = None if th is None else ("none" if th in (False, "", "none") else str(th))
+    if dec is not None and dec not in DECIMAL_MARKS:
+        issues.append(MappingIssue(table, source, f"decimal must be '.' or ',', not {dec!r}"))
+        dec = None
+    if th is not None and th not in THOUSANDS_MARKS:
+        issues.append(MappingIssue(table, source, f"thousands must be one of '.', ',', ' ', \"'\" or none, not {th!r}"))
+        th = None
+    if dec is not None and th == dec:
+        issues.append(MappingIssue(table, source, f"decimal and thousands cannot both be {dec!r}"))
+        th = None
+    return {"decimal": dec, "thousands": th}
+
+
 def _parse_column(
-    table: contract.Table, source: str, spec: Any, date_format: str | None, issues: list[MappingIssue]
+    table: contract.Table,
+    source: str,
+    spec: Any,
+    date_format: str | None,
+    issues: list[MappingIssue],
+    marks: dict[str, str | None] | None = None,
 ) -> ColumnSpec | None:
     name = table.name
     if isinstance(spec, str):
@@ -233,7 +267,10 @@ def _parse_column(
         issues.append(MappingIssue(name, source, f"multiply must be a number, not {multiply!r}"))
         multiply = None
     fmt = spec.get("format", date_format if kind == "date" else None)
-    return ColumnSpec(source, target, labels, scale, fmt, float(multiply) if multiply is not None else None)
+    m = _parse_marks(name, source, spec, marks or {}, issues)
+    return ColumnSpec(
+        source, target, labels, scale, fmt, float(multiply) if multiply is not None else None, m["decimal"], m["thousands"]
+    )
 
 
 def _parse_labels(table: str, source: str, raw: Any, issues: list[MappingIssue]) -> dict[str, float] | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +37,7 @@ class Scanned:
     frame: pl.LazyFrame
     notes: list[str] = field(default_factory=list)
     text: bool = False  # all columns are strings (CSV), so types are parsed by the validator
+    delimiter: str | None = None  # the CSV field separator used (a hint for the number format)
 
 
 def resolve(path: str | os.PathLike[str]) -> Path:
@@ -156,7 +158,7 @@ def scan_csv(path: Path, *, delimiter: str | None = None, encoding: str | None =
         lf.collect_schema()
     except Exception as exc:  # noqa: BLE001
         raise ReadError(f"{path.name}: cannot read as CSV: {short(exc)}") from None
-    return Scanned(lf, notes, text=True)
+    return Scanned(lf, notes, text=True, delimiter=sep)
 
 
 def decode_csv(path: Path, *, delimiter: str | None, encoding: str | None) -> Scanned:
@@ -195,7 +197,7 @@ def decode_csv(path: Path, *, delimiter: str | None, encoding: str | None) -> Sc
         df = pl.read_csv(text.encode("utf-8"), separator=sep, infer_schema=False)
     except Exception as exc:  # noqa: BLE001
         raise ReadError(f"{path.name}: cannot read as CSV: {short(exc)}") from None
-    return Scanned(df.with_row_index(ROW, offset=1).lazy(), notes, text=True)
+    return Scanned(df.with_row_index(ROW, offset=1).lazy(), notes, text=True, delimiter=sep)
 
 
 def is_encoding_error(exc: BaseException) -> bool:
@@ -216,3 +218,147 @@ _short = short  # the old private name
 def height(f: pl.DataFrame | pl.LazyFrame) -> int:
     """Rows of an eager or lazy table (a parquet scan answers from its metadata)."""
     return f.height if isinstance(f, pl.DataFrame) else int(f.select(pl.len()).collect().item())
+
+
+# --------------------------------------------------------------------------- number formats of text columns
+
+# Currency symbols/codes and % are not part of a number; they are removed before reading it.
+_NOISE = r"[€$£¥%]|\b(?:EUR|USD|GBP|CHF|MXN|ARS|COP|CLP|PEN)\b"
+_SPACES = "[ \u00a0\u202f]"
+_SIGN = r"^[+-]?"
+
+
+@dataclass(frozen=True)
+class NumberFormat:
+    """How a text column writes numbers: the decimal mark and the thousands mark ("none" = no grouping)."""
+
+    decimal: str = "."
+    thousands: str = "none"
+    note: str | None = None  # a warning to show (a documented assumption was made)
+
+
+@dataclass(frozen=True)
+class FormatProblem:
+    """A column whose format cannot be decided (or is mixed): the message and example rows/values."""
+
+    message: str
+    rows: list[int] = field(default_factory=list)
+    values: list[str] = field(default_factory=list)
+    n_rows: int = 0
+
+
+def number_text(col: str) -> pl.Expr:
+    """The column's text with currency symbols, % and surrounding spaces removed."""
+    return pl.col(col).cast(pl.String).str.replace_all(_NOISE, "").str.strip_chars()
+
+
+def _evidence(t: pl.Expr) -> dict[str, pl.Expr]:
+    """Boolean expressions: which rows show a comma decimal, a dot decimal, or are ambiguous (61.910 / 61,910)."""
+    amb_dot = t.str.contains(_SIGN + r"\d{1,3}\.\d{3}$")
+    amb_comma = t.str.contains(_SIGN + r"\d{1,3},\d{3}$")
+    comma = (
+        (t.str.contains(_SIGN + r"\d*,\d+$") & ~amb_comma)  # 61,91 / 0,5 / 1234,567
+        | t.str.contains(_SIGN + r"\d{1,3}(\.\d{3})+,\d+$")  # 1.234,56
+        | t.str.contains(_SIGN + r"\d{1,3}(\.\d{3}){2,}$")  # 1.234.567
+        | t.str.contains(_SIGN + r"\d{1,3}(" + _SPACES + r"\d{3})+,\d+$")  # 1 234,56
+    )
+    dot = (
+        (t.str.contains(_SIGN + r"\d*\.\d+$") & ~amb_dot)  # 61.91 / 1234.567
+        | t.str.contains(_SIGN + r"\d{1,3}(,\d{3})+\.\d+$")  # 1,234.56
+        | t.str.contains(_SIGN + r"\d{1,3}(,\d{3}){2,}$")  # 1,234,567
+        | t.str.contains(_SIGN + r"\d{1,3}(['" + _SPACES[1:-1] + r"]\d{3})+\.\d+$")  # 1'234.56 / 1 234.56
+        | t.str.contains(_SIGN + r"\d+(\.\d+)?[eE][+-]?\d+$")  # 9.9e11
+    )
+    return {"comma": comma, "dot": dot, "amb_dot": amb_dot, "amb_comma": amb_comma}
+
+
+def number_formats(
+    frame: pl.LazyFrame,
+    columns: dict[str, tuple[str | None, str | None]],
+    *,
+    delimiter: str | None = None,
+    label: dict[str, str] | None = None,
+) -> dict[str, NumberFormat | FormatProblem]:
+    """Decide each text number column's format from the WHOLE column (one aggregating query).
+
+    ``columns`` maps a source column to the mapping's ``(decimal, thousands)``
+    (``None`` = decide). Rules, in order: a mapping setting wins; a column where
+    some rows can only be read with a decimal comma (``61,91``, ``1.234,56``,
+    ``1.234.567``) and others only with a decimal point (``61.91``, ``1,234.56``)
+    is an error; one-sided evidence decides; with no evidence but values like
+    ``61.910`` or ``61,910`` (a thousands mark or a decimal?), a ``;``-separated
+    CSV (Excel in comma-decimal locales such as Spanish) is read with decimal
+    ``,`` and thousands ``.`` (with a warning), anything else is an error that
+    names the ``decimal:``/``thousands:`` mapping options.
+    """
+    out: dict[str, NumberFormat | FormatProblem] = {}
+    todo = [c for c, (dec, _) in columns.items() if dec is None]
+    for c, (dec, th) in columns.items():
+        if dec is not None:
+            out[c] = NumberFormat(dec, th or ("," if dec == "." else "."))
+    if not todo:
+        return out
+    aggs: list[pl.Expr] = []
+    for i, c in enumerate(todo):
+        ev = _evidence(number_text(c))
+        for k, e in ev.items():
+            e = e.fill_null(False)
+            aggs += [
+                e.sum().alias(f"{i}_{k}_n"),
+                pl.col(ROW).filter(e).head(3).implode().alias(f"{i}_{k}_rows"),
+                pl.col(c).filter(e).head(3).cast(pl.String).implode().alias(f"{i}_{k}_vals"),
+            ]
+    got = frame.select(aggs).collect(engine="streaming").row(0, named=True)
+    hint = "set decimal: and thousands: for this column (or table) in the mapping"
+    for i, c in enumerate(todo):
+        th = columns[c][1]
+        g = {k: (int(got[f"{i}_{k}_n"]), list(got[f"{i}_{k}_rows"]), list(got[f"{i}_{k}_vals"])) for k in ("comma", "dot", "amb_dot", "amb_comma")}
+        if g["comma"][0] and g["dot"][0]:
+            out[c] = FormatProblem(
+                f"mixed number formats: rows {_rows(g['comma'][1])} use a decimal comma ({', '.join(g['comma'][2])}) and rows "
+                f"{_rows(g['dot'][1])} a decimal point ({', '.join(g['dot'][2])}); fix the export or {hint}",
+                g["comma"][1] + g["dot"][1], g["comma"][2] + g["dot"][2], g["comma"][0] + g["dot"][0],
+            )
+        elif g["comma"][0]:
+            out[c] = NumberFormat(",", th or ".")
+        elif g["dot"][0]:
+            out[c] = NumberFormat(".", th or ",")
+        elif g["amb_dot"][0] or g["amb_comma"][0]:
+            n, rows, vals = g["amb_dot"] if g["amb_dot"][0] else g["amb_comma"]
+            if delimiter == ";":
+                out[c] = NumberFormat(",", th or ".", note=(
+                    f"numbers like {vals[0]} read with '.' as the thousands mark and ',' as the decimal mark "
+                    f"(the usual format of ';'-separated exports); if that is wrong, {hint}"
+                ))
+            else:
+                mark = vals[0].strip()[-4] if vals and len(vals[0].strip()) >= 4 else "."
+                out[c] = FormatProblem(
+                    f"ambiguous numbers: {vals[0]} could be a thousands mark '{mark}' or a decimal mark; nothing else in the "
+                    f"column decides; {hint} (for example decimal: ',' thousands: '.')",
+                    rows, vals, n,
+                )
+        else:
+            out[c] = NumberFormat(".", th or "none")
+    return out
+
+
+def _rows(rows: list[int]) -> str:
+    return ", ".join(map(str, rows))
+
+
+def parse_number(col: str, fmt: NumberFormat) -> pl.Expr:
+    """Float64 from a text column written in ``fmt``; null where a value does not follow it."""
+    t = number_text(col)
+    d = re.escape(fmt.decimal)
+    if fmt.thousands == "none":
+        group = ""
+    elif fmt.thousands == " ":
+        group = _SPACES
+    else:
+        group = "[" + re.escape(fmt.thousands) + "]"
+    body = r"(\d+" + (r"|\d{1,3}(" + group + r"\d{3})+" if group else "") + r")"
+    pattern = _SIGN + r"(" + body + r"(" + d + r"\d+)?|" + d + r"\d+)" + (r"([eE][+-]?\d+)?" if fmt.decimal == "." else "") + "$"
+    clean = t.str.replace_all(group, "") if group else t
+    if fmt.decimal == ",":
+        clean = clean.str.replace(",", ".", literal=True)
+    return pl.when(t.str.contains(pattern)).then(clean.cast(pl.Float64, strict=False))

@@ -263,7 +263,10 @@ def _read_table(
     specs, extras = _column_specs(table, [c for c in schema if c != ROW], tmap, fname, rep)
     if specs is None:
         return None
-    lf, checks = _plan(table, specs, extras, schema)
+    numfmts = _number_formats(table, specs, extras, schema, scanned, fname, rep)
+    if numfmts is None:
+        return None
+    lf, checks = _plan(table, specs, extras, schema, numfmts)
     scores_all = [c.name for c in table.columns if c.kind in ("likert", "nps")] + list(extras)
     drop = [c.name for c in checks if c.drop]
     stats_query = _stats_query(checks, extras, scores_all, drop, refs or {}, touch_all=scanned.text)
@@ -334,6 +337,41 @@ def _stats_query(
     return run
 
 
+def _number_formats(
+    table: contract.Table,
+    specs: dict[str, ColumnSpec],
+    extras: list[str],
+    schema: pl.Schema,
+    scanned: reading.Scanned,
+    fname: str,
+    rep: ValidationReport,
+) -> dict[str, reading.NumberFormat] | None:
+    """The number format of every numeric text column, decided from the whole column; None if one is undecidable."""
+    kinds = {c.name: c.kind for c in table.columns}
+    wanted = {
+        cs.source: (cs.decimal, cs.thousands)
+        for target, cs in specs.items()
+        if (kinds.get(target, "likert") in NUMERIC_KINDS) and schema[cs.source] == pl.String and not cs.labels
+    }
+    if not wanted:
+        return {}
+    try:
+        found = reading.number_formats(scanned.frame, wanted, delimiter=scanned.delimiter)
+    except Exception:  # noqa: BLE001 - a file that fails here fails again, with its message, in the main query
+        return {c: reading.NumberFormat() for c in wanted}
+    out: dict[str, reading.NumberFormat] = {}
+    ok = True
+    for src, f in found.items():
+        if isinstance(f, reading.FormatProblem):
+            rep.add(Problem(fname, table.name, src, f.message, f.n_rows, sorted(f.rows)[:MAX_EXAMPLES], example_values=f.values[:3]))
+            ok = False
+            continue
+        if f.note:
+            rep.add(Problem(fname, table.name, src, f.note, severity="warning"))
+        out[src] = f
+    return out if ok else None
+
+
 def _whole_int8(stats: dict, col: str) -> bool:
     """Scores that are whole numbers (no rescaled labels) are stored as Int8, others stay Float64."""
     if not stats[f"__len_{col}"]:
@@ -365,7 +403,10 @@ def _column_specs(
             continue
         if col.name in by_lower:
             src = by_lower.pop(col.name)
-            specs[col.name] = ColumnSpec(src, col.name, format=date_format if col.kind == "date" else None)
+            specs[col.name] = ColumnSpec(
+                src, col.name, format=date_format if col.kind == "date" else None,
+                decimal=tmap.decimal if tmap else None, thousands=tmap.thousands if tmap else None,
+            )
         elif col.required:
             rep.add(Problem(fname, table.name, col.name, f"missing column (the file has: {', '.join(src_cols) or 'none'})"))
             ok = False
@@ -374,12 +415,14 @@ def _column_specs(
         used = {s.source for s in specs.values()}
         for c in src_cols:
             if c not in used and c.strip() and c.strip().lower() not in contract.SURVEY_KEYS:
-                specs[c] = ColumnSpec(c, c)
+                specs[c] = ColumnSpec(c, c, decimal=tmap.decimal if tmap else None, thousands=tmap.thousands if tmap else None)
                 extras.append(c)
     return (specs if ok else None), extras
 
 
-def _parse(src: str, dtype: pl.DataType, kind: str, cs: ColumnSpec, values: tuple[str, ...]) -> tuple[pl.Expr, pl.Expr, pl.Expr | None, str]:
+def _parse(
+    src: str, dtype: pl.DataType, kind: str, cs: ColumnSpec, values: tuple[str, ...], numfmt: "reading.NumberFormat | None" = None
+) -> tuple[pl.Expr, pl.Expr, pl.Expr | None, str]:
     """(parsed value, present-in-source flag, unparseable flag or None, what was expected)."""
     raw = pl.col(src)
     text = raw.cast(pl.String).str.strip_chars() if dtype == pl.String else None
@@ -414,10 +457,8 @@ def _parse(src: str, dtype: pl.DataType, kind: str, cs: ColumnSpec, values: tupl
         return val, present, present & val.is_null(), "a date YYYY-MM-DD (or set date_format: in a mapping)"
     # numbers
     if text is not None:
-        val = pl.coalesce(
-            text.cast(pl.Float64, strict=False),
-            text.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False),  # decimal comma
-        )
+        fmt = numfmt or reading.NumberFormat()
+        val = reading.parse_number(src, fmt)
         bad = present & val.is_null()
     elif dtype.is_numeric() or dtype == pl.Boolean:
         val, bad = raw.cast(pl.Float64), None
@@ -427,11 +468,18 @@ def _parse(src: str, dtype: pl.DataType, kind: str, cs: ColumnSpec, values: tupl
         val = val * cs.multiply
     if cs.scale:
         val = rescale_expr(val, *cs.scale)
-    return val, present, bad, "a number"
+    expected = "a number" if numfmt is None or numfmt.decimal == "." else (
+        "a number with a decimal comma" + ("" if numfmt.thousands == "none" else f" and thousands mark '{numfmt.thousands}'")
+    )
+    return val, present, bad, expected
 
 
 def _plan(
-    table: contract.Table, specs: dict[str, ColumnSpec], extras: list[str], schema: pl.Schema
+    table: contract.Table,
+    specs: dict[str, ColumnSpec],
+    extras: list[str],
+    schema: pl.Schema,
+    numfmts: "dict[str, reading.NumberFormat] | None" = None,
 ) -> tuple:
     """Build the lazy query (a function of the scanned frame) and the list of checks it evaluates."""
     stage1: list[pl.Expr] = [pl.col(ROW)]
@@ -442,7 +490,7 @@ def _plan(
             stage1.append(pl.lit(None, dtype=dtype).alias(col.name))
             continue
         cs = specs[col.name]
-        val, present, bad, expected = _parse(cs.source, schema[cs.source], col.kind, cs, col.values)
+        val, present, bad, expected = _parse(cs.source, schema[cs.source], col.kind, cs, col.values, (numfmts or {}).get(cs.source))
         stage1.append(val.alias(col.name))
         if bad is not None:
             checks.append(_Check(col.name, f"expected {expected}", bad, source=cs.source, raw=True))
@@ -450,7 +498,7 @@ def _plan(
             checks.append(_Check(col.name, "empty value in a required column", ~present, raw=True))
     for name in extras:
         cs = specs[name]
-        val, present, bad, expected = _parse(cs.source, schema[cs.source], "likert", cs, ())
+        val, present, bad, expected = _parse(cs.source, schema[cs.source], "likert", cs, (), (numfmts or {}).get(cs.source))
         stage1.append(val.alias(name))
         stage1.append(present.alias(f"__present_{name}"))
         if bad is not None:
