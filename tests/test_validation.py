@@ -433,9 +433,10 @@ def test_quality_report_other_findings_and_empty_sections() -> None:
     assert qr.response_rate_figure(empty, "en") is None
     assert qr.missingness_figure(empty, "en") is None
     probs = qr.problems_frame(_dq(problems=2), "es")
-    assert probs.columns == ["dq_col_severity", "dq_col_file", "dq_col_column", "dq_col_what", "dq_col_n_rows",
-                             "dq_col_example_rows"]
-    assert probs["dq_col_severity"].to_list() == ["aviso", "aviso"]
+    # one row per check with its count; never the row numbers of individual records (those are validate's)
+    assert probs.columns == ["dq_col_severity", "dq_col_file", "dq_col_column", "dq_col_what", "dq_col_n_rows"]
+    assert probs["dq_col_severity"].to_list() == ["aviso"] and probs["dq_col_n_rows"].to_list() == [6]
+    assert not any("4, 9, 12" in str(v) for row in probs.rows() for v in row)
     assert qr.problems_frame(_dq(), "es").height == 0
     vals = qr.summary_values(dq, "es")
     assert vals["latest"] == "T4 2025" and vals["n"] == 2 and vals["kept"] == 600

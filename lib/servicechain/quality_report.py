@@ -10,7 +10,8 @@ No function sees or draws individual rows.
 * :func:`coverage_figure`: rows per table and quarter as a share of the table's usual quarter
 * :func:`response_rate_figure`: survey respondents / headcount per wave
 * :func:`missingness_figure`: share of blank answers per survey question
-* :func:`tables_frame`, :func:`problems_frame`: the tables read and the validator's warnings
+* :func:`tables_frame`, :func:`problems_frame`: the tables read and the validator's warnings (counts per check,
+  never row numbers)
 * :func:`summary_values`, :func:`results`: the opening sentence's numbers; the machine-readable results
 """
 
@@ -176,13 +177,20 @@ def tables_frame(dq: DataQualitySummary, lang: str) -> pl.DataFrame:
 
 
 def problems_frame(dq: DataQualitySummary, lang: str) -> pl.DataFrame:
-    """The validator's warnings and errors: severity in the report language, file, column, message (as the
-    validator wrote it), number of rows and example row numbers (headers are i18n keys). Empty when none."""
-    return dq.problems.select(
-        pl.col("severity").replace({s: i18n.t(f"dq_sev_{s}", lang) for s in ("warning", "error")}).alias("dq_col_severity"),
-        pl.col("file").alias("dq_col_file"), pl.col("column").alias("dq_col_column"),
-        pl.col("message").alias("dq_col_what"), pl.col("n_rows").alias("dq_col_n_rows"),
-        pl.col("rows").alias("dq_col_example_rows"))
+    """The validator's warnings and errors, one row per check: severity in the report language, file, column,
+    message (as the validator wrote it) and how many rows it concerns (headers are i18n keys). Empty when none.
+
+    The page goes to executives, so it never lists the row numbers of individual records: those stay in
+    ``servicechain validate``'s output for the analyst."""
+    return (
+        dq.problems.group_by("severity", "file", "column", "message", maintain_order=True)
+        .agg(pl.col("n_rows").sum())
+        .select(
+            pl.col("severity").replace({s: i18n.t(f"dq_sev_{s}", lang) for s in ("warning", "error")})
+            .alias("dq_col_severity"),
+            pl.col("file").alias("dq_col_file"), pl.col("column").alias("dq_col_column"),
+            pl.col("message").alias("dq_col_what"), pl.col("n_rows").alias("dq_col_n_rows"))
+    )
 
 
 def summary_values(dq: DataQualitySummary, lang: str) -> dict[str, Any]:
