@@ -890,13 +890,17 @@ def analyse(tables: Mapping[str, Frame], quarter: str, *, threshold: int = 5, se
     return ChainReport(quarter, threshold, mediation, importance, performance, quad, heat, problems)
 
 
-def _mid(label: str) -> str:
+def mid_sentence(label: str) -> str:
     """A label inside a sentence: lower-case first letter unless it is an acronym (NPS)."""
     return label if label[:2].isupper() else label[:1].lower() + label[1:]
 
 
-def _join(words: list[str], lang: str) -> str:
+def join_words(words: list[str], lang: str) -> str:
+    """``["a", "b", "c"]`` -> ``"a, b and c"`` in ``lang`` (the word for "and" from i18n)."""
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + f" {i18n.t('chain_and', lang)} " + words[-1]
+
+
+_mid, _join = mid_sentence, join_words  # the module's own short names
 
 
 def path_headline(meds: Mapping[str, MediationResult], lang: str) -> str:

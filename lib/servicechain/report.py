@@ -141,6 +141,8 @@ def notebook_title(nb: Any, number: str | None, lang: str, fallback: str) -> str
 def _has_h1(nb: Any) -> bool:
     h1 = re.compile(r"^# \S", re.M)
     for c in nb.cells:
+        if set(c.get("metadata", {}).get("tags", [])) & StripForReaders.remove_tags:
+            continue  # an analyst's note removed from the page is not the page's heading
         if c.cell_type == "markdown" and h1.search(c.source):
             return True
         for o in c.get("outputs", []) if c.cell_type == "code" else []:
