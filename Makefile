@@ -30,8 +30,13 @@ report: $(STAMP) $(DEMO)/truth.json
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadgroup
 
+# JupyterLab from the project root on the project kernel; saving a suite notebook strips its outputs and keeps
+# its parameters (jupyter_server_config.py). Your own notebooks go in scratch/ (git-ignored, never run by
+# `servicechain run`). Extra options: make lab LAB_ARGS="--no-browser --allow-root --port 8899"
+LAB_ARGS ?=
 lab: $(STAMP) $(DEMO)/truth.json
-	$(BIN)/jupyter lab notebooks/
+	@mkdir -p scratch
+	$(BIN)/jupyter lab --config=jupyter_server_config.py $(LAB_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_benchmark.py --sizes 3000 100000 1000000 --out BENCHMARKS.md
