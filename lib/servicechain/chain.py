@@ -55,7 +55,7 @@ from scipy import sparse
 
 from . import i18n
 from . import quarters as Q
-from .estimates import Estimate
+from .estimates import Estimate, bootstrap_estimate
 from .features import Frame, _lazy, survey_by_quarter
 from .mediation import mediate
 
@@ -150,24 +150,6 @@ def _sym_replicate_sums(counts: np.ndarray, cross: np.ndarray) -> np.ndarray:
     out[:, iu, ju] = packed
     out[:, ju, iu] = packed
     return out
-
-
-def _solve_batch(A: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Solve A x = b for a batch (r, p, p), (r, p); minimum-norm where a replicate lacks some quarter."""
-    try:
-        return np.linalg.solve(A, b[..., None])[..., 0]
-    except np.linalg.LinAlgError:
-        return np.matmul(np.linalg.pinv(A), b[..., None])[..., 0]
-
-
-def _boot_estimate(name: str, point: float, draws: np.ndarray, n: int, scale: str) -> Estimate:
-    """Percentile 95% CI, bootstrap SE and a two-sided bootstrap p-value (share of draws across zero)."""
-    d = draws[np.isfinite(draws)]
-    if d.size < 10 or not math.isfinite(point):
-        return Estimate(name, float(point), float("nan"), float("nan"), float("nan"), float("nan"), n, scale)
-    lo, hi = np.percentile(d, [2.5, 97.5])
-    p = float(min(1.0, 2 * min((d <= 0).mean(), (d >= 0).mean())))
-    return Estimate(name, float(point), float(d.std(ddof=1)), float(lo), float(hi), p, n, scale)
 
 
 # ------------------------------------------------------------------------------------------ mediation
@@ -480,10 +462,10 @@ def key_drivers(rows: pl.DataFrame, outcome: str, drivers: Sequence[str], *, lev
     with np.errstate(divide="ignore", invalid="ignore"):
         share_pt, share_d = phi[:, 0] / r2[0], phi_d / r2_d[None]
     n = rows.height
-    contrib = {d: _boot_estimate(d, phi[j, 0], phi_d[j], n, "R² points (within quarters)") for j, d in enumerate(drivers)}
-    share = {d: _boot_estimate(d, share_pt[j], share_d[j], n, "share of the explained R² (sums to 1)")
+    contrib = {d: bootstrap_estimate(d, phi[j, 0], phi_d[j], n, "R² points (within quarters)") for j, d in enumerate(drivers)}
+    share = {d: bootstrap_estimate(d, share_pt[j], share_d[j], n, "share of the explained R² (sums to 1)")
              for j, d in enumerate(drivers)}
-    return KeyDriverResult(outcome, level, drivers, _boot_estimate("r2", r2[0], r2_d, n, "R² within quarters"),
+    return KeyDriverResult(outcome, level, drivers, bootstrap_estimate("r2", r2[0], r2_d, n, "R² within quarters"),
                            contrib, share, n, n_units, reps, timing)
 
 

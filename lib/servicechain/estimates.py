@@ -53,3 +53,21 @@ def draws_summary(x: np.ndarray) -> dict[str, float]:
     """P10/P50/P90 and mean of simulation draws."""
     p10, p50, p90 = np.percentile(x, [10, 50, 90])
     return {"p10": float(p10), "p50": float(p50), "p90": float(p90), "mean": float(np.mean(x))}
+
+
+def solve_batch(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Solve A x = b for a batch (r, p, p), (r, p); minimum-norm where a replicate lacks some quarter."""
+    try:
+        return np.linalg.solve(A, b[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        return np.matmul(np.linalg.pinv(A), b[..., None])[..., 0]
+
+
+def bootstrap_estimate(name: str, point: float, draws: np.ndarray, n: int, scale: str) -> Estimate:
+    """Percentile 95% CI, bootstrap SE and a two-sided bootstrap p-value (share of draws across zero)."""
+    d = draws[np.isfinite(draws)]
+    if d.size < 10 or not math.isfinite(point):
+        return Estimate(name, float(point), float("nan"), float("nan"), float("nan"), float("nan"), n, scale)
+    lo, hi = np.percentile(d, [2.5, 97.5])
+    p = float(min(1.0, 2 * min((d <= 0).mean(), (d >= 0).mean())))
+    return Estimate(name, float(point), float(d.std(ddof=1)), float(lo), float(hi), p, n, scale)

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from .estimates import Estimate
+from .estimates import Estimate, bootstrap_estimate, solve_batch
 
 EFFECTS = ("acme", "ade", "total", "prop_mediated")
 
@@ -121,22 +121,6 @@ def _design(df: pl.DataFrame, cols: Sequence[str]) -> tuple[np.ndarray, list[str
     return (np.column_stack(parts) if parts else np.zeros((df.height, 0))), names
 
 
-def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
-    try:
-        return np.linalg.solve(A, b[..., None])[..., 0]
-    except np.linalg.LinAlgError:
-        return np.matmul(np.linalg.pinv(A), b[..., None])[..., 0]
-
-
-def _percentile(name: str, point: float, draws: np.ndarray, n: int, scale: str) -> Estimate:
-    d = draws[np.isfinite(draws)]
-    if d.size < 10 or not math.isfinite(point):
-        return Estimate(name, float(point), float("nan"), float("nan"), float("nan"), float("nan"), n, scale)
-    lo, hi = np.percentile(d, [2.5, 97.5])
-    p = float(min(1.0, 2 * min((d <= 0).mean(), (d >= 0).mean())))
-    return Estimate(name, float(point), float(d.std(ddof=1)), float(lo), float(hi), p, n, scale)
-
-
 def mediate(df: pl.DataFrame, exposure: str, mediator: str, outcome: str, covariates: Sequence[str] = (),
             cluster: str | None = None, contrast: tuple[float, float] | None = None, n_boot: int = 1000,
             seed: int = 7, method: str = "bootstrap", outcome_covariates: Sequence[str] = (),
@@ -181,9 +165,9 @@ def mediate(df: pl.DataFrame, exposure: str, mediator: str, outcome: str, covari
     np.add.at(cross, g, V[:, :, None] * V[:, None, :])
 
     def effects(S: np.ndarray, width: np.ndarray | None) -> dict[str, np.ndarray]:
-        ba = _solve(S[:, base[:, None], base[None, :]], S[:, base, i_m])
-        bo = _solve(S[:, i_out[:, None], i_out[None, :]], S[:, i_out, i_y])
-        bt = _solve(S[:, base[:, None], base[None, :]], S[:, base, i_y])
+        ba = solve_batch(S[:, base[:, None], base[None, :]], S[:, base, i_m])
+        bo = solve_batch(S[:, i_out[:, None], i_out[None, :]], S[:, i_out, i_y])
+        bt = solve_batch(S[:, base[:, None], base[None, :]], S[:, base, i_y])
         if width is None:  # SD of x in each replicate
             nn, sx, sxx = S[:, 0, 0], S[:, 0, 1], S[:, 1, 1]
             width = np.sqrt(np.maximum(sxx - sx**2 / nn, 0) / (nn - 1))
@@ -221,7 +205,7 @@ def mediate(df: pl.DataFrame, exposure: str, mediator: str, outcome: str, covari
               "total": "total effect of the contrast", "prop_mediated": "ACME / total (fraction)",
               "a": "mediator change for the contrast", "b": "outcome per unit of the mediator",
               "direct": "outcome change for the contrast holding the mediator (and L) fixed"}
-    ests = {k: _percentile(k, point[k], draws[k], n, scales[k]) for k in scales}
+    ests = {k: bootstrap_estimate(k, point[k], draws[k], n, scales[k]) for k in scales}
     # Imai-Keele-Yamamoto rho: correlation of the mediator-model residuals and the residuals of Y ~ 1 + X + C + L
     D1 = V[:, base]
     D2 = V[:, [*base, *range(i_m + 1, i_m + 1 + kl)]]
