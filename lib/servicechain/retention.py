@@ -346,7 +346,7 @@ def km_by_recognition(panel: pl.DataFrame, grid_step: float = 0.25, max_years: f
         at_risk = np.array([(g["entry"].to_numpy() <= x).sum() - (g["exit_time"].to_numpy() < x).sum() for x in grid])
         ok = at_risk >= min_group
         curves.append(pl.DataFrame({
-            "band": label, "tenure_years": grid[ok], "retained": surv[ok],
+            "band": pl.Series([label] * int(ok.sum()), dtype=pl.String), "tenure_years": grid[ok], "retained": surv[ok],
             "ci_low": np.clip(surv - 1.96 * sse, 0, 1)[ok], "ci_high": np.clip(surv + 1.96 * sse, 0, 1)[ok],
             "at_risk": at_risk[ok],
         }))
