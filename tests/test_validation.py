@@ -466,3 +466,74 @@ def test_quality_report_figures_hold_aggregates_only(panel_dir: Path) -> None:
         dq.coverage["rows"].sum())  # cell labels are counts per table and quarter
     assert qr.results(dq)["item_missing_share"]["leadership"] == dq.missingness.filter(
         pl.col("item") == "leadership")["missing_share"].item()
+
+
+# --------------------------------------------------------------------------- plausibility of values (issue 10)
+
+
+def test_impossible_values_are_errors_naming_file_column_rows(panel_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    set_cells(panel_dir, "employees", "annual_salary", {2: "-100", 4: "0", 7: "990000000000"})
+    set_cells(panel_dir, "employees", "hire_date", {3: "1900-01-01"})
+    set_cells(panel_dir, "employees", "exit_date", {5: "9999-12-31"})
+    set_cells(panel_dir, "customer_feedback", "date", {6: "1900-01-01"})
+    assert cli.main(["validate", "--data", str(panel_dir)]) == 1
+    out = capsys.readouterr().out
+    assert "5 problems" in out, out
+    assert ("employees.csv, column annual_salary: impossible value: 0 or less (a salary is more than zero; leave the "
+            "cell empty when unknown) - 2 rows (rows 2, 4); values: '-100', '0'") in out
+    assert ("employees.csv, column annual_salary: impossible value: 100,000,000,000 or more (no annual salary reaches "
+            "100 billion; a unit or separator mix-up) - 1 row (row 7); values: '990000000000'") in out
+    assert ("employees.csv, column hire_date: impossible value: before 1920-01-01 (a placeholder date such as "
+            "1900-01-01) - 1 row (row 3)") in out
+    assert ("employees.csv, column exit_date: impossible value: on or after 2100-01-01 (a placeholder date such as "
+            "9999-12-31) - 1 row (row 5)") in out
+    assert "customer_feedback.csv, column date: impossible value: before 1980-01-01" in out and "(row 6)" in out
+    # the impossible salaries are not counted again as implausible (below 0.05 x the median)
+    assert "implausible" not in out
+
+
+def test_snapshot_tenure_of_126_years_is_an_error(tmp_path: Path) -> None:
+    pl.DataFrame({"employee_id": [f"a{i}" for i in range(6)], "tenure_years": [1.5, 126, 3, 55, -1, 80],
+                  "left": [1, 0, 0, 0, 1, 0]}).write_csv(tmp_path / "snapshot.csv")
+    rep = validate(tmp_path)
+    got = {(p.severity, p.message.split(" (")[0], tuple(p.example_rows)) for p in rep.problems if p.column == "tenure_years"}
+    assert got == {("error", "impossible value: above 80", (2,)), ("error", "impossible value: below 0", (5,)),
+                   ("warning", "implausible value: above 50", (4, 6))}
+
+
+def test_implausible_values_are_counted_warnings_on_the_quality_page(panel_dir: Path) -> None:
+    from servicechain import quality_report as qr
+    from servicechain.validation import data_quality_summary
+
+    set_cells(panel_dir, "employees", "annual_salary", {2: "500", 9: "12", 4: "9000000"})  # median about 32,000
+    set_cells(panel_dir, "employees", "hire_date", {6: "1970-01-01"})
+    set_cells(panel_dir, "customer_activity", "revenue", {3: "-20.5"})
+    rep = validate(panel_dir)
+    assert rep.ok, rep.format()
+    got = {(p.file, p.column, p.message.split(" (")[0], p.n_rows, tuple(p.example_rows)) for p in rep.warnings}
+    assert got == {
+        ("employees.csv", "annual_salary", "implausible value: below 0.05 x the median", 2, (2, 9)),
+        ("employees.csv", "annual_salary", "implausible value: above 50 x the median", 1, (4,)),
+        ("employees.csv", "hire_date", "implausible value: on or before 1970-01-01", 1, (6,)),
+        ("customer_activity.csv", "revenue", "implausible value: below 0", 1, (3,)),
+    }
+    page = qr.problems_frame(data_quality_summary(load(panel_dir)), "en")
+    counts = {(c, w.split(" (")[0]): n for c, w, n in zip(page["dq_col_column"], page["dq_col_what"], page["dq_col_n_rows"])}
+    assert counts[("annual_salary", "implausible value: below 0.05 x the median")] == 2
+    assert counts[("revenue", "implausible value: below 0")] == 1
+
+
+def test_value_checks_table_matches_the_validator() -> None:
+    """contract.value_checks() (what data/README.md lists) covers every numeric and date column, and each of its
+    bands is one the validator applies (messages built from the same Bound)."""
+    from servicechain import contract
+
+    rows = contract.value_checks()
+    assert {r["class"] for r in rows} == {"error", "warning"}
+    covered = {(r["table"], r["column"]) for r in rows}
+    for table in contract.ALL_TABLES.values():
+        for col in table.columns:
+            if col.kind in ("date", "float", "likert", "nps"):
+                assert (table.name, col.name) in covered, (table.name, col.name)
+    assert {"table": "customer_feedback", "column": "nps", "rule": "not a whole number 0-10", "class": "error"} in rows
+    assert {"table": "employees", "column": "annual_salary", "rule": "0 or less", "class": "error"} in rows

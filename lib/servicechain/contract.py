@@ -7,6 +7,7 @@ contract; a mapping file (``mapping.py``) adapts anyone's export to them.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -171,3 +172,105 @@ SNAPSHOT = Table(
 )
 
 ALL_TABLES: dict[str, Table] = {**TABLES, "snapshot": SNAPSHOT}
+
+
+# --------------------------------------------------------------------------- plausibility of values
+
+Op = Literal["<", "<=", ">", ">="]
+_OP_WORDS = {"<": "below {}", "<=": "{} or less", ">": "above {}", ">=": "{} or more"}
+_DATE_OP_WORDS = {"<": "before {}", "<=": "on or before {}", ">": "after {}", ">=": "on or after {}"}
+
+
+@dataclass(frozen=True)
+class Bound:
+    """One plausibility rule: a value of ``table.column`` for which ``value <op> limit`` holds is flagged.
+
+    ``severity`` "error" marks the impossible (the analysis stops), "warning" the implausible (counted and shown
+    on the data-quality page). With ``relative`` the limit is a multiple of the column's median, so money bands
+    hold in any currency. Dates after the run's as-of date are a separate rule (not here).
+    """
+
+    table: str
+    column: str
+    op: Op
+    limit: float | dt.date
+    severity: Literal["error", "warning"]
+    why: str
+    relative: bool = False
+
+    @property
+    def rule(self) -> str:
+        """The flagged values in words, e.g. ``"0 or less"``, ``"before 1920-01-01"``, ``"above 50 x the median"``."""
+        if isinstance(self.limit, dt.date):
+            return _DATE_OP_WORDS[self.op].format(self.limit.isoformat())
+        num = f"{self.limit:,.0f}" if self.limit == int(self.limit) else f"{self.limit:g}"
+        return _OP_WORDS[self.op].format(f"{num} x the median" if self.relative else num)
+
+    @property
+    def message(self) -> str:
+        """The validator's message for rows breaking this rule."""
+        word = "impossible" if self.severity == "error" else "implausible"
+        return f"{word} value: {self.rule} ({self.why})"
+
+
+def _salary(table: str) -> tuple[Bound, ...]:
+    return (
+        Bound(table, "annual_salary", "<=", 0, "error", "a salary is more than zero; leave the cell empty when unknown"),
+        Bound(table, "annual_salary", ">=", 1e11, "error", "no annual salary reaches 100 billion; a unit or separator mix-up"),
+        Bound(table, "annual_salary", "<", 0.05, "warning", "an hourly or monthly amount, or a lost thousands mark?", True),
+        Bound(table, "annual_salary", ">", 50, "warning", "more than 50 times the median salary", True),
+    )
+
+
+def _dates(table: str, column: str, floor: dt.date, warn: dt.date, why_warn: str) -> tuple[Bound, ...]:
+    return (
+        Bound(table, column, "<", floor, "error", "a placeholder date such as 1900-01-01"),
+        Bound(table, column, ">=", dt.date(2100, 1, 1), "error", "a placeholder date such as 9999-12-31"),
+        Bound(table, column, "<=" if warn.year == 1970 else "<", warn, "warning", why_warn),
+    )
+
+
+_EMPLOYED = dt.date(1920, 1, 1)  # nobody employed today or in the data's quarters was hired before this
+_EPOCH = dt.date(1970, 1, 1)  # also a common placeholder (Unix time 0)
+_ACTIVITY = dt.date(1980, 1, 1)  # pulse surveys, kudos, customer records: electronic exports start later
+_ACTIVITY_WARN = dt.date(2000, 1, 1)
+
+BOUNDS: tuple[Bound, ...] = (
+    *_salary("employees"),
+    *_dates("employees", "hire_date", _EMPLOYED, _EPOCH, "hired more than 55 years ago, or the 1970-01-01 placeholder"),
+    *_dates("employees", "exit_date", _EMPLOYED, _EPOCH, "left more than 55 years ago, or the 1970-01-01 placeholder"),
+    *(
+        b
+        for t, c in (("survey", "survey_date"), ("recognitions", "date"), ("customer_feedback", "date"),
+                     ("customer_activity", "date"), ("trainings", "date"))
+        for b in _dates(t, c, _ACTIVITY, _ACTIVITY_WARN, "older than electronic records usually are")
+    ),
+    Bound("customer_activity", "revenue", "<=", -1e11, "error", "no purchase or refund is that large"),
+    Bound("customer_activity", "revenue", ">=", 1e11, "error", "no purchase is that large; a unit or separator mix-up"),
+    Bound("customer_activity", "revenue", "<", 0, "warning", "a refund? it lowers the unit's revenue"),
+    Bound("customer_activity", "revenue", ">", 1000, "warning", "more than 1,000 times the median purchase", True),
+    Bound("snapshot", "tenure_years", "<", 0, "error", "tenure cannot be negative"),
+    Bound("snapshot", "tenure_years", ">", 80, "error", "nobody works 80 years for one company"),
+    Bound("snapshot", "tenure_years", ">", 50, "warning", "more than 50 years at one company"),
+    *_salary("snapshot"),
+)
+
+
+def value_checks() -> list[dict[str, str]]:
+    """Every value check on a contract column: ``{table, column, rule, class}`` with class "error" or "warning".
+
+    The plausibility bands (:data:`BOUNDS`) plus the answer scales (Likert and NPS are whole numbers on their
+    scale; a Likert item given ``labels:`` or ``scale:`` in a mapping is rescaled instead and may be a decimal).
+    data/README.md lists this table and the tests check the validator against it.
+    """
+    rows = [{"table": b.table, "column": b.column, "rule": b.rule, "class": b.severity} for b in BOUNDS]
+    for table in ALL_TABLES.values():
+        for col in table.columns:
+            if col.kind == "nps":
+                rows.append({"table": table.name, "column": col.name, "rule": f"not a whole number {NPS_MIN}-{NPS_MAX}",
+                             "class": "error"})
+            elif col.kind == "likert":
+                rows.append({"table": table.name, "column": col.name,
+                             "rule": f"not a whole number {LIKERT_MIN}-{LIKERT_MAX} (unless rescaled by the mapping)",
+                             "class": "error"})
+    return rows

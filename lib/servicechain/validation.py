@@ -515,6 +515,7 @@ def _plan(
         v = pl.col(name)
         checks.append(_Check(name, "duplicate id (the same value on more than one row)", v.is_not_null() & v.is_duplicated()))
     checks.extend(_table_rules(table, extras))
+    checks.extend(_bound_checks(table, specs))
     flags2: list[pl.Expr] = []
     for i, c in enumerate(checks):
         c.name = f"__c{i}"
@@ -548,9 +549,32 @@ def _table_rules(table: contract.Table, extras: list[str]) -> list[_Check]:
     if table.name == "snapshot":
         return [
             _Check("left", "expected 1 (left) or 0 (stayed); map Yes/No with labels:", c("left").is_not_null() & ~c("left").is_in([0.0, 1.0])),
-            _Check("tenure_years", "negative tenure", c("tenure_years") < 0),
         ]
     return []
+
+
+_OPS = {"<": pl.Expr.lt, "<=": pl.Expr.le, ">": pl.Expr.gt, ">=": pl.Expr.ge}
+
+
+def _bound_checks(table: contract.Table, specs: dict[str, ColumnSpec]) -> list[_Check]:
+    """The plausibility bands of :data:`contract.BOUNDS` for this table's columns present in the file.
+
+    A value breaking an error bound (the impossible) is not counted again by a warning of the same column, so
+    each row is reported once per column with the strongest class.
+    """
+    bounds = [b for b in contract.BOUNDS if b.table == table.name and b.column in specs]
+    out: list[_Check] = []
+    impossible: dict[str, pl.Expr] = {}
+    for b in sorted(bounds, key=lambda b: b.severity != "error"):
+        v = pl.col(b.column)
+        limit = pl.lit(b.limit) * v.median() if b.relative else pl.lit(b.limit)
+        flag = v.is_not_null() & _OPS[b.op](v, limit)
+        if b.severity == "error":
+            impossible[b.column] = flag if b.column not in impossible else impossible[b.column] | flag
+        elif b.column in impossible:
+            flag = flag & ~impossible[b.column]
+        out.append(_Check(b.column, b.message, flag, b.severity, source=specs[b.column].source))
+    return out
 
 
 def _report_checks(
