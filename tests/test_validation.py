@@ -537,3 +537,33 @@ def test_value_checks_table_matches_the_validator() -> None:
                 assert (table.name, col.name) in covered, (table.name, col.name)
     assert {"table": "customer_feedback", "column": "nps", "rule": "not a whole number 0-10", "class": "error"} in rows
     assert {"table": "employees", "column": "annual_salary", "rule": "0 or less", "class": "error"} in rows
+
+
+def test_nps_and_likert_must_be_whole_numbers(panel_dir: Path) -> None:
+    set_cells(panel_dir, "customer_feedback", "nps", {2: "8.5", 5: "9.5", 7: "10.5", 8: "9.0"})
+    set_cells(panel_dir, "survey", "recognition", {4: "3.5"})
+    set_cells(panel_dir, "survey", "engagement", {6: "4.2"})
+    rep = validate(panel_dir)
+    got = {(p.file, p.column, p.message, tuple(p.example_rows), tuple(p.example_values)) for p in rep.errors}
+    assert got == {
+        ("customer_feedback.csv", "nps", "not a whole number 0-10 (NPS is asked as a whole number)", (2, 5), ("8.5", "9.5")),
+        ("customer_feedback.csv", "nps", "outside 0-10", (7,), ("10.5",)),  # reported once, by the range check
+        ("survey.csv", "recognition", "not a whole number 1-5 (another scale needs scale: [low, high] in a mapping)",
+         (4,), ("3.5",)),
+        ("survey.csv", "engagement", "not a whole number 1-5 (another scale needs scale: [low, high] in a mapping)",
+         (6,), ("4.2",)),
+    }, rep.format()
+
+
+def test_likert_rescaled_by_the_mapping_may_be_decimal(panel_dir: Path) -> None:
+    """A 1-7 item declared with scale: [1, 7] is rescaled to 1-5 (decimals are fine); undeclared it is an error."""
+    df = pl.read_csv(panel_dir / "survey.csv").with_columns(seven=(pl.int_range(pl.len()) % 7 + 1))
+    df.write_csv(panel_dir / "survey.csv")
+    assert {p.column for p in validate(panel_dir).errors} == {"seven"}  # 6 and 7 are outside 1-5
+    cols = "".join(f"      {c}: {c}\n" for c in ("employee_id", "survey_date", "recognition", "empowerment", "leadership"))
+    (panel_dir / "mapping.yml").write_text(
+        f"tables:\n  survey:\n    columns:\n{cols}      seven: {{column: seven, scale: [1, 7]}}\n")
+    rep = validate(panel_dir, panel_dir / "mapping.yml")
+    assert rep.ok, rep.format()
+    ds = load(panel_dir, mapping=panel_dir / "mapping.yml")
+    assert sorted(ds.tables["survey"]["seven"].unique().to_list()) == pytest.approx([1 + k * 4 / 6 for k in range(7)])

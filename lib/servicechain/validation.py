@@ -508,9 +508,12 @@ def _plan(
         lo, hi = (contract.LIKERT_MIN, contract.LIKERT_MAX) if col.kind == "likert" else (contract.NPS_MIN, contract.NPS_MAX)
         v = pl.col(col.name)
         checks.append(_Check(col.name, f"outside {lo}-{hi}", v.is_not_null() & ((v < lo) | (v > hi)), source=specs[col.name].source if col.name in specs else None))
+        if col.name in specs:
+            checks.extend(_whole_check(col.name, col.kind, specs[col.name]))
     for name in extras:
         v = pl.col(name)
         checks.append(_Check(name, "outside 1-5", v.is_not_null() & ((v < 1) | (v > 5)), source=specs[name].source, item=name))
+        checks.extend(_whole_check(name, "likert", specs[name], item=name))
     for name in table.unique:
         v = pl.col(name)
         checks.append(_Check(name, "duplicate id (the same value on more than one row)", v.is_not_null() & v.is_duplicated()))
@@ -551,6 +554,19 @@ def _table_rules(table: contract.Table, extras: list[str]) -> list[_Check]:
             _Check("left", "expected 1 (left) or 0 (stayed); map Yes/No with labels:", c("left").is_not_null() & ~c("left").is_in([0.0, 1.0])),
         ]
     return []
+
+
+def _whole_check(name: str, kind: str, cs: ColumnSpec, item: str | None = None) -> list[_Check]:
+    """Answers are whole numbers on their scale: NPS always (8.5 is neither promoter nor passive), a Likert item
+    unless the mapping rescales it (``labels:`` or ``scale:``). Values outside the scale are reported by the range
+    check only, so a row is reported once."""
+    if kind == "likert" and (cs.labels or cs.scale):
+        return []
+    lo, hi = (contract.NPS_MIN, contract.NPS_MAX) if kind == "nps" else (contract.LIKERT_MIN, contract.LIKERT_MAX)
+    v = pl.col(name)
+    hint = "NPS is asked as a whole number" if kind == "nps" else "another scale needs scale: [low, high] in a mapping"
+    return [_Check(name, f"not a whole number {lo}-{hi} ({hint})", v.is_not_null() & v.is_between(lo, hi) & (v != v.round()),
+                   source=cs.source, item=item)]
 
 
 _OPS = {"<": pl.Expr.lt, "<=": pl.Expr.le, ">": pl.Expr.gt, ">=": pl.Expr.ge}
