@@ -362,3 +362,120 @@ def parse_number(col: str, fmt: NumberFormat) -> pl.Expr:
     if fmt.decimal == ",":
         clean = clean.str.replace(",", ".", literal=True)
     return pl.when(t.str.contains(pattern)).then(clean.cast(pl.Float64, strict=False))
+
+
+# --------------------------------------------------------------------------- date formats of text columns
+
+# ISO 8601: 2025-03-04, optionally with a time (2025-03-04 10:30:00, 2025-03-04T10:30:00Z, +01:00, ...).
+_TIME = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s?(?:[AaPp][Mm]|Z|[+-]\d{2}(?::?\d{2})?)?)?"
+_ISO = r"^\d{4}-\d{2}-\d{2}" + _TIME + "$"
+_YMD = r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})" + _TIME + "$"  # 2025/03/04: year first is never month/day swapped
+_XY = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})" + _TIME + "$"  # 04/03/2025: dd/mm or mm/dd, decided by the column
+DATE_ORDERS = ("iso", "ymd", "dmy", "mdy")
+_ORDER_NAMES = {"iso": "YYYY-MM-DD", "ymd": "yyyy/mm/dd", "dmy": "dd/mm/yyyy", "mdy": "mm/dd/yyyy"}
+_ORDER_STRFTIME = {"dmy": "%d/%m/%Y", "mdy": "%m/%d/%Y"}
+
+
+@dataclass(frozen=True)
+class DateFormat:
+    """How a text column writes dates: ``iso`` (the default), ``ymd``, ``dmy`` or ``mdy`` (any of / . - between parts)."""
+
+    order: str = "iso"
+
+
+def _date_evidence(t: pl.Expr) -> dict[str, pl.Expr]:
+    """Boolean expressions per row: ISO, year-first, and for dd/mm-or-mm/dd values which order they allow."""
+    a = t.str.extract(_XY, 1).cast(pl.Int32, strict=False)
+    b = t.str.extract(_XY, 2).cast(pl.Int32, strict=False)
+    xy = t.str.contains(_XY)
+    return {
+        "iso": t.str.contains(_ISO),
+        "ymd": t.str.contains(_YMD),
+        "xy": xy,
+        "dmy": xy & (a > 12) & (b <= 12),  # only day-first fits (25/03/2025)
+        "mdy": xy & (a <= 12) & (b > 12),  # only month-first fits (03/25/2025)
+        "amb": xy & (a <= 12) & (b <= 12) & (a != b),  # both fit, and give different dates (03/04/2025)
+    }
+
+
+def date_formats(frame: pl.LazyFrame, columns: list[str]) -> dict[str, DateFormat | FormatProblem]:
+    """Decide each text date column's format from the WHOLE column (one aggregating query).
+
+    ISO dates (``2025-03-04``, also with a time) are the default. A column of
+    ``04/03/2025``-style values is read day-first when some value can only be
+    day-first (a first part above 12) and none can only be month-first, and
+    the other way round; when every value fits both (all parts <= 12) the
+    column is ambiguous, and a column mixing day-first-only and
+    month-first-only values (or year-first with either) is mixed: both are
+    :class:`FormatProblem` naming the rows, the formats that fit and the
+    mapping's ``date_format:`` option. A column with any ISO value is read as
+    ISO, and values of no known style are left to the validator, which names
+    their rows ("expected a date YYYY-MM-DD").
+    """
+    if not columns:
+        return {}
+    aggs: list[pl.Expr] = []
+    keys = ("iso", "ymd", "xy", "dmy", "mdy", "amb")
+    for i, c in enumerate(columns):
+        t = pl.col(c).cast(pl.String).str.strip_chars()
+        for k, e in _date_evidence(t).items():
+            e = e.fill_null(False)
+            aggs += [
+                e.sum().alias(f"{i}_{k}_n"),
+                pl.col(ROW).filter(e).head(3).implode().alias(f"{i}_{k}_rows"),
+                t.filter(e).unique(maintain_order=True).head(3).implode().alias(f"{i}_{k}_vals"),
+            ]
+    got = frame.select(aggs).collect(engine="streaming").row(0, named=True)
+    out: dict[str, DateFormat | FormatProblem] = {}
+    for i, c in enumerate(columns):
+        g = {k: (int(got[f"{i}_{k}_n"]), list(got[f"{i}_{k}_rows"]), list(got[f"{i}_{k}_vals"])) for k in keys}
+        styles = [k for k in ("iso", "ymd", "xy") if g[k][0]]
+        if "iso" in styles:  # ISO wins: other values are reported row by row as "expected a date YYYY-MM-DD"
+            out[c] = DateFormat("iso")
+        elif len(styles) > 1:
+            out[c] = _mixed([("YYYY-MM-DD" if k == "iso" else "yyyy/mm/dd" if k == "ymd" else "dd/mm/yyyy or mm/dd/yyyy", g[k]) for k in styles])
+        elif g["dmy"][0] and g["mdy"][0]:
+            out[c] = _mixed([("only dd/mm/yyyy", g["dmy"]), ("only mm/dd/yyyy", g["mdy"])])
+        elif styles == ["ymd"]:
+            out[c] = DateFormat("ymd")
+        elif g["dmy"][0] or (g["xy"][0] and not g["mdy"][0] and not g["amb"][0]):
+            out[c] = DateFormat("dmy")
+        elif g["mdy"][0]:
+            out[c] = DateFormat("mdy")
+        elif g["amb"][0]:
+            n, rows, vals = g["amb"]
+            v = vals[0]
+            sep = next((ch for ch in v if ch in "/.-"), "/")
+            dmy, mdy = (f"%d{sep}%m{sep}%Y", f"%m{sep}%d{sep}%Y")
+            out[c] = FormatProblem(
+                f"ambiguous dates: every value (e.g. {v}) fits both dd{sep}mm{sep}yyyy and mm{sep}dd{sep}yyyy and no value "
+                f"decides; set date_format: \"{dmy}\" (day first) or date_format: \"{mdy}\" (month first) for this table "
+                "in the mapping",
+                rows, vals, n,
+            )
+        else:
+            out[c] = DateFormat("iso")
+    return out
+
+
+def _mixed(parts: list[tuple[str, tuple[int, list[int], list[str]]]]) -> FormatProblem:
+    """A FormatProblem for a column whose rows use incompatible date styles."""
+    said = "; ".join(f"rows {_rows(rows)} are {name} ({', '.join(vals)})" for name, (_, rows, vals) in parts)
+    return FormatProblem(
+        f"mixed date formats: {said}; write every date the same way (YYYY-MM-DD is safest) or set date_format: in the mapping",
+        [r for _, (_, rows, _) in parts for r in rows],
+        [v for _, (_, _, vals) in parts for v in vals],
+        sum(n for _, (n, _, _) in parts),
+    )
+
+
+def parse_date(col: str, fmt: DateFormat) -> pl.Expr:
+    """Date from a text column written in ``fmt``; null where a value does not follow it (or is no real date)."""
+    t = pl.col(col).cast(pl.String).str.strip_chars()
+    if fmt.order == "iso":
+        return pl.when(t.str.contains(_ISO)).then(t.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
+    pattern = _YMD if fmt.order == "ymd" else _XY
+    parts = [t.str.extract(pattern, k) for k in (1, 2, 3)]
+    y, m, d = {"ymd": (0, 1, 2), "dmy": (2, 1, 0), "mdy": (2, 0, 1)}[fmt.order]
+    iso = pl.concat_str([parts[y], pl.lit("-"), parts[m].str.zfill(2), pl.lit("-"), parts[d].str.zfill(2)])
+    return iso.str.to_date("%Y-%m-%d", strict=False)

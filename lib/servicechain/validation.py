@@ -264,9 +264,10 @@ def _read_table(
     if specs is None:
         return None
     numfmts = _number_formats(table, specs, extras, schema, scanned, fname, rep)
-    if numfmts is None:
+    datefmts = _date_formats(table, specs, schema, scanned, fname, rep)
+    if numfmts is None or datefmts is None:
         return None
-    lf, checks = _plan(table, specs, extras, schema, numfmts)
+    lf, checks = _plan(table, specs, extras, schema, numfmts, datefmts)
     scores_all = [c.name for c in table.columns if c.kind in ("likert", "nps")] + list(extras)
     drop = [c.name for c in checks if c.drop]
     stats_query = _stats_query(checks, extras, scores_all, drop, refs or {}, touch_all=scanned.text)
@@ -372,6 +373,32 @@ def _number_formats(
     return out if ok else None
 
 
+def _date_formats(
+    table: contract.Table,
+    specs: dict[str, ColumnSpec],
+    schema: pl.Schema,
+    scanned: reading.Scanned,
+    fname: str,
+    rep: ValidationReport,
+) -> dict[str, reading.DateFormat] | None:
+    """The date format of every text date column without a mapped ``date_format:``; None if one is ambiguous or mixed."""
+    kinds = {c.name: c.kind for c in table.columns}
+    wanted = [cs.source for t, cs in specs.items() if kinds.get(t) == "date" and schema[cs.source] == pl.String and not cs.format]
+    if not wanted:
+        return {}
+    try:
+        found = reading.date_formats(scanned.frame, wanted)
+    except Exception:  # noqa: BLE001 - a file that fails here fails again, with its message, in the main query
+        return {c: reading.DateFormat() for c in wanted}
+    out: dict[str, reading.DateFormat] = {}
+    for src, f in found.items():
+        if isinstance(f, reading.FormatProblem):
+            rep.add(Problem(fname, table.name, src, f.message, f.n_rows, sorted(f.rows)[:MAX_EXAMPLES], example_values=f.values[:3]))
+        else:
+            out[src] = f
+    return out if len(out) == len(found) else None
+
+
 def _whole_int8(stats: dict, col: str) -> bool:
     """Scores that are whole numbers (no rescaled labels) are stored as Int8, others stay Float64."""
     if not stats[f"__len_{col}"]:
@@ -421,7 +448,13 @@ def _column_specs(
 
 
 def _parse(
-    src: str, dtype: pl.DataType, kind: str, cs: ColumnSpec, values: tuple[str, ...], numfmt: "reading.NumberFormat | None" = None
+    src: str,
+    dtype: pl.DataType,
+    kind: str,
+    cs: ColumnSpec,
+    values: tuple[str, ...],
+    numfmt: "reading.NumberFormat | None" = None,
+    datefmt: "reading.DateFormat | None" = None,
 ) -> tuple[pl.Expr, pl.Expr, pl.Expr | None, str]:
     """(parsed value, present-in-source flag, unparseable flag or None, what was expected)."""
     raw = pl.col(src)
@@ -453,8 +486,11 @@ def _parse(
         if cs.format:
             val = text.str.to_date(cs.format, strict=False)
             return val, present, present & val.is_null(), f"a date like {cs.format}"
-        val = pl.coalesce(text.str.to_date("%Y-%m-%d", strict=False), text.str.to_datetime(strict=False).dt.date())
-        return val, present, present & val.is_null(), "a date YYYY-MM-DD (or set date_format: in a mapping)"
+        fmt = datefmt or reading.DateFormat()
+        val = reading.parse_date(src, fmt)
+        like = {"iso": "YYYY-MM-DD", "ymd": "yyyy/mm/dd", "dmy": "dd/mm/yyyy", "mdy": "mm/dd/yyyy"}[fmt.order]
+        seen = "" if fmt.order == "iso" else " (as the rest of the column)"
+        return val, present, present & val.is_null(), f"a date {like}{seen} (or set date_format: in a mapping)"
     # numbers
     if text is not None:
         fmt = numfmt or reading.NumberFormat()
@@ -480,6 +516,7 @@ def _plan(
     extras: list[str],
     schema: pl.Schema,
     numfmts: "dict[str, reading.NumberFormat] | None" = None,
+    datefmts: "dict[str, reading.DateFormat] | None" = None,
 ) -> tuple:
     """Build the lazy query (a function of the scanned frame) and the list of checks it evaluates."""
     stage1: list[pl.Expr] = [pl.col(ROW)]
@@ -490,7 +527,9 @@ def _plan(
             stage1.append(pl.lit(None, dtype=dtype).alias(col.name))
             continue
         cs = specs[col.name]
-        val, present, bad, expected = _parse(cs.source, schema[cs.source], col.kind, cs, col.values, (numfmts or {}).get(cs.source))
+        val, present, bad, expected = _parse(
+            cs.source, schema[cs.source], col.kind, cs, col.values, (numfmts or {}).get(cs.source), (datefmts or {}).get(cs.source)
+        )
         stage1.append(val.alias(col.name))
         if bad is not None:
             checks.append(_Check(col.name, f"expected {expected}", bad, source=cs.source, raw=True))
