@@ -93,3 +93,51 @@ def test_suppress_small_threshold_and_whole_frame() -> None:
     one = suppress_small(pl.DataFrame({"g": ["a", "b", "c"], "n": [2, 50, 7]}), "n")
     assert one["suppressed"].to_list() == ["small", None, "complementary"]
     assert suppress_small(pl.DataFrame({"n": [1], "v": [2.0]}), "n", value_cols=["v"])["n"].to_list() == [1]
+
+
+# ------------------------------------------------------------------- results do not depend on the key
+
+
+@pytest.fixture(scope="module")
+def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from servicechain import demo
+
+    tables, truth = demo.generate(demo.DemoConfig(employees=400, quarters=5, end_quarter="2026Q3"))
+    folder = tmp_path_factory.mktemp("keys") / "demo"
+    demo.write({k: v for k, v in tables.items() if k != "internal_service"}, truth, folder)  # not needed here
+    return folder
+
+
+def test_retention_results_do_not_depend_on_the_key(demo_folder: Path) -> None:
+    """Rows used to be ordered by pseudonymised id before the seeded subset of the annual-probability
+    step was drawn, so another key moved the published figures in the third digit."""
+    from servicechain import features, loading, retention
+
+    fits, oots, ids = [], [], []
+    for key in (b"first-key-0123456789abcdef", b"other-key-fedcba9876543210"):
+        ds = loading.load(demo_folder, key=key)
+        pq, _ = features.person_quarters(ds.tables)
+        ids.append(set(pq["employee_id"].to_list()))
+        fits.append(retention.fit_hazard(pq, seed=3, draws=60, max_rows_for_draws=300))
+        oots.append(retention.out_of_time(pq))
+    assert not ids[0] & ids[1]  # the keys really gave other pseudonyms
+    assert fits[0].n_obs > 300  # the subset was drawn
+    for dr in fits[0].annual_pp:
+        a, b = fits[0].annual_pp[dr], fits[1].annual_pp[dr]
+        # equal up to summation-order noise (~1e-15; metrics.json keeps 8 significant digits)
+        assert (a.estimate, a.ci_low, a.ci_high) == pytest.approx((b.estimate, b.ci_low, b.ci_high), rel=1e-10), dr
+    cal = [o.calibration.select("bin", "n", "observed_rate") for o in oots]
+    assert cal[0].equals(cal[1]) and oots[0].auc == pytest.approx(oots[1].auc, rel=1e-12)
+
+
+def test_content_order_ignores_ids() -> None:
+    from servicechain import retention
+
+    rows = pl.DataFrame({"employee_id": ["b", "a", "c"], "recognition_per_month": [1.0, 0.5, 1.0],
+                         "empowerment": [3, 3, 2], "leadership_team_mean": [4.0, 4.0, 4.0], "tenure_band": ["<1"] * 3,
+                         "role": ["support"] * 3, "quarter": ["2026Q1"] * 3, "voluntary_exit": [0, 1, 0]})
+    relabelled = rows.with_columns(pl.Series("employee_id", ["z", "y", "x"]))
+    drivers = ("recognition_per_month", "empowerment", "leadership_team_mean")
+    a = retention.content_order(rows, drivers).drop("employee_id")
+    b = retention.content_order(relabelled, drivers).drop("employee_id")
+    assert a.equals(b) and a["recognition_per_month"].to_list() == [0.5, 1.0, 1.0]

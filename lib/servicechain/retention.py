@@ -62,6 +62,18 @@ def model_rows(panel: pl.DataFrame, drivers: tuple[str, ...] = DRIVERS) -> pl.Da
     return panel.drop_nulls(list(drivers)).filter(pl.col("role").is_not_null())
 
 
+def content_order(rows: pl.DataFrame, drivers: tuple[str, ...] = DRIVERS) -> pl.DataFrame:
+    """``rows`` sorted by what the model sees (drivers, tenure band, role, quarter, outcome), never by an id.
+
+    Published results must not depend on the pseudonymisation key: an order by the
+    pseudonymised ``employee_id`` changes with the key, and so would a seeded subset drawn
+    from it. Rows that tie on every sort column are identical for the model, so their
+    relative order cannot change a result. Stable, so equal inputs keep one order.
+    """
+    keys = [c for c in (*drivers, "tenure_band", "role", "quarter", "voluntary_exit", "other_exit") if c in rows.columns]
+    return rows.sort(keys, nulls_last=True, maintain_order=True)
+
+
 def exog(rows: pl.DataFrame, drivers: tuple[str, ...], quarters: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
     """The model matrix (constant, drivers, tenure-band, role and quarter dummies) and its column names."""
     tb, tb_names = _dummies(rows, "tenure_band", REF_TENURE, list(TENURE_LABELS))
@@ -203,8 +215,9 @@ def fit_hazard(panel: pl.DataFrame, drivers: tuple[str, ...] = DRIVERS, *, seed:
     ors = {k: v.exp() for k, v in effects.items()}
 
     rng = np.random.default_rng(seed)
-    # A fixed row order, so the seeded subset does not depend on how the panel happened to be built.
-    ordered = rows.sort("employee_id", "quarter")
+    # A fixed row order by content, so the seeded subset depends neither on how the panel happened
+    # to be built nor on the pseudonymisation key (sorting by the pseudonymised id would).
+    ordered = content_order(rows, drivers)
     sub_rows = ordered if n <= max_rows_for_draws else ordered[rng.choice(n, max_rows_for_draws, replace=False)]
     sub, _ = exog(sub_rows, drivers, quarters)
     beta_draws = rng.multivariate_normal(params, cov, size=draws)
@@ -265,7 +278,8 @@ def out_of_time(panel: pl.DataFrame, drivers: tuple[str, ...] = DRIVERS, test_qu
     qs = sorted(rows["quarter"].unique().to_list())
     test_q = test_quarter or qs[-1]
     train = rows.filter(pl.col("quarter") < test_q)
-    test = rows.filter(pl.col("quarter") == test_q).sort("employee_id")  # fixed order: ties in p fill bins alike every run
+    # fixed order by content (never by pseudonym): ties in p fill the bins alike every run and for every key
+    test = content_order(rows.filter(pl.col("quarter") == test_q), drivers)
     if train.height == 0 or test.height == 0:
         raise ValueError(f"out-of-time validation needs quarters before {test_q} and data in it")
     fit = fit_hazard(train, drivers, draws=50)
