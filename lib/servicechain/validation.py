@@ -17,6 +17,7 @@ given to oneself) - those count as *rejected* rows in the data-quality notebook.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -74,6 +75,7 @@ class ValidationReport:
     files: dict[str, Path] = field(default_factory=dict)
     items: list[str] = field(default_factory=list)
     quarters: list[str] = field(default_factory=list)
+    as_of: dt.date | None = None  # the as-of date the data were checked against (see check_as_of)
 
     @property
     def ok(self) -> bool:
@@ -97,6 +99,7 @@ class ValidationReport:
         if self.ok:
             total = sum(self.row_counts.values())
             qs = f"; quarters {self.quarters[0]}..{self.quarters[-1]} ({len(self.quarters)})" if self.quarters else ""
+            qs += f"; as of {self.as_of.isoformat()}" if self.as_of else ""
             lines.append(f"OK: {head}: {len(self.row_counts)} tables, {total:,} rows{qs}")
             for t, n in self.row_counts.items():
                 rej = f", {self.rejected[t]:,} rejected" if self.rejected.get(t) else ""
@@ -137,22 +140,32 @@ class _Check:
 # --------------------------------------------------------------------------- entry points
 
 
-def validate(data_dir: str | Path, mapping: str | Path | None = None) -> ValidationReport:
-    """Check a data folder (and mapping) against the contract; never raises for bad data."""
+def validate(data_dir: str | Path, mapping: str | Path | None = None, *, as_of: dt.date | None = None) -> ValidationReport:
+    """Check a data folder (and mapping) against the contract; never raises for bad data.
+
+    ``as_of``: the date the data are checked against (default today); see :func:`check`.
+    """
     root = reading.resolve(data_dir)
     mpath = reading.resolve(mapping) if mapping not in (None, "") else None
-    return check(root, mpath)[0]
+    return check(root, mpath, as_of=as_of)[0]
 
 
-def check(data_dir: Path, mapping_path: Path | None = None) -> tuple[ValidationReport, dict[str, pl.LazyFrame]]:
+def check(
+    data_dir: Path, mapping_path: Path | None = None, *, as_of: dt.date | None = None
+) -> tuple[ValidationReport, dict[str, pl.LazyFrame]]:
     """Validate; return the typed (not yet pseudonymised) tables as lazy queries, complete only when ok.
+
+    ``as_of`` (default today): rows dated after it are errors, except future
+    joiners' hire dates and planned leavers' exit dates (warnings; the loader
+    leaves those people out of the data as of that date), see :func:`_as_of_checks`.
 
     Each table is read by one aggregating query (counts of every check, row
     counts, score ranges) instead of being materialised; rows are fetched
     again only for checks that failed (their example row numbers). The
     returned LazyFrames re-read the files when collected.
     """
-    rep = ValidationReport(data_dir=data_dir, mapping=mapping_path)
+    as_of = as_of or dt.date.today()
+    rep = ValidationReport(data_dir=data_dir, mapping=mapping_path, as_of=as_of)
     mapping = Mapping()
     if mapping_path is not None:
         try:
@@ -176,7 +189,7 @@ def check(data_dir: Path, mapping_path: Path | None = None) -> tuple[ValidationR
             continue
         rep.files[table.name] = path
         refs = {c: known[(rt, rc)] for t, c, rt, rc in _REFERENCES if t == table.name and (rt, rc) in known}
-        read = _read_table(table, path, mapping.table(table.name), rep, refs if rep.kind == "panel" else {})
+        read = _read_table(table, path, mapping.table(table.name), rep, refs if rep.kind == "panel" else {}, as_of=as_of)
         if read is None:
             continue
         tables[table.name], counts[table.name], found = read
@@ -198,10 +211,29 @@ def check(data_dir: Path, mapping_path: Path | None = None) -> tuple[ValidationR
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, help="the data folder (parquet/csv/xlsx files)")
     parser.add_argument("--mapping", default=None, help="mapping.yml adapting your export to the contract")
+    parser.add_argument("--as-of", default=None, metavar="YYYY-MM-DD",
+                        help="the date the data are checked against: rows dated later are errors (default: today)")
+
+
+def parse_as_of(value: str | dt.date | None, today: dt.date | None = None) -> dt.date:
+    """The ``--as-of`` option: a date YYYY-MM-DD, not after today; None or "" -> today."""
+    today = today or dt.date.today()
+    if value in (None, ""):
+        return today
+    if isinstance(value, dt.date):
+        d = value
+    else:
+        try:
+            d = dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise UserError(f"--as-of must be a date YYYY-MM-DD, got {value!r}") from None
+    if d > today:
+        raise UserError(f"--as-of {d.isoformat()} is after today ({today.isoformat()}): data cannot be dated in the future")
+    return d
 
 
 def main(args: argparse.Namespace) -> int:
-    report = validate(args.data, args.mapping)
+    report = validate(args.data, args.mapping, as_of=parse_as_of(getattr(args, "as_of", None)))
     print(report.format())
     return 0 if report.ok else 1
 
@@ -240,8 +272,9 @@ def _read_table(
     tmap: TableMapping | None,
     rep: ValidationReport,
     refs: dict[str, pl.Series] | None = None,
+    as_of: dt.date | None = None,
 ) -> tuple[pl.LazyFrame, int, dict[str, int]] | None:
-    """Scan, map, parse and check one table.
+    """Scan, map, parse and check one table (dates against ``as_of`` when given).
 
     Returns the lazy table (contract columns plus ``__row``), its row count and,
     for each column in ``refs`` (column -> the ids it must refer to), how many
@@ -268,6 +301,7 @@ def _read_table(
     if numfmts is None or datefmts is None:
         return None
     lf, checks = _plan(table, specs, extras, schema, numfmts, datefmts)
+    lf, checks = _with_as_of_checks(lf, checks, table, as_of)
     scores_all = [c.name for c in table.columns if c.kind in ("likert", "nps")] + list(extras)
     drop = [c.name for c in checks if c.drop]
     stats_query = _stats_query(checks, extras, scores_all, drop, refs or {}, touch_all=scanned.text)
@@ -547,7 +581,7 @@ def _plan(
         lo, hi = (contract.LIKERT_MIN, contract.LIKERT_MAX) if col.kind == "likert" else (contract.NPS_MIN, contract.NPS_MAX)
         v = pl.col(col.name)
         checks.append(_Check(col.name, f"outside {lo}-{hi}", v.is_not_null() & ((v < lo) | (v > hi)), source=specs[col.name].source if col.name in specs else None))
-        if col.name in specs:
+        if col.name in specs and table.name != "internal_service":  # its score is a mean of ratings (3.3 is fine)
             checks.extend(_whole_check(col.name, col.kind, specs[col.name]))
     for name in extras:
         v = pl.col(name)
@@ -630,6 +664,45 @@ def _bound_checks(table: contract.Table, specs: dict[str, ColumnSpec]) -> list[_
             flag = flag & ~impossible[b.column]
         out.append(_Check(b.column, b.message, flag, b.severity, source=specs[b.column].source))
     return out
+
+
+# Dated columns checked against the as-of date: rows dated after it are errors, except these
+# (future joiners and planned leavers are real HR records: the loader keeps them out of the data
+# as of that date, see loading.apply_as_of).
+AS_OF_WARNINGS = {
+    ("employees", "hire_date"): "hire date after the as-of date {d} (a future joiner): not counted in any headcount",
+    ("employees", "exit_date"): "exit date after the as-of date {d} (a planned leaver): counted as employed, not as an exit",
+}
+
+
+def _as_of_checks(table: contract.Table, as_of: dt.date) -> list[_Check]:
+    """One check per dated column (and ``internal_service.quarter``): True on rows after ``as_of``."""
+    checks = []
+    for col in table.columns:
+        if col.kind != "date":
+            continue
+        warn = AS_OF_WARNINGS.get((table.name, col.name))
+        msg = (warn or "dated after the as-of date {d} (--as-of, default today)").format(d=as_of.isoformat())
+        checks.append(_Check(col.name, msg, pl.col(col.name) > as_of, "warning" if warn else "error"))
+    if table.name == "internal_service":
+        later = pl.col("quarter").str.contains(r"^\d{4}Q[1-4]$") & (pl.col("quarter") > quarters.of_date(as_of))
+        checks.append(_Check("quarter", f"a quarter after the as-of date {as_of.isoformat()}", later))
+    return checks
+
+
+def _with_as_of_checks(query, checks: list[_Check], table: contract.Table, as_of: dt.date | None) -> tuple:
+    """Add :func:`_as_of_checks` to a planned table (its query and checks, as :func:`_plan` returns them)."""
+    extra = _as_of_checks(table, as_of) if as_of is not None else []
+    if not extra:
+        return query, checks
+    for i, c in enumerate(extra):
+        c.name = f"__asof{i}"
+    flags = [c.flag.fill_null(False).alias(c.name) for c in extra]
+
+    def planned(frame: pl.LazyFrame) -> pl.LazyFrame:
+        return query(frame).with_columns(flags)
+
+    return planned, [*checks, *extra]
 
 
 def _report_checks(
