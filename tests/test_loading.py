@@ -69,12 +69,133 @@ def test_pseudonyms_consistent_across_tables_and_runs(panel_dir: Path) -> None:
 
 
 def test_latest_complete_quarter_rule() -> None:
+    """Complete: over by the as-of date, a survey wave in it, customer data in its last 14 days, exits reaching it."""
+    from servicechain.loading import incomplete_quarters, incomplete_reason
+
     qs = ["2025Q3", "2025Q4", "2026Q1"]
-    assert latest_complete(qs, dt.date(2025, 12, 31)) == "2025Q4"
-    assert latest_complete(qs, dt.date(2026, 3, 30)) == "2025Q4"
-    assert latest_complete(qs, dt.date(2026, 3, 31)) == "2026Q1"
-    assert latest_complete(qs, dt.date(2099, 12, 31)) == "2026Q1"  # sentinel exit dates add no quarter
-    assert latest_complete(qs, None) is None
+    through = {"customer_feedback": dt.date(2026, 3, 18), "customer_activity": dt.date(2026, 3, 31),
+               "exits": dt.date(2026, 2, 1), "employees": dt.date(2099, 12, 31)}
+    surveyed = set(qs)
+    as_of = dt.date(2026, 4, 10)
+    assert incomplete_quarters(qs, as_of, through, surveyed) == {}
+    assert latest_complete(qs, {}) == "2026Q1"
+    # one activity table stops before the quarter's last 14 days (from 2026-03-18)
+    early = {**through, "customer_feedback": dt.date(2026, 3, 17)}
+    why = incomplete_reason("2026Q1", as_of, early, surveyed)
+    assert why is not None and "customer_feedback" in why and "2026-03-17" in why and "2026-03-18" in why
+    assert latest_complete(qs, incomplete_quarters(qs, as_of, early, surveyed)) == "2025Q4"
+    # the quarter is not over on the as-of date, whatever other dates say (a joiner hired next year)
+    assert "as-of" in incomplete_reason("2026Q1", dt.date(2026, 3, 30), through, surveyed)
+    assert latest_complete(qs, incomplete_quarters(qs, dt.date(2026, 3, 30), through, surveyed)) == "2025Q4"
+    # no survey wave in the quarter; the HR export's last exit before the quarter began
+    assert "survey" in incomplete_reason("2026Q1", as_of, through, {"2025Q3", "2025Q4"})
+    assert "exit" in incomplete_reason("2026Q1", as_of, {**through, "exits": dt.date(2025, 12, 20)}, surveyed)
+    # no exit at all in the HR table: exits are not used to judge
+    assert incomplete_reason("2026Q1", as_of, {k: v for k, v in through.items() if k != "exits"}, surveyed) is None
+    assert latest_complete(qs, {q: "x" for q in qs}) is None
+
+
+AS_OF = dt.date(2026, 6, 30)
+
+
+def test_rows_after_the_as_of_date_are_errors(panel_dir: Path) -> None:
+    from conftest import set_cells
+    from servicechain.validation import DataError
+
+    set_cells(panel_dir, "customer_feedback", "date", {4: "2031-05-02", 9: "2031-06-01"})
+    set_cells(panel_dir, "survey", "survey_date", {2: "2026-07-01"})
+    set_cells(panel_dir, "internal_service", "quarter", {1: "2031Q2"})
+    rep = validate(panel_dir, as_of=AS_OF)
+    errors = {(p.file, p.column): p for p in rep.errors}
+    assert set(errors) == {("customer_feedback.csv", "date"), ("survey.csv", "survey_date"),
+                           ("internal_service.csv", "quarter")}, rep.format()
+    fb = errors[("customer_feedback.csv", "date")]
+    assert (fb.n_rows, fb.example_rows) == (2, [4, 9]) and "2026-06-30" in fb.message
+    assert errors[("survey.csv", "survey_date")].example_rows == [2]
+    assert errors[("internal_service.csv", "quarter")].example_rows == [1]
+    with pytest.raises(DataError, match=r"customer_feedback.csv, column date: dated after the as-of date 2026-06-30"):
+        load(panel_dir, as_of=AS_OF)
+    assert validate(panel_dir, as_of=dt.date(2031, 6, 1)).ok  # the same rows are fine as of a later date
+
+
+def test_future_joiner_is_a_warning_and_not_in_any_headcount(panel_dir: Path) -> None:
+    """A joiner hired after the as-of date and a planned leaver: warnings naming the rows; the joiner is in no
+    headcount, the leaver is still employed; every quarter's panel equals that of the data without them."""
+    from conftest import set_cells
+    from servicechain import features
+
+    clean = load(panel_dir, as_of=AS_OF, key=b"k" * 32)
+    emp_csv = panel_dir / "employees.csv"
+    joiner = "EMP-0031,U2,EMP-0002,Ventas,frontline,2026-09-01,,,30000.0\n"  # row 31: a future joiner
+    emp_csv.write_text(emp_csv.read_text() + joiner)
+    set_cells(panel_dir, "employees", "exit_date", {29: "2026-08-31"})  # EMP-0029 resigned, leaves later
+    set_cells(panel_dir, "employees", "exit_reason", {29: "voluntary"})
+    rep = validate(panel_dir, as_of=AS_OF)
+    assert rep.ok, rep.format()
+    warns = {p.column: p for p in rep.warnings if p.file == "employees.csv"}
+    assert warns["hire_date"].example_rows == [31] and "future joiner" in warns["hire_date"].message
+    assert warns["exit_date"].example_rows == [29] and "planned leaver" in warns["exit_date"].message
+    ds = load(panel_dir, as_of=AS_OF, key=b"k" * 32)
+    emp, emp0 = ds.tables["employees"], clean.tables["employees"]
+    # the joiner: nowhere; the leaver: still employed, no exit counted - the same table as the clean data's
+    assert emp.equals(emp0)
+    assert ds.data_through["employees"] <= AS_OF.isoformat()
+    a, b = features.unit_quarters(ds.tables), features.unit_quarters(clean.tables)
+    assert a.select("unit_id", "quarter", "headcount", "voluntary_exits").equals(
+        b.select("unit_id", "quarter", "headcount", "voluntary_exits"))
+    # without the as-of rule the joiner would count in the headcount from 2026Q4 on
+    from servicechain import quarters, validation
+
+    def heads(e: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+        hc = features.employment_quarters(e.lazy(), quarters.parse("2026Q3"), quarters.parse("2027Q1"), 0)
+        return hc.group_by("qi").agg(pl.len(), pl.col("employee_id")).sort("qi").collect()
+
+    raw = heads(validation.check(panel_dir, None, as_of=AS_OF)[1]["employees"])
+    assert "EMP-0031" in raw["employee_id"][-1]
+    assert heads(emp)["len"].to_list() == heads(emp0)["len"].to_list()
+
+
+def test_a_joiner_hired_next_year_does_not_complete_a_quarter(panel_dir: Path) -> None:
+    """Customer data end in 2025 (plus one activity day in January): 2026Q1 is not complete, however late HR dates run."""
+    from conftest import set_cells
+
+    set_cells(panel_dir, "employees", "hire_date", {30: "2026-06-15"})
+    ds = load(panel_dir, as_of=AS_OF)
+    assert ds.latest_complete_quarter == "2025Q4"
+    assert ds.incomplete_quarters["2026Q1"] == "the survey has no answers in 2026Q1"
+    assert ds.as_of == AS_OF
+
+
+def test_latest_is_the_last_quarter_every_activity_table_covers(panel_dir: Path) -> None:
+    """Feedback stops in November: 2025Q4 is incomplete, latest is 2025Q3; data_through names the last dates."""
+    fb = pl.read_csv(panel_dir / "customer_feedback.csv", try_parse_dates=True)
+    fb.filter(pl.col("date") < dt.date(2025, 12, 1)).write_csv(panel_dir / "customer_feedback.csv")
+    ds = load(panel_dir, as_of=AS_OF)
+    assert ds.latest_complete_quarter == "2025Q3"
+    assert set(ds.incomplete_quarters) == {"2025Q4", "2026Q1"}
+    assert "customer_feedback has data only through 2025-11-30" in ds.incomplete_quarters["2025Q4"]
+    t = panel_tables()
+    assert ds.data_through == {
+        "employees": max(t["employees"]["hire_date"].max(), t["employees"]["exit_date"].max()).isoformat(),
+        "exits": t["employees"]["exit_date"].max().isoformat(),
+        "survey": "2025-11-10",
+        "recognitions": t["recognitions"]["date"].max().isoformat(),
+        "customer_feedback": "2025-11-30",
+        "customer_activity": "2026-01-05",
+        "trainings": "2025-04-01",
+    }
+
+
+def test_as_of_option() -> None:
+    from servicechain.validation import parse_as_of
+
+    today = dt.date(2026, 12, 2)
+    assert parse_as_of(None, today) == today and parse_as_of("", today) == today
+    assert parse_as_of("2026-09-30", today) == dt.date(2026, 9, 30)
+    with pytest.raises(UserError, match="--as-of must be a date YYYY-MM-DD, got '30/09/2026'"):
+        parse_as_of("30/09/2026", today)
+    with pytest.raises(UserError, match="after today"):
+        parse_as_of("2031-01-01", today)
 
 
 def _rewrite_units(panel_dir: Path, data: bytes) -> None:

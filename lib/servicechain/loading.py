@@ -65,6 +65,9 @@ class Dataset:
     report: "object | None" = None  # the ValidationReport (warnings, row counts) for the data-quality notebook
     quarters: list[str] = field(default_factory=list)
     latest_complete_quarter: str | None = None
+    as_of: dt.date | None = None  # the data as known on this date (validated against it)
+    data_through: dict[str, str] = field(default_factory=dict)  # table (and "exits") -> last date, ISO
+    incomplete_quarters: dict[str, str] = field(default_factory=dict)  # quarter -> why it is not complete
 
     def has(self, name: str) -> bool:
         """Whether table ``name`` was provided (optional tables may be absent)."""
@@ -92,15 +95,106 @@ def max_date(tables: "dict[str, pl.DataFrame | pl.LazyFrame]") -> dt.date | None
     return best
 
 
-def latest_complete(qs: list[str], last_date: dt.date | None) -> str | None:
-    """Latest present quarter whose last day is on or before the last date seen.
+# --------------------------------------------------------------------------- as-of date, complete quarters
 
-    Restricting to quarters present in the survey/activity keeps sentinel
-    dates (an exit date of 2099-12-31) from inventing quarters without data.
+COVER_DAYS = 14  # a complete quarter has customer data in its last 14 days
+STREAMS = ("customer_feedback", "customer_activity")  # continuous activity: must reach a quarter's last days
+
+
+def apply_as_of(tables: "dict[str, pl.LazyFrame]", as_of: dt.date) -> "dict[str, pl.LazyFrame]":
+    """The data as known on ``as_of``: future joiners left out, planned exits not yet happened.
+
+    Validation already refused every other row dated after ``as_of``; these two
+    are warnings there (see ``validation.AS_OF_WARNINGS``). A person hired after
+    ``as_of`` is in no table's headcount; an exit dated after it has not happened
+    (exit date and reason become empty).
     """
-    if last_date is None:
-        return None
-    done = [q for q in qs if quarters.end(q) <= last_date]
+    if "employees" not in tables:
+        return tables
+    later = pl.col("exit_date") > as_of
+    emp = tables["employees"].filter(pl.col("hire_date") <= as_of).with_columns(
+        pl.when(later).then(None).otherwise(pl.col("exit_date")).alias("exit_date"),
+        pl.when(later).then(None).otherwise(pl.col("exit_reason")).alias("exit_reason"),
+    )
+    return {**tables, "employees": emp}
+
+
+def data_through(tables: "dict[str, pl.DataFrame | pl.LazyFrame]") -> dict[str, dt.date | None]:
+    """The last date of each dated table (any date column), plus ``"exits"``: the last exit date.
+
+    One small aggregate per table (eager or lazy). ``None``: the table has no dates at all.
+    """
+    out: dict[str, dt.date | None] = {}
+    for name, f in tables.items():
+        dates = [c for c, t in f.collect_schema().items() if t == pl.Date]
+        if not dates:
+            continue
+        aggs = [pl.max_horizontal(pl.col(dates).max()).alias("last")]
+        if name == "employees" and "exit_date" in dates:
+            aggs.append(pl.col("exit_date").max().alias("exits"))
+        row = f.lazy().select(aggs).collect(engine="streaming").row(0, named=True)
+        out[name] = row["last"]
+        if "exits" in row:
+            out["exits"] = row["exits"]
+    return out
+
+
+def survey_quarters(tables: "dict[str, pl.DataFrame | pl.LazyFrame]") -> set[str]:
+    """Quarters with at least one survey answer."""
+    if "survey" not in tables:
+        return set()
+    idx = tables["survey"].lazy().select(quarters.index_expr("survey_date").unique().alias("q")).collect()
+    return {quarters.label(int(i)) for i in idx.get_column("q").drop_nulls().to_list()}
+
+
+def incomplete_reason(
+    q: str, as_of: dt.date, through: dict[str, dt.date | None], surveyed: set[str] | None = None
+) -> str | None:
+    """Why quarter ``q`` is not complete on ``as_of``, or None when it is.
+
+    Complete means: ``q`` ended on or before ``as_of``; the survey (if any) has
+    answers in ``q`` (pulse surveys come in waves, not to the last day); each
+    customer table present (feedback, activity) has data in the last
+    ``COVER_DAYS`` days of ``q`` or later; and, when the HR table records exits
+    at all, its last exit is in ``q`` or later (exits are too sparse to ask for
+    the last days). ``through`` is :func:`data_through`; ``surveyed`` is
+    :func:`survey_quarters` (None: no survey table).
+    """
+    end = quarters.end(q)
+    if end > as_of:
+        return f"{q} ends on {end.isoformat()}, after the as-of date {as_of.isoformat()}"
+    if surveyed is not None and q not in surveyed:
+        return f"the survey has no answers in {q}"
+    need = end - dt.timedelta(days=COVER_DAYS - 1)
+    for t in STREAMS:
+        if t in through and (through[t] is None or through[t] < need):
+            last = through[t].isoformat() if through[t] else "no date"
+            return f"{t} has data only through {last}; a complete quarter needs data from {need.isoformat()} on"
+    exits = through.get("exits")
+    if exits is not None and exits < quarters.start(q):
+        return f"the last exit in employees is on {exits.isoformat()}, before {q} began (is the HR export older?)"
+    return None
+
+
+def incomplete_quarters(
+    qs: list[str], as_of: dt.date, through: dict[str, dt.date | None], surveyed: set[str] | None = None
+) -> dict[str, str]:
+    """Quarter -> :func:`incomplete_reason`, for each quarter of ``qs`` that is not complete."""
+    out = {}
+    for q in qs:
+        why = incomplete_reason(q, as_of, through, surveyed)
+        if why is not None:
+            out[q] = why
+    return out
+
+
+def latest_complete(qs: list[str], incomplete: dict[str, str]) -> str | None:
+    """The last quarter of ``qs`` (present in the survey/activity) that is complete.
+
+    Only quarters with data count, so a sentinel date (an exit on 2099-12-31) never
+    invents a quarter; ``incomplete`` is :func:`incomplete_quarters`.
+    """
+    done = [q for q in qs if q not in incomplete]
     return done[-1] if done else None
 
 
@@ -110,8 +204,14 @@ def load(
     key: str | os.PathLike[str] | bytes | None = None,
     *,
     lazy: bool = False,
+    as_of: dt.date | None = None,
 ) -> Dataset:
     """Validate and read ``data_dir``; raise ``DataError`` (with the full report) on any error.
+
+    ``as_of`` (default today): the date the data are known on. Rows dated after
+    it are errors, future joiners and planned exits are left out
+    (:func:`apply_as_of`), and a quarter counts as complete only by
+    :func:`incomplete_reason`.
 
     ``mapping``: a mapping.yml path (or None). ``key``: the pseudonymisation key
     as bytes or a key-file path; None uses $SERVICECHAIN_PSEUDONYM_KEY or the
@@ -128,9 +228,11 @@ def load(
     mpath = resolve(mapping) if mapping not in (None, "") else None
     if (root / VALIDATED_MARKER).is_file():
         return _load_validated(root, mpath)
-    report, tables = validation.check(root, mpath)
+    as_of = as_of or dt.date.today()
+    report, tables = validation.check(root, mpath, as_of=as_of)
     if not report.ok:
         raise validation.DataError(report)
+    tables = apply_as_of(tables, as_of)
     secret = privacy.resolve_key(key)
     spec = {name: contract.ALL_TABLES[name].pseudonymise for name in tables}
     # Validation proved every employee reference is an employee_id, so those are all the ids to key.
@@ -138,6 +240,9 @@ def load(
     planned = privacy.pseudonymise_tables(tables, spec, secret, ids=ids)
     out: dict = planned if lazy else {name: lf.collect(engine="streaming") for name, lf in planned.items()}
     qs = list(report.quarters) if report.kind == "panel" else []
+    through = data_through(out) if report.kind == "panel" else {}
+    surveyed = survey_quarters(out) if "survey" in out else None
+    incomplete = incomplete_quarters(qs, as_of, through, surveyed) if report.kind == "panel" else {}
     return Dataset(
         kind=report.kind,
         tables=out,
@@ -146,7 +251,10 @@ def load(
         data_dir=root,
         report=report,
         quarters=qs,
-        latest_complete_quarter=latest_complete(qs, max_date(out)) if report.kind == "panel" else None,
+        latest_complete_quarter=latest_complete(qs, incomplete) if report.kind == "panel" else None,
+        as_of=as_of,
+        data_through={t: d.isoformat() for t, d in through.items() if d is not None},
+        incomplete_quarters=incomplete,
     )
 
 
@@ -201,6 +309,9 @@ def write_validated(ds: Dataset, dest: str | os.PathLike[str], mapping: str | os
             "items": list(ds.items),
             "quarters": list(ds.quarters),
             "latest_complete_quarter": ds.latest_complete_quarter,
+            "as_of": ds.as_of.isoformat() if ds.as_of else None,
+            "data_through": dict(ds.data_through),
+            "incomplete_quarters": dict(ds.incomplete_quarters),
         },
         "report": _report_to_dict(rep) if rep is not None else None,
     }
@@ -223,6 +334,7 @@ def _report_to_dict(rep: "object") -> dict:
         "files": {t: str(p) for t, p in rep.files.items()},
         "items": list(rep.items),
         "quarters": list(rep.quarters),
+        "as_of": rep.as_of.isoformat() if getattr(rep, "as_of", None) else None,
     }
 
 
@@ -259,6 +371,7 @@ def _load_validated(root: Path, mapping: Path | None) -> Dataset:
             files={t: Path(p) for t, p in r["files"].items()},
             items=list(r["items"]),
             quarters=list(r["quarters"]),
+            as_of=dt.date.fromisoformat(r["as_of"]) if r.get("as_of") else None,
         )
     d = marker["dataset"]
     source_dir = Path(src["data_dir"])
@@ -271,4 +384,7 @@ def _load_validated(root: Path, mapping: Path | None) -> Dataset:
         report=report,
         quarters=list(d["quarters"]),
         latest_complete_quarter=d["latest_complete_quarter"],
+        as_of=dt.date.fromisoformat(d["as_of"]) if d.get("as_of") else None,
+        data_through=dict(d.get("data_through") or {}),
+        incomplete_quarters=dict(d.get("incomplete_quarters") or {}),
     )
