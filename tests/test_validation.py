@@ -567,3 +567,49 @@ def test_likert_rescaled_by_the_mapping_may_be_decimal(panel_dir: Path) -> None:
     assert rep.ok, rep.format()
     ds = load(panel_dir, mapping=panel_dir / "mapping.yml")
     assert sorted(ds.tables["survey"]["seven"].unique().to_list()) == pytest.approx([1 + k * 4 / 6 for k in range(7)])
+
+
+def test_only_declared_or_unmistakable_items_are_read_and_validate_lists_them(
+    panel_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A wave number, a copied column, ids, ages, flags and comments are not survey questions; a real 1-5 item is."""
+    df = pl.read_csv(panel_dir / "survey.csv", try_parse_dates=True)
+    i = pl.int_range(pl.len())
+    df = df.with_columns(
+        wave=pl.col("survey_date").dt.quarter(),  # 1-4, named like a period
+        pulse=pl.col("survey_date").dt.quarter(),  # 1-4, neutral name, but one value per survey date
+        points=18 + i % 40,  # numbers, but not on a 0-10 rating scale
+        flag=i % 2,  # only two values
+        mood=i % 5 + 1,  # a real 1-5 item
+        comment=pl.lit("bien"),
+    ).with_columns(pl.col("recognition").alias("Recognition duplicated 0"))
+    df.write_csv(panel_dir / "survey.csv")
+    rep = validate(panel_dir)
+    assert rep.ok, rep.format()
+    assert rep.items == ["recognition", "empowerment", "leadership", "engagement", "mood"]
+    assert rep.ignored == {
+        "wave": "its name says key, date, period or group ('wave')",
+        "Recognition duplicated 0": "it looks like a copy of column recognition",
+        "pulse": "one value per survey date (a wave or period number?)",
+        "points": "its values run from 18 to 57, not a rating of 0-10",
+        "flag": "only 2 different values",
+        "comment": "no numeric values (free text?)",
+    }
+    assert cli.main(["validate", "--data", str(panel_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "Items read (5): recognition, empowerment, leadership, engagement, mood" in out
+    assert ("Not read as items: wave (its name says key, date, period or group ('wave')); Recognition duplicated 0 "
+            "(it looks like a copy of column recognition); ") in out
+    assert "survey.csv, column pulse: ignored, not read as a survey item: one value per survey date" in out
+    ds = load(panel_dir)
+    assert ds.items == rep.items
+    assert set(ds.tables["survey"].columns) == {"employee_id", "survey_date", *rep.items}
+
+
+def test_undeclared_item_on_another_scale_is_an_error_asking_for_scale(panel_dir: Path) -> None:
+    """An undeclared 0-10 column with a neutral name is a question, so its 0 and 6-10 answers are errors (not dropped)."""
+    df = pl.read_csv(panel_dir / "survey.csv").with_columns(recommend=pl.int_range(pl.len()) % 11)
+    df.write_csv(panel_dir / "survey.csv")
+    p = only(validate(panel_dir), "survey.csv", "recommend")
+    assert p.message == "outside 1-5 (another scale needs scale: [low, high] in a mapping)"
+    assert p.example_rows == [1, 7, 8, 9, 10] and p.example_values == ["0", "6", "7"]

@@ -274,3 +274,28 @@ def value_checks() -> list[dict[str, str]]:
                              "rule": f"not a whole number {LIKERT_MIN}-{LIKERT_MAX} (unless rescaled by the mapping)",
                              "class": "error"})
     return rows
+
+
+# --------------------------------------------------------------------------- which extra survey columns are items
+
+# An undeclared survey (or snapshot) column whose name contains one of these words (English and Spanish; matched
+# against the name's words, split at spaces, punctuation, digits and camelCase) is a key, a date, a period or a
+# grouping, never a question: `wave`, `survey_round`, `FechaEnvio`, `store_no`, `Trimestre`.
+NOT_ITEM_WORDS = frozenset(
+    """id ids key code no nr num number index idx uuid date datetime day days week weeks month months year years
+    quarter quarters qtr wave round period cycle time timestamp ts version batch count
+    employee employees unit store branch site region department dept team manager location level grade band
+    age tenure gender sex education
+    fecha dia día dias días semana semanas mes meses año años anio ano trimestre ola ronda periodo período ciclo hora
+    codigo código clave numero número indice índice lote version versión
+    empleado empleados unidad tienda sucursal centro región departamento equipo gerente nivel grado
+    edad antiguedad antigüedad genero género sexo estudios""".split()
+)
+# A column named like another column plus only these words or digits is a copy ("Recognition duplicated 0",
+# "recognition.1", "recognition_copy"), not a new question.
+COPY_WORDS = frozenset("duplicated duplicate dup copy copia duplicado duplicada".split())
+# An undeclared numeric column is an item only when its answers look like a rating: within 0-10 (1-5, 1-7 and
+# 0-10 scales; values outside 1-5 are then errors that ask for scale: in a mapping), mostly whole numbers, at least
+# this many different values, and (survey) not one value per survey date.
+ITEM_MIN, ITEM_MAX = 0, 10
+ITEM_MIN_DISTINCT = 3

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -74,6 +75,7 @@ class ValidationReport:
     rejected: dict[str, int] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
     items: list[str] = field(default_factory=list)
+    ignored: dict[str, str] = field(default_factory=dict)  # survey/snapshot column -> why it is not read as an item
     quarters: list[str] = field(default_factory=list)
     as_of: dt.date | None = None  # the as-of date the data were checked against (see check_as_of)
 
@@ -108,6 +110,10 @@ class ValidationReport:
             n = len(self.errors)
             lines.append(f"{n} problem{'s' if n != 1 else ''} in {head}:")
             lines.extend("  " + p.format() for p in self.errors)
+        if self.items or self.ignored:
+            lines.append(f"Items read ({len(self.items)}): {', '.join(self.items) or 'none'}")
+            if self.ignored:
+                lines.append("Not read as items: " + "; ".join(f"{c} ({why})" for c, why in self.ignored.items()))
         if self.warnings:
             lines.append("Warnings:")
             lines.extend("  " + p.format() for p in self.warnings)
@@ -301,6 +307,12 @@ def _read_table(
     if numfmts is None or datefmts is None:
         return None
     lf, checks = _plan(table, specs, extras, schema, numfmts, datefmts)
+    screened = _screen_items(table, extras, lf(scanned.frame)) if not (tmap and tmap.columns) else {}
+    if screened:  # plan again without the undeclared columns whose values are not answers
+        for e, why in screened.items():
+            _ignore_item(rep, fname, table, specs.pop(e).source, why)
+        extras = [e for e in extras if e not in screened]
+        lf, checks = _plan(table, specs, extras, schema, numfmts, datefmts)
     lf, checks = _with_as_of_checks(lf, checks, table, as_of)
     scores_all = [c.name for c in table.columns if c.kind in ("likert", "nps")] + list(extras)
     drop = [c.name for c in checks if c.drop]
@@ -328,7 +340,7 @@ def _read_table(
     # Extra survey columns with no numeric value at all are free text (comments): ignored, not errors.
     ignored = [c for c in extras if height and stats[f"__nulls_{c}"] == height and stats[f"__any_{c}"]]
     for c in ignored:
-        rep.add(Problem(fname, table.name, specs[c].source, "ignored: not a 1-5 item (no numeric values)", severity="warning"))
+        _ignore_item(rep, fname, table, specs[c].source, "no numeric values (free text?)")
     checks = [c for c in checks if c.item not in ignored]
     _report_checks(table, fname, height, stats, planned, checks, scanned.frame, specs, rep)
     items = [c.name for c in table.columns if c.kind == "likert" and c.name in specs]
@@ -476,9 +488,89 @@ def _column_specs(
         used = {s.source for s in specs.values()}
         for c in src_cols:
             if c not in used and c.strip() and c.strip().lower() not in contract.SURVEY_KEYS:
+                why = _not_item_name(c, [*src_cols, *table.names])
+                if why:
+                    _ignore_item(rep, fname, table, c, why)
+                    continue
                 specs[c] = ColumnSpec(c, c, decimal=tmap.decimal if tmap else None, thousands=tmap.thousands if tmap else None)
                 extras.append(c)
     return (specs if ok else None), extras
+
+
+def _name_words(name: str) -> list[str]:
+    """A column name's words, lower-cased, split at spaces, punctuation, digits and camelCase
+    (``"SurveyWave2"`` -> ``["survey", "wave", "2"]``, ``"Recognition duplicated 0"`` -> ``["recognition", "duplicated", "0"]``)."""
+    spaced = re.sub(r"(?<=[a-záéíóúñü])(?=[A-ZÁÉÍÓÚÑÜ])", " ", name)
+    return [w.lower() for w in re.findall(r"\d+|[^\W\d_]+", spaced)]
+
+
+def _not_item_name(name: str, others: list[str]) -> str | None:
+    """Why an undeclared survey column is not an item judging by its name alone, or None.
+
+    Not an item: a name with a key, date, period or grouping word (:data:`contract.NOT_ITEM_WORDS`: ``wave``,
+    ``survey_round``, ``FechaEnvio``, ``store_no``), or the name of another column plus only copy words or digits
+    (:data:`contract.COPY_WORDS`: ``Recognition duplicated 0``, ``recognition.1``).
+    """
+    words = _name_words(name)
+    hit = next((w for w in words if w in contract.NOT_ITEM_WORDS), None)
+    if hit:
+        return f"its name says key, date, period or group ({hit!r})"
+    for other in others:
+        ow = _name_words(other)
+        rest = words[len(ow):]
+        if other != name and ow and words[: len(ow)] == ow and rest and all(w.isdigit() or w in contract.COPY_WORDS for w in rest):
+            return f"it looks like a copy of column {other}"
+    return None
+
+
+def _screen_items(table: contract.Table, extras: list[str], planned: pl.LazyFrame) -> dict[str, str]:
+    """Undeclared extra columns whose values are not answers to a rating question -> why (one query).
+
+    An undeclared column with numbers is read as an item only when at least 95% of its values lie within
+    :data:`contract.ITEM_MIN`-:data:`contract.ITEM_MAX` (1-5, 1-7 and 0-10 scales; values outside 1-5 are then
+    errors asking for ``scale:``), at least half are whole numbers, it has at least
+    :data:`contract.ITEM_MIN_DISTINCT` different values and, in the survey, it does not hold one value per survey
+    date (a wave or period number; judged when there are at least two answers per date). A column failing any of
+    these is listed as not read, with the reason; declaring it in a mapping reads it as an item.
+    """
+    if not extras:
+        return {}
+    dated = table.name == "survey"
+    aggs: list[pl.Expr] = []
+    for i, e in enumerate(extras):
+        has = pl.col(e).is_not_null()
+        v = pl.col(e).filter(has)
+        aggs += [v.len().alias(f"n{i}"), v.n_unique().alias(f"k{i}"), v.min().alias(f"lo{i}"), v.max().alias(f"hi{i}"),
+                 v.is_between(contract.ITEM_MIN, contract.ITEM_MAX).mean().alias(f"in{i}"),
+                 (v == v.round()).mean().alias(f"w{i}")]
+        if dated:
+            d = pl.col("survey_date").filter(has)
+            aggs += [d.n_unique().alias(f"d{i}"), pl.struct(d, v).n_unique().alias(f"p{i}")]
+    try:
+        got = planned.select(aggs).collect(engine="streaming").row(0, named=True)
+    except Exception:  # noqa: BLE001 - a file that fails here fails again, with its message, in the main query
+        return {}
+    out: dict[str, str] = {}
+    for i, e in enumerate(extras):
+        n, k = got[f"n{i}"], got[f"k{i}"]
+        if not n:
+            continue
+        if got[f"in{i}"] < 0.95:
+            out[e] = f"its values run from {got[f'lo{i}']:g} to {got[f'hi{i}']:g}, not a rating of {contract.ITEM_MIN}-{contract.ITEM_MAX}"
+        elif got[f"w{i}"] < 0.5:
+            out[e] = "most of its values are not whole numbers"
+        elif k < contract.ITEM_MIN_DISTINCT:
+            out[e] = f"only {k} different value{'s' if k != 1 else ''}"
+        elif dated and n >= 2 * got[f"d{i}"] and got[f"p{i}"] == got[f"d{i}"]:
+            out[e] = "one value per survey date (a wave or period number?)"
+    return out
+
+
+def _ignore_item(rep: ValidationReport, fname: str, table: contract.Table, column: str, why: str) -> None:
+    """Record an extra survey column that is not read as an item (listed by validate, and a warning)."""
+    rep.ignored[column] = why
+    rep.add(Problem(fname, table.name, column, f"ignored, not read as a survey item: {why}; declare it in a mapping to read it",
+                    severity="warning"))
 
 
 def _parse(
@@ -585,7 +677,8 @@ def _plan(
             checks.extend(_whole_check(col.name, col.kind, specs[col.name]))
     for name in extras:
         v = pl.col(name)
-        checks.append(_Check(name, "outside 1-5", v.is_not_null() & ((v < 1) | (v > 5)), source=specs[name].source, item=name))
+        checks.append(_Check(name, "outside 1-5 (another scale needs scale: [low, high] in a mapping)",
+                             v.is_not_null() & ((v < 1) | (v > 5)), source=specs[name].source, item=name))
         checks.extend(_whole_check(name, "likert", specs[name], item=name))
     for name in table.unique:
         v = pl.col(name)
