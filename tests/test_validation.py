@@ -613,3 +613,27 @@ def test_undeclared_item_on_another_scale_is_an_error_asking_for_scale(panel_dir
     p = only(validate(panel_dir), "survey.csv", "recommend")
     assert p.message == "outside 1-5 (another scale needs scale: [low, high] in a mapping)"
     assert p.example_rows == [1, 7, 8, 9, 10] and p.example_values == ["0", "6", "7"]
+
+
+@pytest.mark.parametrize(
+    "table, column, cells, line",
+    [
+        ("employees", "annual_salary", {3: "990000000000", 8: "-31000"},
+         "employees.csv, column annual_salary: impossible value: 0 or less (a salary is more than zero; leave the cell "
+         "empty when unknown) - 1 row (row 8); values: '-31000'"),
+        ("customer_feedback", "nps", {4: "8.5", 11: "9.5"},
+         "customer_feedback.csv, column nps: not a whole number 0-10 (NPS is asked as a whole number) - 2 rows (rows 4, 11)"),
+    ],
+)
+def test_run_publishes_nothing_on_impossible_salary_or_decimal_nps(
+    panel_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], table: str, column: str, cells: dict, line: str
+) -> None:
+    """`servicechain run` stops at validation: exit 1, the problem named (file, column, rows), no report written."""
+    set_cells(panel_dir, table, column, cells)
+    out = tmp_path / "reports"
+    notebooks = Path(__file__).with_name("notebooks")
+    rc = cli.main(["run", "--data", str(panel_dir), "--quarter", "latest", "--out", str(out), "--notebooks-dir", str(notebooks)])
+    err = capsys.readouterr().err
+    assert rc == 1 and line in err and "Traceback" not in err, err
+    assert "did not pass validation; nothing was run" in err
+    assert not out.exists() or not any(p for p in out.rglob("*") if p.suffix in (".html", ".json"))
