@@ -637,3 +637,11 @@ def test_run_publishes_nothing_on_impossible_salary_or_decimal_nps(
     assert rc == 1 and line in err and "Traceback" not in err, err
     assert "did not pass validation; nothing was run" in err
     assert not out.exists() or not any(p for p in out.rglob("*") if p.suffix in (".html", ".json"))
+
+
+def test_data_readme_lists_every_value_check() -> None:
+    from servicechain import contract
+
+    text = (Path(__file__).resolve().parents[1] / "data" / "README.md").read_text()
+    for r in contract.value_checks():
+        assert f"| `{r['table']}` | `{r['column']}` | {r['rule']} | {r['class']} |" in text, r
