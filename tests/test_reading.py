@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 from pathlib import Path
 
 import servicechain
@@ -160,3 +161,212 @@ def test_run_on_ambiguous_dates_publishes_nothing(panel_dir: Path, tmp_path: Pat
     assert rc != 0
     assert "survey.csv" in err and "survey_date" in err and "ambiguous dates" in err and "Traceback" not in err
     assert not out.exists() or not any(out.rglob("*.html"))
+
+
+# --------------------------------------------------------------------------- clear messages (issue 10)
+
+
+def _one_error(folder: Path, mapping: Path | None = None):
+    rep = validate(folder, mapping)
+    assert len(rep.errors) == 1, rep.format()
+    return rep.errors[0]
+
+
+def _no_library_text(msg: str) -> None:
+    for raw in ("Traceback", "polars", "Consider setting", "You might want", "[Errno", "Schema", "strict_cast", "dtype"):
+        assert raw not in msg, msg
+    assert "\n" not in msg
+
+
+ID_COLUMNS = {"employees": ["employee_id", "manager_id"], "survey": ["employee_id"], "recognitions": ["receiver_id", "giver_id"],
+              "trainings": ["employee_id"]}
+
+
+def _float_ids(folder: Path) -> None:
+    """Rewrite the panel's employee ids as float numbers (EMP-0007 -> 1007.0), as a pandas export with empty cells does."""
+    for t, cols in ID_COLUMNS.items():
+        df = pl.read_parquet(folder / f"{t}.parquet")
+        df.with_columns(
+            (pl.col(c).str.extract(r"(\d+)$").cast(pl.Float64) + 1000).alias(c) for c in cols
+        ).write_parquet(folder / f"{t}.parquet")
+
+
+def test_float_ids_with_nan_are_read_as_ids_and_nan_is_empty(panel_parquet: Path) -> None:
+    _float_ids(panel_parquet)
+    emp = pl.read_parquet(panel_parquet / "employees.parquet")
+    emp.with_columns(pl.col("manager_id").fill_null(float("nan"))).write_parquet(panel_parquet / "employees.parquet")
+    rep, tables = check(panel_parquet)
+    assert rep.ok, rep.format()
+    got = tables["employees"].collect()
+    assert got.get_column("employee_id").to_list()[:3] == ["1001", "1002", "1003"]
+    assert got.get_column("manager_id").to_list()[:5] == [None, None, None, "1001", "1002"]
+
+
+def test_nan_in_a_required_float_id_is_an_empty_value_with_its_row(panel_parquet: Path) -> None:
+    _float_ids(panel_parquet)
+    emp = pl.read_parquet(panel_parquet / "employees.parquet")
+    emp.with_columns(pl.when(pl.int_range(pl.len()) == 4).then(float("nan")).otherwise(pl.col("employee_id")).alias("employee_id")).write_parquet(
+        panel_parquet / "employees.parquet"
+    )
+    rep = validate(panel_parquet)
+    p = [p for p in rep.errors if p.file == "employees.parquet" and p.column == "employee_id"]
+    assert len(p) == 1 and p[0].message == "empty value in a required column" and p[0].example_rows == [5]
+    for q in rep.errors:
+        _no_library_text(q.message)
+
+
+def test_csv_ids_written_as_floats_match_the_other_tables(panel_dir: Path) -> None:
+    df = pl.read_csv(panel_dir / "employees.csv", infer_schema=False)
+    df.with_columns(pl.col("employee_id").str.replace("EMP-0*", "") + ".0").write_csv(panel_dir / "employees.csv")
+    for t, cols in ID_COLUMNS.items():
+        df = pl.read_csv(panel_dir / f"{t}.csv", infer_schema=False)
+        df.with_columns(pl.col(c).str.replace("EMP-0*", "") for c in cols if t != "employees" or c != "employee_id").write_csv(
+            panel_dir / f"{t}.csv"
+        )
+    rep, tables = check(panel_dir)
+    assert rep.ok, rep.format()
+    assert tables["employees"].collect().get_column("employee_id").to_list()[:2] == ["1", "2"]
+
+
+@pytest.mark.parametrize("code, words", [(5, "input/output error, errno 5"), (13, "permission denied")])
+def test_unreadable_file_is_named(panel_dir: Path, monkeypatch: pytest.MonkeyPatch, code: int, words: str) -> None:
+    real = reading.sniff
+
+    def failing(path: Path):
+        if path.name == "units.csv":
+            raise OSError(code, os.strerror(code))
+        return real(path)
+
+    monkeypatch.setattr(reading, "sniff", failing)
+    p = _one_error(panel_dir)
+    assert p.file == "units.csv" and words in p.message
+    _no_library_text(p.message)
+
+
+def test_os_error_raised_by_the_reader_is_explained() -> None:
+    exc = Exception("failed to read: Input/output error (os error 5)")
+    msg = reading.explain_failure(Path("/x/survey.csv"), exc, ",", b"a,b\n1,2\n")
+    assert msg.startswith("survey.csv: the file cannot be read (input/output error, errno 5)")
+
+
+def _write_lines(path: Path, lines: list[str], encoding: str = "utf-8") -> None:
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_ragged_csv_row_names_line_and_row(panel_dir: Path, encoding: str) -> None:
+    _write_lines(panel_dir / "units.csv", [
+        "unit_id,unit_name,region",
+        'U1,"Centro, planta 1\nsegunda línea",Madrid',  # a quoted value over two lines: line 3 is still data row 1
+        "U2,Norte,Madrid,sobra",
+        "U3,Sur,Sevilla",
+    ], encoding)
+    p = _one_error(panel_dir)
+    assert p.file == "units.csv"
+    assert p.message == ("line 4 (data row 2) has 4 fields but the header has 3; look there for an extra ',' or a value "
+                         "with ',' that needs quotes")
+
+
+def test_unmatched_quote_names_line_and_row(panel_dir: Path) -> None:
+    _write_lines(panel_dir / "units.csv", ["unit_id,unit_name,region", "U1,Centro,Madrid", 'U2,"Norte,Madrid', "U3,Sur,Sevilla"])
+    p = _one_error(panel_dir)
+    assert p.file == "units.csv" and p.message.startswith('line 3 (data row 2) opens a quote (") that is never closed')
+    _no_library_text(p.message)
+
+
+def test_folder_and_broken_link_named_like_a_table(panel_dir: Path) -> None:
+    (panel_dir / "units.csv").unlink()
+    (panel_dir / "units.csv").mkdir()
+    p = _one_error(panel_dir)
+    assert p.file == "units.csv" and "folder, not a file" in p.message and "missing" not in p.message
+    (panel_dir / "units.csv").rmdir()
+    os.symlink(panel_dir / "gone" / "units.csv", panel_dir / "units.csv")
+    p = _one_error(panel_dir)
+    assert p.file == "units.csv" and "broken link" in p.message and str(panel_dir / "gone" / "units.csv") in p.message
+
+
+def test_broken_link_named_in_the_mapping(panel_dir: Path, tmp_path: Path) -> None:
+    (panel_dir / "units.csv").rename(tmp_path / "tiendas_real.csv")
+    os.symlink(tmp_path / "nowhere.csv", panel_dir / "tiendas.csv")
+    m = tmp_path / "m.yml"
+    m.write_text("tables:\n  units:\n    file: tiendas.csv\n")
+    p = _one_error(panel_dir, m)
+    assert p.file == "tiendas.csv" and "broken link" in p.message
+
+
+def _workbook(path: Path, sheets: dict[str, list[list]]) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for r in rows:
+            ws.append(r)
+    wb.save(path)
+
+
+UNITS_ROWS = [["unit_id", "unit_name", "region"], ["U1", "Centro", "Madrid"], ["U2", "Norte", "Madrid"], ["U3", "Sur", "Sevilla"]]
+
+
+def test_xlsx_with_the_data_on_another_sheet(panel_dir: Path, tmp_path: Path) -> None:
+    (panel_dir / "units.csv").unlink()
+    _workbook(panel_dir / "units.xlsx", {"Portada": [], "Tiendas": UNITS_ROWS, "Notas": [["creado por RRHH"]]})
+    p = _one_error(panel_dir)
+    assert p.file == "units.xlsx"
+    assert "'Portada', 'Tiendas', 'Notas'" in p.message and "set sheet: 'Tiendas'" in p.message
+    m = tmp_path / "m.yml"
+    m.write_text("tables:\n  units:\n    sheet: Tiendas\n")
+    rep, tables = check(panel_dir, m)
+    assert rep.ok, rep.format()
+    assert tables["units"].collect().get_column("unit_name").to_list() == ["Centro", "Norte", "Sur"]
+
+
+def test_xlsx_first_sheet_with_other_columns_hints_at_the_other_sheets(panel_dir: Path) -> None:
+    (panel_dir / "units.csv").unlink()
+    _workbook(panel_dir / "units.xlsx", {"Resumen": [["total", "fecha"], [3, "2025-01-01"]], "Tiendas": UNITS_ROWS})
+    rep = validate(panel_dir)
+    assert any(p.file == "units.xlsx" and p.column is None and "sheet 'Resumen'" in p.message and "'Tiendas'" in p.message
+               and "sheet:" in p.message for p in rep.errors), rep.format()
+
+
+@pytest.mark.parametrize("sheet, hint", [("Tienda", "did you mean 'Tiendas'? "), ("Hoja9", "")])
+def test_wrong_sheet_lists_the_sheets(panel_dir: Path, tmp_path: Path, sheet: str, hint: str) -> None:
+    (panel_dir / "units.csv").unlink()
+    _workbook(panel_dir / "units.xlsx", {"Portada": [], "Tiendas": UNITS_ROWS})
+    m = tmp_path / "m.yml"
+    m.write_text(f"tables:\n  units:\n    sheet: {sheet}\n")
+    p = _one_error(panel_dir, m)
+    assert p.file == "units.xlsx"
+    assert p.message == f"no sheet named {sheet!r}; {hint}the workbook has sheets 'Portada', 'Tiendas'; fix sheet: in the mapping"
+
+
+def test_mapped_column_typo_is_listed_once_with_a_suggestion() -> None:
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp) / "ex"
+        shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "examples", d)
+        m = d / "mapping.yml"
+        m.write_text(m.read_text().replace("YearsAtCompany: tenure_years", "YearsAtCompnay: tenure_years"))
+        p = _one_error(d, m)
+    assert (p.file, p.column) == ("hr_snapshot.csv", "YearsAtCompnay")
+    assert "did you mean YearsAtCompany?" in p.message
+
+
+def test_duplicated_column_names_are_an_error(panel_dir: Path) -> None:
+    lines = (panel_dir / "survey.csv").read_text().splitlines()
+    lines = [ln + "," + ln.split(",")[2] for ln in lines]  # a second 'recognition' column
+    _write_lines(panel_dir / "survey.csv", lines)
+    p = _one_error(panel_dir)
+    assert p.file == "survey.csv" and p.message.startswith("duplicated column names: 'recognition' (columns 3, 7)")
+
+
+def test_duplicated_column_names_differing_in_case_in_xlsx(panel_dir: Path) -> None:
+    (panel_dir / "units.csv").unlink()
+    rows = [r + [r[2]] for r in UNITS_ROWS]
+    rows[0][3] = "Region"
+    _workbook(panel_dir / "units.xlsx", {"Tiendas": rows})
+    p = _one_error(panel_dir)
+    assert p.file == "units.xlsx" and p.message.startswith("duplicated column names: 'region' and 'Region' (columns 3, 4)")

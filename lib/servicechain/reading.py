@@ -10,6 +10,8 @@ imports neither of them (data flows one way: reading -> validation -> loading).
 from __future__ import annotations
 
 import codecs
+import difflib
+import errno
 import os
 import re
 from dataclasses import dataclass, field
@@ -38,6 +40,8 @@ class Scanned:
     notes: list[str] = field(default_factory=list)
     text: bool = False  # all columns are strings (CSV), so types are parsed by the validator
     delimiter: str | None = None  # the CSV field separator used (a hint for the number format)
+    sheets: tuple[str, ...] = ()  # an Excel workbook's sheet names
+    sheet: str | None = None  # the sheet that was read
 
 
 def resolve(path: str | os.PathLike[str]) -> Path:
@@ -55,17 +59,68 @@ def table_files(data_dir: Path, name: str) -> list[Path]:
     return sorted(p for p in data_dir.iterdir() if p.is_file() and p.stem.lower() == name and p.suffix.lower() in SUFFIXES)
 
 
+def not_a_file(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a file (a folder, a broken link, ...), or None if it is a file or absent.
+
+    The message does not repeat the file name (it is said where the message is shown).
+    """
+    if path.is_symlink() and not path.exists():
+        return f"this is a broken link to {os.readlink(path)}, which does not exist; link or copy the real file"
+    if path.is_dir():
+        return "this is a folder, not a file; put the table's file itself in the data folder"
+    if path.exists() and not path.is_file():
+        return "this is not a regular file (a device, pipe or socket)"
+    return None
+
+
+def odd_entries(data_dir: Path, name: str) -> list[tuple[Path, str]]:
+    """Entries named like table ``name`` that are not readable files (folders, broken links), with why."""
+    if not data_dir.is_dir():
+        return []
+    found = sorted(p for p in data_dir.iterdir() if p.stem.lower() == name and p.suffix.lower() in SUFFIXES)
+    return [(p, why) for p in found if (why := not_a_file(p))]
+
+
+def os_error_message(path: Path, exc: BaseException) -> str | None:
+    """A one-line message for an operating-system read failure (permissions, I/O error), or None if it is not one."""
+    code = exc.errno if isinstance(exc, OSError) else None
+    if code is None:
+        m = re.search(r"os error (\d+)|\[Errno (\d+)\]", str(exc))
+        if m is None:
+            return None
+        code = int(m.group(1) or m.group(2))
+    if code in (errno.EACCES, errno.EPERM):
+        return f"{path.name}: permission denied: the account running servicechain may not read this file; fix its permissions"
+    what = os.strerror(code).lower() if code else "read error"
+    return (
+        f"{path.name}: the file cannot be read ({what}, errno {code}); check that the disk or network share is "
+        "available and that the file is not still being copied"
+    )
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception message, without a library's advice that follows it."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return short(Exception(lines[0])) if lines else type(exc).__name__
+
+
 def scan(
     path: Path, *, delimiter: str | None = None, encoding: str | None = None, sheet: str | None = None
 ) -> Scanned:
     """Scan one file lazily with a 1-based ``__row`` column. Raises :class:`ReadError` if unreadable."""
     suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        return _scan_parquet(path)
-    if suffix == ".xlsx":
-        return _read_xlsx(path, sheet)
-    if suffix == ".csv":
-        return scan_csv(path, delimiter=delimiter, encoding=encoding)
+    why = not_a_file(path)
+    if why:
+        raise ReadError(f"{path.name}: {why}")
+    try:
+        if suffix == ".parquet":
+            return _scan_parquet(path)
+        if suffix == ".xlsx":
+            return _read_xlsx(path, sheet)
+        if suffix == ".csv":
+            return scan_csv(path, delimiter=delimiter, encoding=encoding)
+    except OSError as exc:
+        raise ReadError(os_error_message(path, exc) or f"{path.name}: cannot be read: {first_line(exc)}") from None
     raise ReadError(f"{path.name}: unsupported file type {suffix!r}; use .parquet, .csv or .xlsx")
 
 
@@ -85,25 +140,83 @@ def _scan_parquet(path: Path) -> Scanned:
 
 
 def _read_xlsx(path: Path, sheet: str | None) -> Scanned:
-    """Excel is read eagerly (no lazy reader exists); row numbers keep blank rows so they match Excel's - 1."""
+    """Excel is read eagerly (no lazy reader exists); row numbers keep blank rows so they match Excel's - 1.
+
+    Without ``sheet`` the first sheet is read; when it holds no table and
+    other sheets exist, or ``sheet`` names no sheet, the error lists the
+    workbook's sheets and shows the mapping's ``sheet:`` option.
+    """
+    import fastexcel
+
+    try:
+        book = fastexcel.read_excel(path)
+        names = tuple(book.sheet_names)
+    except OSError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise ReadError(f"{path.name}: cannot read the Excel file: {first_line(exc)}") from None
+    listing = ", ".join(repr(n) for n in names)
+    if sheet is not None and sheet not in names:
+        close = difflib.get_close_matches(sheet, names, 1, 0.6) or [n for n in names if n.strip().lower() == sheet.strip().lower()]
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ReadError(f"{path.name}: no sheet named {sheet!r}; {hint}the workbook has sheets {listing}; fix sheet: in the mapping")
+    target = sheet if sheet is not None else (names[0] if names else None)
+    try:
+        header = [str(v) if v is not None else "" for v in
+                  book.load_sheet(target, header_row=None, n_rows=1).to_polars().row(0)] if target is not None else []
+    except Exception:  # noqa: BLE001 - an empty sheet has no first row
+        header = []
     try:
         df = pl.read_excel(
             path,
-            sheet_name=sheet,
-            sheet_id=None if sheet else 1,
+            sheet_name=target,
             drop_empty_rows=False,
             drop_empty_cols=False,
             raise_if_empty=False,
             infer_schema_length=None,
         )
     except Exception as exc:  # noqa: BLE001
-        raise ReadError(f"{path.name}: cannot read the Excel file: {short(exc)}") from None
+        raise ReadError(f"{path.name}: cannot read the Excel file: {first_line(exc)}") from None
     assert isinstance(df, pl.DataFrame)
+    if sheet is None and len(names) > 1 and (df.width == 0 or df.height == 0):
+        others = [n for n in names[1:] if book.load_sheet(n, header_row=None, n_rows=2).height > 1]
+        show = others[0] if others else names[1]
+        raise ReadError(
+            f"{path.name}: the first sheet {names[0]!r} holds no table; the workbook has sheets {listing}; "
+            f"set sheet: {show!r} for this table in the mapping"
+        )
+    dup = duplicate_names(header)
+    if dup:
+        raise ReadError(f"{path.name}: {dup}")
     df = df.with_row_index(ROW, offset=1)
     data_cols = [c for c in df.columns if c != ROW]
     if data_cols:
         df = df.filter(~pl.all_horizontal(pl.col(data_cols).is_null()))
-    return Scanned(df.lazy())
+    return Scanned(df.lazy(), sheets=names, sheet=target)
+
+
+def duplicate_names(names: list[str]) -> str | None:
+    """A message naming column names that occur more than once (case and surrounding spaces ignored), or None."""
+    where: dict[str, list[tuple[int, str]]] = {}
+    for i, n in enumerate(names, 1):
+        if str(n).strip():
+            where.setdefault(str(n).strip().lower(), []).append((i, str(n)))
+    dups = [v for v in where.values() if len(v) > 1]
+    if not dups:
+        return None
+    said = "; ".join(
+        f"{' and '.join(dict.fromkeys(repr(n) for _, n in v))} (columns {', '.join(str(i) for i, _ in v)})" for v in dups
+    )
+    return f"duplicated column names: {said}; every column needs its own name (rename or remove the copy)"
+
+
+def _header_fields(line: str, sep: str) -> list[str]:
+    """The column names of a CSV header line, as written (quotes removed)."""
+    try:
+        row = pl.read_csv(line.encode("utf-8"), has_header=False, separator=sep, infer_schema=False, n_rows=1).row(0)
+    except Exception:  # noqa: BLE001 - a header polars cannot split is reported by the scan itself
+        return []
+    return [v or "" for v in row]
 
 
 def sniff(path: Path) -> tuple[bytes, str | None]:
@@ -146,6 +259,9 @@ def scan_csv(path: Path, *, delimiter: str | None = None, encoding: str | None =
     if not first_line or not first_line[0].strip():
         raise ReadError(f"{path.name}: the file is empty (no header line)")
     sep = delimiter or guess_delimiter(first_line[0])
+    dup = duplicate_names(_header_fields(first_line[0], sep))
+    if dup:
+        raise ReadError(f"{path.name}: {dup}")
     lf = pl.scan_csv(
         path,
         separator=sep,
@@ -157,7 +273,7 @@ def scan_csv(path: Path, *, delimiter: str | None = None, encoding: str | None =
     try:
         lf.collect_schema()
     except Exception as exc:  # noqa: BLE001
-        raise ReadError(f"{path.name}: cannot read as CSV: {short(exc)}") from None
+        raise ReadError(explain_failure(path, exc, sep)) from None
     return Scanned(lf, notes, text=True, delimiter=sep)
 
 
@@ -193,11 +309,82 @@ def decode_csv(path: Path, *, delimiter: str | None, encoding: str | None) -> Sc
     if not first.strip():
         raise ReadError(f"{path.name}: the file is empty (no header line)")
     sep = delimiter or guess_delimiter(first)
+    dup = duplicate_names(_header_fields(first, sep))
+    if dup:
+        raise ReadError(f"{path.name}: {dup}")
+    data = text.encode("utf-8")
     try:
-        df = pl.read_csv(text.encode("utf-8"), separator=sep, infer_schema=False)
+        df = pl.read_csv(data, separator=sep, infer_schema=False)
     except Exception as exc:  # noqa: BLE001
-        raise ReadError(f"{path.name}: cannot read as CSV: {short(exc)}") from None
+        raise ReadError(explain_failure(path, exc, sep, data)) from None
     return Scanned(df.with_row_index(ROW, offset=1).lazy(), notes, text=True, delimiter=sep)
+
+
+def explain_failure(path: Path, exc: BaseException, delimiter: str | None = None, data: bytes | None = None) -> str:
+    """One line for a reader failure: the OS error, the CSV line that breaks the layout, or the library's first line.
+
+    ``data`` is the decoded file as UTF-8 (for re-decoded CSVs); else ``path`` is read again.
+    """
+    msg = os_error_message(path, exc)
+    if msg:
+        return msg
+    if path.suffix.lower() == ".csv":
+        try:
+            layout = csv_layout_problem(data if data is not None else path, delimiter or ",")
+        except Exception:  # noqa: BLE001 - the diagnosis is a courtesy; fall back to the reader's words
+            layout = None
+        if layout:
+            return f"{path.name}: {layout}"
+        return f"{path.name}: cannot read as CSV: {first_line(exc)}"
+    return f"{path.name}: cannot read: {first_line(exc)}"
+
+
+def csv_layout_problem(source: Path | bytes, sep: str, quote: str = '"') -> str | None:
+    """Find the CSV line that breaks the layout: more fields than the header, or a quote never closed.
+
+    Reads the file as plain lines (one polars query): a record spans lines
+    while a quote is open; fields are counted outside quoted text. Returns a
+    message with the line number (as an editor shows it) and the data row
+    number (header not counted), or None when nothing is found.
+    """
+    opts = dict(has_header=False, separator="\x1f", quote_char=None, infer_schema=False, new_columns=["line"],
+                truncate_ragged_lines=True, encoding="utf8-lossy")
+    lines = pl.read_csv(source, **opts).lazy() if isinstance(source, bytes) else pl.scan_csv(source, **opts)
+    line = pl.col("line").fill_null("").str.strip_chars_end("\r")
+    q = re.escape(quote)
+    recs = (
+        lines.with_row_index("L", offset=1)
+        .with_columns(line.alias("line"), (line.str.count_matches(quote, literal=True).cum_sum() % 2 == 1).alias("open"))
+        .with_columns((~pl.col("open").shift(1, fill_value=False)).cum_sum().alias("rec"))
+        .group_by("rec")
+        .agg(pl.col("L").first(), pl.col("line").str.join("\n").alias("text"), pl.col("open").last())
+        .with_columns(
+            (pl.col("text").str.replace_all(q + "[^" + q + "]*" + q, "").str.count_matches(sep, literal=True) + 1).alias("fields"),
+            (pl.col("text").str.strip_chars() == "").alias("blank"),
+        )
+        .sort("rec")
+        .collect()
+    )
+    if recs.height == 0:
+        return None
+    width = int(recs.get_column("fields")[0])
+    unclosed = recs.filter(pl.col("open"))
+    if unclosed.height:
+        r = unclosed.row(0, named=True)
+        return (
+            f"line {r['L']} (data row {r['rec'] - 1}) opens a quote ({quote}) that is never closed, so the rest of the "
+            "file would be read as one value; close or remove that quote"
+        )
+    wide = recs.filter(~pl.col("blank") & (pl.col("fields") > width))
+    if wide.height:
+        r = wide.row(0, named=True)
+        more = wide.get_column("L").to_list()[1:4]
+        also = f" (also line{'s' if len(more) > 1 else ''} {', '.join(map(str, more))}{', ...' if wide.height > 4 else ''})" if more else ""
+        return (
+            f"line {r['L']} (data row {r['rec'] - 1}) has {r['fields']} fields but the header has {width}{also}; "
+            f"look there for an extra {sep!r} or a value with {sep!r} that needs quotes"
+        )
+    return None
 
 
 def is_encoding_error(exc: BaseException) -> bool:

@@ -17,6 +17,7 @@ given to oneself) - those count as *rejected* rows in the data-quality notebook.
 from __future__ import annotations
 
 import argparse
+import difflib
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -252,7 +253,8 @@ def _find_file(data_dir: Path, table: contract.Table, tmap: TableMapping | None,
         p = Path(tmap.file)
         p = p if p.is_absolute() else data_dir / p
         if not p.is_file():
-            rep.add(Problem(p.name, table.name, None, f"the file named in the mapping is not in {data_dir}"))
+            why = reading.not_a_file(p)
+            rep.add(Problem(p.name, table.name, None, why or f"the file named in the mapping is not in {data_dir}"))
             return None
         return p
     found = reading.table_files(data_dir, table.name)
@@ -261,7 +263,10 @@ def _find_file(data_dir: Path, table: contract.Table, tmap: TableMapping | None,
         rep.add(Problem(found[0].name, table.name, None, f"several files for one table ({names}); keep one"))
         return None
     if not found:
-        if table.required:
+        odd = reading.odd_entries(data_dir, table.name)  # a folder or broken link named like the table
+        for entry, why in odd:
+            rep.add(Problem(entry.name, table.name, None, why))
+        if table.required and not odd:
             rep.add(
                 Problem(f"{table.name}.*", table.name, None, f"missing table: expected {table.name}.parquet, .csv or .xlsx")
             )
@@ -301,6 +306,10 @@ def _read_table(
     schema = scanned.frame.collect_schema()
     specs, extras = _column_specs(table, [c for c in schema if c != ROW], tmap, fname, rep)
     if specs is None:
+        if len(scanned.sheets) > 1:  # the table may be on another sheet of the workbook
+            others = ", ".join(repr(n) for n in scanned.sheets if n != scanned.sheet)
+            rep.add(Problem(fname, table.name, None, f"these columns are from sheet {scanned.sheet!r}; the workbook also has "
+                            f"sheets {others}: if the table is there, set sheet: for this table in the mapping"))
         return None
     numfmts = _number_formats(table, specs, extras, schema, scanned, fname, rep)
     datefmts = _date_formats(table, specs, schema, scanned, fname, rep)
@@ -325,10 +334,10 @@ def _read_table(
                 scanned = reading.decode_csv(path, delimiter=opts["delimiter"], encoding=None)
                 stats = stats_query(lf(scanned.frame))
             except Exception as exc2:  # noqa: BLE001
-                rep.add(Problem(fname, table.name, None, f"cannot read: {reading.short(exc2)}"))
+                rep.add(Problem(fname, table.name, None, _read_failure(path, exc2, scanned)))
                 return None
         else:
-            rep.add(Problem(fname, table.name, None, f"cannot read: {reading.short(exc)}"))
+            rep.add(Problem(fname, table.name, None, _read_failure(path, exc, scanned)))
             return None
     planned = lf(scanned.frame)
     for note in scanned.notes:
@@ -354,6 +363,11 @@ def _read_table(
     if table.name == "snapshot":
         out = out.with_columns(pl.col("left").cast(pl.Int8))
     return out, int(stats["__kept"]), {c: int(stats[f"__ref_{c}"]) for c in refs or {}}
+
+
+def _read_failure(path: Path, exc: BaseException, scanned: reading.Scanned) -> str:
+    """The one-line Problem message for a reader failure beyond the header (the file name is the Problem's)."""
+    return reading.explain_failure(path, exc, scanned.delimiter).removeprefix(f"{path.name}: ")
 
 
 def _stats_query(
@@ -461,13 +475,13 @@ def _column_specs(
     mapped = tmap is not None and bool(tmap.columns)
     date_format = tmap.date_format if tmap else None
     ok = True
+    unmatched: set[str] = set()  # contract columns whose mapped source is missing: reported once, no knock-on
     for cs in tmap.columns if tmap else ():
         if cs.source in src_cols:
             specs[cs.target] = cs
         else:
-            rep.add(
-                Problem(fname, table.name, cs.source, f"the mapping names this column but the file has only: {', '.join(src_cols)}")
-            )
+            rep.add(Problem(fname, table.name, cs.source, _not_in_file(cs.source, src_cols)))
+            unmatched.add(cs.target)
             ok = False
     used = {s.source for s in specs.values()}
     by_lower = {c.strip().lower(): c for c in src_cols if c not in used}
@@ -480,7 +494,7 @@ def _column_specs(
                 src, col.name, format=date_format if col.kind == "date" else None,
                 decimal=tmap.decimal if tmap else None, thousands=tmap.thousands if tmap else None,
             )
-        elif col.required:
+        elif col.required and col.name not in unmatched:
             rep.add(Problem(fname, table.name, col.name, f"missing column (the file has: {', '.join(src_cols) or 'none'})"))
             ok = False
     extras = [t for t in specs if t not in table.names]
@@ -573,6 +587,14 @@ def _ignore_item(rep: ValidationReport, fname: str, table: contract.Table, colum
                     severity="warning"))
 
 
+def _not_in_file(source: str, src_cols: list[str]) -> str:
+    """The message for a mapped column the file does not have, with the closest name ("did you mean ...?")."""
+    lower = {c.strip().lower(): c for c in src_cols}
+    close = difflib.get_close_matches(source.strip().lower(), list(lower), n=1, cutoff=0.6)
+    hint = f"did you mean {lower[close[0]]}? " if close else ""
+    return f"the mapping names this column but the file has no such column; {hint}the file has: {', '.join(src_cols) or 'none'}"
+
+
 def _parse(
     src: str,
     dtype: pl.DataType,
@@ -586,6 +608,8 @@ def _parse(
     raw = pl.col(src)
     text = raw.cast(pl.String).str.strip_chars() if dtype == pl.String else None
     present = (text.is_not_null() & (text != "")) if text is not None else raw.is_not_null()
+    if dtype.is_float():  # NaN is how pandas and some exports write an empty cell
+        present = present & ~raw.is_nan()
     if cs.labels:
         val = labels_expr(raw, cs.labels)
         if cs.scale:
@@ -593,9 +617,11 @@ def _parse(
         return val, present, present & val.is_null(), "a value listed under labels: in the mapping (add it there)"
     if kind in ("id", "str", "enum"):
         if text is not None:
-            val = pl.when(present).then(text)
+            # 1001.0 is how a float id column is exported (pandas with empty cells): the id is 1001
+            val = pl.when(present).then(text.str.replace(r"^(\d+)\.0+$", "${1}") if kind == "id" else text)
         elif dtype.is_float():
-            val = pl.when(raw == raw.floor()).then(raw.cast(pl.Int64).cast(pl.String)).otherwise(raw.cast(pl.String))
+            whole = raw.is_finite() & (raw == raw.floor()) & (raw.abs() < 2**53)
+            val = pl.when(present & whole).then(raw.cast(pl.Int64, strict=False).cast(pl.String)).when(present).then(raw.cast(pl.String))
         else:
             val = raw.cast(pl.String)
         if kind == "enum":
@@ -623,7 +649,7 @@ def _parse(
         val = reading.parse_number(src, fmt)
         bad = present & val.is_null()
     elif dtype.is_numeric() or dtype == pl.Boolean:
-        val, bad = raw.cast(pl.Float64), None
+        val, bad = pl.when(present).then(raw.cast(pl.Float64)), None  # NaN counts as empty
     else:
         val, bad = pl.lit(None, dtype=pl.Float64), present
     if cs.multiply is not None:
