@@ -370,3 +370,76 @@ def test_duplicated_column_names_differing_in_case_in_xlsx(panel_dir: Path) -> N
     _workbook(panel_dir / "units.xlsx", {"Tiendas": rows})
     p = _one_error(panel_dir)
     assert p.file == "units.xlsx" and p.message.startswith("duplicated column names: 'region' and 'Region' (columns 3, 4)")
+
+
+# --------------------------------------------------------------------------- a real-looking Spanish Excel export (issue 10)
+
+SPANISH_MAPPING = """
+tables:
+  employees:
+    file: Plantilla_RRHH.csv
+    encoding: cp1252
+    delimiter: ";"
+    date_format: "%d/%m/%Y"
+    columns:
+      "Nº empleado": employee_id
+      "Código tienda": unit_id
+      "Responsable": manager_id
+      "Área": department
+      "Puesto": role
+      "Fecha alta": hire_date
+      "Fecha baja": exit_date
+      "Motivo baja": exit_reason
+      "Salario bruto anual (€)": annual_salary
+  units:
+    file: Tiendas.csv
+    columns: {"Código tienda": unit_id, "Nombre": unit_name, "Región": region}
+"""
+
+SALARIES = ["61.910", "2.500,50", "€ 28.450,75", "45.000", "31.234,5", ""]
+SALARIES_READ = [61910.0, 2500.5, 28450.75, 45000.0, 31234.5, None]
+
+
+def test_spanish_excel_export_is_read_exactly(panel_dir: Path, tmp_path: Path) -> None:
+    """Excel 'CSV (delimitado por punto y coma)' from a Spanish Windows: cp1252, ';', CRLF, decimal comma,
+    thousands '.', dd/mm/yyyy dates and accents in headers and values."""
+    emp = pl.read_csv(panel_dir / "employees.csv", try_parse_dates=True)
+    salaries = SALARIES + [f"{v:.2f}".replace(".", ",") for v in emp.get_column("annual_salary").to_list()[len(SALARIES):]]
+    spanish = emp.select(
+        pl.col("employee_id").alias("Nº empleado"),
+        pl.col("unit_id").alias("Código tienda"),
+        pl.col("manager_id").alias("Responsable"),
+        pl.col("department").alias("Área"),
+        pl.col("role").alias("Puesto"),
+        pl.col("hire_date").dt.strftime("%d/%m/%Y").alias("Fecha alta"),
+        pl.col("exit_date").dt.strftime("%d/%m/%Y").alias("Fecha baja"),
+        pl.col("exit_reason").alias("Motivo baja"),
+        pl.Series("Salario bruto anual (€)", salaries),
+    )
+    text = spanish.write_csv(separator=";", line_terminator="\r\n")
+    (panel_dir / "employees.csv").unlink()
+    (panel_dir / "Plantilla_RRHH.csv").write_bytes(text.encode("cp1252"))
+    (panel_dir / "units.csv").unlink()
+    units = "Código tienda;Nombre;Región\r\nU1;Málaga Centro;Andalucía\r\nU2;A Coruña;Galicia\r\nU3;Logroño Sur;La Rioja\r\n"
+    (panel_dir / "Tiendas.csv").write_bytes(units.encode("cp1252"))
+    m = tmp_path / "mapping.yml"
+    m.write_text(SPANISH_MAPPING, encoding="utf-8")
+
+    rep, tables = check(panel_dir, m)
+    assert rep.ok, rep.format()
+    got = tables["employees"].collect()
+    assert got.get_column("annual_salary").to_list()[: len(SALARIES_READ)] == SALARIES_READ
+    assert got.get_column("annual_salary").to_list()[len(SALARIES):] == emp.get_column("annual_salary").to_list()[len(SALARIES):]
+    assert got.get_column("hire_date").to_list() == emp.get_column("hire_date").to_list()
+    assert got.get_column("exit_date").to_list() == emp.get_column("exit_date").to_list()
+    assert got.get_column("department").to_list() == emp.get_column("department").to_list()
+    assert "Logística" in got.get_column("department").to_list() and "Atención" in got.get_column("department").to_list()
+    assert got.get_column("employee_id").to_list() == emp.get_column("employee_id").to_list()
+    u = tables["units"].collect()
+    assert u.get_column("unit_name").to_list() == ["Málaga Centro", "A Coruña", "Logroño Sur"]
+    assert u.get_column("region").to_list() == ["Andalucía", "Galicia", "La Rioja"]
+    # the non-UTF-8 units file was detected (with a warning to check the accents); the mapped one says so too
+    notes = {(p.file, p.message.split(":")[0]) for p in rep.warnings}
+    assert ("Tiendas.csv", "not UTF-8") in notes
+    # the number format was decided by values like 2.500,50 (no guess from the ';' separator)
+    assert not [p for p in rep.warnings if p.column == "Salario bruto anual (€)" and "read with" in p.message]
