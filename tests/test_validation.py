@@ -543,6 +543,7 @@ def test_nps_and_likert_must_be_whole_numbers(panel_dir: Path) -> None:
     set_cells(panel_dir, "customer_feedback", "nps", {2: "8.5", 5: "9.5", 7: "10.5", 8: "9.0"})
     set_cells(panel_dir, "survey", "recognition", {4: "3.5"})
     set_cells(panel_dir, "survey", "engagement", {6: "4.2"})
+    set_cells(panel_dir, "internal_service", "score", {1: "3.3"})  # a mean of ratings: decimals are fine
     rep = validate(panel_dir)
     got = {(p.file, p.column, p.message, tuple(p.example_rows), tuple(p.example_values)) for p in rep.errors}
     assert got == {

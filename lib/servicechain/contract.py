@@ -30,6 +30,7 @@ class Column:
     nullable: bool = False
     values: tuple[str, ...] = ()
     doc: str = ""
+    mean: bool = False  # a score that is a mean of ratings: decimals allowed (answers are whole numbers)
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ TABLES: dict[str, Table] = {
                 Column("quarter", "str"),
                 Column("from_department", "str"),
                 Column("to_department", "str"),
-                Column("score", "likert"),
+                Column("score", "likert", mean=True, doc="mean rating of the department pair, 1-5"),
             ),
             required=False,
         ),
@@ -260,18 +261,20 @@ def value_checks() -> list[dict[str, str]]:
     """Every value check on a contract column: ``{table, column, rule, class}`` with class "error" or "warning".
 
     The plausibility bands (:data:`BOUNDS`) plus the answer scales (Likert and NPS are whole numbers on their
-    scale; a Likert item given ``labels:`` or ``scale:`` in a mapping is rescaled instead and may be a decimal).
+    scale; a Likert item given ``labels:`` or ``scale:`` in a mapping is rescaled instead and may be a decimal, and a
+    ``mean`` score such as ``internal_service.score`` is a decimal).
     data/README.md lists this table and the tests check the validator against it.
     """
     rows = [{"table": b.table, "column": b.column, "rule": b.rule, "class": b.severity} for b in BOUNDS]
     for table in ALL_TABLES.values():
         for col in table.columns:
-            if col.kind == "nps":
-                rows.append({"table": table.name, "column": col.name, "rule": f"not a whole number {NPS_MIN}-{NPS_MAX}",
-                             "class": "error"})
-            elif col.kind == "likert":
-                rows.append({"table": table.name, "column": col.name,
-                             "rule": f"not a whole number {LIKERT_MIN}-{LIKERT_MAX} (unless rescaled by the mapping)",
+            if col.kind not in ("nps", "likert"):
+                continue
+            lo, hi = (NPS_MIN, NPS_MAX) if col.kind == "nps" else (LIKERT_MIN, LIKERT_MAX)
+            rows.append({"table": table.name, "column": col.name, "rule": f"outside {lo}-{hi}", "class": "error"})
+            if not col.mean:
+                unless = " (unless rescaled by the mapping)" if col.kind == "likert" else ""
+                rows.append({"table": table.name, "column": col.name, "rule": f"not a whole number {lo}-{hi}{unless}",
                              "class": "error"})
     return rows
 

@@ -699,7 +699,7 @@ def _plan(
         lo, hi = (contract.LIKERT_MIN, contract.LIKERT_MAX) if col.kind == "likert" else (contract.NPS_MIN, contract.NPS_MAX)
         v = pl.col(col.name)
         checks.append(_Check(col.name, f"outside {lo}-{hi}", v.is_not_null() & ((v < lo) | (v > hi)), source=specs[col.name].source if col.name in specs else None))
-        if col.name in specs and table.name != "internal_service":  # its score is a mean of ratings (3.3 is fine)
+        if col.name in specs and not col.mean:  # a mean of ratings (internal_service.score 3.3) may be a decimal
             checks.extend(_whole_check(col.name, col.kind, specs[col.name]))
     for name in extras:
         v = pl.col(name)
