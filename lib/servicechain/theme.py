@@ -33,13 +33,27 @@ DRIVER_COLORS = {"recognition": "#0072B2", "empowerment": "#E69F00", "leadership
 SEQUENTIAL = [[0.0, "#f0f6fb"], [0.5, "#6baed6"], [1.0, "#08306b"]]
 DIVERGING = [[0.0, BAD], [0.5, "#f7f7f7"], [1.0, ACCENT]]
 
-# The config every exported figure gets: no plotly logo, no link to the cloud editor.
+# Toolbar buttons that upload a chart or link out of the page. Names as the bundled plotly.js
+# (4.x, in plotly 7.1) spells them: "sendChartToCloud" is the "Share chart..." button, which
+# uploads the figure (unit scores, regional costs) to Plotly's cloud. The 2.x name
+# "sendDataToCloud" is no longer a button (removing it did nothing); 4.x has no "Edit in Chart
+# Studio" button and no showLink/showEditInChartStudio options (plotly.py warns on them, so they
+# are not set). tests/test_toolbar_browser.py clicks every remaining button offline.
+UPLOAD_BUTTONS = ("sendChartToCloud",)
+
+# The config every exported figure gets: no plotly logo (a link to plotly.com), no upload button,
+# no server URL (plotly.py drops plotlyServerURL from the page when showSendToCloud is off).
 PLOTLY_CONFIG = {
     "displaylogo": False,
     "responsive": True,
-    "modeBarButtonsToRemove": ["lasso2d", "select2d", "sendDataToCloud"],
+    "showSendToCloud": False,
+    "plotlyServerURL": "",
+    "modeBarButtonsToRemove": ["lasso2d", "select2d", *UPLOAD_BUTTONS],
     "toImageButtonOptions": {"format": "png", "scale": 2},
 }
+
+# The page-wide plotly.js defaults (``Plotly.setPlotConfig``), run right after plotly.js itself.
+PAGE_CONFIG_JS = 'Plotly.setPlotConfig({"showSendToCloud": false, "plotlyServerURL": "", "displaylogo": false});'
 
 NAME = "servicechain"
 
@@ -83,7 +97,11 @@ def stylesheet() -> str:
 
 @lru_cache(maxsize=1)
 def plotly_js() -> str:
-    """plotly.js, to inline once per page: the pages never ask the network for anything."""
+    """plotly.js, to inline once per page: the pages never ask the network for anything.
+
+    Followed by :data:`PAGE_CONFIG_JS`, so that on our pages even a chart drawn without
+    :data:`PLOTLY_CONFIG` has no upload button and no server URL to upload to.
+    """
     from plotly.offline import get_plotlyjs
 
-    return get_plotlyjs()
+    return get_plotlyjs() + "\n" + PAGE_CONFIG_JS
