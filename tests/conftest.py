@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -16,6 +17,15 @@ TEST_KEY = "test-key-0123456789abcdef"
 def _pseudonym_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never create or read the checkout's .servicechain-key."""
     monkeypatch.setenv("SERVICECHAIN_PSEUDONYM_KEY", TEST_KEY)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _pseudonym_key_session() -> Iterator[None]:
+    """The same for session- and module-scoped fixtures (they run before the fixture above):
+    ``servicechain run`` resolves the key even on a fake dataset, to check it against --out."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SERVICECHAIN_PSEUDONYM_KEY", TEST_KEY)
+        yield
 
 
 def panel_tables(seed: int = 7, n_employees: int = 30) -> dict[str, pl.DataFrame]:

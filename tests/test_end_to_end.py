@@ -100,14 +100,16 @@ def test_no_employee_identifier_in_any_html(suite_run):
 
 
 def test_executed_notebooks_keep_the_users_data_folder(suite_run):
-    """Analysts can re-run the executed notebooks: their data_dir is the user's folder, not the run's copy."""
+    """Analysts can re-run the executed notebooks: their data_dir is the user's folder, not the run's copy,
+    published without a local path (relative to the project, or the folder's name when outside it)."""
     import nbformat
 
     for path in sorted((suite_run["dir"] / "notebooks").glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         injected = [c.source for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
         data_line = next(ln for ln in injected[0].splitlines() if ln.startswith("data_dir"))
-        assert data_line == f'data_dir = "{suite_run["data"]}"', path.name
+        assert data_line == f'data_dir = "{suite_run["data"].name}"', path.name
+        assert str(suite_run["data"]) not in path.read_text(encoding="utf-8"), path.name
 
 
 def _figures(html: str) -> list[dict]:
@@ -183,3 +185,57 @@ def test_every_page_renders_offline_in_chromium(suite_run):
                 page.close()
         finally:
             browser.close()
+
+
+def _page_text(path: Path) -> str:
+    """A page's visible text: tags removed, whitespace and non-breaking spaces collapsed."""
+    import html as _html
+
+    text = re.sub(r"<script.*?</script>|<style.*?</style>", " ", path.read_text(encoding="utf-8"), flags=re.S)
+    return re.sub(r"\s+", " ", _html.unescape(re.sub(r"<[^>]+>", " ", text)).replace("\u00a0", " "))
+
+
+def test_headline_turnover_is_one_figure_from_the_raw_tables(suite_run):
+    """The quarter's voluntary leavers, by the documented definition computed here from the raw employees table
+    (dates, not the library's quarter indices), are the same figure in metrics.json, the index, the summary,
+    the retention page and the money page, and the splits reconcile."""
+    from servicechain import i18n
+
+    q = suite_run["quarter"]
+    start, end = Q.start(q), Q.end(q)
+    emp = suite_run["tables"]["employees"]
+    hire, exit_ = pl.col("hire_date"), pl.col("exit_date")
+    left = (pl.col("exit_reason") == "voluntary") & exit_.is_between(start, end)
+    raw = emp.select(
+        left.sum().alias("leavers"),
+        (left & (hire < start)).sum().alias("from_start"),
+        (left & (hire >= start)).sum().alias("joined"),
+        (left & ((hire >= start) | ((exit_ - hire).dt.total_days() < 90))).sum().alias("early"),
+        ((hire < start) & (exit_.is_null() | (exit_ >= start))).sum().alias("hc_start"),
+        ((hire <= end) & (exit_.is_null() | (exit_ > end))).sum().alias("hc_end"),
+    ).row(0, named=True)
+    assert raw["leavers"] > raw["from_start"] > 0 and raw["joined"] > 0  # the demo has both kinds
+    avg = (raw["hc_start"] + raw["hc_end"]) / 2
+    rate = raw["leavers"] / avg
+
+    m = json.loads((suite_run["dir"] / "metrics.json").read_text())
+    ov, base = m["overview"], m["finance"]["baseline"]
+    assert (ov["voluntary_leavers"], ov["voluntary_exits"], base["voluntary_exits"]) == (raw["leavers"],) * 3
+    assert (ov["voluntary_leavers_from_start"], ov["voluntary_joined_and_left"]) == (raw["from_start"], raw["joined"])
+    assert (base["voluntary_leavers_from_start"], base["voluntary_joined_and_left"]) == (raw["from_start"], raw["joined"])
+    assert ov["early_leavers"] == raw["early"] and ov["headcount"] == raw["hc_start"] == base["headcount"]
+    assert ov["voluntary_turnover_rate"] == pytest.approx(rate, rel=1e-7)  # metrics.json keeps 8 digits
+    assert ov["voluntary_turnover_rate_annualised"] == pytest.approx(4 * rate, rel=1e-7)
+
+    n = lambda v: i18n.fmt_number(v, "es")  # noqa: E731  (the suite ran in Spanish)
+    index = _page_text(suite_run["dir"] / "index.html")
+    assert f"{n(raw['leavers'])} bajas voluntarias / plantilla media de {i18n.fmt_number(avg, 'es')}" in index
+    assert i18n.fmt_pct(rate, "es").replace("\u00a0", " ") in index
+    summary = _page_text(suite_run["dir"] / "05_executive_summary.html")
+    assert (f"{n(raw['leavers'])} personas se fueron por decisión propia ({n(raw['from_start'])} que ya estaban al "
+            f"empezar el trimestre y {n(raw['joined'])} que entraron") in summary
+    money = _page_text(suite_run["dir"] / "04_financial_impact.html")
+    assert (f"{n(raw['leavers'])} empleados se fueron voluntariamente ({n(raw['from_start'])} que ya estaban") in money
+    ret = _page_text(suite_run["dir"] / "01_retention.html")
+    assert (f"cuenta las {n(raw['leavers'])} bajas voluntarias: {n(raw['from_start'])} de quienes ya estaban al "
+            f"empezar el trimestre y {n(raw['joined'])} de quienes entraron") in ret

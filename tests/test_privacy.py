@@ -141,3 +141,45 @@ def test_content_order_ignores_ids() -> None:
     a = retention.content_order(rows, drivers).drop("employee_id")
     b = retention.content_order(relabelled, drivers).drop("employee_id")
     assert a.equals(b) and a["recognition_per_month"].to_list() == [0.5, 1.0, 1.0]
+
+
+# ------------------------------------------------------------------- keys must not change silently
+
+
+def test_fingerprint_is_short_stable_and_not_the_key() -> None:
+    k = b"k" * 32
+    fp = privacy.key_fingerprint(k)
+    assert fp == privacy.key_fingerprint(k) != privacy.key_fingerprint(b"j" * 32)
+    assert len(fp) == 12 and int(fp, 16) >= 0 and fp not in k.hex() and fp not in pseudonym("x", k)
+
+
+def test_key_info_never_creates_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(privacy.ENV_KEY)
+    assert privacy.key_info(None, root=tmp_path) is None and not (tmp_path / ".servicechain-key").exists()
+    made = privacy.create_checkout_key(tmp_path)
+    assert made.source == "key file" and made.path == tmp_path / ".servicechain-key"
+    again = privacy.key_info(None, root=tmp_path)
+    assert again is not None and again.key == made.key and again.fingerprint == made.fingerprint
+    assert made.key.decode() not in repr(made) and made.key.decode() not in made.describe()
+    monkeypatch.setenv(privacy.ENV_KEY, "from-the-environment-123")
+    env = privacy.key_info(None, root=tmp_path)
+    assert env is not None and env.source == "environment" and env.describe() == f"${privacy.ENV_KEY}"
+
+
+def test_key_file_warning_for_group_or_other_readable(tmp_path: Path) -> None:
+    p = tmp_path / "k"
+    p.write_text("k" * 32)
+    p.chmod(0o600)
+    assert privacy.key_file_warning(p) is None and privacy.key_file_warning(None) is None
+    for mode in (0o640, 0o604):
+        p.chmod(mode)
+        w = privacy.key_file_warning(p)
+        assert w is not None and str(p) in w and f"{mode:04o}" in w and "chmod 600" in w
+
+
+def test_key_creation_error_names_the_real_way(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(privacy.ENV_KEY)
+    with pytest.raises(PseudonymKeyError) as exc:
+        resolve_key(None, root=tmp_path / "no" / "such" / "folder")
+    msg = str(exc.value)
+    assert "--key-file" not in msg and privacy.ENV_KEY in msg and "cannot create the key file" in msg

@@ -496,10 +496,141 @@ def test_real_run_validates_once_and_notebooks_read_the_validated_copy(tmp_path,
     assert check["rows"] == {n: f.height for n, f in ds.tables.items()}
     assert check["files"] == {n: p.name for n, p in ds.files.items()}  # the user's file names, for the quality page
     man = json.loads((target / "manifest.json").read_text())
-    assert man["parameters"]["data_dir"] == str((tmp_path / "d").resolve())
+    assert man["parameters"]["data_dir"] == "d"  # outside the project: the folder's name, never a local path
     assert set(man["inputs"]) >= {f"data/{p}" for p in before} and "data/validated.json" not in man["inputs"]
     assert tree_digest(tmp_path / "d") == before  # nothing written into the user's data folder
     assert not list((tmp_path / "reports").glob(".staging-*"))  # the validated copy went with the work folder
     assert not list(target.rglob("validated.json")) and not list(target.rglob("*.parquet"))
     for p in [target / "metrics.json", *target.glob("*.html")]:
         assert ".staging-" not in p.read_text(encoding="utf-8"), p.name
+    assert_nothing_local(target, tmp_path)
+
+
+# ------------------------------------------------------------------- nothing local in the published folder
+
+
+def assert_nothing_local(folder: Path, *extra: Path) -> None:
+    """No published file (html, ipynb, json, log) names the project, the home folder, the temporary
+    folder or any of ``extra`` (e.g. the test's own folders) by its absolute path."""
+    import tempfile
+
+    root = Path(run.__file__).resolve().parents[2]
+    needles = {str(root), str(root.resolve()), tempfile.gettempdir().rstrip("/") + "/"}
+    if str(Path.home()) not in ("", "/"):
+        needles.add(str(Path.home()).rstrip("/") + "/")
+    for p in extra:
+        needles |= {str(p), str(p.resolve())}
+    files = [p for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix in (".html", ".ipynb", ".json", ".log")]
+    assert any(p.suffix == ".ipynb" for p in files) and (folder / "manifest.json") in files
+    for p in files:
+        text = p.read_text(encoding="utf-8")
+        for n in needles:
+            assert n not in text, f"{p.relative_to(folder)} contains the local path {n}"
+
+
+def test_published_folder_names_no_local_path(base):
+    """manifest, executed notebooks (papermill's parameters, input/output paths), pages and log."""
+    assert_nothing_local(base.target, base.root)
+    man = json.loads((base.target / "manifest.json").read_text())
+    assert man["parameters"]["data_dir"] == "data" and man["options"]["notebooks_dir"] == "nb-00-01-05"
+    import nbformat
+
+    nb = nbformat.read(base.target / "notebooks" / "01_retention.ipynb", as_version=4)
+    injected = next(c.source for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
+    assert 'results_dir = ""' in injected and 'data_dir = "data"' in injected  # re-runnable interactively
+    assert nb.metadata["papermill"]["output_path"] == "notebooks/01_retention.ipynb"
+
+
+def test_local_path_replacements_unit(tmp_path):
+    root, data, rep = tmp_path / "proj", tmp_path / "exports" / "hr", tmp_path / "out" / ".staging" / "report"
+    (rep / "notebooks").mkdir(parents=True)
+    inside = root / "data" / "demo"
+    text = (f'"{data}/employees.csv" {root}/lib/x.py {root}2/keep {inside} "{tmp_path}/w/results" '
+            f'{Path.home()}/notes {rep}/notebooks/a.ipynb')
+    (rep / "notebooks" / "a.ipynb").write_text(text)
+    (rep / "plain.txt").write_text(text)  # not a published text type: left alone
+    pairs = run.report.local_path_replacements(root, data, rep, tmp_path / "w", tmp_path / "w" / "results")
+    assert run.report.scrub_local_paths(rep, pairs) == ["notebooks/a.ipynb"]
+    out = (rep / "notebooks" / "a.ipynb").read_text()
+    assert out.startswith('"hr/employees.csv" lib/x.py ') and " data/demo " in out and ' "" ' in out
+    assert "notebooks/a.ipynb" in out and str(tmp_path) not in out and str(Path.home()) + "/" not in out
+    assert (rep / "plain.txt").read_text() == text
+    assert run.report.public_path(inside, root) == "data/demo" and run.report.public_path(data, root) == "hr"
+
+
+# ------------------------------------------------------------------- the pseudonymisation key
+
+
+def _quiet() -> run.Progress:
+    return run.Progress(stream=io.StringIO(), tty=False)
+
+
+def test_manifest_records_the_key_fingerprint_never_the_key(base):
+    from servicechain import privacy
+
+    key = os.environ[privacy.ENV_KEY]
+    man = json.loads((base.target / "manifest.json").read_text())
+    assert man["pseudonym_key"] == {"fingerprint": privacy.key_fingerprint(key.encode()), "source": "environment"}
+    for p in base.target.rglob("*"):
+        if p.is_file():
+            assert key.encode() not in p.read_bytes(), p.name
+
+
+def test_another_key_stops_the_run_unless_new_key(own_base, monkeypatch):
+    from servicechain import privacy
+
+    old_fp = privacy.key_fingerprint(os.environ[privacy.ENV_KEY].encode())
+    monkeypatch.setenv(privacy.ENV_KEY, "a-quite-different-key-0987654321")
+    new_fp = privacy.key_fingerprint(b"a-quite-different-key-0987654321")
+    monkeypatch.setattr(run, "load_dataset", fake_dataset)
+    monkeypatch.delenv("SC_TEST_FAIL", raising=False)
+    args = ("--data", str(own_base.data), "--quarter", "2026Q3", "--out", str(own_base.out),
+            "--notebooks-dir", str(own_base.root / "nb-00"))
+    rc, _, err = sc(*args)
+    assert rc == 1 and err.count("\n") == 1, err
+    assert "another pseudonymisation key" in err and old_fp in err and new_fp in err and "--new-key" in err
+    assert "2026Q2" in err and not (own_base.out / "2026Q3").exists()
+    rc, _, err = sc(*args, "--new-key")
+    assert rc == 0, err
+    assert json.loads((own_base.out / "2026Q3" / "manifest.json").read_text())["pseudonym_key"]["fingerprint"] == new_fp
+    assert [fp for _, _, fp in run.report_fingerprints(own_base.out)] == [old_fp, new_fp]
+    assert run.pseudonym_key(own_base.out, False, _quiet()).fingerprint == new_fp  # the latest report's key now
+
+
+def test_missing_key_file_is_not_replaced_silently(base, tmp_path, monkeypatch):
+    from servicechain import privacy
+
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    monkeypatch.delenv(privacy.ENV_KEY)
+    monkeypatch.setattr(privacy, "project_root", lambda: checkout)
+    with pytest.raises(run.UserError, match=r"key file .*\.servicechain-key is missing.*--new-key"):
+        run.pseudonym_key(base.out, False, _quiet())
+    assert not (checkout / privacy.KEY_FILE_NAME).exists()
+    progress = _quiet()
+    info = run.pseudonym_key(base.out, True, progress)  # on purpose
+    assert (checkout / privacy.KEY_FILE_NAME).stat().st_mode & 0o777 == 0o600
+    assert any("created a new pseudonymisation key" in ln for ln in progress.lines)
+    assert any(f"replaces {run.report_fingerprints(base.out)[-1][2]}" in ln for ln in progress.lines)
+    assert info.key.decode() not in "".join(progress.lines)
+    progress = _quiet()  # a first run (no report in --out) creates the key file, loudly
+    (checkout / privacy.KEY_FILE_NAME).unlink()
+    run.pseudonym_key(tmp_path / "empty", False, progress)
+    assert any("created a new pseudonymisation key" in ln and "back it up" in ln for ln in progress.lines)
+
+
+def test_key_file_readable_by_others_warns(tmp_path, monkeypatch):
+    from servicechain import privacy
+
+    monkeypatch.delenv(privacy.ENV_KEY)
+    monkeypatch.setattr(privacy, "project_root", lambda: tmp_path)
+    key = tmp_path / privacy.KEY_FILE_NAME
+    key.write_text("k" * 32)
+    key.chmod(0o640)
+    progress = _quiet()
+    run.pseudonym_key(tmp_path / "empty", False, progress)
+    assert any("can be read by other users" in ln and "chmod 600" in ln for ln in progress.lines)
+    key.chmod(0o600)
+    progress = _quiet()
+    run.pseudonym_key(tmp_path / "empty", False, progress)
+    assert not any("other users" in ln for ln in progress.lines)

@@ -18,7 +18,9 @@ import hashlib
 import hmac
 import os
 import secrets
+import stat
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -55,18 +57,79 @@ def resolve_key(key: str | os.PathLike[str] | bytes | None = None, root: Path | 
     argument wins over the environment so that a caller asking for a specific
     key is never silently given another one.
     """
+    info = key_info(key, root)
+    return info.key if info is not None else _checkout_key(root or project_root())
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """Where the key came from, for the runner's checks (the key itself is never written anywhere)."""
+
+    key: bytes = field(repr=False)
+    source: str  # "argument" | "environment" | "key file"
+    path: Path | None = None  # the key file, when the key came from one
+
+    @property
+    def fingerprint(self) -> str:
+        return key_fingerprint(self.key)
+
+    def describe(self) -> str:
+        """Where the key comes from, in words (for messages); never the key."""
+        if self.source == "environment":
+            return f"${ENV_KEY}"
+        return f"the key file {self.path}" if self.path is not None else "the key passed by the caller"
+
+
+def key_info(key: str | os.PathLike[str] | bytes | None = None, root: Path | None = None) -> KeyInfo | None:
+    """The key :func:`resolve_key` would use and where it comes from, without creating anything:
+    None when it would come from a per-checkout key file that does not exist yet."""
     if isinstance(key, bytes):
         if len(key) < 16:
             raise PseudonymKeyError("the pseudonymisation key must be at least 16 bytes")
-        return key
+        return KeyInfo(key, "argument")
     if key is not None and str(key) != "":
-        return _read_key_file(Path(key))
+        return KeyInfo(_read_key_file(Path(key)), "key file", Path(key))
     env = os.environ.get(ENV_KEY, "")
     if env:
         if len(env) < 16:
             raise PseudonymKeyError(f"{ENV_KEY} must be at least 16 characters long")
-        return env.encode("utf-8")
-    return _checkout_key(root or project_root())
+        return KeyInfo(env.encode("utf-8"), "environment")
+    path = (root or project_root()) / KEY_FILE_NAME
+    if not path.exists():
+        return None
+    return KeyInfo(_read_key_file(path), "key file", path)
+
+
+def create_checkout_key(root: Path | None = None) -> KeyInfo:
+    """Create the per-checkout key file (0600, random) when missing and return its :class:`KeyInfo`."""
+    path = (root or project_root()) / KEY_FILE_NAME
+    return KeyInfo(_checkout_key(path.parent), "key file", path)
+
+
+FINGERPRINT_LABEL = b"servicechain pseudonym key fingerprint v1"
+FINGERPRINT_CHARS = 12
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A short public fingerprint of ``key``: the first 12 hex digits of HMAC-SHA256(key, a fixed label).
+
+    Recorded in each report's manifest so that a changed key is noticed. It tells nothing
+    about the key (an HMAC output of a constant) and cannot be used to rebuild pseudonyms."""
+    return hmac.new(key, FINGERPRINT_LABEL, hashlib.sha256).hexdigest()[:FINGERPRINT_CHARS]
+
+
+def key_file_warning(path: Path | None) -> str | None:
+    """A warning when the key file can be read by its group or by others, else None."""
+    if path is None:
+        return None
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+    if not mode & 0o077:
+        return None
+    return (f"warning: the pseudonymisation key file {path} can be read by other users (mode {mode:04o}); "
+            f"anyone who can read it can link pseudonyms to employee ids: chmod 600 {path}")
 
 
 def _read_key_file(path: Path) -> bytes:
@@ -88,7 +151,8 @@ def _checkout_key(root: Path) -> bytes:
         return _read_key_file(path)
     except OSError as exc:
         raise PseudonymKeyError(
-            f"cannot create the key file {path} ({exc.strerror}); set {ENV_KEY} or pass --key-file"
+            f"cannot create the key file {path} ({exc.strerror}); set the environment variable {ENV_KEY} "
+            f"to a long random key (at least 16 characters), or make {path.parent} writable"
         ) from None
     with os.fdopen(fd, "w") as fh:
         fh.write(secrets.token_hex(32) + "\n")

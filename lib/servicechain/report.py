@@ -205,6 +205,93 @@ def find_identifiers(text: str, ids: set[str]) -> list[str]:
     return sorted(tokens & ids)
 
 
+# ------------------------------------------------------------------------------- local paths
+
+PUBLISHED_TEXT_SUFFIXES = (".html", ".ipynb", ".json", ".log")
+
+
+def public_path(path: str | Path, root: Path) -> str:
+    """A path as published: relative to the project ``root`` when inside it (``data/demo``), else
+    the folder or file name only. Never absolute, never a user name or a temporary folder."""
+    p = Path(path)
+    for base in (root, root.resolve()):
+        for cand in (p, p.resolve()):
+            try:
+                rel = cand.relative_to(base).as_posix()
+            except ValueError:
+                continue
+            return rel or "."
+    return p.name
+
+
+def local_path_replacements(root: Path, data_dir: Path | None = None, report_dir: Path | None = None,
+                            work: Path | None = None, results_dir: Path | None = None,
+                            others: tuple[Path, ...] = ()) -> list[tuple[str, str]]:
+    """(absolute path, published form) pairs for :func:`scrub_local_paths`, most specific first.
+
+    ``report_dir``: where the report is being built (paths below it become relative to the
+    report), ``data_dir``: the user's data folder (:func:`public_path`), ``results_dir``: the
+    run's results folder (a parameter of the executed notebooks: published as ``""``, its
+    interactive value), ``work``: the run's private folder, ``others`` (e.g. the reports
+    folder): as :func:`public_path`; then the project root, the
+    Python installation, the home folder and the temporary folder."""
+    import sys
+    import tempfile
+
+    pairs: list[tuple[str, str]] = []
+
+    def add(p: Path | str | None, new: str, *, slash: bool = True) -> None:
+        if p is None or str(p) in ("", "/", "."):
+            return
+        for v in {str(p), str(Path(p).resolve())}:
+            if slash:
+                pairs.append((v.rstrip("/") + "/", new + "/" if new else ""))
+            pairs.append((v.rstrip("/"), new or "."))
+
+    if results_dir is not None:
+        for v in {str(results_dir), str(Path(results_dir).resolve())}:
+            pairs += [(f'\\"{v}\\"', '\\"\\"'), (f'"{v}"', '""')]
+    add(report_dir, "")
+    add(work, "<run work folder>")
+    for p in (data_dir, *others):
+        if p is not None:
+            add(p, public_path(p, root))
+    add(root, "")
+    add(sys.prefix, "<python>")
+    add(Path.home(), "~")
+    add(tempfile.gettempdir(), "<tmp>")
+    seen: set[str] = set()
+    out = []
+    for old, new in sorted(pairs, key=lambda x: -len(x[0])):  # longest first: specific before general
+        if old not in seen and old.strip("/"):
+            seen.add(old)
+            out.append((old, new))
+    return out
+
+
+def scrub_local_paths(folder: Path, replacements: list[tuple[str, str]]) -> list[str]:
+    """Replace local absolute paths in every published text file under ``folder`` (html, ipynb,
+    json, log): papermill's parameters and input/output paths, tracebacks, log lines. Returns
+    the names of the files changed. Plain text replacement keeps JSON valid (the replacements
+    hold no quote or backslash that was not already there)."""
+    # a path that does not end in "/" or a quote must end there: /work/main, not /work/main2
+    rx = [(re.compile(re.escape(old) + ("" if old[-1] in "/\"" else r"(?![\w\-])")), rep.replace("\\", "\\\\"))
+          for old, rep in replacements]
+    changed = []
+    for p in sorted(folder.rglob("*")):
+        if not p.is_file() or p.suffix not in PUBLISHED_TEXT_SUFFIXES:
+            continue
+        text = p.read_text(encoding="utf-8")
+        new = text
+        for (old, _), (pattern, rep) in zip(replacements, rx):
+            if old in new:
+                new = pattern.sub(rep, new)
+        if new != text:
+            p.write_text(new, encoding="utf-8")
+            changed.append(p.relative_to(folder).as_posix())
+    return changed
+
+
 # ------------------------------------------------------------------------------- index.html
 
 # (word key, metrics getter, value format, delta format, which direction is good)

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from servicechain import i18n, quarters, report
+from servicechain import i18n, privacy, quarters, report
 from servicechain.cli import UserError
 from servicechain.loading import file_sha256
 from servicechain.notebook import project_root
@@ -83,6 +83,10 @@ class Interrupted(BaseException):
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, metavar="DIR", help="data folder (see data/README.md)")
     p.add_argument("--quarter", default="latest", help="2026Q3 or 'latest' (latest complete quarter; default)")
+    p.add_argument("--as-of", default=None, metavar="YYYY-MM-DD",
+                   help="the date the data are known on: later rows are errors, quarters after it incomplete (default: today)")
+    p.add_argument("--allow-incomplete", action="store_true",
+                   help="publish an explicit --quarter that is not complete (see docs/scheduling.md); refused otherwise")
     p.add_argument("--out", default="reports", metavar="DIR", help="reports folder (default: reports)")
     p.add_argument("--lang", default="en", choices=i18n.LANGS, help="report language (default: en)")
     p.add_argument("--assumptions", default="", metavar="FILE", help="assumptions.yml for the money notebook")
@@ -95,6 +99,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--notebooks-dir", default="notebooks", metavar="DIR", help="where NN_*.ipynb live")
     p.add_argument("--keep-failed", type=int, default=3, metavar="N",
                    help="failed attempts kept under <out>/.failed/ (executed notebooks + manifest; default: 3)")
+    p.add_argument("--new-key", action="store_true",
+                   help="start with a pseudonymisation key other than the one the reports in --out were made "
+                        "with (or create a missing key file); without it such a run stops")
 
 
 # ------------------------------------------------------------------------------------------ progress
@@ -365,7 +372,7 @@ def is_complete(executed: Path) -> bool:
 # ------------------------------------------------------------------------------------------ helpers
 
 
-def load_dataset(data_dir: Path, mapping: Path | None):
+def load_dataset(data_dir: Path, mapping: Path | None, as_of: dt.date | None = None):
     """Validate the data and plan its loading (``servicechain.loading.load(lazy=True)``); a seam for tests.
 
     Lazy: the runner only needs the verdict, the quarters and, later, to stream the
@@ -373,7 +380,7 @@ def load_dataset(data_dir: Path, mapping: Path | None):
     """
     from servicechain import loading
 
-    return loading.load(data_dir, mapping, lazy=True)
+    return loading.load(data_dir, mapping, lazy=True, as_of=as_of)
 
 
 def stage_dataset(ds: Any, dest: Path, mapping: Path | None) -> Any | None:
@@ -463,6 +470,53 @@ def git_commit(root: Path) -> dict[str, Any]:
         return {"commit": c.stdout.strip(), "dirty": bool(d.stdout.strip())}
     except (OSError, subprocess.SubprocessError):
         return {"commit": None}
+
+
+def report_fingerprints(out: Path) -> list[tuple[str, str, str]]:
+    """``(finished, quarter, key fingerprint)`` of every published report under ``out`` whose
+    manifest records one, oldest first."""
+    found = []
+    for d in out.glob("[0-9][0-9][0-9][0-9]Q[1-4]") if out.is_dir() else ():
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            man = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
+            fp = (man.get("pseudonym_key") or {}).get("fingerprint")
+            if fp:
+                found.append((str(man.get("finished") or ""), d.name, str(fp)))
+    return sorted(found)
+
+
+def pseudonym_key(out: Path, new_key: bool, progress: Progress) -> privacy.KeyInfo:
+    """The run's pseudonymisation key, checked against the reports already in ``out``.
+
+    Keys must not change silently: a missing per-checkout key file is created only when
+    ``out`` holds no report made with a key (or with ``--new-key``); a key whose fingerprint
+    differs from that of the latest report in ``out`` stops the run unless ``--new-key``.
+    Warns when the key file can be read by other users."""
+    info = privacy.key_info()
+    earlier = report_fingerprints(out)
+    last = earlier[-1] if earlier else None
+    how = ("restore the key those reports were made with, pass --new-key to start a new key on purpose, "
+           "or use another --out")
+    if info is None:  # the per-checkout key file does not exist
+        path = privacy.project_root() / privacy.KEY_FILE_NAME
+        if last and not new_key:
+            raise UserError(f"the pseudonymisation key file {path} is missing, but {_rel(out)}/{last[1]} was made "
+                            f"with a key (fingerprint {last[2]}): a new key would give everyone new pseudonyms; "
+                            f"restore the file from your backup (or set ${privacy.ENV_KEY}), "
+                            f"pass --new-key to start a new key on purpose, or use another --out")
+        info = privacy.create_checkout_key()
+        progress.log(f"warning: created a new pseudonymisation key in {path} (fingerprint {info.fingerprint}); "
+                     f"back it up: later runs need the same key to give the same pseudonyms")
+    warning = privacy.key_file_warning(info.path)
+    if warning:
+        progress.log(warning)
+    if last and last[2] != info.fingerprint:
+        if not new_key:
+            raise UserError(f"{_rel(out)}/{last[1]} was made with another pseudonymisation key (fingerprint "
+                            f"{last[2]}; this run's key from {info.describe()}: {info.fingerprint}); {how}")
+        progress.log(f"warning: --new-key: pseudonymisation key {info.fingerprint} replaces {last[2]} "
+                     f"(the key of {last[1]})")
+    return info
 
 
 def _person_ids(ds: Any) -> set[str]:
@@ -564,6 +618,44 @@ def _rel(p: Path) -> str:
         return str(Path(p).resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(p)
+
+
+# ------------------------------------------------------------------------------------------ the quarter
+
+
+def choose_quarter(ds: Any, requested: str, as_of: dt.date, allow_incomplete: bool = False,
+                   progress: Progress | None = None) -> str:
+    """The quarter to report: ``latest`` is the dataset's latest complete quarter; an explicit one
+    must be in the data and complete (``loading.incomplete_reason``) unless ``allow_incomplete``,
+    which publishes it with a warning in run.log. A snapshot has no dates: the as-of quarter."""
+    kind = getattr(ds, "kind", "panel")
+    known = list(getattr(ds, "quarters", []) or [])
+    latest = getattr(ds, "latest_complete_quarter", None)
+    incomplete = dict(getattr(ds, "incomplete_quarters", None) or {})
+    if requested == "latest":
+        if latest is not None:
+            return latest
+        if kind == "snapshot":
+            return quarters.of_date(as_of)
+        why = f" ({known[-1]}: {incomplete[known[-1]]})" if known and known[-1] in incomplete else ""
+        raise UserError(f"the data has no complete quarter as of {as_of.isoformat()}{why}; "
+                        "pass --quarter (and --allow-incomplete) to report one anyway")
+    quarters.parse(requested)
+    quarter = requested.strip()
+    if kind == "panel" and known and quarter not in known:
+        raise UserError(f"quarter {quarter} is not in the data ({known[0]}..{known[-1]})")
+    why = incomplete.get(quarter)
+    if why is None and not incomplete and latest and quarters.parse(quarter) > quarters.parse(latest):
+        why = "it is after the latest complete quarter"  # a dataset that does not give reasons
+    if why is None and kind == "panel" and quarters.end(quarter) > as_of:
+        why = f"{quarter} ends after the as-of date {as_of.isoformat()}"
+    if why is not None:
+        if not allow_incomplete:
+            raise UserError(f"quarter {quarter} is not complete as of {as_of.isoformat()}: {why}; latest complete: "
+                            f"{latest or 'none'}. Nothing was run; pass --allow-incomplete to publish it anyway")
+        if progress is not None:
+            progress.log(f"warning: {quarter} is not complete ({why}); published because of --allow-incomplete")
+    return quarter
 
 
 # ------------------------------------------------------------------------------------------ the run
@@ -670,11 +762,17 @@ def main(args: argparse.Namespace) -> int:
     if not nb_dir.is_absolute():
         nb_dir = nb_dir.resolve() if nb_dir.exists() else (root / nb_dir)
     out = Path(args.out).expanduser().resolve()
+    args.pseudonym_key = pseudonym_key(out, bool(getattr(args, "new_key", False)), progress)
+
+    from servicechain.validation import parse_as_of
+
+    as_of = parse_as_of(args.as_of)
+    args.as_of = as_of.isoformat()  # the manifest records the date used
 
     # 1. validate the data first
-    progress.log(f"validate {_rel(data_dir)}")
+    progress.log(f"validate {_rel(data_dir)} as of {args.as_of}")
     try:
-        ds = load_dataset(data_dir, mapping)
+        ds = load_dataset(data_dir, mapping, as_of=as_of)
     except Exception as e:
         if _is_data_error(e):
             print(str(e), file=sys.stderr)
@@ -685,22 +783,7 @@ def main(args: argparse.Namespace) -> int:
     kind = getattr(ds, "kind", "panel")
 
     # 2. the quarter
-    if args.quarter == "latest":
-        quarter = getattr(ds, "latest_complete_quarter", None)
-        if quarter is None:
-            if kind == "snapshot":
-                quarter = quarters.of_date(dt.date.today())
-            else:
-                raise UserError("the data has no complete quarter yet; pass --quarter explicitly")
-    else:
-        quarters.parse(args.quarter)
-        quarter = args.quarter.strip()
-        known = list(getattr(ds, "quarters", []) or [])
-        if kind == "panel" and known and quarter not in known:
-            raise UserError(f"quarter {quarter} is not in the data ({known[0]}..{known[-1]})")
-        latest = getattr(ds, "latest_complete_quarter", None)
-        if latest and quarters.parse(quarter) > quarters.parse(latest):
-            progress.log(f"warning: {quarter} is not complete in the data (latest complete: {latest})")
+    quarter = choose_quarter(ds, args.quarter, as_of, args.allow_incomplete, progress)
     progress.log(f"quarter {quarter} ({kind} data, language {lang})")
 
     # 3. the notebooks
@@ -890,9 +973,16 @@ def write_manifest(rep: Path, status: str, args, ds, kind, quarter, params, data
         "quarter": quarter,
         "quarter_requested": args.quarter,
         "dataset": {"kind": kind, "quarters": list(getattr(ds, "quarters", []) or []),
-                    "latest_complete_quarter": getattr(ds, "latest_complete_quarter", None)},
-        "parameters": {k: v for k, v in params.items() if k != "results_dir"},
-        "options": {"jobs": args.jobs, "force": bool(args.force), "notebooks_dir": str(Path(tasks[min(tasks)].path).parent)},
+                    "latest_complete_quarter": getattr(ds, "latest_complete_quarter", None),
+                    "as_of": args.as_of, "data_through": dict(getattr(ds, "data_through", None) or {}),
+                    "complete": quarter not in (getattr(ds, "incomplete_quarters", None) or {}),
+                    "allow_incomplete": bool(getattr(args, "allow_incomplete", False))},
+        # paths relative to the project (or a folder's name when outside it): nothing local is published
+        "parameters": {k: (report.public_path(v, root) if k in ("data_dir", "mapping", "assumptions") and v else v)
+                       for k, v in params.items() if k != "results_dir"},
+        "options": {"jobs": args.jobs, "force": bool(args.force),
+                    "notebooks_dir": report.public_path(Path(tasks[min(tasks)].path).parent, root)},
+        "pseudonym_key": _key_record(args),
         "inputs": input_hashes(data_dir, {"mapping": mapping, "assumptions": assumptions,
                                           **{f"notebooks/{t.path.name}": t.path for t in tasks.values()}}),
         "packages": package_versions(),
@@ -906,6 +996,12 @@ def write_manifest(rep: Path, status: str, args, ds, kind, quarter, params, data
                        "html": f"{t.name}.html", "executed": f"notebooks/{t.path.name}"} for t in tasks.values()],
     }
     (rep / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _key_record(args: Any) -> dict[str, str] | None:
+    """The manifest's record of the key: its fingerprint and where it came from, never the key."""
+    info = getattr(args, "pseudonym_key", None)
+    return {"fingerprint": info.fingerprint, "source": info.source} if info is not None else None
 
 
 def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, assumptions, root, out, target,
@@ -1016,6 +1112,10 @@ def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, 
                    tasks, started, t_start)
     progress.log(f"publish {_rel(target)}")
     progress.close()
+    # nothing local in the published folder: absolute paths (papermill's parameters and paths,
+    # tracebacks, the log) become relative to the project / the report, or a folder's name
+    report.scrub_local_paths(rep, report.local_path_replacements(
+        root, data_dir, rep, work, work / "results", others=(out, *(p for p in (mapping, assumptions) if p))))
     publish(rep, target)
     shutil.rmtree(staging, ignore_errors=True)
     print(f"report: {_rel(target / 'index.html')} ({len(tasks)} notebooks, "
