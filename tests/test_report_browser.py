@@ -26,7 +26,7 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backgro
                "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-def fake_dataset(data_dir, mapping=None):
+def fake_dataset(data_dir, mapping=None, **_):
     return types.SimpleNamespace(kind="panel", quarters=["2026Q1", "2026Q2", "2026Q3"],
                                  latest_complete_quarter="2026Q3", tables={})
 

@@ -9,6 +9,7 @@ Papermill runs are the slow part: a handful of runs share module-scoped fixtures
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import hashlib
 import io
@@ -33,7 +34,7 @@ NOTEBOOKS = Path(__file__).with_name("notebooks")
 FAKE_IDS = ["pzfake00001", "pzfake00002", "pzfake00003"]
 
 
-def fake_dataset(data_dir, mapping=None):
+def fake_dataset(data_dir, mapping=None, **_):
     import polars as pl
 
     return types.SimpleNamespace(
@@ -504,6 +505,82 @@ def test_real_run_validates_once_and_notebooks_read_the_validated_copy(tmp_path,
     for p in [target / "metrics.json", *target.glob("*.html")]:
         assert ".staging-" not in p.read_text(encoding="utf-8"), p.name
     assert_nothing_local(target, tmp_path)
+
+
+# ------------------------------------------------------------------------------------------ as-of date (issue 10)
+
+
+def _demo_dir(tmp_path: Path) -> Path:
+    demo = pytest.importorskip("servicechain.demo")
+    tables, truth = demo.generate(demo.DemoConfig(employees=60, quarters=3, end_quarter="2026Q3"))
+    demo.write(tables, truth, tmp_path / "d")
+    return tmp_path / "d"
+
+
+def test_run_refuses_rows_dated_after_the_as_of_date(tmp_path):
+    """A few rows dated 2031 are an error naming file, column and rows: nothing runs, nothing is published
+    (they used to make `latest` publish 2031Q2 with "0 people chose to leave")."""
+    import polars as pl
+
+    d = _demo_dir(tmp_path)
+    fb = pl.read_parquet(d / "customer_feedback.parquet")
+    late = fb.head(2).with_columns(pl.Series("date", [quarters.start("2031Q2")] * 2))
+    pl.concat([fb, late]).write_parquet(d / "customer_feedback.parquet")
+    rc, _, err = sc("--data", str(d), "--out", str(tmp_path / "reports"), "--as-of", "2026-11-30",
+                    "--notebooks-dir", str(NOTEBOOKS))
+    assert rc == 1 and "Traceback" not in err
+    assert (f"customer_feedback.parquet, column date: dated after the as-of date 2026-11-30 (--as-of, default today)"
+            f" - 2 rows (rows {fb.height + 1}, {fb.height + 2})") in err
+    assert not (tmp_path / "reports").exists()
+
+
+def test_run_refuses_an_incomplete_quarter_and_latest_is_the_last_complete_one(tmp_path, monkeypatch):
+    """Customer feedback stops on 2026-08-31: an explicit --quarter 2026Q3 is refused (nothing published) unless
+    --allow-incomplete; `latest` publishes 2026Q2, and the manifest records the as-of date and data_through."""
+    import polars as pl
+
+    d = _demo_dir(tmp_path)
+    fb = pl.read_parquet(d / "customer_feedback.parquet")
+    fb = fb.filter(pl.col("date") <= pl.date(2026, 8, 31))
+    fb.write_parquet(d / "customer_feedback.parquet")
+    last = fb["date"].max().isoformat()
+    out = tmp_path / "reports"
+    (tmp_path / "nb").mkdir()
+    _check_notebook(tmp_path / "nb" / "00_check.ipynb")
+    monkeypatch.delenv("SC_TEST_FAIL", raising=False)
+    base = ("--data", str(d), "--out", str(out), "--notebooks-dir", str(tmp_path / "nb"), "--as-of", "2026-11-30")
+    rc, _, err = sc(*base, "--quarter", "2026Q3")
+    assert rc == 1 and "Traceback" not in err
+    assert f"quarter 2026Q3 is not complete as of 2026-11-30: customer_feedback has data only through {last}" in err
+    assert "--allow-incomplete" in err and not (out / "2026Q3").exists()
+    rc, _, err = sc(*base)
+    assert rc == 0, err
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["2026Q2"]
+    man = json.loads((out / "2026Q2" / "manifest.json").read_text())
+    assert man["quarter"] == "2026Q2" and man["dataset"]["as_of"] == "2026-11-30" and man["dataset"]["complete"]
+    assert man["dataset"]["latest_complete_quarter"] == "2026Q2"
+    assert man["dataset"]["data_through"]["customer_feedback"] == last
+    assert man["dataset"]["data_through"]["customer_activity"] == "2026-09-30"
+    assert set(man["dataset"]["data_through"]) >= {"survey", "customer_activity", "employees", "exits"}
+
+
+def test_choose_quarter_rules():
+    ds = types.SimpleNamespace(kind="panel", quarters=["2026Q1", "2026Q2", "2026Q3"], latest_complete_quarter="2026Q2",
+                               incomplete_quarters={"2026Q3": "the survey has no answers in 2026Q3"})
+    as_of = quarters.end("2026Q3")
+    assert run.choose_quarter(ds, "latest", as_of) == "2026Q2"
+    assert run.choose_quarter(ds, "2026Q1", as_of) == "2026Q1"
+    with pytest.raises(run.UserError, match="2026Q3 is not complete as of 2026-09-30: the survey has no answers"):
+        run.choose_quarter(ds, "2026Q3", as_of)
+    assert run.choose_quarter(ds, "2026Q3", as_of, allow_incomplete=True) == "2026Q3"
+    none = types.SimpleNamespace(kind="panel", quarters=["2026Q3"], latest_complete_quarter=None,
+                                 incomplete_quarters={"2026Q3": "x"})
+    with pytest.raises(run.UserError, match=r"no complete quarter as of 2026-09-30 \(2026Q3: x\)"):
+        run.choose_quarter(none, "latest", as_of)
+    snap = types.SimpleNamespace(kind="snapshot", quarters=[], latest_complete_quarter=None)
+    assert run.choose_quarter(snap, "latest", dt.date(2026, 5, 1)) == "2026Q2"
+    rc, _, err = sc("--data", ".", "--as-of", "tomorrow")
+    assert rc == 1 and "--as-of must be a date YYYY-MM-DD, got 'tomorrow'" in err
 
 
 # ------------------------------------------------------------------- nothing local in the published folder
