@@ -78,7 +78,7 @@ class ValidationReport:
     items: list[str] = field(default_factory=list)
     ignored: dict[str, str] = field(default_factory=dict)  # survey/snapshot column -> why it is not read as an item
     quarters: list[str] = field(default_factory=list)
-    as_of: dt.date | None = None  # the as-of date the data were checked against (see check_as_of)
+    as_of: dt.date | None = None  # the as-of date the data were checked against (see _as_of_checks)
 
     @property
     def ok(self) -> bool:
