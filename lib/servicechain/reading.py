@@ -586,7 +586,7 @@ def _date_evidence(t: pl.Expr) -> dict[str, pl.Expr]:
 
 
 def date_formats(frame: pl.LazyFrame, columns: list[str]) -> dict[str, DateFormat | FormatProblem]:
-    """Decide each text date column's format from the WHOLE column (one aggregating query).
+    """Decide each text date column's format from the WHOLE column.
 
     ISO dates (``2025-03-04``, also with a time) are the default. A column of
     ``04/03/2025``-style values is read day-first when some value can only be
@@ -598,61 +598,74 @@ def date_formats(frame: pl.LazyFrame, columns: list[str]) -> dict[str, DateForma
     mapping's ``date_format:`` option. A column with any ISO value is read as
     ISO, and values of no known style are left to the validator, which names
     their rows ("expected a date YYYY-MM-DD").
+
+    The styles are decided on the column's distinct values (one streaming
+    query for all columns; dates repeat, so that is small); rows are read
+    again only for the example rows of a column that has a problem.
     """
     if not columns:
         return {}
-    aggs: list[pl.Expr] = []
-    keys = ("iso", "ymd", "xy", "dmy", "mdy", "amb")
-    for i, c in enumerate(columns):
-        t = pl.col(c).cast(pl.String).str.strip_chars()
-        for k, e in _date_evidence(t).items():
-            e = e.fill_null(False)
-            aggs += [
-                e.sum().alias(f"{i}_{k}_n"),
-                pl.col(ROW).filter(e).head(3).implode().alias(f"{i}_{k}_rows"),
-                t.filter(e).unique(maintain_order=True).head(3).implode().alias(f"{i}_{k}_vals"),
-            ]
-    got = frame.select(aggs).collect(engine="streaming").row(0, named=True)
+    got = frame.select(pl.col(c).cast(pl.String).unique().implode().alias(str(i)) for i, c in enumerate(columns))
+    distinct = got.collect(engine="streaming").row(0)
     out: dict[str, DateFormat | FormatProblem] = {}
     for i, c in enumerate(columns):
-        g = {k: (int(got[f"{i}_{k}_n"]), list(got[f"{i}_{k}_rows"]), list(got[f"{i}_{k}_vals"])) for k in keys}
-        styles = [k for k in ("iso", "ymd", "xy") if g[k][0]]
+        v = pl.DataFrame({"v": distinct[i]}, schema={"v": pl.String}).select(pl.col("v").str.strip_chars().unique().sort())
+        ev = v.select(pl.col("v"), **{k: e.fill_null(False) for k, e in _date_evidence(pl.col("v")).items()})
+        vals = {k: ev.filter(pl.col(k)).get_column("v").to_list() for k in ("iso", "ymd", "xy", "dmy", "mdy", "amb")}
+        styles = [k for k in ("iso", "ymd", "xy") if vals[k]]
         if "iso" in styles:  # ISO wins: other values are reported row by row as "expected a date YYYY-MM-DD"
             out[c] = DateFormat("iso")
         elif len(styles) > 1:
-            out[c] = _mixed([("YYYY-MM-DD" if k == "iso" else "yyyy/mm/dd" if k == "ymd" else "dd/mm/yyyy or mm/dd/yyyy", g[k]) for k in styles])
-        elif g["dmy"][0] and g["mdy"][0]:
-            out[c] = _mixed([("only dd/mm/yyyy", g["dmy"]), ("only mm/dd/yyyy", g["mdy"])])
+            names = {"ymd": "yyyy/mm/dd", "xy": "dd/mm/yyyy or mm/dd/yyyy"}
+            out[c] = _mixed(frame, c, [(names[k], vals[k]) for k in styles])
+        elif vals["dmy"] and vals["mdy"]:
+            out[c] = _mixed(frame, c, [("only dd/mm/yyyy", vals["dmy"]), ("only mm/dd/yyyy", vals["mdy"])])
         elif styles == ["ymd"]:
             out[c] = DateFormat("ymd")
-        elif g["dmy"][0] or (g["xy"][0] and not g["mdy"][0] and not g["amb"][0]):
+        elif vals["dmy"] or (vals["xy"] and not vals["mdy"] and not vals["amb"]):
             out[c] = DateFormat("dmy")
-        elif g["mdy"][0]:
+        elif vals["mdy"]:
             out[c] = DateFormat("mdy")
-        elif g["amb"][0]:
-            n, rows, vals = g["amb"]
-            v = vals[0]
-            sep = next((ch for ch in v if ch in "/.-"), "/")
+        elif vals["amb"]:
+            ((n, rows, shown),) = _where(frame, c, [vals["amb"]])
+            ex = shown[0]
+            sep = next((ch for ch in ex if ch in "/.-"), "/")
             dmy, mdy = (f"%d{sep}%m{sep}%Y", f"%m{sep}%d{sep}%Y")
             out[c] = FormatProblem(
-                f"ambiguous dates: every value (e.g. {v}) fits both dd{sep}mm{sep}yyyy and mm{sep}dd{sep}yyyy and no value "
+                f"ambiguous dates: every value (e.g. {ex}) fits both dd{sep}mm{sep}yyyy and mm{sep}dd{sep}yyyy and no value "
                 f"decides; set date_format: \"{dmy}\" (day first) or date_format: \"{mdy}\" (month first) for this table "
                 "in the mapping",
-                rows, vals, n,
+                rows, shown, n,
             )
         else:
             out[c] = DateFormat("iso")
     return out
 
 
-def _mixed(parts: list[tuple[str, tuple[int, list[int], list[str]]]]) -> FormatProblem:
+def _where(frame: pl.LazyFrame, col: str, groups: list[list[str]]) -> list[tuple[int, list[int], list[str]]]:
+    """For each group of (stripped) values of ``col``: how many rows hold one, the first 3 rows and values."""
+    t = pl.col(col).cast(pl.String).str.strip_chars()
+    aggs: list[pl.Expr] = []
+    for j, g in enumerate(groups):
+        hit = t.is_in(pl.Series(g, dtype=pl.String).implode()).fill_null(False)
+        aggs += [
+            hit.sum().alias(f"n{j}"),
+            pl.col(ROW).filter(hit).head(3).implode().alias(f"r{j}"),
+            t.filter(hit).unique(maintain_order=True).head(3).implode().alias(f"v{j}"),
+        ]
+    row = frame.select(aggs).collect(engine="streaming").row(0, named=True)
+    return [(int(row[f"n{j}"]), list(row[f"r{j}"]), list(row[f"v{j}"])) for j in range(len(groups))]
+
+
+def _mixed(frame: pl.LazyFrame, col: str, parts: list[tuple[str, list[str]]]) -> FormatProblem:
     """A FormatProblem for a column whose rows use incompatible date styles."""
-    said = "; ".join(f"rows {_rows(rows)} are {name} ({', '.join(vals)})" for name, (_, rows, vals) in parts)
+    found = _where(frame, col, [vals for _, vals in parts])
+    said = "; ".join(f"rows {_rows(rows)} are {name} ({', '.join(shown)})" for (name, _), (_, rows, shown) in zip(parts, found))
     return FormatProblem(
         f"mixed date formats: {said}; write every date the same way (YYYY-MM-DD is safest) or set date_format: in the mapping",
-        [r for _, (_, rows, _) in parts for r in rows],
-        [v for _, (_, _, vals) in parts for v in vals],
-        sum(n for _, (n, _, _) in parts),
+        [r for _, rows, _ in found for r in rows],
+        [v for _, _, shown in found for v in shown],
+        sum(n for n, _, _ in found),
     )
 
 
