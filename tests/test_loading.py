@@ -296,3 +296,17 @@ def test_every_pseudonymised_column_references_employees() -> None:
     for t in contract.TABLES.values():
         for c in t.pseudonymise:
             assert (t.name, c) in refs or (t.name, c) == ("employees", "employee_id"), (t.name, c)
+
+
+def test_validate_command_takes_as_of(panel_dir: Path, capsys: pytest.CaptureFixture) -> None:
+    from conftest import set_cells
+    from servicechain import cli
+
+    set_cells(panel_dir, "trainings", "date", {3: "2026-02-01"})
+    assert cli.main(["validate", "--data", str(panel_dir), "--as-of", "2026-01-31"]) == 1
+    out = capsys.readouterr().out
+    assert "trainings.csv, column date: dated after the as-of date 2026-01-31 (--as-of, default today) - 1 row (row 3)" in out
+    assert cli.main(["validate", "--data", str(panel_dir), "--as-of", "2026-02-01"]) == 0
+    assert "as of 2026-02-01" in capsys.readouterr().out
+    assert cli.main(["validate", "--data", str(panel_dir), "--as-of", "2026-02-30"]) == 1
+    assert "--as-of must be a date YYYY-MM-DD, got '2026-02-30'" in capsys.readouterr().err
