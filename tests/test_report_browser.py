@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from servicechain import cli, run
+from servicechain import cli, report, run
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("servicechain_browser")]
 
@@ -100,7 +100,7 @@ def test_pages_render_offline(report_dir):
                 page.screenshot(path=str(ARTIFACTS / f"{html.stem}.png"), full_page=True)
             # the index: cards with values, changes and sparklines, links that open
             page.goto((report_dir / "index.html").as_uri())
-            assert page.locator(".sc-kpi").count() == 5
+            assert page.locator(".sc-kpi").count() == len(report.KPIS)
             assert page.locator(".sc-kpi svg.sc-spark").count() >= 4
             assert "Plantilla" in page.inner_text("body")
             page.locator(".sc-reports a").first.click()

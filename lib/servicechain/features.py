@@ -309,6 +309,82 @@ def as_of(tables: Mapping[str, Frame], quarter: str) -> dict[str, pl.LazyFrame]:
     return out
 
 
+EARLY_DAYS = 90  # early attrition: left within this many days of hire, or in the quarter they joined
+
+
+@dataclass(frozen=True)
+class Turnover:
+    """The quarter's voluntary turnover by the one definition every page uses.
+
+    ``rate`` = voluntary leavers dated in the quarter / average headcount
+    ((start + end) / 2), as HR reporting does; ``annualised`` = 4 x rate.
+    Leavers split into those employed at the start of the quarter and those
+    who joined and left within it; ``early`` counts leavers within
+    ``EARLY_DAYS`` of hire or in their first quarter (a figure of its own).
+    """
+
+    quarter: str
+    headcount_start: int
+    headcount_end: int
+    leavers: int
+    leavers_from_start: int
+    joined_and_left: int
+    early: int
+    hires: int
+
+    @property
+    def average_headcount(self) -> float:
+        return (self.headcount_start + self.headcount_end) / 2
+
+    @property
+    def rate(self) -> float | None:
+        return self.leavers / self.average_headcount if self.average_headcount else None
+
+    @property
+    def annualised(self) -> float | None:
+        return None if self.rate is None else 4 * self.rate
+
+    def to_dict(self) -> dict:
+        return {"quarter": self.quarter, "headcount_start": self.headcount_start, "headcount_end": self.headcount_end,
+                "average_headcount": self.average_headcount, "voluntary_leavers": self.leavers,
+                "voluntary_leavers_from_start": self.leavers_from_start,
+                "voluntary_joined_and_left": self.joined_and_left, "early_leavers": self.early, "early_days": EARLY_DAYS, "hires": self.hires,
+                "voluntary_turnover_rate": self.rate, "voluntary_turnover_rate_annualised": self.annualised}
+
+    def __repr__(self) -> str:
+        r = "n/a" if self.rate is None else f"{self.rate:.2%}"
+        return f"Turnover({self.quarter}: {self.leavers} voluntary leavers / {self.average_headcount:g} avg headcount = {r})"
+
+
+def turnover(tables: Mapping[str, Frame], quarter: str) -> Turnover:
+    """Voluntary turnover of ``quarter`` from the employees table (as known at its end)."""
+    qi = Q.parse(quarter)
+    emp = _lazy(as_of(tables, quarter)["employees"]).select(
+        Q.index_expr("hire_date").alias("hq"), Q.index_expr("exit_date").alias("xq"),
+        (pl.col("exit_reason") == "voluntary").fill_null(False).alias("vol"),
+        (pl.col("exit_date") - pl.col("hire_date")).dt.total_days().alias("days"),
+    )
+    left = (pl.col("xq") == qi) & pl.col("vol")
+    row = emp.select(
+        ((pl.col("hq") < qi) & (pl.col("xq").is_null() | (pl.col("xq") >= qi))).sum().alias("start"),
+        ((pl.col("hq") <= qi) & (pl.col("xq").is_null() | (pl.col("xq") > qi))).sum().alias("end"),
+        left.sum().alias("leavers"),
+        (left & (pl.col("hq") < qi)).sum().alias("from_start"),
+        (left & (pl.col("hq") == qi)).sum().alias("joined_and_left"),
+        (left & ((pl.col("hq") == qi) | (pl.col("days") < EARLY_DAYS))).sum().alias("early"),
+        (pl.col("hq") == qi).sum().alias("hires"),
+    ).collect().row(0, named=True)
+    return Turnover(quarter, int(row["start"]), int(row["end"]), int(row["leavers"]), int(row["from_start"]),
+                    int(row["joined_and_left"]), int(row["early"]), int(row["hires"]))
+
+
+def risk_set(panel: pl.DataFrame, quarter: str) -> dict[str, int]:
+    """People in the hazard model's risk set for ``quarter`` (on the payroll all of q-1) and their voluntary exits."""
+    row = panel.filter(pl.col("quarter") == quarter).select(
+        pl.len().alias("people"), pl.col("voluntary_exit").sum().alias("voluntary_exits")).row(0, named=True)
+    return {k: int(v or 0) for k, v in row.items()}
+
+
 def overview(tables: Mapping[str, Frame], quarter: str) -> dict:
     """The quarter at a glance for index.html: headcount, voluntary turnover, NPS, customer retention."""
     uq = unit_quarters(as_of(tables, quarter)).filter(pl.col("quarter") == quarter)
@@ -321,12 +397,11 @@ def overview(tables: Mapping[str, Frame], quarter: str) -> dict:
     fb = _lazy(tables["customer_feedback"]).filter(Q.index_expr("date") == Q.parse(quarter)).select(
         pl.len().alias("n"), (100.0 * ((pl.col("nps") >= 9).mean() - (pl.col("nps") <= 6).mean())).alias("nps")
     ).collect().row(0, named=True)
-    hc = tot["headcount"] or 0
+    to = turnover(tables, quarter)
     return {
-        "quarter": quarter,
-        "headcount": int(hc),
-        "voluntary_exits": int(tot["voluntary_exits"] or 0),
-        "voluntary_turnover_rate": (tot["voluntary_exits"] / hc) if hc else None,
+        **to.to_dict(),
+        "headcount": to.headcount_start,  # employed when the quarter started (the money page's headcount too)
+        "voluntary_exits": to.leavers,
         "nps": fb["nps"],
         "nps_responses": int(fb["n"]),
         "customers": int(tot["customers"] or 0),

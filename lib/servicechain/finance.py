@@ -636,8 +636,11 @@ def baseline(tables: Mapping[str, pl.DataFrame | pl.LazyFrame], pop: Population,
         .sort("region", nulls_last=True)
     )
     tot = reg.drop("region").sum().row(0, named=True)
-    return Baseline(pop.quarter, reg, {k: (int(v) if k in ("headcount", "voluntary_exits") else float(v))
-                                       for k, v in tot.items()})
+    to = features.turnover(tables, pop.quarter)  # the headline split of the same leavers (index, summary)
+    return Baseline(pop.quarter, reg, {**{k: (int(v) if k in ("headcount", "voluntary_exits") else float(v))
+                                          for k, v in tot.items()},
+                                       "voluntary_leavers_from_start": to.leavers_from_start,
+                                       "voluntary_joined_and_left": to.joined_and_left})
 
 
 def region_table(b: Baseline, threshold: int) -> pl.DataFrame:

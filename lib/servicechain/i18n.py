@@ -52,6 +52,15 @@ WORDS: dict[str, dict[str, str]] = {
         "customer_retention": "Customer retention",
         "customer_retention_rate": "Customer retention",
         "money_at_stake": "Money at stake",
+        "early_leavers": "Early leavers",
+        "cost_of_turnover": "Cost of turnover and lost customers",
+        "programme_value": "Value of the headline programme",
+        "kpi_note_headcount": "Employed when the quarter started.",
+        "kpi_note_turnover": "In the quarter: {leavers} voluntary leavers / average headcount {avg}. About {annual} a year.",
+        "kpi_note_early": "Of the {leavers} voluntary leavers, those who left within {days} days of hire or in the quarter they joined.",
+        "kpi_note_nps": "From {responses} customer answers in the quarter.",
+        "kpi_note_cost": "In the quarter: replacing voluntary leavers {rep}; customers who did not come back {cust}.",
+        "kpi_note_programme": "If the links found are causal: net value a year of “{scenario}” (median, P50).",
         # notebook titles by number
         "nb_00": "Data quality",
         "nb_01": "Retention",
@@ -150,6 +159,15 @@ WORDS: dict[str, dict[str, str]] = {
         "customer_retention": "Retención de clientes",
         "customer_retention_rate": "Retención de clientes",
         "money_at_stake": "Dinero en juego",
+        "early_leavers": "Bajas tempranas",
+        "cost_of_turnover": "Coste de la rotación y de los clientes perdidos",
+        "programme_value": "Valor del programa principal",
+        "kpi_note_headcount": "Personas empleadas al empezar el trimestre.",
+        "kpi_note_turnover": "En el trimestre: {leavers} bajas voluntarias / plantilla media de {avg}. Unos {annual} al año.",
+        "kpi_note_early": "De las {leavers} bajas voluntarias, las de quienes se fueron en sus primeros {days} días o en el trimestre en que entraron.",
+        "kpi_note_nps": "Con {responses} respuestas de clientes en el trimestre.",
+        "kpi_note_cost": "En el trimestre: sustituir las bajas voluntarias {rep}; clientes que no volvieron {cust}.",
+        "kpi_note_programme": "Si los vínculos hallados son causales: valor neto anual de «{scenario}» (mediana, P50).",
         "nb_00": "Calidad de los datos",
         "nb_01": "Retención",
         "nb_02": "Lealtad de clientes",
@@ -321,6 +339,13 @@ _RL_EN = {
     ),
     "ret_oot_better": "the model's predictions are more accurate than that flat guess.",
     "ret_oot_worse": "the model does not beat that flat guess here, so use its effects with care.",
+    "ret_population": (
+        "**Who the model counts.** In {quarter:quarter}, {risk:int} people had been on the payroll for the whole "
+        "previous quarter (the model's population) and {risk_events:int} of them left voluntarily. The quarter's "
+        "headline turnover counts all {leavers:int} voluntary leavers: {from_start:int} who were here when the "
+        "quarter started and {joined:int} who joined and left within it. Recent hires have no earlier quarter to "
+        "relate to, so the model leaves them out."
+    ),
     "ret_notes": (
         "{n_obs:int} person-quarters with a survey answer in the previous quarter ({n_people:int} people), "
         "{n_events:int} voluntary exits, {n_clusters:int} units (clusters), outcome quarters {q0:quarter} to "
@@ -509,6 +534,13 @@ _RL_ES = {
     ),
     "ret_oot_better": "las predicciones del modelo son más precisas que esa estimación plana.",
     "ret_oot_worse": "aquí el modelo no mejora esa estimación plana, así que conviene usar sus efectos con cautela.",
+    "ret_population": (
+        "**A quién cuenta el modelo.** En {quarter:quarter}, {risk:int} personas llevaban en plantilla todo el "
+        "trimestre anterior (la población del modelo) y {risk_events:int} de ellas se fueron voluntariamente. La "
+        "rotación principal del trimestre cuenta las {leavers:int} bajas voluntarias: {from_start:int} de quienes ya "
+        "estaban al empezar el trimestre y {joined:int} de quienes entraron y se fueron dentro de él. Las "
+        "incorporaciones recientes no tienen un trimestre anterior con el que relacionarse, así que el modelo no las incluye."
+    ),
     "ret_notes": (
         "{n_obs:int} persona-trimestres con respuesta a la encuesta en el trimestre anterior ({n_people:int} "
         "personas), {n_events:int} salidas voluntarias, {n_clusters:int} unidades (grupos), trimestres de resultado "
@@ -864,7 +896,8 @@ _FIN_EN = {
     ),
     "fin_h_baseline": "What turnover and lost customers cost in {quarter}",
     "fin_baseline_text": (
-        "In {quarter}, **{exits} employees left voluntarily**. Replacing them costs about **{rep}** (salary × the "
+        "In {quarter}, **{exits} employees left voluntarily** ({from_start} who were here when the quarter started and "
+        "{joined} who joined and left within it). Replacing them costs about **{rep}** (salary × the "
         "replacement share of their role: {shares}). **{lost} customers** of the previous quarter did not come back; "
         "that costs about **{cust}**: {margin} of margin ({months} months) and {reacq} to win replacements at {multiple}× "
         "the retention cost of {retcost} per customer a year. Together: **{total}** in one quarter."
@@ -1011,7 +1044,8 @@ _FIN_ES = {
     ),
     "fin_h_baseline": "Lo que costaron la rotación y los clientes perdidos en {quarter}",
     "fin_baseline_text": (
-        "En {quarter}, **{exits} empleados se fueron voluntariamente**. Sustituirlos cuesta unos **{rep}** (salario × "
+        "En {quarter}, **{exits} empleados se fueron voluntariamente** ({from_start} que ya estaban al empezar el "
+        "trimestre y {joined} que entraron y se fueron dentro de él). Sustituirlos cuesta unos **{rep}** (salario × "
         "proporción de sustitución de su puesto: {shares}). **{lost} clientes** del trimestre anterior no volvieron; "
         "eso cuesta unos **{cust}**: {margin} de margen ({months} meses) y {reacq} para captar sustitutos a {multiple}× el "
         "coste de retención de {retcost} por cliente y año. En total: **{total}** en un trimestre."
@@ -1322,8 +1356,13 @@ def fmt_value(x: Any, kind: str, lang: str = "en", currency: str = "EUR") -> str
 
 # --- executive summary (notebook 05, servicechain.summary) ------------------------------------
 WORDS["en"].update({
-    "sum_glance_headcount": "In {quarter} the organisation had {headcount} employees.",
+    "sum_glance_headcount": "When {quarter} started the organisation had {headcount} employees.",
     "sum_glance_turnover": "Voluntary turnover was {rate} in the quarter ({exits} people chose to leave).",
+    "sum_glance_turnover_full": (
+        "Voluntary turnover was {rate} in the quarter, about {annual} a year: {exits} people chose to leave "
+        "({from_start} who were here when the quarter started and {joined} who joined and left within it; "
+        "{early} left within {days} days of hire or in the quarter they joined)."
+    ),
     "sum_glance_turnover_rate": "Voluntary turnover was {rate} in the quarter.",
     "sum_glance_nps": "Customers gave an NPS of {nps} ({responses} responses).",
     "sum_glance_nps_plain": "Customers gave an NPS of {nps}.",
@@ -1431,8 +1470,13 @@ WORDS["en"].update({
     "sum_source_report": "Results read from the published report {path}.",
 })
 WORDS["es"].update({
-    "sum_glance_headcount": "En el {quarter} la organización contaba con {headcount} empleados.",
+    "sum_glance_headcount": "Al empezar el {quarter} la organización contaba con {headcount} empleados.",
     "sum_glance_turnover": "La rotación voluntaria fue del {rate} en el trimestre ({exits} personas se fueron por decisión propia).",
+    "sum_glance_turnover_full": (
+        "La rotación voluntaria fue del {rate} en el trimestre, unos {annual} al año: {exits} personas se fueron por "
+        "decisión propia ({from_start} que ya estaban al empezar el trimestre y {joined} que entraron y se fueron "
+        "dentro de él; {early} se fueron en sus primeros {days} días o en el trimestre en que entraron)."
+    ),
     "sum_glance_turnover_rate": "La rotación voluntaria fue del {rate} en el trimestre.",
     "sum_glance_nps": "Los clientes dieron un NPS de {nps} ({responses} respuestas).",
     "sum_glance_nps_plain": "Los clientes dieron un NPS de {nps}.",

@@ -316,13 +316,40 @@ def _money_at_stake(m: dict) -> tuple[Any, str | None, str]:
     return head.get("value_p50"), (str(name) if name else None), currency
 
 
+def _baseline(key: str):
+    return lambda m: ((m.get("finance") or {}).get("baseline") or {}).get(key)
+
+
 KPIS = [
     ("headcount", _overview("headcount"), "int", "signed0", 0),
     ("voluntary_turnover", _overview("voluntary_turnover_rate"), "pct", "points", -1),
+    ("early_leavers", _overview("early_leavers"), "int", "signed0", -1),
     ("nps", _overview("nps"), "num1", "signed1", +1),
     ("customer_retention", _overview("customer_retention_rate"), "pct", "points", +1),
-    ("money_at_stake", lambda m: _money_at_stake(m)[0], "money_compact", "money_signed", 0),
+    ("cost_of_turnover", _baseline("total_cost"), "money_compact", "money_signed", -1),
+    ("programme_value", lambda m: _money_at_stake(m)[0], "money_compact", "money_signed", 0),
 ]
+
+
+def _card_note(key: str, m: dict, lang: str, currency: str) -> str:
+    """The sentence under a card that says what the figure counts (its period and population)."""
+    ov, base = m.get("overview") or {}, (m.get("finance") or {}).get("baseline") or {}
+    n = lambda v, d=0: i18n.fmt_number(v, lang, d)  # noqa: E731
+    money = lambda v: i18n.fmt_money(v, currency, lang, compact=True)  # noqa: E731
+    leavers, avg, annual = _num(ov.get("voluntary_leavers")), _num(ov.get("average_headcount")), \
+        _num(ov.get("voluntary_turnover_rate_annualised"))
+    if key == "headcount":
+        return i18n.t("kpi_note_headcount", lang)
+    if key == "voluntary_turnover" and None not in (leavers, avg, annual):
+        return i18n.t("kpi_note_turnover", lang, leavers=n(leavers), avg=n(avg), annual=i18n.fmt_pct(annual, lang, 0))
+    if key == "early_leavers" and None not in (leavers, ov.get("early_days")):
+        return i18n.t("kpi_note_early", lang, leavers=n(leavers), days=ov["early_days"])
+    if key == "nps" and _num(ov.get("nps_responses")) is not None:
+        return i18n.t("kpi_note_nps", lang, responses=n(ov["nps_responses"]))
+    rep, cust = _num(base.get("replacement_cost")), _num(base.get("lost_customer_cost"))
+    if key == "cost_of_turnover" and None not in (rep, cust):
+        return i18n.t("kpi_note_cost", lang, rep=money(rep), cust=money(cust))
+    return ""
 
 
 _num = i18n.as_number
@@ -402,8 +429,9 @@ def kpi_cards(metrics: dict, history: list[tuple[str, dict]], quarter: str, lang
                 card["delta"] = i18n.t("no_previous_quarter", lang)
             series = [(q, _num(get(m))) for q, m in history] + [(quarter, value)]
             card["spark"] = sparkline(series, lang, kind, currency)
-            if key == "money_at_stake" and scenario:
-                card["note"] = i18n.t("money_note", lang, scenario=i18n.t(scenario, lang))
+            card["note"] = _card_note(key, metrics, lang, currency)
+            if key == "programme_value" and scenario:
+                card["note"] = i18n.t("kpi_note_programme", lang, scenario=i18n.t(scenario, lang))
                 head, _ = _headline_scenario(metrics)
                 lo, hi = _num(head.get("value_p10")), _num(head.get("value_p90"))
                 if lo is not None and hi is not None:

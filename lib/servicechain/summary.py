@@ -197,7 +197,15 @@ def glance(metrics: dict, lang: str) -> str:
     vt = _num(ov.get("voluntary_turnover_rate"))
     if vt is not None:
         ex = _num(ov.get("voluntary_exits"))
-        if ex is not None:
+        split = {k: _num(ov.get(k)) for k in ("voluntary_turnover_rate_annualised", "voluntary_leavers_from_start",
+                                               "voluntary_joined_and_left", "early_leavers", "early_days")}
+        if ex is not None and None not in split.values():
+            f = lambda k: i18n.fmt_number(split[k], lang)  # noqa: E731
+            parts.append(i18n.t("sum_glance_turnover_full", lang, rate=i18n.fmt_pct(vt, lang), exits=i18n.fmt_number(ex, lang),
+                                annual=i18n.fmt_pct(split["voluntary_turnover_rate_annualised"], lang, 0),
+                                from_start=f("voluntary_leavers_from_start"), joined=f("voluntary_joined_and_left"),
+                                early=f("early_leavers"), days=f("early_days")))
+        elif ex is not None:
             parts.append(i18n.t("sum_glance_turnover", lang, rate=i18n.fmt_pct(vt, lang), exits=i18n.fmt_number(ex, lang)))
         else:
             parts.append(i18n.t("sum_glance_turnover_rate", lang, rate=i18n.fmt_pct(vt, lang)))
