@@ -226,11 +226,12 @@ def _salary(table: str) -> tuple[Bound, ...]:
 def _dates(table: str, column: str, floor: dt.date, warn: dt.date, why_warn: str) -> tuple[Bound, ...]:
     return (
         Bound(table, column, "<", floor, "error", "a placeholder date such as 1900-01-01"),
-        Bound(table, column, ">=", dt.date(2100, 1, 1), "error", "a placeholder date such as 9999-12-31"),
+        Bound(table, column, ">=", DATE_CEILING, "error", "a placeholder date such as 9999-12-31"),
         Bound(table, column, "<=" if warn.year == 1970 else "<", warn, "warning", why_warn),
     )
 
 
+DATE_CEILING = dt.date(2100, 1, 1)  # from here on a date is a placeholder (9999-12-31), in every dated column
 _EMPLOYED = dt.date(1920, 1, 1)  # nobody employed today or in the data's quarters was hired before this
 _EPOCH = dt.date(1970, 1, 1)  # also a common placeholder (Unix time 0)
 _ACTIVITY = dt.date(1980, 1, 1)  # pulse surveys, kudos, customer records: electronic exports start later

@@ -802,7 +802,8 @@ def _as_of_checks(table: contract.Table, as_of: dt.date) -> list[_Check]:
             continue
         warn = AS_OF_WARNINGS.get((table.name, col.name))
         msg = (warn or "dated after the as-of date {d} (--as-of, default today)").format(d=as_of.isoformat())
-        checks.append(_Check(col.name, msg, pl.col(col.name) > as_of, "warning" if warn else "error"))
+        later = (pl.col(col.name) > as_of) & (pl.col(col.name) < contract.DATE_CEILING)  # 9999-12-31: a placeholder
+        checks.append(_Check(col.name, msg, later, "warning" if warn else "error"))
     if table.name == "internal_service":
         later = pl.col("quarter").str.contains(r"^\d{4}Q[1-4]$") & (pl.col("quarter") > quarters.of_date(as_of))
         checks.append(_Check("quarter", f"a quarter after the as-of date {as_of.isoformat()}", later))
