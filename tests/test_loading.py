@@ -310,3 +310,19 @@ def test_validate_command_takes_as_of(panel_dir: Path, capsys: pytest.CaptureFix
     assert "as of 2026-02-01" in capsys.readouterr().out
     assert cli.main(["validate", "--data", str(panel_dir), "--as-of", "2026-02-30"]) == 1
     assert "--as-of must be a date YYYY-MM-DD, got '2026-02-30'" in capsys.readouterr().err
+
+
+def test_latest_on_an_export_that_stops_early_gives_the_clean_figures(tmp_path: Path) -> None:
+    """Customer feedback cut on 2026-08-31: `latest` is 2026Q2 and its overview equals the clean data's 2026Q2
+    (instead of a 2026Q3 with a third of its NPS answers)."""
+    from servicechain import demo, features
+
+    tables, truth = demo.generate(demo.DemoConfig(employees=60, quarters=3, end_quarter="2026Q3"))
+    demo.write(tables, truth, tmp_path / "clean")
+    tables["customer_feedback"] = tables["customer_feedback"].filter(pl.col("date") <= dt.date(2026, 8, 31))
+    demo.write(tables, truth, tmp_path / "cut")
+    as_of = dt.date(2026, 11, 30)
+    clean, cut = load(tmp_path / "clean", as_of=as_of), load(tmp_path / "cut", as_of=as_of)
+    assert (clean.latest_complete_quarter, cut.latest_complete_quarter) == ("2026Q3", "2026Q2")
+    a, b = features.overview(cut.tables, cut.latest_complete_quarter), features.overview(clean.tables, "2026Q2")
+    assert a == b and a["nps_responses"] > 0
