@@ -476,9 +476,13 @@ def test_impossible_values_are_errors_naming_file_column_rows(panel_dir: Path, c
     set_cells(panel_dir, "employees", "hire_date", {3: "1900-01-01"})
     set_cells(panel_dir, "employees", "exit_date", {5: "9999-12-31"})
     set_cells(panel_dir, "customer_feedback", "date", {6: "1900-01-01"})
+    set_cells(panel_dir, "internal_service", "quarter", {1: "9999Q4", 2: "1900Q1"})
     assert cli.main(["validate", "--data", str(panel_dir)]) == 1
     out = capsys.readouterr().out
-    assert "5 problems" in out, out
+    assert "7 problems" in out, out  # 9999Q4 once, as a placeholder (not also as after the as-of date)
+    assert "internal_service.csv, column quarter: impossible value: on or after 2100Q1 (a placeholder such as 9999Q4) - 1 row (row 1)" in out
+    assert ("internal_service.csv, column quarter: impossible value: before 1980Q1 (older than electronic records) "
+            "- 1 row (row 2); values: '1900Q1'") in out
     assert ("employees.csv, column annual_salary: impossible value: 0 or less (a salary is more than zero; leave the "
             "cell empty when unknown) - 2 rows (rows 2, 4); values: '-100', '0'") in out
     assert ("employees.csv, column annual_salary: impossible value: 100,000,000,000 or more (no annual salary reaches "

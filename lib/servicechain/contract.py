@@ -194,7 +194,7 @@ class Bound:
     table: str
     column: str
     op: Op
-    limit: float | dt.date
+    limit: float | dt.date | str  # a str limit is a quarter label like "1980Q1" (compared as text)
     severity: Literal["error", "warning"]
     why: str
     relative: bool = False
@@ -202,8 +202,8 @@ class Bound:
     @property
     def rule(self) -> str:
         """The flagged values in words, e.g. ``"0 or less"``, ``"before 1920-01-01"``, ``"above 50 x the median"``."""
-        if isinstance(self.limit, dt.date):
-            return _DATE_OP_WORDS[self.op].format(self.limit.isoformat())
+        if isinstance(self.limit, (dt.date, str)):
+            return _DATE_OP_WORDS[self.op].format(self.limit if isinstance(self.limit, str) else self.limit.isoformat())
         num = f"{self.limit:,.0f}" if self.limit == int(self.limit) else f"{self.limit:g}"
         return _OP_WORDS[self.op].format(f"{num} x the median" if self.relative else num)
 
@@ -251,6 +251,8 @@ BOUNDS: tuple[Bound, ...] = (
     Bound("customer_activity", "revenue", ">=", 1e11, "error", "no purchase is that large; a unit or separator mix-up"),
     Bound("customer_activity", "revenue", "<", 0, "warning", "a refund? it lowers the unit's revenue"),
     Bound("customer_activity", "revenue", ">", 1000, "warning", "more than 1,000 times the median purchase", True),
+    Bound("internal_service", "quarter", "<", f"{_ACTIVITY.year}Q1", "error", "older than electronic records"),
+    Bound("internal_service", "quarter", ">=", f"{DATE_CEILING.year}Q1", "error", "a placeholder such as 9999Q4"),
     Bound("snapshot", "tenure_years", "<", 0, "error", "tenure cannot be negative"),
     Bound("snapshot", "tenure_years", ">", 80, "error", "nobody works 80 years for one company"),
     Bound("snapshot", "tenure_years", ">", 50, "warning", "more than 50 years at one company"),

@@ -777,6 +777,8 @@ def _bound_checks(table: contract.Table, specs: dict[str, ColumnSpec]) -> list[_
         v = pl.col(b.column)
         limit = pl.lit(b.limit) * v.median() if b.relative else pl.lit(b.limit)
         flag = v.is_not_null() & _OPS[b.op](v, limit)
+        if isinstance(b.limit, str):  # quarter labels compare as text only when well formed (else another check)
+            flag = flag & v.str.contains(r"^\d{4}Q[1-4]$")
         if b.severity == "error":
             impossible[b.column] = flag if b.column not in impossible else impossible[b.column] | flag
         elif b.column in impossible:
@@ -806,6 +808,7 @@ def _as_of_checks(table: contract.Table, as_of: dt.date) -> list[_Check]:
         checks.append(_Check(col.name, msg, later, "warning" if warn else "error"))
     if table.name == "internal_service":
         later = pl.col("quarter").str.contains(r"^\d{4}Q[1-4]$") & (pl.col("quarter") > quarters.of_date(as_of))
+        later = later & (pl.col("quarter") < f"{contract.DATE_CEILING.year}Q1")  # 9999Q4: a placeholder (a bound)
         checks.append(_Check("quarter", f"a quarter after the as-of date {as_of.isoformat()}", later))
     return checks
 
