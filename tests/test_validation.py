@@ -651,3 +651,20 @@ def test_data_readme_lists_every_value_check() -> None:
     text = (Path(__file__).resolve().parents[1] / "data" / "README.md").read_text()
     for r in contract.value_checks():
         assert f"| `{r['table']}` | `{r['column']}` | {r['rule']} | {r['class']} |" in text, r
+
+
+def test_snapshot_without_mapping_reads_only_rating_columns(tmp_path: Path) -> None:
+    n = 12
+    pl.DataFrame({
+        "employee_id": [f"a{i}" for i in range(n)], "tenure_years": [1.5 + i for i in range(n)], "left": [i % 2 for i in range(n)],
+        "Age": [25 + i for i in range(n)],  # named as a grouping, and not a rating
+        "WorkLifeBalance": [i % 4 + 1 for i in range(n)],  # a 1-4 rating: an item
+        "Bonus": [500.0 * i for i in range(n)],  # numbers far outside 0-10
+        "Remote": [i % 2 for i in range(n)],  # a 0/1 flag
+    }).write_csv(tmp_path / "snapshot.csv")
+    rep = validate(tmp_path)
+    assert rep.ok, rep.format()
+    assert rep.items == ["WorkLifeBalance"]
+    assert rep.ignored == {"Age": "its name says key, date, period or group ('age')",
+                           "Bonus": "its values run from 0 to 5500, not a rating of 0-10", "Remote": "only 2 different values"}
+    assert load(tmp_path).tables["snapshot"].columns[-1] == "WorkLifeBalance"
