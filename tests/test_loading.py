@@ -307,7 +307,10 @@ def test_validate_command_takes_as_of(panel_dir: Path, capsys: pytest.CaptureFix
     out = capsys.readouterr().out
     assert "trainings.csv, column date: dated after the as-of date 2026-01-31 (--as-of, default today) - 1 row (row 3)" in out
     assert cli.main(["validate", "--data", str(panel_dir), "--as-of", "2026-02-01"]) == 0
-    assert "as of 2026-02-01" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "as of 2026-02-01" in out and "customer_activity 2026-01-05" in out
+    assert "Latest complete quarter: 2025Q4" in out
+    assert "2026Q1 not complete: 2026Q1 ends on 2026-03-31, after the as-of date 2026-02-01" in out
     assert cli.main(["validate", "--data", str(panel_dir), "--as-of", "2026-02-30"]) == 1
     assert "--as-of must be a date YYYY-MM-DD, got '2026-02-30'" in capsys.readouterr().err
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from servicechain import contract, quarters, reading
+from servicechain import asof, contract, quarters, reading
 from servicechain.cli import UserError
 from servicechain.reading import ROW, ReadError
 from servicechain.mapping import ColumnSpec, Mapping, MappingError, TableMapping, labels_expr, load_mapping, rescale_expr
@@ -240,9 +240,27 @@ def parse_as_of(value: str | dt.date | None, today: dt.date | None = None) -> dt
 
 
 def main(args: argparse.Namespace) -> int:
-    report = validate(args.data, args.mapping, as_of=parse_as_of(getattr(args, "as_of", None)))
+    as_of = parse_as_of(getattr(args, "as_of", None))
+    root = reading.resolve(args.data)
+    report, tables = check(root, reading.resolve(args.mapping) if args.mapping not in (None, "") else None, as_of=as_of)
     print(report.format())
+    if report.ok and report.kind == "panel":
+        print(coverage_text(tables, report.quarters, as_of))
     return 0 if report.ok else 1
+
+
+def coverage_text(tables: dict[str, pl.LazyFrame], qs: list[str], as_of: dt.date) -> str:
+    """What ``run --quarter latest`` would report: each table's last date, the latest complete quarter
+    as of ``as_of`` and why later quarters are not complete (the rule: ``asof.incomplete_reason``)."""
+    tables = asof.apply_as_of(tables, as_of)
+    through = asof.data_through(tables)
+    incomplete = asof.incomplete_quarters(qs, as_of, through, asof.survey_quarters(tables) if "survey" in tables else None)
+    latest = asof.latest_complete(qs, incomplete)
+    lines = [f"Data through (as of {as_of.isoformat()}): "
+             + ", ".join(f"{t} {d.isoformat()}" for t, d in through.items() if d is not None)]
+    lines.append(f"Latest complete quarter: {latest or 'none'} (what run --quarter latest reports)")
+    lines += [f"  {q} not complete: {why}" for q, why in incomplete.items()]
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- files
