@@ -443,3 +443,59 @@ def test_spanish_excel_export_is_read_exactly(panel_dir: Path, tmp_path: Path) -
     assert ("Tiendas.csv", "not UTF-8") in notes
     # the number format was decided by values like 2.500,50 (no guess from the ';' separator)
     assert not [p for p in rep.warnings if p.column == "Salario bruto anual (€)" and "read with" in p.message]
+
+
+# --------------------------------------------------------------------------- number formats of whole columns
+
+
+def _numbers(values: list[str | None], delimiter: str | None = None, marks=(None, None)):
+    lf = pl.LazyFrame({reading.ROW: list(range(1, len(values) + 1)), "x": values}, schema={reading.ROW: pl.UInt32, "x": pl.String})
+    fmt = reading.number_formats(lf, {"x": marks}, delimiter=delimiter)["x"]
+    if isinstance(fmt, reading.FormatProblem):
+        return fmt
+    return fmt, lf.select(reading.parse_number("x", fmt)).collect().to_series().to_list()
+
+
+@pytest.mark.parametrize(
+    "values, delimiter, decimal, thousands, read",
+    [
+        (["61.910", "1.234.567", "12"], None, ",", "any", [61910.0, 1234567.0, 12.0]),
+        (["61.910", "2.500,50", "€ 28.450,75"], None, ",", "any", [61910.0, 2500.5, 28450.75]),
+        (["61,91", "0,5", "1234,567"], None, ",", "any", [61.91, 0.5, 1234.567]),
+        (["1,234.56", "61.91", "$1,000,000"], None, ".", "any", [1234.56, 61.91, 1000000.0]),
+        (["1 234,56", "12,5 %", "-3,25", "1'234,5"], None, ",", "any", [1234.56, 12.5, -3.25, 1234.5]),
+        (["9.9e11", "1.5", None, "", "1'234.5"], None, ".", "any", [9.9e11, 1.5, None, None, 1234.5]),
+        (["61.910", "45.000"], ";", ",", "any", [61910.0, 45000.0]),
+        (["12", "7", "-3", "61 910"], None, ".", "any", [12.0, 7.0, -3.0, 61910.0]),
+    ],
+)
+def test_number_format_decided_from_the_whole_column(values, delimiter, decimal, thousands, read) -> None:
+    fmt, got = _numbers(values, delimiter)
+    assert (fmt.decimal, fmt.thousands) == (decimal, thousands)
+    assert got == read
+
+
+def test_semicolon_export_assumption_is_a_warning_note() -> None:
+    fmt, _ = _numbers(["61.910", "45.000"], ";")
+    assert fmt.note and "61.910" in fmt.note and "decimal:" in fmt.note
+
+
+def test_mixed_number_formats_name_rows_and_values() -> None:
+    prob = _numbers(["61,91", "12", "61.91", "0,5", "3.25"])
+    assert isinstance(prob, reading.FormatProblem)
+    assert prob.message.startswith("mixed number formats: rows 1, 4 use a decimal comma (61,91, 0,5) and rows 3, 5 a decimal point (61.91, 3.25)")
+    assert prob.rows == [1, 4, 3, 5] and prob.n_rows == 4 and "decimal: and thousands:" in prob.message
+
+
+def test_ambiguous_numbers_without_a_semicolon_are_an_error() -> None:
+    prob = _numbers(["61.910", "12", "45.000"])
+    assert isinstance(prob, reading.FormatProblem)
+    assert prob.message.startswith("ambiguous numbers: 61.910 could be a thousands mark '.' or a decimal mark")
+    assert prob.rows == [1, 3] and prob.n_rows == 2 and prob.values == ["61.910", "45.000"]
+
+
+def test_mapping_marks_win() -> None:
+    fmt, got = _numbers(["61.910", "1.5"], marks=(".", None))
+    assert (fmt.decimal, fmt.thousands) == (".", ",") and got == [61.91, 1.5]  # thousands follow the decimal mark
+    fmt, got = _numbers(["61.910", "2.500"], marks=(",", "."))
+    assert got == [61910.0, 2500.0]

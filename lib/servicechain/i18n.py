@@ -1592,7 +1592,7 @@ _DQ_EN = {
         "checks can be run on their own with the command `servicechain validate --data DIR`."
     ),
     "dq_kind": (
-        "- Data: **{kind}**\n- Latest complete quarter: **{latest}**\n"
+        "- Data: **{kind}**, as of **{as_of}**\n- Latest complete quarter: **{latest}**\n"
         "- Tables read: **{n:int}**; rows kept: **{kept:int}**; rows set aside: **{rejected:int}**"
     ),
     "dq_no_latest": "none (snapshot)",
@@ -1680,7 +1680,7 @@ _DQ_ES = {
         "`servicechain validate --data DIR`."
     ),
     "dq_kind": (
-        "- Datos: **{kind}**\n- Último trimestre completo: **{latest}**\n"
+        "- Datos: **{kind}**, a fecha de **{as_of}**\n- Último trimestre completo: **{latest}**\n"
         "- Tablas leídas: **{n:int}**; filas usadas: **{kept:int}**; filas descartadas: **{rejected:int}**"
     ),
     "dq_no_latest": "ninguno (foto fija)",

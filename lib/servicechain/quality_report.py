@@ -197,7 +197,7 @@ def summary_values(dq: DataQualitySummary, lang: str) -> dict[str, Any]:
     """The values of the opening sentence (``dq_kind``): data kind, latest complete quarter, tables, rows kept
     and rejected."""
     latest = dq.latest_complete_quarter
-    return dict(kind=i18n.t(f"data_kind_{dq.kind}", lang),
+    return dict(kind=i18n.t(f"data_kind_{dq.kind}", lang), as_of=i18n.fmt_date(getattr(dq, "as_of", None), lang),
                 latest=i18n.fmt_quarter(latest, lang) if latest else i18n.t("dq_no_latest", lang),
                 n=dq.tables.height, kept=int(dq.tables["rows"].sum()), rejected=int(dq.tables["rejected"].sum()))
 

@@ -417,7 +417,11 @@ _SIGN = r"^[+-]?"
 
 @dataclass(frozen=True)
 class NumberFormat:
-    """How a text column writes numbers: the decimal mark and the thousands mark ("none" = no grouping)."""
+    """How a text column writes numbers: the decimal mark and the thousands mark.
+
+    ``thousands`` is a mark, ``"none"`` (no grouping) or ``"any"`` (decided from the column: groups of
+    three digits may be separated by any of ``.`` ``,`` ``'`` and spaces other than the decimal mark).
+    """
 
     decimal: str = "."
     thousands: str = "none"
@@ -485,21 +489,38 @@ def number_formats(
             out[c] = NumberFormat(dec, th or ("," if dec == "." else "."))
     if not todo:
         return out
+    # The evidence only looks at the layout of a value, so it is decided on the distinct *shapes*
+    # (every digit written 9: 61.910 -> 99.999), a handful per column; rows are read again only
+    # for the example rows and values of what was found.
+    got = frame.select(_shape(c).unique().implode().alias(str(i)) for i, c in enumerate(todo)).collect(engine="streaming").row(0)
+    kinds = ("comma", "dot", "amb_dot", "amb_comma")
+    found: dict[str, dict[str, list[str]]] = {}
+    for i, c in enumerate(todo):
+        shapes = pl.DataFrame({"s": got[i]}, schema={"s": pl.String}).drop_nulls()
+        ev = shapes.select(pl.col("s"), **{k: e.fill_null(False) for k, e in _evidence(pl.col("s")).items()})
+        found[c] = {k: ev.filter(pl.col(k)).get_column("s").to_list() for k in kinds}
+    def needed(f: dict[str, list[str]]) -> list[str]:  # the kinds whose rows a message will name
+        if f["comma"] and f["dot"]:
+            return ["comma", "dot"]
+        if f["comma"] or f["dot"]:
+            return []
+        return ["amb_dot"] if f["amb_dot"] else ["amb_comma"] if f["amb_comma"] else []
+
     aggs: list[pl.Expr] = []
     for i, c in enumerate(todo):
-        ev = _evidence(number_text(c))
-        for k, e in ev.items():
-            e = e.fill_null(False)
+        for k in needed(found[c]):
+            e = _shape(c).is_in(pl.Series(found[c][k], dtype=pl.String).implode()).fill_null(False)
             aggs += [
                 e.sum().alias(f"{i}_{k}_n"),
                 pl.col(ROW).filter(e).head(3).implode().alias(f"{i}_{k}_rows"),
                 pl.col(c).filter(e).head(3).cast(pl.String).implode().alias(f"{i}_{k}_vals"),
             ]
-    got = frame.select(aggs).collect(engine="streaming").row(0, named=True)
+    got = frame.select(aggs).collect(engine="streaming").row(0, named=True) if aggs else {}
     hint = "set decimal: and thousands: for this column (or table) in the mapping"
     for i, c in enumerate(todo):
         th = columns[c][1]
-        g = {k: (int(got[f"{i}_{k}_n"]), list(got[f"{i}_{k}_rows"]), list(got[f"{i}_{k}_vals"])) for k in ("comma", "dot", "amb_dot", "amb_comma")}
+        g = {k: (int(got[f"{i}_{k}_n"]), list(got[f"{i}_{k}_rows"]), list(got[f"{i}_{k}_vals"])) if f"{i}_{k}_n" in got
+             else (len(found[c][k]), [], []) for k in kinds}  # a count > 0 is all the decision needs
         if g["comma"][0] and g["dot"][0]:
             out[c] = FormatProblem(
                 f"mixed number formats: rows {_rows(g['comma'][1])} use a decimal comma ({', '.join(g['comma'][2])}) and rows "
@@ -507,13 +528,13 @@ def number_formats(
                 g["comma"][1] + g["dot"][1], g["comma"][2] + g["dot"][2], g["comma"][0] + g["dot"][0],
             )
         elif g["comma"][0]:
-            out[c] = NumberFormat(",", th or ".")
+            out[c] = NumberFormat(",", th or "any")
         elif g["dot"][0]:
-            out[c] = NumberFormat(".", th or ",")
+            out[c] = NumberFormat(".", th or "any")
         elif g["amb_dot"][0] or g["amb_comma"][0]:
             n, rows, vals = g["amb_dot"] if g["amb_dot"][0] else g["amb_comma"]
             if delimiter == ";":
-                out[c] = NumberFormat(",", th or ".", note=(
+                out[c] = NumberFormat(",", th or "any", note=(
                     f"numbers like {vals[0]} read with '.' as the thousands mark and ',' as the decimal mark "
                     f"(the usual format of ';'-separated exports); if that is wrong, {hint}"
                 ))
@@ -525,8 +546,13 @@ def number_formats(
                     rows, vals, n,
                 )
         else:
-            out[c] = NumberFormat(".", th or "none")
+            out[c] = NumberFormat(".", th or "any")
     return out
+
+
+def _shape(col: str) -> pl.Expr:
+    """The layout of a number text: currency and % removed, every digit written 9 (``€ 1.234,50`` -> ``9.999,99``)."""
+    return number_text(col).str.replace_all(r"\d", "9")
 
 
 def _rows(rows: list[int]) -> str:
@@ -539,6 +565,8 @@ def parse_number(col: str, fmt: NumberFormat) -> pl.Expr:
     d = re.escape(fmt.decimal)
     if fmt.thousands == "none":
         group = ""
+    elif fmt.thousands == "any":
+        group = "[" + "".join(re.escape(m) for m in (".", ",", "'") if m != fmt.decimal) + _SPACES[1:-1] + "]"
     elif fmt.thousands == " ":
         group = _SPACES
     else:

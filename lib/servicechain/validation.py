@@ -675,7 +675,7 @@ def _parse(
     if cs.scale:
         val = rescale_expr(val, *cs.scale)
     expected = "a number" if numfmt is None or numfmt.decimal == "." else (
-        "a number with a decimal comma" + ("" if numfmt.thousands == "none" else f" and thousands mark '{numfmt.thousands}'")
+        "a number with a decimal comma" + ("" if numfmt.thousands in ("none", "any") else f" and thousands mark '{numfmt.thousands}'")
     )
     return val, present, bad, expected
 
@@ -998,6 +998,7 @@ class DataQualitySummary:
     problems: pl.DataFrame  # severity, file, column, message, n_rows, rows
     quarters: list[str]
     latest_complete_quarter: str | None
+    as_of: dt.date | None = None  # the date the data are known on (run --as-of)
 
 
 _DATED = {
@@ -1055,6 +1056,7 @@ def data_quality_summary(ds: "Dataset") -> DataQualitySummary:
         problems=_problems_frame(rep),
         quarters=list(ds.quarters),
         latest_complete_quarter=ds.latest_complete_quarter,
+        as_of=getattr(ds, "as_of", None),
     )
 
 
