@@ -329,3 +329,15 @@ def test_latest_on_an_export_that_stops_early_gives_the_clean_figures(tmp_path: 
     assert (clean.latest_complete_quarter, cut.latest_complete_quarter) == ("2026Q3", "2026Q2")
     a, b = features.overview(cut.tables, cut.latest_complete_quarter), features.overview(clean.tables, "2026Q2")
     assert a == b and a["nps_responses"] > 0
+
+
+def test_data_quality_page_names_the_as_of_date(panel_dir: Path) -> None:
+    from servicechain import i18n, quality_report
+    from servicechain.notebook import fmt
+    from servicechain.validation import data_quality_summary
+
+    dq = data_quality_summary(load(panel_dir, as_of=AS_OF))
+    assert dq.as_of == AS_OF
+    en = fmt(i18n.t("dq_kind", "en"), "en", "EUR", **quality_report.summary_values(dq, "en"))
+    es = fmt(i18n.t("dq_kind", "es"), "es", "EUR", **quality_report.summary_values(dq, "es"))
+    assert "as of **30 June 2026**" in en and "a fecha de **30 de junio de 2026**" in es
