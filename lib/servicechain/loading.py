@@ -147,8 +147,9 @@ def load(
     planned = privacy.pseudonymise_tables(tables, spec, secret, ids=ids)
     out: dict = planned if lazy else {name: lf.collect(engine="streaming") for name, lf in planned.items()}
     qs = list(report.quarters) if report.kind == "panel" else []
-    through = data_through(out) if report.kind == "panel" else {}
-    surveyed = survey_quarters(out) if "survey" in out else None
+    # dates do not depend on pseudonyms: read them from the checked tables (no keyed join to evaluate)
+    through = data_through(tables) if report.kind == "panel" else {}
+    surveyed = survey_quarters(tables) if "survey" in tables else None
     incomplete = incomplete_quarters(qs, as_of, through, surveyed) if report.kind == "panel" else {}
     return Dataset(
         kind=report.kind,
