@@ -267,6 +267,12 @@ def test_ragged_csv_row_names_line_and_row(panel_dir: Path, encoding: str) -> No
                          "with ',' that needs quotes")
 
 
+def test_trailing_separator_is_named(panel_dir: Path) -> None:
+    _write_lines(panel_dir / "units.csv", ["unit_id;unit_name;region", "U1;Centro;Madrid", "U2;Norte;Madrid;", "U3;Sur;Sevilla;"])
+    p = _one_error(panel_dir)
+    assert p.message == "line 3 (data row 2) has 4 fields but the header has 3 (also line 4); it ends with an extra ';'"
+
+
 def test_unmatched_quote_names_line_and_row(panel_dir: Path) -> None:
     _write_lines(panel_dir / "units.csv", ["unit_id,unit_name,region", "U1,Centro,Madrid", 'U2,"Norte,Madrid', "U3,Sur,Sevilla"])
     p = _one_error(panel_dir)

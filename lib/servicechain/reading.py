@@ -380,10 +380,9 @@ def csv_layout_problem(source: Path | bytes, sep: str, quote: str = '"') -> str 
         r = wide.row(0, named=True)
         more = wide.get_column("L").to_list()[1:4]
         also = f" (also line{'s' if len(more) > 1 else ''} {', '.join(map(str, more))}{', ...' if wide.height > 4 else ''})" if more else ""
-        return (
-            f"line {r['L']} (data row {r['rec'] - 1}) has {r['fields']} fields but the header has {width}{also}; "
-            f"look there for an extra {sep!r} or a value with {sep!r} that needs quotes"
-        )
+        trailing = r["fields"] == width + 1 and r["text"].rstrip().endswith(sep)
+        where = f"it ends with an extra {sep!r}" if trailing else f"look there for an extra {sep!r} or a value with {sep!r} that needs quotes"
+        return f"line {r['L']} (data row {r['rec'] - 1}) has {r['fields']} fields but the header has {width}{also}; {where}"
     return None
 
 
