@@ -154,7 +154,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> Scanned:
     except OSError:
         raise
     except Exception as exc:  # noqa: BLE001
-        raise ReadError(f"{path.name}: cannot read the Excel file: {first_line(exc)}") from None
+        raise ReadError(os_error_message(path, exc) or f"{path.name}: cannot read the Excel file: {first_line(exc)}") from None
     listing = ", ".join(repr(n) for n in names)
     if sheet is not None and sheet not in names:
         close = difflib.get_close_matches(sheet, names, 1, 0.6) or [n for n in names if n.strip().lower() == sheet.strip().lower()]
