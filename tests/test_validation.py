@@ -668,3 +668,38 @@ def test_snapshot_without_mapping_reads_only_rating_columns(tmp_path: Path) -> N
     assert rep.ignored == {"Age": "its name says key, date, period or group ('age')",
                            "Bonus": "its values run from 0 to 5500, not a rating of 0-10", "Remote": "only 2 different values"}
     assert load(tmp_path).tables["snapshot"].columns[-1] == "WorkLifeBalance"
+
+
+def _breaking(bound, median: float | None) -> str:
+    """A cell value that breaks ``bound`` (just past its limit)."""
+    import datetime as dt
+
+    lim = bound.limit
+    if isinstance(lim, str):  # a quarter label
+        return "1979Q4" if bound.op == "<" else lim
+    if isinstance(lim, dt.date):
+        return (lim - dt.timedelta(days=1) if bound.op == "<" else lim).isoformat()
+    if bound.relative:  # well past the limit: the broken cells move the median a little
+        return repr(float(lim * median * (0.5 if bound.op in ("<", "<=") else 2)))
+    step = {"<": -1, "<=": 0, ">=": 0, ">": 1}[bound.op] * max(1.0, abs(lim) * 0.01)
+    return repr(float(lim + step))
+
+
+def test_every_panel_band_is_enforced_with_its_message(panel_dir: Path) -> None:
+    """Each contract.BOUNDS band of a panel table, broken on its own row, is reported with its class, message and row."""
+    from servicechain import contract
+
+    bounds = [b for b in contract.BOUNDS if b.table in contract.TABLES]
+    where: dict = {}
+    for b in bounds:
+        rows = where.setdefault((b.table, b.column), {})
+        df = pl.read_csv(panel_dir / f"{b.table}.csv")
+        median = df[b.column].median() if b.relative else None
+        rows[len(rows) + 1] = (b, _breaking(b, median))
+    for (table, column), rows in where.items():
+        set_cells(panel_dir, table, column, {r: v for r, (_, v) in rows.items()})
+    rep = validate(panel_dir)
+    for (table, column), rows in where.items():
+        for r, (b, v) in rows.items():
+            hits = [p for p in rep.problems if p.file == f"{table}.csv" and p.column == column and p.message == b.message]
+            assert len(hits) == 1 and r in hits[0].example_rows and hits[0].severity == b.severity, (b, v, rep.format())
