@@ -18,11 +18,12 @@ from typing import Any
 
 import nbformat
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from traitlets.config import Config
 
-from servicechain import i18n, quarters, theme
+from servicechain import i18n, quarters, summary, theme
 
 TEMPLATES_DIR = theme.TEMPLATES_DIR
 NB_TEMPLATE = "servicechain"
@@ -310,9 +311,11 @@ def _headline_scenario(m: dict) -> tuple[dict, str]:
     return (head if isinstance(head, dict) else {}), currency
 
 
-def _money_at_stake(m: dict) -> tuple[Any, str | None, str]:
+def _money_at_stake(m: dict, lang: str = "en") -> tuple[Any, str | None, str]:
     head, currency = _headline_scenario(m)
     name = head.get("label") or head.get("name")  # finance writes the label in the run's language
+    if isinstance(name, dict):  # or one per language
+        name = name.get(lang) or next(iter(name.values()), None)
     return head.get("value_p50"), (str(name) if name else None), currency
 
 
@@ -346,6 +349,8 @@ def _card_note(key: str, m: dict, lang: str, currency: str) -> str:
         return i18n.t("kpi_note_early", lang, leavers=n(leavers), days=ov["early_days"])
     if key == "nps" and _num(ov.get("nps_responses")) is not None:
         return i18n.t("kpi_note_nps", lang, responses=n(ov["nps_responses"]))
+    if key == "customer_retention":
+        return i18n.t("kpi_note_retention", lang)
     rep, cust = _num(base.get("replacement_cost")), _num(base.get("lost_customer_cost"))
     if key == "cost_of_turnover" and None not in (rep, cust):
         return i18n.t("kpi_note_cost", lang, rep=money(rep), cust=money(cust))
@@ -410,7 +415,7 @@ def sparkline(points: list[tuple[str, float]], lang: str, kind: str, currency: s
 
 def kpi_cards(metrics: dict, history: list[tuple[str, dict]], quarter: str, lang: str) -> list[dict]:
     """The index's cards: value, change against the latest earlier report, trend."""
-    _, scenario, currency = _money_at_stake(metrics)
+    _, scenario, currency = _money_at_stake(metrics, lang)
     prev_q, prev = history[-1] if history else (None, None)
     cards = []
     for key, get, kind, dkind, good in KPIS:
@@ -442,6 +447,11 @@ def kpi_cards(metrics: dict, history: list[tuple[str, dict]], quarter: str, lang
     return cards
 
 
+def _inline_md(text: str) -> Markup:
+    """Escaped text with the summary's **bold** as <strong> (the only markdown its sentences use)."""
+    return Markup(re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", _html.escape(text)))
+
+
 def _jinja() -> Environment:
     return Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=select_autoescape(["html", "j2"]),
                        trim_blocks=True, lstrip_blocks=True)
@@ -465,6 +475,8 @@ def build_index(
     """
     history = earlier_reports(out_dir, quarter)
     cards = kpi_cards(metrics, history, quarter, lang)
+    lead = summary.index_lead(metrics, lang)
+    pages = sorted(pages, key=lambda p: p.get("name") != "05_executive_summary")  # the summary first
     ctx = {
         "lang": lang,
         "t": lambda k, **v: i18n.t(k, lang, **v),
@@ -472,6 +484,8 @@ def build_index(
         "generated": i18n.fmt_date(generated or dt.date.today(), lang),
         "css": theme.stylesheet(),
         "cards": cards,
+        "lead": {"finding": _inline_md(lead.finding), "actions": [_inline_md(a) for a in lead.actions],
+                 "actions_heading": lead.actions_heading, "caveat": lead.caveat},
         "pages": pages,
         "kind_label": i18n.t(f"data_kind_{kind}", lang) if kind in ("panel", "snapshot") else "",
         "privacy_note": i18n.t("privacy_note", lang, threshold=threshold) if threshold is not None else "",

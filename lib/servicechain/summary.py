@@ -545,6 +545,25 @@ def causation_note(metrics: dict, lang: str) -> str:
     return " ".join(parts)
 
 
+@dataclass(frozen=True)
+class IndexLead:
+    """What the index opens with (the summary's own words): the headline finding, the top actions, one caveat."""
+
+    finding: str  # markdown; the clearest finding, or a sentence saying none is clear
+    actions: list[str] = field(default_factory=list)  # markdown, each with its P10-P90 range
+    actions_heading: str = ""
+    caveat: str = ""
+
+
+def index_lead(metrics: dict, lang: str) -> IndexLead:
+    """The index's lead. The finding is the first one whose CI excludes no effect (retention, loyalty, chain order);
+    money lines carry the condition that the links are causal in their heading."""
+    clear = [f for f in findings(metrics, lang) if f.clear]
+    finding = clear[0].text if clear else i18n.t("idx_lead_none", lang)
+    acts = [_action_line(a, lang) for a in top_actions(metrics, lang) if a.p50 > 0]  # a loss is not "worth most"
+    return IndexLead(finding, acts, i18n.t("idx_actions_h", lang) if acts else "", i18n.t("idx_caveat", lang))
+
+
 # ------------------------------------------------------------------------------------- what is missing
 
 

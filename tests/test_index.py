@@ -1,0 +1,65 @@
+"""The index page: it leads with the summary's headline finding and top actions (only what the evidence
+carries), then the cards, each saying what it counts; the executive summary is the first detailed report."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+from test_summary import METRICS, _est
+
+from servicechain import i18n, report, summary
+
+
+def _no_clear_findings(m: dict) -> dict:
+    m = copy.deepcopy(m)
+    for part in ("retention", "loyalty"):
+        for k in list(m[part]["effects"]):
+            m[part]["effects"][k] = _est(0.01, -0.2, 0.2)
+    m["loyalty"]["customer_retention"]["effects"] = {}
+    m["loyalty"]["moments_of_truth"] = []
+    m["chain"]["mediation"], m["chain"]["priorities"] = {}, []
+    return m
+
+
+def test_lead_is_the_first_clear_finding_and_only_actions_worth_something() -> None:
+    m = copy.deepcopy(METRICS)
+    m["finance"]["scenarios"].append({"name": "loss", "label": "A loss", "value_p10": -9e6, "value_p50": -5e6,
+                                      "value_p90": -1e6})
+    m["finance"]["scenarios"][0]["value_p50"] = -640000.0  # empowerment now loses money: not "worth most"
+    lead = summary.index_lead(m, "en")
+    first_clear = next(f for f in summary.findings(m, "en") if f.clear)
+    assert lead.finding == first_clear.text
+    assert not any("empowerment" in a or "A loss" in a for a in lead.actions)
+    assert lead.actions and lead.actions_heading.startswith("If the links found are causal")
+    assert "not proof of causation" in lead.caveat
+
+
+def test_lead_without_clear_findings_says_so_and_bolds_nothing() -> None:
+    m = _no_clear_findings(METRICS)
+    assert not any(f.clear for f in summary.findings(m, "es"))
+    lead = summary.index_lead(m, "es")
+    assert lead.finding == i18n.t("idx_lead_none", "es") and "**" not in lead.finding
+
+
+def test_index_page_lead_cards_and_summary_first(tmp_path: Path) -> None:
+    m = copy.deepcopy(METRICS)
+    m["overview"].update({"voluntary_leavers": 207, "average_headcount": 2760.0,
+                          "voluntary_turnover_rate_annualised": 0.3, "early_leavers": 75, "early_days": 90})
+    m["finance"]["baseline"] = {"total_cost": 2.5e6, "replacement_cost": 2.2e6, "lost_customer_cost": 3e5}
+    m["finance"]["scenarios"][2]["headline"] = True
+    pages = [{"href": f"{n}.html", "title": n, "number": n[:2], "name": n}
+             for n in ("00_data_quality", "01_retention", "05_executive_summary")]
+    html = report.build_index(tmp_path, tmp_path, "2026Q3", "en", m, pages).read_text(encoding="utf-8")
+    lead = html[html.index('class="sc-lead"'):html.index('class="sc-kpis"')]
+    assert "<strong>" in lead and "**" not in lead  # the summary's bold, as HTML
+    assert "If the links found are causal" in lead and "Weekly recognition for everyone" in lead
+    assert html.index('class="sc-lead"') < html.index('class="sc-kpis"')
+    links = re.findall(r'<a href="([0-9]{2}_[a-z_]+)\.html"', html)
+    assert links[0] == "05_executive_summary"
+    assert "207 voluntary leavers / average headcount 2,760. About 30% a year." in html
+    assert "Of the 207 voluntary leavers, those who left within 90 days" in html
+    assert "replacing voluntary leavers €2.2M; customers who did not come back €300k" in html
+    assert 'data-kpi="cost_of_turnover"' in html and 'data-kpi="programme_value"' in html
+    assert "If the links found are causal: net value a year of “Weekly recognition for everyone”" in html
