@@ -1774,3 +1774,47 @@ _DQ_ES = {
     ),
 }
 _add_words(_DQ_EN, _DQ_ES)
+
+# --- preconditions: why a part of the suite cannot run on this data (servicechain.preconditions) ---
+_PRE_EN = {
+    "pre_ret_quarters": "retention needs surveys in at least 2 quarters; found {n}",
+    "pre_ret_rows": ("the retention model needs at least {min_rows} person-quarters with last quarter's survey "
+                     "answers and {min_exits} voluntary exits among them; found {rows} and {exits}"),
+    "pre_ret_oot_quarters": ("retention's out-of-time check (fit on earlier quarters, scored on the last) needs "
+                             "surveys in at least 3 quarters; found {n}"),
+    "pre_ret_oot_rows": ("retention's out-of-time check needs at least {min_rows} person-quarters and {min_exits} "
+                         "voluntary exits before {test}; found {rows} and {exits}"),
+    "pre_loy_quarters": "customer loyalty needs surveys in at least 2 quarters; found {n}",
+    "pre_loy_rows": ("the {outcome_word} model needs at least {need} unit-quarters with last quarter's survey, in "
+                     "at least {min_units} units; found {rows} in {units} units"),
+    "pre_loy_within": ("the {outcome_word} model within units needs at least {need} unit-quarters with last "
+                       "quarter's survey from units seen in at least 2 such quarters (surveys in at least 3 "
+                       "quarters), in at least {min_units} units; found {rows} in {units} units"),
+    "pre_fin": "money needs the retention and customer models: {why}",
+    "pre_w_nps": "NPS",
+    "pre_w_customer_retention": "customer retention",
+    "pre_skipped_md": ("**This part of the report was not run on this data:** {reason}.\n\n"
+                       "The other parts are not affected. `servicechain validate` lists what each part needs."),
+}
+_PRE_ES = {
+    "pre_ret_quarters": "la retención necesita encuestas en al menos 2 trimestres; hay {n}",
+    "pre_ret_rows": ("el modelo de retención necesita al menos {min_rows} persona-trimestres con respuestas a la "
+                     "encuesta del trimestre anterior y {min_exits} bajas voluntarias entre ellos; hay {rows} y {exits}"),
+    "pre_ret_oot_quarters": ("la validación fuera de muestra de la retención (ajuste en trimestres anteriores, "
+                             "evaluación en el último) necesita encuestas en al menos 3 trimestres; hay {n}"),
+    "pre_ret_oot_rows": ("la validación fuera de muestra de la retención necesita al menos {min_rows} "
+                         "persona-trimestres y {min_exits} bajas voluntarias antes de {test}; hay {rows} y {exits}"),
+    "pre_loy_quarters": "la lealtad de clientes necesita encuestas en al menos 2 trimestres; hay {n}",
+    "pre_loy_rows": ("el modelo de {outcome_word} necesita al menos {need} unidad-trimestres con la encuesta del "
+                     "trimestre anterior, en al menos {min_units} unidades; hay {rows} en {units} unidades"),
+    "pre_loy_within": ("el modelo de {outcome_word} dentro de cada unidad necesita al menos {need} "
+                       "unidad-trimestres con la encuesta del trimestre anterior de unidades vistas en al menos 2 "
+                       "de esos trimestres (encuestas en al menos 3 trimestres), en al menos {min_units} unidades; "
+                       "hay {rows} en {units} unidades"),
+    "pre_fin": "el dinero necesita los modelos de retención y de clientes: {why}",
+    "pre_w_nps": "NPS",
+    "pre_w_customer_retention": "retención de clientes",
+    "pre_skipped_md": ("**Esta parte del informe no se ha ejecutado con estos datos:** {reason}.\n\n"
+                       "Las demás partes no se ven afectadas. `servicechain validate` indica qué necesita cada parte."),
+}
+_add_words(_PRE_EN, _PRE_ES)

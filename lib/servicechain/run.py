@@ -188,6 +188,7 @@ class Task:
     seconds: float | None = None
     error: dict | None = None
     started: str | None = None
+    skip_reason: str | None = None  # the part cannot run on this data (servicechain.preconditions): why
 
 
 def discover(nb_dir: Path, kind: str = "panel") -> dict[int, Path]:
@@ -696,7 +697,7 @@ def execute_all(tasks: dict[int, Task], jobs: int, make_cmd: Callable[[Task], tu
                     for t in order:
                         if len(running) >= jobs:
                             break
-                        if t.status == "waiting" and all(tasks[d].status == "ok" for d in t.deps):
+                        if t.status == "waiting" and all(tasks[d].status in ("ok", "skipped") for d in t.deps):
                             t.status, t.t0 = "running", time.monotonic()
                             t.started = dt.datetime.now().isoformat(timespec="seconds")
                             progress.log(f"start   {t.name}", echo=not progress.tty)
@@ -993,7 +994,8 @@ def write_manifest(rep: Path, status: str, args, ds, kind, quarter, params, data
         "seconds": round(time.monotonic() - t_start, 3),
         "notebooks": [{"number": f"{t.number:02d}", "name": t.name, "status": t.status, "seconds": t.seconds,
                        "started": t.started, "depends_on": [f"{d:02d}" for d in sorted(t.deps)],
-                       "html": f"{t.name}.html", "executed": f"notebooks/{t.path.name}"} for t in tasks.values()],
+                       "html": f"{t.name}.html", "executed": f"notebooks/{t.path.name}",
+                       **({"skipped_because": t.skip_reason} if t.skip_reason else {})} for t in tasks.values()],
     }
     (rep / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -1002,6 +1004,36 @@ def _key_record(args: Any) -> dict[str, str] | None:
     """The manifest's record of the key: its fingerprint and where it came from, never the key."""
     info = getattr(args, "pseudonym_key", None)
     return {"fingerprint": info.fingerprint, "source": info.source} if info is not None else None
+
+
+def skip_parts(tasks: dict[int, Task], ds: Any, kind: str, quarter: str, lang: str, rep: Path,
+               progress: Progress) -> list[Task]:
+    """Mark the notebooks whose part of the suite cannot run on this data as skipped.
+
+    A notebook names its part in its metadata (``"servicechain": {"part": "retention"}``);
+    :func:`servicechain.preconditions.check` says whether the part can run. A skipped notebook
+    is replaced by a short one saying why (in the report language), exported like the others.
+    """
+    import nbformat
+
+    from servicechain import preconditions
+
+    names = {n: nbformat.read(str(t.path), as_version=4).metadata.get("servicechain", {}).get("part")
+             for n, t in tasks.items()}
+    if not any(names.values()):
+        return []
+    parts = preconditions.check(getattr(ds, "tables", None) or {}, kind, quarter)
+    skipped = []
+    for n, t in tasks.items():
+        part = parts.get(names[n] or "")
+        if part is None or part.can_run:
+            continue
+        t.status, t.seconds, t.skip_reason = "skipped", 0.0, part.reason("en")
+        nbformat.write(preconditions.skipped_notebook(t.number, part.reason(lang), lang),
+                       str(rep / "notebooks" / t.path.name))
+        progress.log(f"skip    {t.name}: {t.skip_reason}")
+        skipped.append(t)
+    return skipped
 
 
 def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, assumptions, root, out, target,
@@ -1039,6 +1071,7 @@ def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, 
     if staged is not None:
         env[VALIDATED_FOR_ENV] = str(data_dir)
         env[VALIDATED_DATA_ENV] = str(staged_dir)
+    skip_parts(tasks, ds, kind, quarter, lang, rep, progress)
     progress.log(f"run {len(tasks)} notebooks with {args.jobs} job(s): {', '.join(t.name for t in tasks.values())}")
 
     def make_cmd(t: Task) -> tuple[list[str], Path]:
@@ -1118,8 +1151,10 @@ def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, 
         root, data_dir, rep, work, work / "results", others=(out, *(p for p in (mapping, assumptions) if p))))
     publish(rep, target)
     shutil.rmtree(staging, ignore_errors=True)
+    skipped = [t.name for t in tasks.values() if t.skip_reason]
     print(f"report: {_rel(target / 'index.html')} ({len(tasks)} notebooks, "
-          f"{time.monotonic() - t_start:.0f}s)", flush=True)
+          + (f"{len(skipped)} skipped for lack of data: {', '.join(skipped)}; " if skipped else "")
+          + f"{time.monotonic() - t_start:.0f}s)", flush=True)
     return 0
 
 

@@ -246,6 +246,9 @@ def main(args: argparse.Namespace) -> int:
     print(report.format())
     if report.ok and report.kind == "panel":
         print(coverage_text(tables, report.quarters, as_of))
+        from servicechain import preconditions  # on top of validation (it uses the models' features)
+
+        print(preconditions.format_parts(*reversed(preconditions.for_validation(report, tables, as_of))))
     return 0 if report.ok else 1
 
 
