@@ -571,6 +571,8 @@ def test_likert_rescaled_by_the_mapping_may_be_decimal(panel_dir: Path) -> None:
         f"tables:\n  survey:\n    columns:\n{cols}      seven: {{column: seven, scale: [1, 7]}}\n")
     rep = validate(panel_dir, panel_dir / "mapping.yml")
     assert rep.ok, rep.format()
+    assert rep.items == ["recognition", "empowerment", "leadership", "seven"]
+    assert rep.ignored == {"engagement": "not in the mapping"} and "Not read as items: engagement (not in the mapping)" in rep.format()
     ds = load(panel_dir, mapping=panel_dir / "mapping.yml")
     assert sorted(ds.tables["survey"]["seven"].unique().to_list()) == pytest.approx([1 + k * 4 / 6 for k in range(7)])
 

@@ -529,6 +529,9 @@ def _column_specs(
                     continue
                 specs[c] = ColumnSpec(c, c, decimal=tmap.decimal if tmap else None, thousands=tmap.thousands if tmap else None)
                 extras.append(c)
+    elif table.extra_likert:  # a mapping with columns: reads only what it names (listed by validate, no warning)
+        used = {s.source for s in specs.values()}
+        rep.ignored.update({c: "not in the mapping" for c in src_cols if c not in used and c.strip()})
     return (specs if ok else None), extras
 
 
