@@ -84,6 +84,21 @@ def test_day_first_detection_exact_values(tmp_path: Path) -> None:
     assert got == [dt.date(2025, 3, 25), dt.date(2025, 1, 2), dt.date(2025, 12, 31)]
 
 
+@pytest.mark.parametrize("fmt", ["%d/%m/%Y", "%m/%d/%Y"])
+def test_a_column_that_fits_both_orders_follows_the_other_date_columns_of_the_file(panel_dir: Path, fmt: str) -> None:
+    emp = pl.read_csv(panel_dir / "employees.csv", try_parse_dates=True)
+    exits = [None if d is None else dt.date(2025, 9 + i % 3, 1 + i % 12) for i, d in enumerate(emp.get_column("exit_date").to_list())]
+    emp = emp.with_columns(pl.Series("exit_date", exits, dtype=pl.Date))
+    emp.with_columns(pl.col("hire_date", "exit_date").dt.strftime(fmt)).write_csv(panel_dir / "employees.csv")
+    rep, tables = check(panel_dir)
+    assert rep.ok, rep.format()
+    got = tables["employees"].collect()
+    assert got.get_column("exit_date").to_list() == exits
+    assert got.get_column("hire_date").to_list() == emp.get_column("hire_date").to_list()
+    (w,) = [p for p in rep.warnings if p.column == "exit_date"]
+    assert w.file == "employees.csv" and "like hire_date in the same file" in w.message and "date_format:" in w.message
+
+
 def test_iso_is_not_guessed_from_the_first_value() -> None:
     """31/02/2025 is no date; 2025-02-30 is no date: both are nulls, not shifted days."""
     lf = pl.LazyFrame({reading.ROW: [1, 2, 3], "d": ["2025-02-28", "2025-02-30", "2025-12-31T23:59:00+01:00"]})

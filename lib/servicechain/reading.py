@@ -586,8 +586,7 @@ _ISO = r"^\d{4}-\d{2}-\d{2}" + _TIME + "$"
 _YMD = r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})" + _TIME + "$"  # 2025/03/04: year first is never month/day swapped
 _XY = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})" + _TIME + "$"  # 04/03/2025: dd/mm or mm/dd, decided by the column
 DATE_ORDERS = ("iso", "ymd", "dmy", "mdy")
-_ORDER_NAMES = {"iso": "YYYY-MM-DD", "ymd": "yyyy/mm/dd", "dmy": "dd/mm/yyyy", "mdy": "mm/dd/yyyy"}
-_ORDER_STRFTIME = {"dmy": "%d/%m/%Y", "mdy": "%m/%d/%Y"}
+DATE_ORDER_NAMES = {"iso": "YYYY-MM-DD", "ymd": "yyyy/mm/dd", "dmy": "dd/mm/yyyy", "mdy": "mm/dd/yyyy"}
 
 
 @dataclass(frozen=True)
@@ -595,6 +594,7 @@ class DateFormat:
     """How a text column writes dates: ``iso`` (the default), ``ymd``, ``dmy`` or ``mdy`` (any of / . - between parts)."""
 
     order: str = "iso"
+    note: str | None = None  # a warning to show (the order was taken from the table's other date columns)
 
 
 def _date_evidence(t: pl.Expr) -> dict[str, pl.Expr]:
@@ -635,6 +635,7 @@ def date_formats(frame: pl.LazyFrame, columns: list[str]) -> dict[str, DateForma
     got = frame.select(pl.col(c).cast(pl.String).unique().implode().alias(str(i)) for i, c in enumerate(columns))
     distinct = got.collect(engine="streaming").row(0)
     out: dict[str, DateFormat | FormatProblem] = {}
+    ambiguous: list[str] = []
     for i, c in enumerate(columns):
         v = pl.DataFrame({"v": distinct[i]}, schema={"v": pl.String}).select(pl.col("v").str.strip_chars().unique().sort())
         ev = v.select(pl.col("v"), **{k: e.fill_null(False) for k, e in _date_evidence(pl.col("v")).items()})
@@ -654,6 +655,7 @@ def date_formats(frame: pl.LazyFrame, columns: list[str]) -> dict[str, DateForma
         elif vals["mdy"]:
             out[c] = DateFormat("mdy")
         elif vals["amb"]:
+            ambiguous.append(c)
             ((n, rows, shown),) = _where(frame, c, [vals["amb"]])
             ex = shown[0]
             sep = next((ch for ch in ex if ch in "/.-"), "/")
@@ -666,6 +668,17 @@ def date_formats(frame: pl.LazyFrame, columns: list[str]) -> dict[str, DateForma
             )
         else:
             out[c] = DateFormat("iso")
+    # A file is exported with one date format: a column whose values all fit both orders (exit dates
+    # are few) follows the table's other dd/mm or mm/dd columns when those agree, with a warning.
+    decided = {f.order for f in out.values() if isinstance(f, DateFormat) and f.order in ("dmy", "mdy")}
+    if ambiguous and len(decided) == 1:
+        order = decided.pop()
+        like = [k for k, f in out.items() if isinstance(f, DateFormat) and f.order == order]
+        for c in ambiguous:
+            out[c] = DateFormat(order, note=(
+                f"every value fits both dd/mm/yyyy and mm/dd/yyyy; read as {DATE_ORDER_NAMES[order]} like "
+                f"{', '.join(like)} in the same file (set date_format: in the mapping if that is wrong)"
+            ))
     return out
 
 

@@ -476,6 +476,8 @@ def _date_formats(
         if isinstance(f, reading.FormatProblem):
             rep.add(Problem(fname, table.name, src, f.message, f.n_rows, sorted(f.rows)[:MAX_EXAMPLES], example_values=f.values[:3]))
         else:
+            if f.note:
+                rep.add(Problem(fname, table.name, src, f.note, severity="warning"))
             out[src] = f
     return out if len(out) == len(found) else None
 
@@ -664,7 +666,7 @@ def _parse(
             return val, present, present & val.is_null(), f"a date like {cs.format}"
         fmt = datefmt or reading.DateFormat()
         val = reading.parse_date(src, fmt)
-        like = {"iso": "YYYY-MM-DD", "ymd": "yyyy/mm/dd", "dmy": "dd/mm/yyyy", "mdy": "mm/dd/yyyy"}[fmt.order]
+        like = reading.DATE_ORDER_NAMES[fmt.order]
         seen = "" if fmt.order == "iso" else " (as the rest of the column)"
         return val, present, present & val.is_null(), f"a date {like}{seen} (or set date_format: in a mapping)"
     # numbers
