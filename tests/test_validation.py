@@ -251,12 +251,20 @@ def test_data_quality_notebook_runs_under_papermill(panel_dir: Path, tmp_path: P
     import json
 
     results = tmp_path / "results"
+    set_cells(panel_dir, "employees", "annual_salary", {4: "500", 9: "700"})  # implausible: below 0.05 x the median
     execute_notebook("00_data_quality", tmp_path / "out.ipynb", data_dir=str(panel_dir), results_dir=str(results))
     out = json.loads((results / "data_quality.json").read_text())
     assert out["kind"] == "panel" and out["latest_complete_quarter"] == "2025Q4"
-    assert out["tables"]["survey"]["rows"] > 0
+    assert out["tables"]["survey"]["rows"] > 0 and out["warnings"] == 1
     text = (tmp_path / "out.ipynb").read_text()
     assert "EMP-0" not in text  # no raw employee id in any output
+    page, _ = _dq_outputs(tmp_path / "out.ipynb")
+    # the implausible salaries are on the page as one counted warning, without their row numbers
+    assert "<td>implausible value: below 0.05 x the median (an hourly or monthly amount, or a lost thousands mark?)</td>" in page
+    assert "<td>annual_salary</td>" in page and "4, 9" not in page
+    import re
+    row = re.search(r"<tr>(?:(?!</tr>).)*below 0.05 x the median(?:(?!</tr>).)*</tr>", page, re.S)
+    assert row is not None and re.findall(r"<td[^>]*>([^<]*)</td>", row.group(0))[-1] == "2", row.group(0)
 
 
 def test_data_readme_documents_every_contract_column() -> None:
