@@ -326,7 +326,8 @@ _RL_EN = {
     "ret_axis_still": "Still employed",
     "ret_km_text": (
         "**Retention curves** (Kaplan-Meier) follow people through their tenure, grouped by how often they were "
-        "recognised on average over the quarters we observed them. Shaded bands are 95% confidence intervals; a "
+        "recognised in the quarter before we start following them; later recognitions do not change a person's "
+        "group, so people who leave early are not put in the less recognised groups for that reason alone. Shaded bands are 95% confidence intervals; a "
         "curve stops where fewer than {threshold:int} people remain, and groups smaller than that are not shown. "
         "These curves are descriptive: unlike the model above, they do not hold empowerment, leadership, role or "
         "tenure constant."
@@ -521,7 +522,9 @@ _RL_ES = {
     "ret_axis_still": "Siguen en la empresa",
     "ret_km_text": (
         "**Las curvas de permanencia** (Kaplan-Meier) siguen a las personas a lo largo de su antigüedad, agrupadas "
-        "según la frecuencia media con la que fueron reconocidas en los trimestres observados. Las bandas sombreadas "
+        "según la frecuencia con la que fueron reconocidas en el trimestre anterior a empezar a seguirlas; los "
+        "reconocimientos posteriores no cambian su grupo, así que quien se va pronto no cae en los grupos menos "
+        "reconocidos solo por eso. Las bandas sombreadas "
         "son intervalos de confianza del 95 %; una curva se corta cuando quedan menos de {threshold:int} personas, y "
         "los grupos más pequeños no se muestran. Son curvas descriptivas: a diferencia del modelo anterior, no "
         "mantienen constantes el empoderamiento, el liderazgo, el rol ni la antigüedad."
