@@ -343,6 +343,14 @@ def test_xlsx_with_the_data_on_another_sheet(panel_dir: Path, tmp_path: Path) ->
     assert tables["units"].collect().get_column("unit_name").to_list() == ["Centro", "Norte", "Sur"]
 
 
+def test_xlsx_with_an_empty_optional_table_on_its_only_data_sheet_is_no_error(panel_dir: Path) -> None:
+    (panel_dir / "trainings.csv").unlink()
+    _workbook(panel_dir / "trainings.xlsx", {"Formación": [["employee_id", "date", "program"]], "Notas": [["vacío"]]})
+    rep = validate(panel_dir)
+    assert rep.ok, rep.format()
+    assert any(p.file == "trainings.xlsx" and "no data rows" in p.message for p in rep.warnings)
+
+
 def test_xlsx_first_sheet_with_other_columns_hints_at_the_other_sheets(panel_dir: Path) -> None:
     (panel_dir / "units.csv").unlink()
     _workbook(panel_dir / "units.xlsx", {"Resumen": [["total", "fecha"], [3, "2025-01-01"]], "Tiendas": UNITS_ROWS})

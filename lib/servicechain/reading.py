@@ -178,8 +178,8 @@ def _read_xlsx(path: Path, sheet: str | None) -> Scanned:
     except Exception as exc:  # noqa: BLE001
         raise ReadError(f"{path.name}: cannot read the Excel file: {first_line(exc)}") from None
     assert isinstance(df, pl.DataFrame)
-    if sheet is None and len(names) > 1 and (df.width == 0 or df.height == 0):
-        others = [n for n in names[1:] if book.load_sheet(n, header_row=None, n_rows=2).height > 1]
+    others = [n for n in names[1:] if _has_rows(book, n)] if sheet is None and (df.width == 0 or df.height == 0) else []
+    if others or (sheet is None and len(names) > 1 and df.width == 0):
         show = others[0] if others else names[1]
         raise ReadError(
             f"{path.name}: the first sheet {names[0]!r} holds no table; the workbook has sheets {listing}; "
@@ -193,6 +193,14 @@ def _read_xlsx(path: Path, sheet: str | None) -> Scanned:
     if data_cols:
         df = df.filter(~pl.all_horizontal(pl.col(data_cols).is_null()))
     return Scanned(df.lazy(), sheets=names, sheet=target)
+
+
+def _has_rows(book: object, sheet: str) -> bool:
+    """True when a workbook sheet has a header line and at least one row under it."""
+    try:
+        return book.load_sheet(sheet, header_row=None, n_rows=2).height > 1  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - an unreadable or empty sheet holds no table
+        return False
 
 
 def duplicate_names(names: list[str]) -> str | None:
