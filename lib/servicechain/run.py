@@ -763,12 +763,13 @@ def main(args: argparse.Namespace) -> int:
     if not nb_dir.is_absolute():
         nb_dir = nb_dir.resolve() if nb_dir.exists() else (root / nb_dir)
     out = Path(args.out).expanduser().resolve()
-    args.pseudonym_key = pseudonym_key(out, bool(getattr(args, "new_key", False)), progress)
 
     from servicechain.validation import parse_as_of
 
     as_of = parse_as_of(args.as_of)
     args.as_of = as_of.isoformat()  # the manifest records the date used
+    # the key, checked against the reports in --out, before the loader would use (or create) it
+    args.pseudonym_key = pseudonym_key(out, bool(getattr(args, "new_key", False)), progress)
 
     # 1. validate the data first
     progress.log(f"validate {_rel(data_dir)} as of {args.as_of}")
