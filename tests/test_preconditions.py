@@ -1,0 +1,171 @@
+"""validate catches what run would fail on: which parts of the suite can run on the data, and why not (issue 10).
+
+``preconditions.check`` must agree with the library functions the notebooks call (they raise
+exactly when it says a part cannot run); ``validate`` prints its verdict; ``run`` skips a part
+that cannot run with a page saying why and still exits 0.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from servicechain import cli, demo, features, i18n, loyalty, preconditions, retention
+from servicechain import quarters as Q
+
+
+def _keep_survey_quarters(tables: dict[str, pl.DataFrame], n: int) -> dict[str, pl.DataFrame]:
+    """The same organisation, its survey cut to its last ``n`` quarters."""
+    sv = tables["survey"]
+    qi = sorted(sv.select(Q.index_expr("survey_date").unique()).to_series().to_list())[-n:]
+    return {**tables, "survey": sv.filter(Q.index_expr("survey_date").is_in(qi))}
+
+
+@pytest.fixture(scope="module")
+def org():
+    tables, truth = demo.generate(demo.DemoConfig(seed=5, employees=600, quarters=4))
+    # the demo writes internal_service scores as means (3.3), which validation rejects as Likert items
+    tables["internal_service"] = tables["internal_service"].with_columns(pl.col("score").round(0))
+    return tables, truth["quarters"][-1]
+
+
+def _library_raises(tables, quarter: str) -> dict[str, bool]:
+    """Whether the notebooks' own model calls raise ValueError on these tables."""
+    cut = features.as_of(tables, quarter)
+    out = {}
+    try:
+        pq, info = features.person_quarters(cut)
+        retention.fit_hazard(pq, draws=20, recognition_source=info.recognition_source)
+        retention.out_of_time(pq)
+        out["retention"] = False
+    except ValueError:
+        out["retention"] = True
+    try:
+        loyalty.fit_all(features.unit_quarters(cut))
+        out["loyalty"] = False
+    except ValueError:
+        out["loyalty"] = True
+    return out
+
+
+@pytest.mark.parametrize("n_quarters", [1, 2, 4])
+def test_verdict_matches_what_the_models_do(org, n_quarters):
+    tables, quarter = org
+    t = _keep_survey_quarters(tables, n_quarters)
+    parts = preconditions.check(t, "panel", quarter)
+    raised = _library_raises(t, quarter)
+    for name in ("retention", "loyalty"):
+        assert parts[name].can_run is not raised[name], (n_quarters, name, parts[name].reason())
+    assert parts["finance"].can_run is (n_quarters == 4)
+    assert all(parts[p].can_run for p in ("data_quality", "chain", "summary"))
+
+
+def test_one_quarter_reasons_in_english_and_spanish(org):
+    tables, quarter = org
+    parts = preconditions.check(_keep_survey_quarters(tables, 1), "panel", quarter)
+    assert parts["retention"].reason("en") == "retention needs surveys in at least 2 quarters; found 1"
+    assert parts["retention"].reason("es") == "la retención necesita encuestas en al menos 2 trimestres; hay 1"
+    assert parts["loyalty"].reason("en") == "customer loyalty needs surveys in at least 2 quarters; found 1"
+    assert parts["finance"].reason("en") == ("money needs the retention and customer models: "
+                                             "retention needs surveys in at least 2 quarters; found 1")
+    assert parts["finance"].reason("es").startswith("el dinero necesita los modelos de retención y de clientes: "
+                                                    "la retención necesita")
+    assert parts["data_quality"].reason("en") == ""
+
+
+def test_two_quarters_name_the_out_of_time_check(org):
+    tables, quarter = org
+    parts = preconditions.check(_keep_survey_quarters(tables, 2), "panel", quarter)
+    assert not parts["retention"].can_run
+    assert parts["retention"].reason() == ("retention's out-of-time check (fit on earlier quarters, scored on "
+                                           "the last) needs surveys in at least 3 quarters; found 2")
+
+
+def test_too_few_exits_is_named_with_the_counts(panel_dir):
+    # the small fixture panel: 30 employees, survey in 4 quarters, a handful of voluntary exits
+    from servicechain import loading
+
+    ds = loading.load(panel_dir, lazy=True)
+    parts = preconditions.check(ds.tables, ds.kind, "2025Q4")
+    r = parts["retention"]
+    assert not r.can_run and r.key == "pre_ret_rows"
+    assert r.reason().startswith("the retention model needs at least 50 person-quarters")
+    assert f"found {r.values['rows']} and {r.values['exits']}" in r.reason()
+
+
+def test_snapshot_and_fake_datasets_are_not_checked():
+    assert all(p.can_run for p in preconditions.check({}, "panel", "2026Q3").values())
+    assert all(p.can_run for p in preconditions.check({"snapshot": pl.DataFrame()}, "snapshot", None).values())
+
+
+def test_skipped_notebook_has_the_reason_and_no_code():
+    nb = preconditions.skipped_notebook(1, "la retención necesita encuestas en al menos 2 trimestres; hay 1", "es")
+    assert [c.cell_type for c in nb.cells] == ["markdown"]
+    text = nb.cells[0].source
+    assert text.startswith("# " + i18n.t("nb_01", "es"))
+    assert "hay 1." in text and "no se ha ejecutado" in text
+
+
+def _write(tables: dict[str, pl.DataFrame], folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    for name, df in tables.items():
+        df.write_csv(folder / f"{name}.csv")
+    return folder
+
+
+def test_validate_lists_what_cannot_run_and_why(org, tmp_path, capsys):
+    tables, _ = org
+    data = _write(_keep_survey_quarters(tables, 1), tmp_path / "data")
+    assert cli.main(["validate", "--data", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("OK:")
+    assert "CANNOT   01 Retention: retention needs surveys in at least 2 quarters; found 1" in out
+    assert "CANNOT   02 Customer loyalty: customer loyalty needs surveys in at least 2 quarters; found 1" in out
+    assert "CANNOT   04 Money: money needs the retention and customer models" in out
+    for ok in ("00 Data quality", "03 The service-profit chain", "05 Executive summary"):
+        assert f"can run  {ok}" in out
+
+
+def test_validate_says_every_part_can_run_on_full_data(org, tmp_path, capsys):
+    tables, _ = org
+    assert cli.main(["validate", "--data", str(_write(tables, tmp_path / "data"))]) == 0
+    out = capsys.readouterr().out
+    assert "CANNOT" not in out and out.count("can run ") == 6
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("papermill")
+def test_run_skips_what_cannot_run_publishes_the_rest_and_exits_0(org, tmp_path):
+    tables, quarter = org
+    data = _write(_keep_survey_quarters(tables, 1), tmp_path / "data")
+    out = tmp_path / "reports"
+    err, so = io.StringIO(), io.StringIO()
+    with redirect_stdout(so), redirect_stderr(err):
+        rc = cli.main(["run", "--data", str(data), "--quarter", "latest", "--out", str(out), "--lang", "es",
+                       "--jobs", "2"])
+    assert rc == 0, err.getvalue()
+    rep = out / quarter
+    reason = "la retención necesita encuestas en al menos 2 trimestres; hay 1"
+    page = (rep / "01_retention.html").read_text(encoding="utf-8")
+    assert reason in page and "no se ha ejecutado" in page and "Traceback" not in page
+    assert "class=\"plotly-graph-div\"" not in page
+    money = (rep / "04_financial_impact.html").read_text(encoding="utf-8")
+    assert "el dinero necesita los modelos de retención y de clientes" in money
+    # the parts that can run ran, with their charts
+    for name in ("00_data_quality", "03_service_profit_chain"):
+        assert "class=\"plotly-graph-div\"" in (rep / f"{name}.html").read_text(encoding="utf-8"), name
+    assert (rep / "05_executive_summary.html").is_file() and (rep / "index.html").is_file()
+    manifest = json.loads((rep / "manifest.json").read_text(encoding="utf-8"))
+    status = {n["name"]: (n["status"], n.get("skipped_because")) for n in manifest["notebooks"]}
+    assert status["01_retention"] == ("skipped", "retention needs surveys in at least 2 quarters; found 1")
+    assert status["02_customer_loyalty"][0] == "skipped" and status["04_financial_impact"][0] == "skipped"
+    assert {k: v[0] for k, v in status.items() if k[:2] in ("00", "03", "05")} == {
+        "00_data_quality": "ok", "03_service_profit_chain": "ok", "05_executive_summary": "ok"}
+    log = (rep / "run.log").read_text(encoding="utf-8")
+    assert "skip    01_retention: retention needs surveys in at least 2 quarters; found 1" in log
+    assert "3 skipped for lack of data" in so.getvalue()
