@@ -143,7 +143,7 @@ def test_findings_in_words_with_ci() -> None:
     assert "un reconocimiento más al mes obtienen unos 4,0 puntos más de NPS" in es
     assert "complaint handling" in en.lower() and "gestión de reclamaciones" in es
     assert "About 25% of the link between employee experience and customers who come back" in en
-    assert "Leadership is the one to fix first" in en and "El liderazgo es lo primero" in es
+    assert "**Act first on leadership:**" in en and "**Actuar primero en el liderazgo:**" in es
     # what a confidence interval means, once
     assert en.count("95 of 100") == 1 and es.count("95 de cada 100") == 1
 
@@ -403,3 +403,22 @@ def test_mediation_sentence_follows_sign_and_ci(share: tuple, words: str) -> Non
     f = [f for f in summary.chain_findings(m, "en") if f.key.startswith("chain.mediation")][0]
     assert words in f.text
     assert ("tend to keep more customers" in f.text) == (share[1] > 0)
+
+
+def test_fix_first_names_a_driver_only_from_a_clear_effect() -> None:
+    """Importance shares are descriptive: the sentence names the quadrant's drivers and the lowest rated, and a
+    driver to act on only when its own hazard or loyalty estimate excludes no effect."""
+    m = copy.deepcopy(METRICS)
+    m["chain"]["priorities"] = [{"driver": "engagement", "importance": 0.47, "performance": 2.8},
+                                {"driver": "recognition", "importance": 0.25, "performance": 2.3}]
+    pick = lambda mm, lang="en": next(f for f in summary.findings(mm, lang) if f.key.startswith("chain.priority"))  # noqa: E731
+    f = pick(m)
+    assert f.clear and f.key == "chain.priority.recognition"
+    assert f.text.startswith("**Act first on recognition:**") and "engagement and recognition" in f.text
+    assert "recognition is rated lowest, 2.3 of 5" in f.text
+    assert "2,3 de 5" in pick(m, "es").text
+    m["retention"]["effects"]["recognition_per_month"] = _est(-0.01, -0.1, 0.08)
+    m["loyalty"]["effects"]["recognition_per_month"] = _est(1.0, -1.0, 3.0)
+    f = pick(m)
+    assert not f.clear and "**" not in f.text
+    assert f.text.startswith("Engagement and recognition weigh most") and "none has an estimated link" in f.text

@@ -1437,7 +1437,16 @@ WORDS["en"].update({
     "sum_tp_web": "The website",
     "sum_tp_complaint": "Complaint handling",
     "sum_tp_other": "The \"{name}\" touchpoint",
-    "sum_f_priority": "**{driver} is the one to fix first:** it is among the drivers that matter most for customers, and employees rate it lower than the others.",
+    "sum_f_priority_act": (
+        "**Act first on {acted}:** of the drivers that weigh most in the units' turnover, NPS and customers who come "
+        "back (a descriptive weight) and are rated below the others ({drivers}; {lowest} is rated lowest, {mean} of 5), "
+        "{acted} also has an estimated link to exits or customers whose 95% range excludes no effect."
+    ),
+    "sum_f_priority_none": (
+        "{drivers} weigh most in the units' turnover, NPS and customers who come back (a descriptive weight) and are "
+        "rated below the others ({lowest} lowest, {mean} of 5), but none has an estimated link to exits or customers "
+        "clear enough to name it as the one to act on."
+    ),
     "sum_f_mediation": "**About {share} of the link between employee experience and {outcome} runs through staff turnover**: teams with a better experience tend to lose fewer people, and units that lose fewer people tend to keep more customers",
     "sum_range_share": "{lo} to {hi}",
     "sum_f_mediation_negative": "**Staff turnover does not carry the link between employee experience and {outcome}**: the estimated share is {share}, the opposite of what the chain predicts",
@@ -1551,7 +1560,17 @@ WORDS["es"].update({
     "sum_tp_web": "La web",
     "sum_tp_complaint": "La gestión de reclamaciones",
     "sum_tp_other": "El punto de contacto «{name}»",
-    "sum_f_priority": "**{driver} es lo primero que hay que mejorar:** está entre los factores que más pesan en los clientes y los empleados lo valoran peor que los demás.",
+    "sum_f_priority_act": (
+        "**Actuar primero en {acted}:** de los factores que más pesan en la rotación, el NPS y los clientes que vuelven "
+        "de las unidades (un peso descriptivo) y que peor se valoran ({drivers}; {lowest} es el peor valorado, {mean} "
+        "de 5), {acted} tiene además un vínculo estimado con las bajas o los clientes cuyo rango del 95 % excluye la "
+        "ausencia de efecto."
+    ),
+    "sum_f_priority_none": (
+        "{drivers} son los factores que más pesan en la rotación, el NPS y los clientes que vuelven de las unidades "
+        "(un peso descriptivo) y que peor se valoran ({lowest} el peor, {mean} de 5), pero ninguno tiene un vínculo "
+        "estimado con las bajas o los clientes lo bastante claro como para señalarlo como el primero en el que actuar."
+    ),
     "sum_f_mediation": "**Aproximadamente el {share} de la relación entre la experiencia del empleado y {outcome} pasa por la rotación de la plantilla**: los equipos con mejor experiencia tienden a perder menos personas, y las unidades que pierden menos personas tienden a conservar más clientes",
     "sum_range_share": "del {lo} al {hi}",
     "sum_f_mediation_negative": "**La rotación de la plantilla no transmite la relación entre la experiencia del empleado y {outcome}**: la proporción estimada es del {share}, lo contrario de lo que predice la cadena",

@@ -514,14 +514,55 @@ def chain_findings(metrics: dict, lang: str) -> list[Finding]:
     if m is not None:
         out.append(m)
     pri = ch.get("priorities")
-    first = _driver_name(pri[0]) if isinstance(pri, list) and pri else None
-    if first:
-        key = f"sum_drv_{first}"
-        name = i18n.t(key, lang) if i18n.has(key) else (i18n.t(first, lang) if i18n.has(first) else first)
-        imp = _num(pri[0].get("importance")) if isinstance(pri[0], dict) else None
-        out.append(Finding(f"chain.priority.{first}", i18n.t("sum_f_priority", lang, driver=name[:1].upper() + name[1:]),
-                           imp if imp is not None else float("nan"), float("nan"), float("nan"), None, True))
+    fix = [n for n in (_driver_name(p) for p in pri) if n] if isinstance(pri, list) else []
+    if fix:
+        out.append(_priority_finding(metrics, pri, fix, lang))
     return out
+
+
+def _drv(name: str, lang: str) -> str:
+    key = f"sum_drv_{name}"
+    return i18n.t(key, lang) if i18n.has(key) else (i18n.t(name, lang) if i18n.has(name) else name)
+
+
+def _clear_effect(metrics: dict, driver: str) -> bool:
+    """A driver's own estimated link excludes no effect in the helpful direction: fewer exits (hazard) or more
+    NPS / customers who come back (unit models). Importance shares are descriptive and never suffice."""
+    checks = [(_part(metrics, "retention").get("effects") or {}, -1),
+              (_part(metrics, "loyalty").get("effects") or {}, +1),
+              ((_part(metrics, "loyalty").get("customer_retention") or {}).get("effects") or {}, +1)]
+    names = (driver, "recognition_per_month") if driver == "recognition" else (driver,)  # survey item vs events
+    for eff, good in checks:
+        for name in names:
+            e = _est(eff.get(name)) if isinstance(eff, dict) else None
+            if e is not None and ((good < 0 and e[2] < 0) or (good > 0 and e[1] > 0)):
+                return True
+    return False
+
+
+def _priority_finding(metrics: dict, pri: list, fix: list[str], lang: str) -> Finding:
+    """The quadrant's "fix first" drivers (descriptive importance x below-average score), which is rated lowest,
+    and a driver to act on only where its own effect estimate is clear."""
+    perf = {(_driver_name(p) or ""): _num(p.get("performance")) for p in pri if isinstance(p, dict)}
+    rated = [d for d in fix if perf.get(d) is not None]
+    lowest = min(rated, key=lambda d: perf[d]) if rated else fix[0]
+    names = [_drv(d, lang) for d in fix]
+    acted = [d for d in fix if _clear_effect(metrics, d)]
+    words = {"drivers": join_words(names, lang), "lowest": _drv(lowest, lang),
+             "mean": i18n.fmt_number(perf[lowest], lang, 1) if perf.get(lowest) is not None else "?",
+             "acted": join_words([_drv(d, lang) for d in acted], lang)}
+    text = i18n.t("sum_f_priority_act" if acted else "sum_f_priority_none", lang, **words)
+    text = text[:1].upper() + text[1:]  # the "none" sentence opens with the drivers' names
+    imp = _num(pri[0].get("importance")) if isinstance(pri[0], dict) else None
+    return Finding(f"chain.priority.{acted[0] if acted else fix[0]}", text,
+                   imp if imp is not None else float("nan"), float("nan"), float("nan"), None, bool(acted))
+
+
+def join_words(words: list[str], lang: str) -> str:
+    """"a", "a and b", "a, b and c" (y in Spanish)."""
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + (" y " if lang == "es" else " and ") + words[-1]
 
 
 def findings(metrics: dict, lang: str) -> list[Finding]:
