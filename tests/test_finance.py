@@ -510,3 +510,46 @@ def test_method_words_match_what_was_drawn(demo_result):
         assert ("assumptions" in words) if lang == "en" else ("supuestos" in words)
         assert "only the models' coefficient uncertainty" not in words
         assert "solo recogen la incertidumbre de los coeficientes" not in words
+
+
+# ------------------------------------------------------------------------------ each customer counted once
+
+
+def test_customer_value_caps_margin_at_the_customers_remaining_life():
+    assert finance.remaining_life_months(1000, 250) == pytest.approx(12.0)  # 25% a quarter: 4 quarters on average
+    assert finance.remaining_life_months(1000, 500) == pytest.approx(6.0)
+    assert finance.remaining_life_months(1000, 0) == float("inf")
+    # 12 months of margin asked, but a customer who stays 6 months on average brings 6 months: half the margin
+    v = finance.customer_value(100, 6.5, 20.0, 300.0, 0.30, 12, remaining_months=6.0)
+    assert v.margin == pytest.approx(4_500.0)
+    assert v.acquisition == pytest.approx(13_000.0)  # the replacement's acquisition cost is unchanged
+
+
+def test_a_scenario_is_never_worth_more_than_the_customers_it_could_keep(demo_result):
+    """A scenario whose unit-model effect would keep every customer (and more) is capped at the customers the units
+    lose in a year, each valued once: acquisition of the replacement + margin until replaced, never more margin than
+    the whole base brings in a year."""
+    from servicechain.features import UNIT_DRIVERS
+
+    res = demo_result
+    pop, econ = res.population, res.econ
+    drivers = ("recognition_per_month", "empowerment", "leadership")
+    bh = np.zeros((2, pop.X0.shape[1]))
+    bu = np.zeros((2, 1 + len(UNIT_DRIVERS)))
+    bu[:, 1:4] = [[100.0] * 3, [200.0] * 3]  # +100 / +200 pp of customer retention per point: beyond 100% retention
+    eff = finance.simulate(pop, drivers, (A.Change("empowerment", "add", 1.0),), bh, bu)
+    base = float(pop.units["customers_base"].sum())
+    lost = float(pop.units["customers_lost"].sum())
+    uncapped = 4 * eff.retention_pp * base / 100.0
+    assert np.all(uncapped > 4 * lost)  # the model alone would "keep" more customers than are ever lost
+    assert eff.customers_retained == pytest.approx(np.full(2, 4 * lost))  # capped: each lost customer once
+    money = econ.value(eff, 0.0)
+    margin_year = econ.revenue_per_customer * econ.margin_share  # a customer's margin for a year
+    acq = econ.multiple * econ.retention_cost
+    bound = 4 * lost * acq + min(4 * lost, base) * margin_year
+    customer_money = money["acquisition_spend_avoided"] + money["margin_kept"]
+    assert np.all(customer_money <= bound * (1 + 1e-12))
+    assert np.all(money["margin_kept"] <= base * margin_year * (1 + 1e-12))  # never more than the base's whole margin
+    # the old way (12 months of margin for every quarterly gain) would break the bound on the same effect
+    old = uncapped * (acq + margin_year * econ.horizon_months / 12)
+    assert np.all(old > bound)

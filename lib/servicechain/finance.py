@@ -10,10 +10,18 @@ The chain, in money, per year:
   above) its voluntary turnover; the pooled unit model of customer retention
   (``loyalty.fit_unit_model(uq, "customer_retention_pct")``) turns those into
   percentage points of customers who come back each quarter, x the unit's customer
-  base x 4 quarters = *customers retained* a year. Each one avoids
-  ``acquisition_cost_multiple x retention cost`` of *acquisition spend* (our users'
-  working rule: winning a customer costs six to seven times as much as keeping one)
-  and keeps ``margin_horizon_months`` of *margin*.
+  base x 4 quarters = *customers retained* a year, never more than the customers the
+  units lose in a year today (a scenario cannot keep a customer who was not leaving).
+* **Each customer counted once.** An avoided customer loss is valued one way: what
+  losing it would have cost, i.e. the *acquisition spend* of winning its replacement
+  (``acquisition_cost_multiple x retention cost``: our users' working rule, winning a
+  customer costs six to seven times as much as keeping one) plus the *margin* lost
+  until the replacement is won (``margin_horizon_months``), but never more margin than
+  the kept customer would itself have brought: its expected remaining life under the
+  units' churn, ``3 / quarterly churn`` months (:func:`remaining_life_months`). So one
+  customer slot earns at most 12 months of margin a year however many quarterly gains
+  it sees, and a scenario is never worth more than the margin of the customers it could
+  keep plus what their replacement would cost. No discounting (horizons of 6-24 months).
 * **Net value** = replacement cost avoided + acquisition spend avoided + margin kept
   - the programme's first-year cost; **payback** = 12 x cost / annual gross value.
 
@@ -109,21 +117,39 @@ class CustomerValue:
         return self.acquisition + self.margin
 
 
+def remaining_life_months(customers_base: float, customers_lost_per_quarter: float) -> float:
+    """Expected months a customer stays under a quarterly churn of lost / base: 3 / churn (geometric, memoryless).
+
+    ``inf`` when nobody is lost.
+
+    >>> remaining_life_months(1000, 250)
+    12.0
+    """
+    if not customers_lost_per_quarter > 0:
+        return math.inf
+    return 3.0 * float(customers_base) / float(customers_lost_per_quarter)
+
+
 def customer_value(customers, multiple: float, retention_cost: float, revenue_per_customer: float,
-                   margin_share: float, horizon_months: float) -> CustomerValue:
-    """Cost of losing (or value of keeping) ``customers``.
+                   margin_share: float, horizon_months: float, remaining_months: float = math.inf) -> CustomerValue:
+    """Cost of losing (or value of keeping) ``customers``, each counted once.
 
     acquisition = customers x multiple x retention cost per customer per year
     (what winning a replacement costs); margin = customers x revenue per customer per
-    year x margin share x horizon / 12 (the margin lost until a replacement is won).
+    year x margin share x min(horizon, remaining_months) / 12: the margin lost until a
+    replacement is won, but no more than the customer's expected remaining life
+    (:func:`remaining_life_months`) would have brought.
 
     >>> v = customer_value(100, 6.5, 20.0, 300.0, 0.3, 12)
     >>> v.acquisition, v.margin, v.total
     (13000.0, 9000.0, 22000.0)
+    >>> float(customer_value(100, 6.5, 20.0, 300.0, 0.3, 12, remaining_months=6).margin)
+    4500.0
     """
     c = np.asarray(customers, dtype=float) if not np.isscalar(customers) else float(customers)
     acq = c * multiple * retention_cost
-    margin = c * revenue_per_customer * margin_share * horizon_months / 12.0
+    months = np.minimum(horizon_months, remaining_months)
+    margin = c * revenue_per_customer * margin_share * months / 12.0
     return CustomerValue(acq, margin)
 
 
@@ -359,13 +385,16 @@ class Effects:
 
     exits_avoided: np.ndarray  # (D+1,)
     salary_of_exits_avoided: np.ndarray  # (D+1, 3) by role, in ROLES order
-    customers_retained: np.ndarray  # (D+1,)
+    customers_retained: np.ndarray  # (D+1,) a year, at most customers_could_keep
     retention_pp: np.ndarray  # (D+1,) customer-weighted change in quarterly customer retention, pp
     mean_change: dict[str, float]  # mean driver change among the people at risk
+    customers_could_keep: float = math.inf  # customers the units lose in a year today (4 x the quarter's losses)
+    remaining_months: float = math.inf  # expected remaining life of a kept customer (remaining_life_months)
+    customers_base: float = 0.0  # the units' customer base (for the counted-once bound)
 
     @classmethod
-    def zero(cls, d: int) -> "Effects":
-        return cls(np.zeros(d), np.zeros((d, 3)), np.zeros(d), np.zeros(d), {})
+    def zero(cls, d: int, **kw: float) -> "Effects":
+        return cls(np.zeros(d), np.zeros((d, 3)), np.zeros(d), np.zeros(d), {}, **kw)
 
 
 def _expit(x: np.ndarray) -> np.ndarray:
@@ -456,10 +485,14 @@ def simulate(pop: Population, drivers: tuple[str, ...], changes: tuple[Change, .
     head) and never needs per-unit predictions.
     """
     D = beta_h.shape[0]
+    base = pop.units["customers_base"].to_numpy().astype(float)
+    lost = float(pop.units["customers_lost"].sum())
+    bounds = dict(customers_could_keep=QUARTERS_PER_YEAR * lost, remaining_months=remaining_life_months(base.sum(), lost),
+                  customers_base=float(base.sum()))
     x1 = apply_changes(pop.drivers0, changes, drivers)
     delta = x1 - pop.drivers0
     if not np.any(delta):
-        return Effects.zero(D)
+        return Effects.zero(D, **bounds)
     cells = covariate_cells(pop, max_cells)
     cols = list(pop.driver_cols)
     xd = cells.X[:, cols]
@@ -490,7 +523,6 @@ def simulate(pop: Population, drivers: tuple[str, ...], changes: tuple[Change, .
     exits, sal, turn = acc[0], acc[1:1 + len(ROLES)].T, acc[-1]
     # Unit means of the drivers move by the mean change of the unit's people (exact, per person).
     at_risk = pop.units["at_risk"].to_numpy().astype(float)
-    base = pop.units["customers_base"].to_numpy().astype(float)
     U = pop.units.height
     sums = np.column_stack([np.bincount(pop.unit_idx, weights=delta[:, j], minlength=U) for j in range(delta.shape[1])])
     dmean = np.divide(sums, at_risk[:, None], out=np.zeros_like(sums), where=at_risk[:, None] > 0)
@@ -500,10 +532,11 @@ def simulate(pop: Population, drivers: tuple[str, ...], changes: tuple[Change, .
     for j, d in enumerate(drivers):
         if d in unit_cols:
             base_pp = base_pp + float(base @ dmean[:, j]) * beta_u[:, 1 + unit_cols[d]]
-    kept = QUARTERS_PER_YEAR * base_pp / 100.0
+    # counted once: no more customers kept than the units lose in a year today
+    kept = np.minimum(QUARTERS_PER_YEAR * base_pp / 100.0, bounds["customers_could_keep"])
     pp = base_pp / base.sum() if base.sum() > 0 else np.zeros(D)
     mean_change = {d: float(delta[:, j].mean()) for j, d in enumerate(drivers)}
-    return Effects(exits, sal, kept, pp, mean_change)
+    return Effects(exits, sal, kept, pp, mean_change, **bounds)
 
 
 # ------------------------------------------------------------------------------ economics
@@ -536,7 +569,7 @@ class Economics:
         """Money per draw: replacement cost avoided, acquisition spend avoided, margin kept, gross, net."""
         rep = replacement_cost(eff.salary_of_exits_avoided, np.array(self.shares))
         cv = customer_value(eff.customers_retained, self.multiple, self.retention_cost, self.revenue_per_customer,
-                            self.margin_share, self.horizon_months)
+                            self.margin_share, self.horizon_months, eff.remaining_months)
         gross = rep + cv.total
         return {"replacement_cost_avoided": rep, "acquisition_spend_avoided": cv.acquisition, "margin_kept": cv.margin,
                 "gross_value": gross, "net_value": net_value(gross, cost)}
@@ -621,8 +654,9 @@ def baseline(tables: Mapping[str, pl.DataFrame | pl.LazyFrame], pop: Population,
     )
     cust = pop.units.group_by("region").agg(pl.col("headcount").sum().cast(pl.Int64), pl.col("customers_base").sum(),
                                             pl.col("customers_lost").sum())
+    life = remaining_life_months(float(pop.units["customers_base"].sum()), float(pop.units["customers_lost"].sum()))
     per_lost = customer_value(1.0, econ.multiple, econ.retention_cost, econ.revenue_per_customer, econ.margin_share,
-                              econ.horizon_months)
+                              econ.horizon_months, life)
     reg = (
         cust.join(leavers, on="region", how="full", coalesce=True)
         .with_columns(pl.col("voluntary_exits").fill_null(0).cast(pl.Int64), pl.col("replacement_cost").fill_null(0.0),
