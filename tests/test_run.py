@@ -564,7 +564,7 @@ def test_run_refuses_an_incomplete_quarter_and_latest_is_the_last_complete_one(t
     assert set(man["dataset"]["data_through"]) >= {"survey", "customer_activity", "employees", "exits"}
 
 
-def test_choose_quarter_rules():
+def test_choose_quarter_rules(tmp_path):
     ds = types.SimpleNamespace(kind="panel", quarters=["2026Q1", "2026Q2", "2026Q3"], latest_complete_quarter="2026Q2",
                                incomplete_quarters={"2026Q3": "the survey has no answers in 2026Q3"})
     as_of = quarters.end("2026Q3")
@@ -579,7 +579,7 @@ def test_choose_quarter_rules():
         run.choose_quarter(none, "latest", as_of)
     snap = types.SimpleNamespace(kind="snapshot", quarters=[], latest_complete_quarter=None)
     assert run.choose_quarter(snap, "latest", dt.date(2026, 5, 1)) == "2026Q2"
-    rc, _, err = sc("--data", ".", "--as-of", "tomorrow")
+    rc, _, err = sc("--data", str(tmp_path), "--out", str(tmp_path / "reports"), "--as-of", "tomorrow")
     assert rc == 1 and "--as-of must be a date YYYY-MM-DD, got 'tomorrow'" in err
 
 
