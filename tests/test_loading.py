@@ -341,3 +341,14 @@ def test_data_quality_page_names_the_as_of_date(panel_dir: Path) -> None:
     en = fmt(i18n.t("dq_kind", "en"), "en", "EUR", **quality_report.summary_values(dq, "en"))
     es = fmt(i18n.t("dq_kind", "es"), "es", "EUR", **quality_report.summary_values(dq, "es"))
     assert "as of **30 June 2026**" in en and "a fecha de **30 de junio de 2026**" in es
+
+
+def test_validate_says_when_no_quarter_is_complete(panel_dir: Path, capsys: pytest.CaptureFixture) -> None:
+    from servicechain import cli
+
+    fb = pl.read_csv(panel_dir / "customer_feedback.csv", try_parse_dates=True)
+    fb.filter(pl.col("date") < dt.date(2025, 3, 1)).write_csv(panel_dir / "customer_feedback.csv")
+    assert cli.main(["validate", "--data", str(panel_dir), "--as-of", "2026-06-30"]) == 0  # valid data, nothing to report
+    out = capsys.readouterr().out
+    assert "Latest complete quarter: none, so run --quarter latest would stop" in out
+    assert "2025Q1 not complete: customer_feedback has data only through 2025-02-" in out

@@ -261,7 +261,8 @@ def coverage_text(tables: dict[str, pl.LazyFrame], qs: list[str], as_of: dt.date
     latest = asof.latest_complete(qs, incomplete)
     lines = [f"Data through (as of {as_of.isoformat()}): "
              + ", ".join(f"{t} {d.isoformat()}" for t, d in through.items() if d is not None)]
-    lines.append(f"Latest complete quarter: {latest or 'none'} (what run --quarter latest reports)")
+    lines.append(f"Latest complete quarter: {latest} (what run --quarter latest reports)" if latest else
+                 "Latest complete quarter: none, so run --quarter latest would stop (pass --quarter and --allow-incomplete)")
     lines += [f"  {q} not complete: {why}" for q, why in incomplete.items()]
     return "\n".join(lines)
 
