@@ -166,6 +166,10 @@ def test_run_skips_what_cannot_run_publishes_the_rest_and_exits_0(org, tmp_path)
     assert status["02_customer_loyalty"][0] == "skipped" and status["04_financial_impact"][0] == "skipped"
     assert {k: v[0] for k, v in status.items() if k[:2] in ("00", "03", "05")} == {
         "00_data_quality": "ok", "03_service_profit_chain": "ok", "05_executive_summary": "ok"}
+    # the quarter at a glance needs no model: the index keeps its cards although 02 was skipped
+    metrics = json.loads((rep / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["overview"]["headcount"] > 0 and metrics["overview"]["quarter"] == quarter
+    assert "retention" not in metrics and "loyalty" not in metrics and "finance" not in metrics
     log = (rep / "run.log").read_text(encoding="utf-8")
     assert "skip    01_retention: retention needs surveys in at least 2 quarters; found 1" in log
     assert "3 skipped for lack of data" in so.getvalue()

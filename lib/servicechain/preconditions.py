@@ -190,6 +190,16 @@ def format_parts(parts: Mapping[str, Part], quarter: str | None, lang: str = "en
     return "\n".join(lines)
 
 
+def fallback_results(part: str, tables: Mapping[str, Any], quarter: str) -> dict[str, dict]:
+    """Results a skipped part would have saved that need no model: the quarter at a glance
+    (headcount, turnover, NPS, customer retention) comes from 02, so the index keeps its cards."""
+    if part != "loyalty":
+        return {}
+    from servicechain import features
+
+    return {"overview": features.overview(tables, quarter)}
+
+
 def skipped_notebook(number: int, reason: str, lang: str) -> Any:
     """The notebook published in place of a part that cannot run: its title and why (no code)."""
     import nbformat

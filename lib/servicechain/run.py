@@ -1008,12 +1008,13 @@ def _key_record(args: Any) -> dict[str, str] | None:
 
 
 def skip_parts(tasks: dict[int, Task], ds: Any, kind: str, quarter: str, lang: str, rep: Path,
-               progress: Progress) -> list[Task]:
+               progress: Progress, results_dir: Path | None = None) -> list[Task]:
     """Mark the notebooks whose part of the suite cannot run on this data as skipped.
 
     A notebook names its part in its metadata (``"servicechain": {"part": "retention"}``);
     :func:`servicechain.preconditions.check` says whether the part can run. A skipped notebook
-    is replaced by a short one saying why (in the report language), exported like the others.
+    is replaced by a short one saying why (in the report language), exported like the others;
+    the results it would have saved without a model (the quarter at a glance) go to ``results_dir``.
     """
     import nbformat
 
@@ -1034,6 +1035,11 @@ def skip_parts(tasks: dict[int, Task], ds: Any, kind: str, quarter: str, lang: s
                        str(rep / "notebooks" / t.path.name))
         progress.log(f"skip    {t.name}: {t.skip_reason}")
         skipped.append(t)
+        if results_dir is not None:
+            from servicechain.notebook import save_results
+
+            for name, res in preconditions.fallback_results(part.name, ds.tables, quarter).items():
+                save_results(name, res, results_dir=results_dir)
     return skipped
 
 
@@ -1072,7 +1078,7 @@ def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, 
     if staged is not None:
         env[VALIDATED_FOR_ENV] = str(data_dir)
         env[VALIDATED_DATA_ENV] = str(staged_dir)
-    skip_parts(tasks, ds, kind, quarter, lang, rep, progress)
+    skip_parts(tasks, ds, kind, quarter, lang, rep, progress, work / "results")
     progress.log(f"run {len(tasks)} notebooks with {args.jobs} job(s): {', '.join(t.name for t in tasks.values())}")
 
     def make_cmd(t: Task) -> tuple[list[str], Path]:
