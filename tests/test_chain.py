@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from servicechain import chain, demo, features
+from servicechain.estimates import Estimate
 
 
 def _ols_r2(X: np.ndarray, y: np.ndarray) -> float:
@@ -255,3 +256,33 @@ def test_chain_notebook_runs_under_papermill(tmp_path: Path) -> None:
     text = (tmp_path / "out.ipynb").read_text()
     assert "employee_id" not in text and "E00000" not in text
     assert "Asociación, no causalidad" in text or "asociación, no causalidad" in text
+
+
+def _gap_estimate(est: float, lo: float, hi: float) -> Estimate:
+    return Estimate("region_gap", est, (hi - lo) / 4, lo, hi, 0.05, 100, "x")
+
+
+def test_region_title_names_a_region_only_beyond_the_noise():
+    cells = pl.DataFrame({"region": ["Norte", "Sur"], "driver": ["leadership"] * 2, "n": [50, 60], "mean": [3.101, 3.107]})
+    perf = {"leadership": {"mean": 3.1, "n": 110}, "recognition": {"mean": 2.3, "n": 110}}
+    noisy = chain.region_heat_headline(cells, perf, "2026Q3", "en", gap=("Norte", _gap_estimate(-0.006, -0.2, 0.19)))
+    assert noisy.startswith("No region stands out in Q3 2026") and "Norte" not in noisy
+    assert "Norte" not in chain.region_heat_headline(cells, perf, "2026Q3", "en", gap=None)
+    clear = chain.region_heat_headline(cells, perf, "2026Q3", "es", gap=("Norte", _gap_estimate(-0.8, -1.1, -0.5)))
+    assert clear.startswith("Norte puntúa más bajo en T3 2026, 0,80 puntos por debajo")
+
+
+def test_region_gap_recovers_an_injected_gap_and_finds_none_by_chance():
+    tables, truth = demo.generate(demo.DemoConfig(seed=3, employees=1500, quarters=3))
+    q = truth["quarters"][-1]
+    base = chain.region_gap(tables, q)
+    assert base is not None and base[1].ci_low < 0 < base[1].ci_high  # the demo's regions differ by chance only
+    region = tables["units"]["region"].unique().sort()[0]
+    ids = tables["employees"].join(tables["units"], on="unit_id").filter(pl.col("region") == region)["employee_id"]
+    items = [c for c in ("recognition", "empowerment", "leadership") if c in tables["survey"].columns]
+    hit = pl.col("employee_id").is_in(ids.implode())
+    shifted = {**tables, "survey": tables["survey"].with_columns(
+        [pl.when(hit).then(pl.col(c) - 1.0).otherwise(pl.col(c)).alias(c) for c in items])}
+    low, gap = chain.region_gap(shifted, q)
+    assert low == region and gap.ci_high < 0
+    assert gap.ci_low < gap.estimate < gap.ci_high and "Bonferroni" in gap.scale

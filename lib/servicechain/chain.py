@@ -599,6 +599,46 @@ def driver_heatmap_cells(tables: Mapping[str, Frame], quarter: str, drivers: Seq
     return {"unit": u, "region": r}
 
 
+def region_gap(tables: Mapping[str, Frame], quarter: str, drivers: Sequence[str] = SURVEY_DRIVERS,
+               threshold: int = 5) -> tuple[str, Estimate] | None:
+    """The lowest-scoring region's mean answer minus the other regions', with a CI that says whether it stands out.
+
+    A respondent's score is the mean of their driver answers; units (people in a unit share a manager) are
+    the observations: Welch's t on the unit means of units with ``threshold`` respondents or more. The CI is
+    Bonferroni-adjusted over the k regions, because the lowest was picked after looking at all of them.
+    None with fewer than two regions of two such units.
+    """
+    from scipy import stats
+
+    sv = survey_by_quarter(tables).filter(pl.col("qi") == Q.parse(quarter))
+    used = [d for d in drivers if d in sv.collect_schema().names()]
+    if not used:
+        return None
+    emp = _lazy(tables["employees"]).select("employee_id", "unit_id")
+    units = _lazy(tables["units"]).select("unit_id", "region")
+    um = (sv.select("employee_id", pl.mean_horizontal(used).alias("score")).drop_nulls("score")
+          .join(emp, on="employee_id").join(units, on="unit_id")
+          .group_by("region", "unit_id").agg(pl.len().alias("n"), pl.col("score").mean().alias("m"))
+          .filter(pl.col("n") >= threshold).collect())
+    regs = (um.group_by("region").agg(pl.col("m").mean().alias("mean"), pl.len().alias("units"))
+            .filter(pl.col("units") >= 2).sort("mean", "region"))
+    if regs.height < 2:
+        return None
+    low = regs["region"][0]
+    a = um.filter(pl.col("region") == low)["m"].to_numpy()
+    b = um.filter((pl.col("region") != low) & pl.col("region").is_in(regs["region"].implode()))["m"].to_numpy()
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = math.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1)) if se > 0 else float("inf")
+    diff = float(a.mean() - b.mean())
+    level = 1 - 0.05 / regs.height
+    tcrit = float(stats.t.ppf(0.5 + level / 2, df))
+    p = float(2 * stats.t.sf(abs(diff) / se, df)) if se > 0 else float("nan")
+    return low, Estimate("region_gap", diff, se, diff - tcrit * se, diff + tcrit * se, p, int(len(a) + len(b)),
+                         f"mean answer (1-5) of the lowest region minus the other regions, unit means; "
+                         f"{level:.1%} CI (Bonferroni over {regs.height} regions)")
+
+
 # ------------------------------------------------------------------------------------------ words
 
 
@@ -800,6 +840,7 @@ class ChainReport:
     quadrants: pl.DataFrame
     heat: dict[str, pl.DataFrame]
     problems: dict[str, str] = field(default_factory=dict)  # part -> why it could not be estimated
+    region_gap: tuple[str, Estimate] | None = None  # the lowest region and its gap to the others
 
     def priorities(self) -> list[dict]:
         """Drivers to fix first (important, scored below the others), most important first."""
@@ -823,6 +864,8 @@ class ChainReport:
             "heatmap": {"threshold": self.threshold, "unit_cells": self.heat["unit"].height if "unit" in self.heat else 0,
                         "unit_cells_hidden": int(hidden)},
             "problems": self.problems,
+            "region_gap": ({"region": self.region_gap[0], **self.region_gap[1].to_dict()}
+                           if self.region_gap else None),
         }
 
 
@@ -869,7 +912,8 @@ def analyse(tables: Mapping[str, Frame], quarter: str, *, threshold: int = 5, se
         quad = pl.DataFrame(schema={"driver": pl.String, "importance": pl.Float64, "performance": pl.Float64,
                                     "quadrant": pl.String})
     heat = driver_heatmap_cells(tables, quarter, threshold=threshold)
-    return ChainReport(quarter, threshold, mediation, importance, performance, quad, heat, problems)
+    return ChainReport(quarter, threshold, mediation, importance, performance, quad, heat, problems,
+                       region_gap(tables, quarter, threshold=threshold))
 
 
 def mid_sentence(label: str) -> str:
@@ -877,9 +921,7 @@ def mid_sentence(label: str) -> str:
     return label if label[:2].isupper() else label[:1].lower() + label[1:]
 
 
-def join_words(words: list[str], lang: str) -> str:
-    """``["a", "b", "c"]`` -> ``"a, b and c"`` in ``lang`` (the word for "and" from i18n)."""
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + f" {i18n.t('chain_and', lang)} " + words[-1]
+join_words = i18n.join_words  # notebooks call chain.join_words
 
 
 _mid, _join = mid_sentence, join_words  # the module's own short names
@@ -921,14 +963,20 @@ def quadrant_headline(quad: pl.DataFrame, lang: str) -> str:
     return i18n.t("chain_quadrant_title_fix", lang, drivers=_join(words[:1] + [_mid(w) for w in words[1:]], lang))
 
 
-def region_heat_headline(region_cells: pl.DataFrame, performance: Mapping[str, dict], quarter: str, lang: str) -> str:
+def region_heat_headline(region_cells: pl.DataFrame, performance: Mapping[str, dict], quarter: str, lang: str,
+                         gap: tuple[str, Estimate] | None = None) -> str:
+    """Names the lowest region only when its gap to the others (:func:`region_gap`) is larger than its noise."""
     shown = region_cells.filter(pl.col("mean").is_not_null())
+    q = i18n.fmt_quarter(quarter, lang)
     if shown.height == 0 or not performance:
-        return i18n.t("chain_heat_title_none", lang, quarter=i18n.fmt_quarter(quarter, lang))
-    low = shown.group_by("region").agg(pl.col("mean").mean()).sort("mean", "region").row(0, named=True)
-    d_low = min(performance, key=lambda d: performance[d]["mean"] if performance[d]["mean"] is not None else 99)
-    return i18n.t("chain_heat_title_region", lang, region=low["region"], quarter=i18n.fmt_quarter(quarter, lang),
-                  driver_low=_mid(driver_label(d_low, lang)))
+        return i18n.t("chain_heat_title_none", lang, quarter=q)
+    d_low = _mid(driver_label(min(performance, key=lambda d: performance[d]["mean"]
+                                  if performance[d]["mean"] is not None else 99), lang))
+    shown_regions = set(shown["region"].to_list())
+    if gap is not None and gap[0] in shown_regions and gap[1].ci_high < 0:
+        return i18n.t("chain_heat_title_region", lang, region=gap[0], quarter=q, driver_low=d_low,
+                      gap=i18n.fmt_number(-gap[1].estimate, lang, 2))
+    return i18n.t("chain_heat_title_no_region", lang, quarter=q, driver_low=d_low)
 
 
 def lowest_units(unit_cells: pl.DataFrame, n: int = 15, min_shown: int = 3) -> list[str]:

@@ -687,7 +687,8 @@ _CHAIN_EN = {
     "chain_mean_answer": "Mean (1–5)",
     "chain_blank_cells": "Blank cells: suppressed (< {threshold} respondents, or hidden so that a small group cannot be "
                          "worked out from a total).",
-    "chain_heat_title_region": "{region} has the lowest scores in {quarter}; {driver_low} is the lowest-scored driver overall",
+    "chain_heat_title_region": "{region} scores lowest in {quarter}, {gap} points below the other regions on a 1–5 scale; {driver_low} is the lowest-scored driver overall",
+    "chain_heat_title_no_region": "No region stands out in {quarter}: their gaps are within the noise; {driver_low} is the lowest-scored driver overall",
     "chain_heat_title_units": "The {n} units with the lowest scores in {quarter}",
     "chain_heat_title_none": "Mean answers by region in {quarter}",
     "chain_col_chain": "Chain",
@@ -808,7 +809,8 @@ _CHAIN_ES = {
     "chain_mean_answer": "Media (1–5)",
     "chain_blank_cells": "Celdas en blanco: ocultas (< {threshold} personas respondieron, u ocultas para que un grupo "
                          "pequeño no pueda deducirse de un total).",
-    "chain_heat_title_region": "{region} tiene las puntuaciones más bajas en {quarter}; {driver_low} es el factor peor valorado en general",
+    "chain_heat_title_region": "{region} puntúa más bajo en {quarter}, {gap} puntos por debajo de las demás regiones en una escala de 1 a 5; {driver_low} es el factor peor valorado en general",
+    "chain_heat_title_no_region": "Ninguna región destaca en {quarter}: sus diferencias están dentro del ruido; {driver_low} es el factor peor valorado en general",
     "chain_heat_title_units": "Las {n} unidades con puntuaciones más bajas en {quarter}",
     "chain_heat_title_none": "Respuestas medias por región en {quarter}",
     "chain_col_chain": "Cadena",
@@ -1333,6 +1335,13 @@ def fmt_date(d: Any, lang: str = "en") -> str:
     if lang == "es":
         return f"{d.day} de {month} de {d.year}"
     return f"{d.day} {month} {d.year}"
+
+
+def join_words(words: list[str], lang: str = "en") -> str:
+    """``["a", "b", "c"]`` -> ``"a, b and c"`` in ``lang``."""
+    if not words:
+        return ""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + f" {t('chain_and', lang)} " + words[-1]
 
 
 def fmt_quarter(q: str, lang: str = "en") -> str:

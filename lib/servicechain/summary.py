@@ -548,21 +548,14 @@ def _priority_finding(metrics: dict, pri: list, fix: list[str], lang: str) -> Fi
     lowest = min(rated, key=lambda d: perf[d]) if rated else fix[0]
     names = [_drv(d, lang) for d in fix]
     acted = [d for d in fix if _clear_effect(metrics, d)]
-    words = {"drivers": join_words(names, lang), "lowest": _drv(lowest, lang),
+    words = {"drivers": i18n.join_words(names, lang), "lowest": _drv(lowest, lang),
              "mean": i18n.fmt_number(perf[lowest], lang, 1) if perf.get(lowest) is not None else "?",
-             "acted": join_words([_drv(d, lang) for d in acted], lang)}
+             "acted": i18n.join_words([_drv(d, lang) for d in acted], lang)}
     text = i18n.t("sum_f_priority_act" if acted else "sum_f_priority_none", lang, **words)
     text = text[:1].upper() + text[1:]  # the "none" sentence opens with the drivers' names
     imp = _num(pri[0].get("importance")) if isinstance(pri[0], dict) else None
     return Finding(f"chain.priority.{acted[0] if acted else fix[0]}", text,
                    imp if imp is not None else float("nan"), float("nan"), float("nan"), None, bool(acted))
-
-
-def join_words(words: list[str], lang: str) -> str:
-    """"a", "a and b", "a, b and c" (y in Spanish)."""
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + (" y " if lang == "es" else " and ") + words[-1]
 
 
 def findings(metrics: dict, lang: str) -> list[Finding]:
