@@ -88,23 +88,6 @@ class Dataset:
         return f"Dataset({self.kind}, {self.data_dir}, {rows}, quarters={len(self.quarters)})"
 
 
-def max_date(tables: "dict[str, pl.DataFrame | pl.LazyFrame]") -> dt.date | None:
-    """The latest date in any dated column of any table (eager or lazy tables)."""
-    best: dt.date | None = None
-    for f in tables.values():
-        dates = [c for c, t in f.collect_schema().items() if t == pl.Date]
-        if not dates:
-            continue
-        if isinstance(f, pl.DataFrame):
-            row = f.select(pl.col(dates).max()).row(0)
-        else:
-            row = f.select(pl.col(dates).max()).collect(engine="streaming").row(0)
-        for m in row:
-            if m is not None and (best is None or m > best):
-                best = m
-    return best
-
-
 def load(
     data_dir: str | os.PathLike[str],
     mapping: str | os.PathLike[str] | None = None,
