@@ -553,3 +553,67 @@ def test_a_scenario_is_never_worth_more_than_the_customers_it_could_keep(demo_re
     # the old way (12 months of margin for every quarterly gain) would break the bound on the same effect
     old = uncapped * (acq + margin_year * econ.horizon_months / 12)
     assert np.all(old > bound)
+
+
+# ------------------------------------------------------------------------------ acquisition vs retention cost
+
+
+def test_user_states_acquisition_or_retention_cost_and_the_rule_derives_the_other(demo_result):
+    pop = demo_result.population
+    # neither given: retention = 5% of revenue, acquisition = multiple x retention
+    a0 = finance.resolve(A.defaults(), pop)
+    assert a0.customer_cost_given == "revenue_share"
+    rev = a0.value("revenue_per_customer_per_year")
+    assert a0.value("retention_cost_per_customer_per_year") == pytest.approx(0.05 * rev)
+    assert a0.value("acquisition_cost_per_customer") == pytest.approx(6.5 * 0.05 * rev)
+    # acquisition given: retention derived by the rule, and the multiple no longer moves the acquisition cost
+    a1 = finance.resolve(A.from_text("acquisition_cost_per_customer: {value: 130, low: 100, high: 160}"), pop)
+    assert a1.customer_cost_given == "acquisition"
+    assert a1.value("retention_cost_per_customer_per_year") == pytest.approx(130 / 6.5)
+    e1 = finance.Economics.from_assumptions(a1)
+    assert e1.acquisition_cost == pytest.approx(130.0)
+    assert e1.but(multiple=7.0).acquisition_cost == pytest.approx(130.0)
+    assert e1.but(multiple=7.0).retention_cost == pytest.approx(130 / 7)
+    d = finance.draw_economics(a1, 500, seed=3)
+    acq = d.multiple * d.retention_cost
+    assert acq[0] == pytest.approx(130.0) and acq[1:].min() >= 100 - 1e-9 and acq[1:].max() <= 160 + 1e-9
+    assert finance.conservative_economics(a1).acquisition_cost == pytest.approx(100.0)
+    # retention given: acquisition derived, the multiple moves it
+    a2 = finance.resolve(A.from_text("retention_cost_per_customer_per_year: 20"), pop)
+    assert a2.customer_cost_given == "retention"
+    assert a2.value("acquisition_cost_per_customer") == pytest.approx(130.0)
+    e2 = finance.Economics.from_assumptions(a2)
+    assert e2.but(multiple=7.0).acquisition_cost == pytest.approx(140.0)
+    # the page says which was given and which derived
+    from dataclasses import replace
+    for a, given in ((a0, "revenue_share"), (a1, "acquisition"), (a2, "retention")):
+        res = replace(demo_result, assumptions=a, econ=finance.Economics.from_assumptions(a))
+        assert res.to_results("en")["customer_cost"]["given"] == given
+        text = res.customer_cost_text("en")
+        assert ("You gave the cost of winning" in text) == (given == "acquisition"), text
+        assert ("You gave the cost of keeping" in text) == (given == "retention"), text
+        assert "derived" in text and "se deriva" in res.customer_cost_text("es")
+        rows = finance.assumptions_table(res, "en").to_dicts()
+        used = {r["fin_col_assumption"]: r["fin_col_value_used"] for r in rows}
+        assert used["Acquisition cost per customer"].endswith("(given)" if given == "acquisition" else "(derived)")
+
+
+def test_acquisition_and_retention_cost_together_is_an_error():
+    with pytest.raises(UserError, match="acquisition_cost_per_customer.*not both"):
+        A.from_text("acquisition_cost_per_customer: 130\nretention_cost_per_customer_per_year: 20", "mine.yml")
+    with pytest.raises(UserError, match="mine.yml"):
+        A.from_text("acquisition_cost_per_customer: -5", "mine.yml")
+
+
+def test_a_given_acquisition_cost_makes_the_multiple_irrelevant(demo_result):
+    """The money of a scenario with a stated acquisition cost is the same at 6x and 7x (only retention is derived)."""
+    from dataclasses import replace
+    a1 = finance.resolve(A.from_text("acquisition_cost_per_customer: 130"), demo_result.population)
+    e = finance.Economics.from_assumptions(a1)
+    r = demo_result.scenario("recognition_weekly")
+    v6, v7 = e.but(multiple=6.0).value(r.effects, r.cost), e.but(multiple=7.0).value(r.effects, r.cost)
+    np.testing.assert_allclose(v6["net_value"], v7["net_value"])
+    # without it, the multiple does move the value
+    e0 = demo_result.econ
+    assert np.median(e0.but(multiple=7.0).value(r.effects, r.cost)["net_value"]) > np.median(
+        e0.but(multiple=6.0).value(r.effects, r.cost)["net_value"])

@@ -44,6 +44,7 @@ SCENARIO_FIELDS = ("name", "label", "changes", "programme_cost", "includes", "en
 # key -> (kind, can be "auto", has a range). Kinds set the allowed values (see _check_value).
 PARAMS: dict[str, tuple[str, bool, bool]] = {
     "acquisition_cost_multiple": ("multiple", False, True),
+    "acquisition_cost_per_customer": ("money", True, True),
     "retention_cost_per_customer_per_year": ("money", True, True),
     "retention_cost_share_of_revenue": ("share", False, True),
     "revenue_per_customer_per_year": ("money", True, True),
@@ -126,6 +127,7 @@ class Assumptions:
     replacement_share: dict[str, Param]
     scenarios: list[Scenario]
     files: list[str] = field(default_factory=list)
+    given: frozenset[str] = frozenset()  # keys given a value (not auto) by a file, before resolve() derives the rest
 
     def __getitem__(self, key: str) -> Param:
         return self.params[key]
@@ -141,6 +143,17 @@ class Assumptions:
             if s.name == name:
                 return s
         raise KeyError(name)
+
+    @property
+    def customer_cost_given(self) -> str:
+        """Which customer cost the user stated: ``acquisition``, ``retention``, or ``revenue_share`` (neither:
+        retention cost = retention_cost_share_of_revenue x revenue). The other follows from
+        acquisition = multiple x retention (see :func:`servicechain.finance.resolve`)."""
+        if "acquisition_cost_per_customer" in self.given:
+            return "acquisition"
+        if "retention_cost_per_customer_per_year" in self.given:
+            return "retention"
+        return "revenue_share"
 
     def with_params(self, **params: Param) -> "Assumptions":
         return replace(self, params={**self.params, **params})
@@ -374,7 +387,13 @@ def _apply(rd: _Reader, data: dict, base: Assumptions | None) -> Assumptions:
     scenarios = _scenarios(rd, data["scenarios"], base.scenarios if base else []) if "scenarios" in data else (
         list(base.scenarios) if base else [])
     files = [*(base.files if base else []), rd.file]
-    return Assumptions(currency, draws, params, shares, scenarios, files)
+    given = frozenset(k for k in ("acquisition_cost_per_customer", "retention_cost_per_customer_per_year")
+                      if params[k].value is not None)
+    if len(given) == 2:
+        rd.fail("acquisition_cost_per_customer", "give the acquisition cost per customer or "
+                "retention_cost_per_customer_per_year, not both: the other follows from acquisition = "
+                "acquisition_cost_multiple x retention")
+    return Assumptions(currency, draws, params, shares, scenarios, files, given)
 
 
 def defaults() -> Assumptions:

@@ -307,19 +307,36 @@ def managers_at_start(tables: Mapping[str, Any], quarter: str) -> int:
 
 
 def resolve(a: Assumptions, pop: Population) -> Assumptions:
-    """Fill the ``auto`` assumptions from the data (revenue per customer, retention cost)."""
+    """Fill the ``auto`` assumptions from the data (revenue per customer) and from each other.
+
+    The customer costs are linked by our users' rule, acquisition = multiple x retention:
+    the one the user gave (``a.customer_cost_given``) is used as it is and the other is
+    derived from it; when neither is given, retention = retention_cost_share_of_revenue x
+    revenue per customer and acquisition follows.
+    """
     params = dict(a.params)
     rev = params["revenue_per_customer_per_year"]
     if rev.auto:
         r = pop.revenue_per_customer_year or 0.0
         rev = rev.resolved(r, 0.8 * r, 1.2 * r, f"{r:,.2f} a year in the report quarter's data.")
         params[rev.key] = rev
-    ret = params["retention_cost_per_customer_per_year"]
-    if ret.auto:
-        sh = params["retention_cost_share_of_revenue"]
-        ret = ret.resolved(sh.value * rev.value, sh.low * rev.value, sh.high * rev.value,
-                           f"{sh.value:g} x {rev.value:,.2f} revenue per customer per year.")
-        params[ret.key] = ret
+    m = params["acquisition_cost_multiple"]
+    ret, acq = params["retention_cost_per_customer_per_year"], params["acquisition_cost_per_customer"]
+    if a.customer_cost_given == "acquisition":
+        lo = acq.low if acq.low is not None else acq.value
+        hi = acq.high if acq.high is not None else acq.value
+        ret = ret.resolved(acq.value / m.value, lo / m.high, hi / m.low,
+                           f"{acq.value:,.2f} acquisition cost per customer / {m.value:g} (the multiple).")
+    else:
+        if ret.auto:
+            sh = params["retention_cost_share_of_revenue"]
+            ret = ret.resolved(sh.value * rev.value, sh.low * rev.value, sh.high * rev.value,
+                               f"{sh.value:g} x {rev.value:,.2f} revenue per customer per year.")
+        lo = ret.low if ret.low is not None else ret.value
+        hi = ret.high if ret.high is not None else ret.value
+        acq = acq.resolved(m.value * ret.value, m.low * lo, m.high * hi,
+                           f"{m.value:g} (the multiple) x {ret.value:,.2f} retention cost per customer per year.")
+    params[ret.key], params[acq.key] = ret, acq
     return a.with_params(**params)
 
 
@@ -552,17 +569,27 @@ class Economics:
     margin_share: float
     horizon_months: float
     shares: tuple[float, float, float]  # ROLES order
+    given: str = "revenue_share"  # Assumptions.customer_cost_given: "acquisition" keeps the acquisition cost fixed
 
     @classmethod
     def from_assumptions(cls, a: Assumptions, **override: Any) -> "Economics":
         e = cls(a.value("acquisition_cost_multiple"), a.value("retention_cost_per_customer_per_year"),
                 a.value("revenue_per_customer_per_year"), a.value("margin_share"), a.value("margin_horizon_months"),
-                tuple(a.replacement_share[r].value for r in ROLES))
+                tuple(a.replacement_share[r].value for r in ROLES), a.customer_cost_given)
         return e.but(**override) if override else e
 
+    @property
+    def acquisition_cost(self) -> Any:
+        """What winning one customer costs: multiple x retention cost (per draw when those are arrays)."""
+        return self.multiple * self.retention_cost
+
     def but(self, **kw: Any) -> "Economics":
+        """The same economics with some numbers changed. When the user gave the acquisition cost, a new
+        multiple changes the derived retention cost, not the acquisition cost (what the user knows)."""
         from dataclasses import replace
 
+        if "multiple" in kw and "retention_cost" not in kw and self.given == "acquisition":
+            kw["retention_cost"] = self.acquisition_cost / kw["multiple"]
         return replace(self, **kw)
 
     def value(self, eff: Effects, cost: float) -> dict[str, np.ndarray]:
@@ -597,8 +624,12 @@ def draw_economics(a: Assumptions, draws: int, seed: int) -> Economics:
     shares = np.column_stack([np.concatenate([[a.replacement_share[r].value],
                                               _triangular(rng, a.replacement_share[r].value, a.replacement_share[r].low,
                                                           a.replacement_share[r].high, draws)]) for r in ROLES])
-    return Economics(col("acquisition_cost_multiple"), col("retention_cost_per_customer_per_year"),
-                     col("revenue_per_customer_per_year"), col("margin_share"), col("margin_horizon_months"), shares)
+    mult = col("acquisition_cost_multiple")
+    given = a.customer_cost_given
+    # the cost the user stated is drawn over its range; the other follows from acquisition = multiple x retention
+    ret = col("acquisition_cost_per_customer") / mult if given == "acquisition" else col("retention_cost_per_customer_per_year")
+    return Economics(mult, ret, col("revenue_per_customer_per_year"), col("margin_share"), col("margin_horizon_months"),
+                     shares, given)
 
 
 def conservative_economics(a: Assumptions) -> Economics:
@@ -607,10 +638,13 @@ def conservative_economics(a: Assumptions) -> Economics:
         p = a[key]
         return p.low if p.low is not None else p.value
 
-    return Economics(lo("acquisition_cost_multiple"), lo("retention_cost_per_customer_per_year"),
+    given = a.customer_cost_given
+    ret = (lo("acquisition_cost_per_customer") / lo("acquisition_cost_multiple") if given == "acquisition"
+           else lo("retention_cost_per_customer_per_year"))
+    return Economics(lo("acquisition_cost_multiple"), ret,
                      lo("revenue_per_customer_per_year"), lo("margin_share"), lo("margin_horizon_months"),
                      tuple(a.replacement_share[r].low if a.replacement_share[r].low is not None
-                           else a.replacement_share[r].value for r in ROLES))
+                           else a.replacement_share[r].value for r in ROLES), given)
 
 
 def quantiles(x: np.ndarray) -> tuple[float, float, float]:
@@ -772,6 +806,20 @@ class FinanceResult:
     def headline(self) -> ScenarioResult:
         return next((s for s in self.scenarios if s.headline), self.scenarios[0])
 
+    def customer_cost(self) -> dict:
+        """Which customer cost was given (acquisition, retention, or neither: a share of revenue) and both values."""
+        return {"given": self.assumptions.customer_cost_given, "multiple": float(self.econ.multiple),
+                "acquisition_cost_per_customer": float(self.econ.acquisition_cost),
+                "retention_cost_per_customer_per_year": float(self.econ.retention_cost)}
+
+    def customer_cost_text(self, lang: str) -> str:
+        """One sentence for the money page: which customer cost was given and which derived by the rule."""
+        c = self.customer_cost()
+        sh = self.assumptions["retention_cost_share_of_revenue"].value
+        return t(f"fin_customer_cost_{c['given']}", lang, acq=money(c["acquisition_cost_per_customer"], self, lang, False),
+                 ret=money(c["retention_cost_per_customer_per_year"], self, lang, False),
+                 multiple=fmt_number(c["multiple"], lang, 1), share=fmt_pct(sh, lang, 0))
+
     def to_results(self, lang: str = "en", threshold: int = 5) -> dict:
         """The contract with the quarterly run (``nb.save_results("finance", ...)``)."""
         return {
@@ -780,6 +828,7 @@ class FinanceResult:
             "quarter": self.quarter,
             "draws": self.draws,
             "range_basis": "coefficients_and_assumptions",
+            "customer_cost": self.customer_cost(),
             "seed": self.seed,
             "baseline": self.baseline.to_dict(threshold),
             "scenarios": [s.summary(lang) for s in self.scenarios],
@@ -879,6 +928,12 @@ def _variants(res: FinanceResult) -> list[tuple[str, str, float, float, dict, di
                             ("retention_cost_per_customer_per_year", "retention_cost", "money"),
                             ("revenue_per_customer_per_year", "revenue_per_customer", "money")):
         p = a[key]
+        if key == "retention_cost_per_customer_per_year" and a.customer_cost_given == "acquisition":
+            p = a["acquisition_cost_per_customer"]  # what the user gave moves; retention follows at the multiple
+            if p.low is not None and p.high is not None and p.low != p.high:
+                v.append(("acquisition_cost_per_customer", "money", p.low, p.high,
+                          {attr: p.low / m.value}, {attr: p.high / m.value}))
+            continue
         if p.low is not None and p.high is not None and p.low != p.high:
             v.append((key, kind, p.low, p.high, {attr: p.low}, {attr: p.high}))
     return v
@@ -1194,11 +1249,17 @@ def assumptions_table(res: FinanceResult, lang: str) -> pl.DataFrame:
             return s
         return f"{fmt_number(p.low, lang, 0)}–{fmt_number(p.high, lang, 0)}"
 
-    for key, kind in (("acquisition_cost_multiple", "x"), ("retention_cost_per_customer_per_year", "money"),
+    linked = {"acquisition_cost_per_customer": a.customer_cost_given == "acquisition",
+              "retention_cost_per_customer_per_year": a.customer_cost_given == "retention"}
+    for key, kind in (("acquisition_cost_multiple", "x"), ("acquisition_cost_per_customer", "money"),
+                      ("retention_cost_per_customer_per_year", "money"),
                       ("revenue_per_customer_per_year", "money"), ("margin_share", "pct"),
                       ("margin_horizon_months", "n"), ("customers_per_unit", "n"), ("annual_salary_fallback", "money")):
         p = a[key]
-        rows.append({"fin_col_assumption": t(f"fin_assumption_{key}", lang), "fin_col_value_used": fmt_v(p, kind),
+        v = fmt_v(p, kind)
+        if key in linked:  # the two customer costs: which was given and which derived
+            v += f" ({t('fin_given' if linked[key] else 'fin_derived', lang)})"
+        rows.append({"fin_col_assumption": t(f"fin_assumption_{key}", lang), "fin_col_value_used": v,
                      "fin_col_range": rng(p, kind), "fin_col_source": p.source})
     for role in ROLES:
         p = a.replacement_share[role]

@@ -1040,7 +1040,60 @@ _FIN_EN = {
     "fin_chance": "{scenario} {p}",
     "fin_cost_sum": "The sum of the costs of: {scenarios}.",
     "fin_gross_value": "Gross value",
-    "fin_components_note": "Medians per year of each part of the value; medians do not add up exactly to the median net value.",
+    "fin_components_note": (
+        "Where the value comes from: averages over the draws, per year. They add up (the three parts make the gross "
+        "value; less the programme cost, the net value); the headline figures above are medians, so they differ a "
+        "little from these averages."
+    ),
+    "fin_h_components": "Where the value comes from",
+    "fin_net_value_mean": "Net value (average)",
+    "fin_gross_value_mean": "Gross value (average)",
+    "fin_multiple_effect": (
+        "**The 6–7× rule in the headline:** {scenario} is worth {v_low} a year at {low}× and {v_high} at {high}× "
+        "(P50, net); the rule prices the {acq} of customer acquisition spend avoided."
+    ),
+    "fin_multiple_effect_fixed": (
+        "**The 6–7× rule in the headline:** your acquisition cost per customer is used as it is, so the multiple does "
+        "not change {scenario}'s value ({value} a year, P50, net)."
+    ),
+    "fin_assumption_acquisition_cost_per_customer": "Acquisition cost per customer",
+    "fin_given": "given",
+    "fin_derived": "derived",
+    "fin_customer_cost_acquisition": (
+        "**Customer costs.** You gave the cost of winning a customer ({acq}); the cost of keeping one is derived from "
+        "it with the rule acquisition = multiple × retention: {acq} ÷ {multiple}× = {ret} a year. The multiple "
+        "therefore does not change the money: your acquisition cost is used as it is."
+    ),
+    "fin_customer_cost_retention": (
+        "**Customer costs.** You gave the cost of keeping a customer ({ret} a year); the cost of winning one is "
+        "derived with the rule acquisition = multiple × retention: {multiple}× {ret} = {acq}."
+    ),
+    "fin_customer_cost_revenue_share": (
+        "**Customer costs.** Neither cost was given: the cost of keeping a customer is an illustrative {share} of "
+        "revenue per customer ({ret} a year) and the cost of winning one is derived with the rule acquisition = "
+        "multiple × retention: {multiple}× {ret} = {acq}. State `acquisition_cost_per_customer` or "
+        "`retention_cost_per_customer_per_year` in your assumptions file when you know one."
+    ),
+    "fin_illustrative": "illustrative",
+    "fin_placeholder_note": (
+        "† Net of an illustrative programme cost (a shipped default, not a quote): replace it with your quote in your "
+        "assumptions file (the scenario's `programme_cost`)."
+    ),
+    "fin_col_reach": "Already at that level today",
+    "fin_reach_cell": "{units} of units, {people} of people",
+    "fin_beyond_data": "beyond the data",
+    "fin_within_data": "within the data",
+    "fin_reach_note": (
+        "**How far each scenario goes beyond the data:** the share of units (and of people) already at the level the "
+        "scenario asks of the average unit (the lowest such share when it moves several drivers). A scenario that "
+        "fewer than {min} of units reach today is marked *beyond the data*: its value extrapolates the models past "
+        "what was observed. The headline is {scenario}, the most valuable scenario within the data."
+    ),
+    "fin_reach_note_none": (
+        "**How far each scenario goes beyond the data:** the share of units (and of people) already at the level the "
+        "scenario asks of the average unit. Every scenario goes beyond what fewer than {min} of units reach today: "
+        "all the values extrapolate the models."
+    ),
     "fin_snapshot_md": (
         "**Snapshot data.** Money needs people followed over quarters and the customers of their units; a single HR "
         "snapshot has neither, so there is nothing to estimate here."
@@ -1189,7 +1242,61 @@ _FIN_ES = {
     "fin_chance": "{scenario} {p}",
     "fin_cost_sum": "La suma de los costes de: {scenarios}.",
     "fin_gross_value": "Valor bruto",
-    "fin_components_note": "Medianas por año de cada parte del valor; las medianas no suman exactamente el valor neto mediano.",
+    "fin_components_note": (
+        "De dónde sale el valor: medias de las simulaciones, por año. Suman (las tres partes dan el valor bruto; "
+        "descontado el coste del programa, el valor neto); las cifras principales de arriba son medianas, por lo que "
+        "difieren un poco de estas medias."
+    ),
+    "fin_h_components": "De dónde sale el valor",
+    "fin_net_value_mean": "Valor neto (media)",
+    "fin_gross_value_mean": "Valor bruto (media)",
+    "fin_multiple_effect": (
+        "**La regla de 6–7× en la cifra principal:** {scenario} vale {v_low} al año con {low}× y {v_high} con {high}× "
+        "(P50, neto); la regla pone precio a los {acq} de gasto de captación de clientes evitado."
+    ),
+    "fin_multiple_effect_fixed": (
+        "**La regla de 6–7× en la cifra principal:** su coste de captación por cliente se usa tal cual, así que el "
+        "múltiplo no cambia el valor de {scenario} ({value} al año, P50, neto)."
+    ),
+    "fin_assumption_acquisition_cost_per_customer": "Coste de captación por cliente",
+    "fin_given": "indicado",
+    "fin_derived": "derivado",
+    "fin_customer_cost_acquisition": (
+        "**Costes por cliente.** Usted indicó lo que cuesta captar un cliente ({acq}); lo que cuesta retenerlo se "
+        "deriva con la regla captación = múltiplo × retención: {acq} ÷ {multiple}× = {ret} al año. Por eso el "
+        "múltiplo no cambia el dinero: su coste de captación se usa tal cual."
+    ),
+    "fin_customer_cost_retention": (
+        "**Costes por cliente.** Usted indicó lo que cuesta retener un cliente ({ret} al año); lo que cuesta captarlo "
+        "se deriva con la regla captación = múltiplo × retención: {multiple}× {ret} = {acq}."
+    ),
+    "fin_customer_cost_revenue_share": (
+        "**Costes por cliente.** No se indicó ninguno de los dos: retener un cliente cuesta un {share} ilustrativo de "
+        "sus ingresos ({ret} al año) y captarlo se deriva con la regla captación = múltiplo × retención: "
+        "{multiple}× {ret} = {acq}. Indique `acquisition_cost_per_customer` o `retention_cost_per_customer_per_year` "
+        "en su archivo de supuestos cuando conozca uno."
+    ),
+    "fin_illustrative": "ilustrativo",
+    "fin_placeholder_note": (
+        "† Descontado un coste de programa ilustrativo (un valor por defecto, no un presupuesto): sustitúyalo por su "
+        "presupuesto en su archivo de supuestos (el `programme_cost` del escenario)."
+    ),
+    "fin_col_reach": "Ya en ese nivel hoy",
+    "fin_reach_cell": "{units} de las unidades, {people} de las personas",
+    "fin_beyond_data": "más allá de los datos",
+    "fin_within_data": "dentro de los datos",
+    "fin_reach_note": (
+        "**Hasta dónde va cada escenario más allá de los datos:** la proporción de unidades (y de personas) que ya "
+        "están en el nivel que el escenario pide a la unidad media (la menor de ellas si mueve varios factores). Un "
+        "escenario que hoy alcanzan menos del {min} de las unidades se marca *más allá de los datos*: su valor "
+        "extrapola los modelos fuera de lo observado. La cifra principal es {scenario}, el escenario de más valor "
+        "dentro de los datos."
+    ),
+    "fin_reach_note_none": (
+        "**Hasta dónde va cada escenario más allá de los datos:** la proporción de unidades (y de personas) que ya "
+        "están en el nivel que el escenario pide a la unidad media. Todos los escenarios van más allá de lo que hoy "
+        "alcanza el {min} de las unidades: todos los valores extrapolan los modelos."
+    ),
     "fin_snapshot_md": (
         "**Datos de foto fija.** El dinero necesita personas seguidas a lo largo de los trimestres y los clientes de sus "
         "unidades; una única foto de RR. HH. no tiene ninguna de las dos cosas, así que aquí no hay nada que estimar."
