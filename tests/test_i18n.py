@@ -27,7 +27,7 @@ def test_every_ui_word_of_the_templates_exists():
         used |= set(re.findall(r't\("([a-z_0-9]+)"', p.read_text()))
     for key, *_ in report.KPIS:
         used.add(key)
-    used |= {"privacy_note", "money_note", "vs_quarter", "no_previous_quarter", "not_available", "back_to_index",
+    used |= {"privacy_note", "money_note", "vs_quarter", "no_clear_change", "no_previous_quarter", "not_available", "back_to_index",
              "generated", "app_name", "data_kind_panel", "data_kind_snapshot", "points", "trend"}
     used |= {f"nb_0{i}" for i in range(6)}
     assert used <= set(i18n.WORDS["en"]), used - set(i18n.WORDS["en"])

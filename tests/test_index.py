@@ -7,6 +7,7 @@ import copy
 import re
 from pathlib import Path
 
+import pytest
 from test_summary import METRICS, _est
 
 from servicechain import i18n, report, summary
@@ -63,3 +64,48 @@ def test_index_page_lead_cards_and_summary_first(tmp_path: Path) -> None:
     assert "replacing voluntary leavers €2.2M; customers who did not come back €300k" in html
     assert 'data-kpi="cost_of_turnover"' in html and 'data-kpi="programme_value"' in html
     assert "If the links found are causal: net value a year of “Weekly recognition for everyone”" in html
+
+
+def _with_history(nps_now: float, nps_prev: float, se: float) -> dict:
+    m = copy.deepcopy(METRICS)
+    m["overview"]["nps"], m["overview"]["se"] = nps_now, {"nps": se}
+    m["overview"]["history"] = [{"quarter": "2026Q2", "nps": nps_prev, "se": {"nps": se}, "headcount": 2700}]
+    return m
+
+
+def test_a_change_within_its_noise_is_not_coloured_and_says_so(tmp_path: Path) -> None:
+    m = _with_history(22.6, 22.1, 1.5)  # +0.5 on a difference with noise 1.96 * sqrt(2) * 1.5 = 4.2
+    card = next(c for c in report.kpi_cards(m, report.card_history(m, []), "2026Q3", "en") if c["key"] == "nps")
+    assert card["delta_class"] == "" and card["delta"] == "no clear change vs. Q2 2026 (+0.5, within the noise of ±4.2)"
+    m = _with_history(30.0, 22.1, 1.5)
+    card = next(c for c in report.kpi_cards(m, report.card_history(m, []), "2026Q3", "es") if c["key"] == "nps")
+    assert card["delta_class"] == "good" and card["delta"].startswith("+7,9 frente a T2 2026")
+    # a change without a known noise (headcount, money) is never coloured
+    hc = next(c for c in report.kpi_cards(m, report.card_history(m, []), "2026Q3", "en") if c["key"] == "headcount")
+    assert hc["delta_class"] == "" and hc["delta"].startswith("+47 vs. Q2 2026")
+
+
+def test_first_report_already_has_a_trend_from_the_data(tmp_path: Path) -> None:
+    m = _with_history(22.6, 22.1, 1.5)
+    html = report.build_index(tmp_path, tmp_path, "2026Q3", "en", m, []).read_text(encoding="utf-8")
+    nps = html.split('data-kpi="nps"')[1].split("data-kpi=")[0]
+    assert "sc-spark" in nps and "Q2 2026: 22.1" in nps
+
+
+def test_overview_standard_errors_from_the_raw_tables() -> None:
+    import polars as pl
+
+    from servicechain import demo, features
+
+    tables, truth = demo.generate(demo.DemoConfig(seed=2, employees=600, quarters=3))
+    q = truth["quarters"][-1]
+    ov = features.overview(tables, q)
+    fb = tables["customer_feedback"].filter(pl.col("date").dt.year().cast(str) + "Q" +
+                                            pl.col("date").dt.quarter().cast(str) == q)["nps"].to_numpy()
+    p, d, n = (fb >= 9).mean(), (fb <= 6).mean(), len(fb)
+    assert ov["nps"] == pytest.approx(100 * (p - d))
+    assert ov["se"]["nps"] == pytest.approx(100 * ((p + d - (p - d) ** 2) / n) ** 0.5)
+    r = ov["voluntary_turnover_rate"]
+    assert ov["se"]["voluntary_turnover_rate"] == pytest.approx((r * (1 - r) / ov["average_headcount"]) ** 0.5)
+    assert [h["quarter"] for h in ov["history"]] == truth["quarters"][:-1]
+    assert "history" not in ov["history"][0]

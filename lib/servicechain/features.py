@@ -385,8 +385,14 @@ def risk_set(panel: pl.DataFrame, quarter: str) -> dict[str, int]:
     return {k: int(v or 0) for k, v in row.items()}
 
 
-def overview(tables: Mapping[str, Frame], quarter: str) -> dict:
-    """The quarter at a glance for index.html: headcount, voluntary turnover, NPS, customer retention."""
+def overview(tables: Mapping[str, Frame], quarter: str, history: bool = True) -> dict:
+    """The quarter at a glance for index.html: headcount, voluntary turnover, NPS, customer retention.
+
+    ``se`` holds each rate's sampling standard error (binomial for the rates, the multinomial one for NPS,
+    Poisson for the early-leaver count), so a change against another quarter is called a change only when
+    it is larger than its noise; ``history`` holds the same figures for every earlier quarter in the data
+    (each as known at its own end), so the first report already shows a trend.
+    """
     uq = unit_quarters(as_of(tables, quarter)).filter(pl.col("quarter") == quarter)
     if uq.height == 0:
         return {"quarter": quarter}
@@ -395,16 +401,31 @@ def overview(tables: Mapping[str, Frame], quarter: str) -> dict:
         pl.col("customers_returned").sum(), pl.col("customers").sum(), pl.col("revenue").sum(),
     ).row(0, named=True)
     fb = _lazy(tables["customer_feedback"]).filter(Q.index_expr("date") == Q.parse(quarter)).select(
-        pl.len().alias("n"), (100.0 * ((pl.col("nps") >= 9).mean() - (pl.col("nps") <= 6).mean())).alias("nps")
+        pl.len().alias("n"), (pl.col("nps") >= 9).mean().alias("prom"), (pl.col("nps") <= 6).mean().alias("det"),
     ).collect().row(0, named=True)
     to = turnover(tables, quarter)
-    return {
+    n_fb, prev = int(fb["n"]), int(tot["customers_prev"] or 0)
+    nps = None if not n_fb else 100.0 * (fb["prom"] - fb["det"])
+    cr = (tot["customers_returned"] / prev) if prev else None
+    se = {
+        "voluntary_turnover_rate": (to.rate * (1 - to.rate) / to.average_headcount) ** 0.5 if to.rate is not None else None,
+        "early_leavers": float(to.early) ** 0.5,
+        "nps": (100.0 * ((fb["prom"] + fb["det"] - (fb["prom"] - fb["det"]) ** 2) / n_fb) ** 0.5) if n_fb else None,
+        "customer_retention_rate": (cr * (1 - cr) / prev) ** 0.5 if cr is not None else None,
+    }
+    out = {
         **to.to_dict(),
         "headcount": to.headcount_start,  # employed when the quarter started (the money page's headcount too)
         "voluntary_exits": to.leavers,
-        "nps": fb["nps"],
-        "nps_responses": int(fb["n"]),
+        "nps": nps,
+        "nps_responses": n_fb,
         "customers": int(tot["customers"] or 0),
-        "customer_retention_rate": (tot["customers_returned"] / tot["customers_prev"]) if tot["customers_prev"] else None,
+        "customers_prev": prev,
+        "customer_retention_rate": cr,
         "revenue": float(tot["revenue"] or 0.0),
+        "se": se,
     }
+    if history:
+        earlier = [q for q in data_quarters(tables) if Q.parse(q) < Q.parse(quarter)]
+        out["history"] = [h for h in (overview(tables, q, history=False) for q in earlier) if len(h) > 1]
+    return out

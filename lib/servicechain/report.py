@@ -323,15 +323,32 @@ def _baseline(key: str):
     return lambda m: ((m.get("finance") or {}).get("baseline") or {}).get(key)
 
 
+def _se(key: str):
+    return lambda m: ((m.get("overview") or {}).get("se") or {}).get(key)
+
+
+_NO_SE = lambda m: None  # noqa: E731  (no sampling error known: a change is never coloured)
+
+# (word key, metrics getter, value format, delta format, which direction is good, standard error getter)
 KPIS = [
-    ("headcount", _overview("headcount"), "int", "signed0", 0),
-    ("voluntary_turnover", _overview("voluntary_turnover_rate"), "pct", "points", -1),
-    ("early_leavers", _overview("early_leavers"), "int", "signed0", -1),
-    ("nps", _overview("nps"), "num1", "signed1", +1),
-    ("customer_retention", _overview("customer_retention_rate"), "pct", "points", +1),
-    ("cost_of_turnover", _baseline("total_cost"), "money_compact", "money_signed", -1),
-    ("programme_value", lambda m: _money_at_stake(m)[0], "money_compact", "money_signed", 0),
+    ("headcount", _overview("headcount"), "int", "signed0", 0, _NO_SE),
+    ("voluntary_turnover", _overview("voluntary_turnover_rate"), "pct", "points", -1, _se("voluntary_turnover_rate")),
+    ("early_leavers", _overview("early_leavers"), "int", "signed0", -1, _se("early_leavers")),
+    ("nps", _overview("nps"), "num1", "signed1", +1, _se("nps")),
+    ("customer_retention", _overview("customer_retention_rate"), "pct", "points", +1, _se("customer_retention_rate")),
+    ("cost_of_turnover", _baseline("total_cost"), "money_compact", "money_signed", -1, _NO_SE),
+    ("programme_value", lambda m: _money_at_stake(m)[0], "money_compact", "money_signed", 0, _NO_SE),
 ]
+
+
+def card_history(metrics: dict, reports: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+    """Earlier quarters for the cards: the data's own history (``overview.history``, today's definitions) merged
+    with earlier reports' metrics (money figures exist only there), oldest first."""
+    merged: dict[str, dict] = {q: dict(m) for q, m in reports}
+    for h in (metrics.get("overview") or {}).get("history") or []:
+        if isinstance(h, dict) and isinstance(h.get("quarter"), str) and _QUARTER_DIR.match(h["quarter"]):
+            merged.setdefault(h["quarter"], {})["overview"] = h
+    return sorted(merged.items(), key=lambda x: quarters.parse(x[0]))
 
 
 def _card_note(key: str, m: dict, lang: str, currency: str) -> str:
@@ -418,7 +435,7 @@ def kpi_cards(metrics: dict, history: list[tuple[str, dict]], quarter: str, lang
     _, scenario, currency = _money_at_stake(metrics, lang)
     prev_q, prev = history[-1] if history else (None, None)
     cards = []
-    for key, get, kind, dkind, good in KPIS:
+    for key, get, kind, dkind, good, se_of in KPIS:
         value = _num(get(metrics))
         card = {"key": key, "label": i18n.t(key, lang), "available": value is not None,
                 "value": i18n.fmt_value(value, kind, lang, currency) if value is not None else i18n.t("not_available", lang),
@@ -427,9 +444,16 @@ def kpi_cards(metrics: dict, history: list[tuple[str, dict]], quarter: str, lang
             pv = _num(get(prev)) if prev is not None else None
             if pv is not None:
                 d = value - pv
-                card["delta"] = f"{_fmt_delta(d, dkind, lang, currency)} {i18n.t('vs_quarter', lang, q=i18n.fmt_quarter(prev_q, lang))}"
-                if good and abs(d) > 1e-12:
-                    card["delta_class"] = "good" if d * good > 0 else "bad"
+                vs = i18n.t('vs_quarter', lang, q=i18n.fmt_quarter(prev_q, lang))
+                s1, s2 = _num(se_of(metrics)), _num(se_of(prev))
+                noise = 1.96 * math.hypot(s1, s2) if s1 is not None and s2 is not None else None
+                if noise is not None and abs(d) <= noise:  # within the noise: not a change to colour
+                    card["delta"] = i18n.t("no_clear_change", lang, vs=vs, delta=_fmt_delta(d, dkind, lang, currency),
+                                           noise=_fmt_delta(noise, dkind, lang, currency).lstrip("+"))
+                else:
+                    card["delta"] = f"{_fmt_delta(d, dkind, lang, currency)} {vs}"
+                    if good and noise is not None and abs(d) > 1e-12:
+                        card["delta_class"] = "good" if d * good > 0 else "bad"
             elif prev_q is None:
                 card["delta"] = i18n.t("no_previous_quarter", lang)
             series = [(q, _num(get(m))) for q, m in history] + [(quarter, value)]
@@ -473,7 +497,7 @@ def build_index(
 
     ``out_dir`` is where earlier quarters' reports live (``<out>/<quarter>/metrics.json``).
     """
-    history = earlier_reports(out_dir, quarter)
+    history = card_history(metrics, earlier_reports(out_dir, quarter))
     cards = kpi_cards(metrics, history, quarter, lang)
     lead = summary.index_lead(metrics, lang)
     pages = sorted(pages, key=lambda p: p.get("name") != "05_executive_summary")  # the summary first
