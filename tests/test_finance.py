@@ -617,3 +617,64 @@ def test_a_given_acquisition_cost_makes_the_multiple_irrelevant(demo_result):
     e0 = demo_result.econ
     assert np.median(e0.but(multiple=7.0).value(r.effects, r.cost)["net_value"]) > np.median(
         e0.but(multiple=6.0).value(r.effects, r.cost)["net_value"])
+
+
+# ------------------------------------------------------------------------------ decomposition and placeholders
+
+
+def test_components_add_up_to_the_total_for_every_scenario(demo_result):
+    out = demo_result.to_results("en")
+    for s in out["scenarios"]:
+        c = s["components"]
+        assert set(c) == set(finance.COMPONENTS)
+        assert sum(c.values()) == pytest.approx(s["gross_value_mean"], rel=1e-9), s["name"]
+        assert s["gross_value_mean"] - s["programme_cost_mean"] == pytest.approx(s["net_value_mean"], rel=1e-9)
+        assert s["components_basis"] == "mean_over_draws"
+        # the users' rule moves the headline: at 7x it is worth more than at 6x when customers are kept
+        at = s["value_p50_at_multiple"]
+        assert set(at) == {"6", "7"}
+        if s["customers_retained_p50"] > 0:
+            assert at["7"] > at["6"], s["name"]
+    text = finance.multiple_effect_text(demo_result, "en")
+    head = demo_result.headline.value_at_multiple
+    for v in head.values():
+        assert finance.money(v, demo_result, "en") in text
+    assert "6×" in text and "7×" in text
+    rows = finance.components_table(demo_result, "es").to_dicts()
+    assert len(rows) == len(demo_result.scenarios) and "fin_net_value_mean" in rows[0]
+
+
+def test_programme_costs_are_flagged_until_the_user_replaces_them(demo_result):
+    a = A.defaults()
+    for sc in a.scenarios:
+        assert finance.cost_is_placeholder(finance.expand(a, sc)[1]), sc.name
+    mine = A.from_text("scenarios:\n  - name: recognition_weekly\n    programme_cost: {per_employee: 45}\n", "mine.yml")
+    flags = {sc.name: finance.cost_is_placeholder(finance.expand(mine, sc)[1]) for sc in mine.scenarios}
+    assert flags["recognition_weekly"] is False
+    assert flags["empowerment_plus_half"] is True
+    assert flags["all_three"] is True  # still carries two illustrative costs
+    assert mine.scenario("recognition_weekly").cost["per_employee"].origin == "user"
+    assert a.scenario("recognition_weekly").cost["per_employee"].origin == "default"
+    # the page marks every net figure and says why; metrics carry the flag
+    assert all(s["programme_cost_placeholder"] for s in demo_result.to_results()["scenarios"])
+    row = finance.scenario_table(demo_result, "en").to_dicts()[0]
+    assert row["fin_comp_net_value"].endswith("†") and row["fin_conservative_case"].endswith("†")
+    assert "illustrative" in row["fin_comp_programme_cost"]
+    assert finance.headline_title(demo_result.headline, demo_result, "en").endswith("†")
+    assert "replace it with your quote" in finance.placeholder_note(demo_result, "en")
+    assert "presupuesto" in finance.placeholder_note(demo_result, "es")
+
+
+def test_summary_action_lines_carry_parts_and_placeholder(demo_result):
+    from servicechain import summary
+    out = demo_result.to_results("en")
+    metrics = {"finance": out}
+    acts = summary.top_actions(metrics, "en")
+    assert acts and all(a.components and a.placeholder for a in acts)
+    line = summary._action_line(acts[0], "en")
+    assert "customer acquisition spend avoided" in line and "illustrative programme cost" in line
+    # a user-priced programme is not flagged
+    for s in out["scenarios"]:
+        s["programme_cost_placeholder"] = False
+    line = summary._action_line(summary.top_actions(metrics, "es")[0], "es")
+    assert "ilustrativo" not in line and "gasto de captación" in line

@@ -71,6 +71,12 @@ class Param:
     source: str = ""
     stress_low: float | None = None
     stress_high: float | None = None
+    origin: str = "default"  # "default": the shipped file (an illustrative placeholder); "user": the user's file
+
+    @property
+    def placeholder(self) -> bool:
+        """A shipped default that the user's file has not replaced."""
+        return self.origin == "default"
 
     @property
     def auto(self) -> bool:
@@ -82,7 +88,7 @@ class Param:
         return replace(self, value=float(value), low=float(low), high=float(high), source=src)
 
     def to_dict(self) -> dict:
-        d = {"value": self.value, "low": self.low, "high": self.high, "source": self.source}
+        d = {"value": self.value, "low": self.low, "high": self.high, "source": self.source, "origin": self.origin}
         if self.stress_low is not None:
             d["stress_low"], d["stress_high"] = self.stress_low, self.stress_high
         return d
@@ -268,8 +274,9 @@ class _Reader:
         if "value" in raw and value is None and "low" not in raw:
             low, high = None, None  # auto again: the range comes from the data
         source = got.get("source", mine if raw.keys() - {"source"} else base.source)
+        origin = ("default" if self.file == DEFAULT_FILE else "user") if raw.keys() - {"source"} else base.origin
         p = Param(key, value, low, high, source, got.get("stress_low", base.stress_low),
-                  got.get("stress_high", base.stress_high))
+                  got.get("stress_high", base.stress_high), origin)
         if p.value is not None and p.low is not None and p.high is not None and not p.low <= p.value <= p.high:
             self.fail(key, f"value {p.value:g} is outside its range {p.low:g}..{p.high:g}")
         if p.stress_low is not None and p.stress_high is not None and p.stress_low > p.stress_high:

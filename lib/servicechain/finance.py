@@ -396,6 +396,12 @@ def programme_cost(parts: list[Scenario], headcount: int, managers: int, which: 
     return total
 
 
+def cost_is_placeholder(parts: list[Scenario]) -> bool:
+    """Whether some of a scenario's programme cost (over its included scenarios) is still a shipped illustrative
+    default, i.e. not replaced by the user's assumptions file."""
+    return any(p.placeholder and p.value for part in parts for p in part.cost.values())
+
+
 @dataclass
 class Effects:
     """Physical effects of a scenario per year; index 0 = the point estimates, 1.. = coefficient draws."""
@@ -745,6 +751,8 @@ class ScenarioResult:
     headline: bool = False
     money_coef: dict[str, np.ndarray] = field(default_factory=dict)  # coefficients only, assumptions at defaults
     conservative: dict[str, float] = field(default_factory=dict)  # P50 with every assumption at its cautious end
+    cost_placeholder: bool = False  # some of its programme cost is a shipped illustrative default, not the user's
+    value_at_multiple: dict[float, float] = field(default_factory=dict)  # P50 net value with the multiple fixed
 
     @property
     def name(self) -> str:
@@ -765,7 +773,14 @@ class ScenarioResult:
             a, b, c = quantiles(self.money_coef["net_value"][1:])
             s.update(coefficient_only_value_p10=a, coefficient_only_value_p50=b, coefficient_only_value_p90=c)
         s["conservative_value_p50"] = self.conservative.get("net_value")
-        s["components"] = {k: self.q(k)[1] for k in COMPONENTS}
+        # averages over the draws: they add up (medians do not): components -> gross, gross - cost -> net
+        s["components"] = {k: float(np.mean(self.money[k][1:])) for k in COMPONENTS}
+        s["components_basis"] = "mean_over_draws"
+        s["gross_value_mean"] = float(np.mean(self.money["gross_value"][1:]))
+        s["programme_cost_mean"] = float(np.mean(self.money["gross_value"][1:] - self.money["net_value"][1:]))
+        s["net_value_mean"] = float(np.mean(self.money["net_value"][1:]))
+        s["value_p50_at_multiple"] = {f"{m:g}": v for m, v in self.value_at_multiple.items()}
+        s["programme_cost_placeholder"] = self.cost_placeholder
         for k, arr in (("exits_avoided", self.effects.exits_avoided), ("customers_retained", self.effects.customers_retained),
                        ("customer_retention_pp", self.effects.retention_pp)):
             a, b, c = quantiles(arr[1:])
@@ -866,6 +881,11 @@ def evaluate(pop: Population, hazard: retention.HazardResult, unit_model: loyalt
         r = ScenarioResult(sc, eff, cost, c_lo, c_hi, econ_draws.value(eff, costs), "never",
                            headline=(sc.name == headline), money_coef=econ.value(eff, cost))
         r.conservative = {k: float(np.median(v[1:])) for k, v in cautious.value(eff, c_hi).items()}
+        r.cost_placeholder = cost_is_placeholder(parts)
+        m = a["acquisition_cost_multiple"]
+        for mult in sorted({m.low, m.high} - {None}):  # the headline at each end of the users' 6-7x band
+            at = econ_draws.but(multiple=np.full_like(econ_draws.multiple, mult)).value(eff, costs)["net_value"]
+            r.value_at_multiple[float(mult)] = float(np.median(at[1:]))
         r.break_even_multiple = break_even(lambda m, r=r: float(np.median(
             econ.but(multiple=m).value(r.effects, r.cost)["net_value"][1:])))
         out.append(r)
@@ -1015,8 +1035,14 @@ def headline_title(r: ScenarioResult, res: FinanceResult, lang: str) -> str:
     """"Weekly recognition for everyone is worth €X (P10–P90 €Y–€Z) a year, net of its cost"."""
     p10, p50, p90 = r.q("net_value")
     key = "fin_title_worth" if p50 >= 0 else "fin_title_costs"
-    return t(key, lang, scenario=r.scenario.label_in(lang), value=money(abs(p50) if p50 < 0 else p50, res, lang),
-             low=money(p10, res, lang), high=money(p90, res, lang))
+    title = t(key, lang, scenario=r.scenario.label_in(lang), value=money(abs(p50) if p50 < 0 else p50, res, lang),
+              low=money(p10, res, lang), high=money(p90, res, lang))
+    return title + (PLACEHOLDER_MARK if r.cost_placeholder else "")
+
+
+def placeholder_note(res: FinanceResult, lang: str) -> str | None:
+    """The footnote for figures net of an illustrative programme cost (None when the user gave every cost)."""
+    return t("fin_placeholder_note", lang) if any(r.cost_placeholder for r in res.scenarios) else None
 
 
 def fig_scenarios(res: FinanceResult, lang: str):
@@ -1288,14 +1314,15 @@ def scenario_table(res: FinanceResult, lang: str) -> pl.DataFrame:
             return f"{f(s[k + '_p50'])} ({f(s[k + '_p10'])} – {f(s[k + '_p90'])})"
 
         be = s["break_even_multiple"]
+        mark = PLACEHOLDER_MARK if r.cost_placeholder else ""
         rows.append({
             "scenario": s["label"],
             "fin_exits_avoided": rg("exits_avoided", lambda v: fmt_number(v, lang, 0)),
             "fin_customers_retained": rg("customers_retained", lambda v: fmt_number(v, lang, 0)),
-            "fin_comp_programme_cost": money(r.cost, res, lang),
-            "fin_comp_net_value": rg("value"),
-            "fin_net_value_coef_only": rg("coefficient_only_value"),
-            "fin_conservative_case": money(s["conservative_value_p50"], res, lang),
+            "fin_comp_programme_cost": money(r.cost, res, lang) + (f" ({t('fin_illustrative', lang)})" if mark else ""),
+            "fin_comp_net_value": rg("value") + mark,
+            "fin_net_value_coef_only": rg("coefficient_only_value") + mark,
+            "fin_conservative_case": money(s["conservative_value_p50"], res, lang) + mark,
             "fin_payback_months": (fmt_number(s["payback_months_p50"], lang, 1) if s["payback_months_p50"] is not None
                                    else t("fin_never", lang)),
             "fin_break_even_multiple": (t(f"fin_{be}", lang) if isinstance(be, str)
@@ -1305,16 +1332,36 @@ def scenario_table(res: FinanceResult, lang: str) -> pl.DataFrame:
 
 
 def components_table(res: FinanceResult, lang: str) -> pl.DataFrame:
-    """Where each scenario's value comes from (medians per year)."""
+    """Where each scenario's value comes from: averages over the draws per year, which add up
+    (replacement + acquisition + margin = gross; gross - programme cost = net)."""
     rows = []
     for r in res.scenarios:
         s = r.summary(lang)
+        mark = PLACEHOLDER_MARK if r.cost_placeholder else ""
         rows.append({"scenario": s["label"],
-                     **{f"fin_comp_{k}": money(s[f"{k}_p50"], res, lang)
-                        for k in ("replacement_cost_avoided", "acquisition_spend_avoided", "margin_kept")},
-                     "fin_gross_value": money(s["gross_value_p50"], res, lang),
-                     "fin_comp_programme_cost": money(-r.cost, res, lang)})
+                     **{f"fin_comp_{k}": money(s["components"][k], res, lang) for k in COMPONENTS},
+                     "fin_gross_value_mean": money(s["gross_value_mean"], res, lang),
+                     "fin_comp_programme_cost": money(-s["programme_cost_mean"], res, lang) + mark,
+                     "fin_net_value_mean": money(s["net_value_mean"], res, lang) + mark})
     return pl.DataFrame(rows)
+
+
+PLACEHOLDER_MARK = "\u00a0†"
+
+
+def multiple_effect_text(res: FinanceResult, lang: str) -> str:
+    """The headline at each end of the users' 6-7x band: how much the rule moves the money."""
+    r = res.headline
+    v = r.value_at_multiple
+    mark = PLACEHOLDER_MARK if r.cost_placeholder else ""
+    if res.econ.given == "acquisition" or len(v) < 2:
+        return t("fin_multiple_effect_fixed", lang, scenario=r.scenario.label_in(lang),
+                 value=money(r.q("net_value")[1], res, lang) + mark)
+    (lo, vlo), (hi, vhi) = sorted(v.items())[0], sorted(v.items())[-1]
+    return t("fin_multiple_effect", lang, scenario=r.scenario.label_in(lang), low=fmt_number(lo, lang, 1 if lo % 1 else 0),
+             high=fmt_number(hi, lang, 1 if hi % 1 else 0), v_low=money(vlo, res, lang) + mark,
+             v_high=money(vhi, res, lang) + mark,
+             acq=money(r.summary(lang)["components"]["acquisition_spend_avoided"], res, lang))
 
 
 def baseline_table(res: FinanceResult, lang: str, threshold: int) -> pl.DataFrame:

@@ -51,6 +51,10 @@ class Action:
     exits_avoided: float | None = None
     customers_retained: float | None = None
     combined: bool = False
+    components: dict[str, float] | None = None  # replacement / acquisition / margin (averages over the draws)
+    placeholder: bool = False  # net of an illustrative programme cost the user has not replaced
+    beyond_data: bool = False  # the scenario goes past what the units reach today
+    reach_units: float | None = None  # share of units already at the scenario's level
 
 
 @dataclass(frozen=True)
@@ -246,8 +250,17 @@ def scenarios(metrics: dict, lang: str) -> list[Action]:
             exits_avoided=_first(s, ("exits_avoided", "voluntary_exits_avoided", "exits_avoided_per_year")),
             customers_retained=_first(s, ("customers_retained", "customers_kept", "customers_retained_per_year")),
             combined=bool(s.get("includes") or s.get("combined")) or str(s.get("name")) in combos,
+            components=_components(s), placeholder=bool(s.get("programme_cost_placeholder")),
+            beyond_data=bool(s.get("extrapolates")), reach_units=_num(s.get("reach_units")),
         ))
     return sorted(out, key=lambda a: (-a.p50, a.name))
+
+
+def _components(s: dict) -> dict[str, float] | None:
+    """A scenario's value split into replacement / acquisition / margin (None when any part is missing)."""
+    c = s.get("components") if isinstance(s.get("components"), dict) else {}
+    parts = {k: _num(c.get(k)) for k in ("replacement_cost_avoided", "acquisition_spend_avoided", "margin_kept")}
+    return parts if all(v is not None for v in parts.values()) else None
 
 
 def top_actions(metrics: dict, lang: str = "en", n: int = 3) -> list[Action]:
@@ -268,6 +281,14 @@ def _action_line(a: Action, lang: str) -> str:
         line += " " + i18n.t("sum_action_exits", lang, exits=ex)
     elif cu:
         line += " " + i18n.t("sum_action_customers", lang, customers=cu)
+    if a.components:
+        c = {k: _money(v, a.currency, lang) for k, v in a.components.items()}
+        line += " " + i18n.t("sum_action_parts", lang, rep=c["replacement_cost_avoided"],
+                             acq=c["acquisition_spend_avoided"], margin=c["margin_kept"])
+    if a.beyond_data:
+        line += " " + i18n.t("sum_action_beyond", lang, units=i18n.fmt_pct(a.reach_units or 0.0, lang, 0))
+    if a.placeholder:
+        line += " " + i18n.t("sum_action_placeholder", lang)
     return line
 
 
