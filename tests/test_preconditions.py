@@ -173,3 +173,36 @@ def test_run_skips_what_cannot_run_publishes_the_rest_and_exits_0(org, tmp_path)
     log = (rep / "run.log").read_text(encoding="utf-8")
     assert "skip    01_retention: retention needs surveys in at least 2 quarters; found 1" in log
     assert "3 skipped for lack of data" in so.getvalue()
+
+
+def test_setup_stops_a_notebook_whose_part_cannot_run(org, tmp_path, monkeypatch):
+    import IPython.display
+
+    from servicechain import notebook as nb
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
+    tables, _ = org
+    data = _write(_keep_survey_quarters(tables, 1), tmp_path / "data")
+    with pytest.raises(nb.PartCannotRun, match=r"^retention needs surveys in at least 2 quarters; found 1$"):
+        nb.setup(data_dir=str(data), quarter="latest", lang="es", part="retention")
+    assert any("la retención necesita encuestas en al menos 2 trimestres; hay 1" in getattr(o, "data", "")
+               for o in shown), shown
+    ctx = nb.setup(data_dir=str(data), quarter="latest", lang="es", part="chain")  # the chain can run
+    assert ctx.quarter == org[1]
+
+
+def test_suite_notebooks_name_the_same_part_in_metadata_and_setup():
+    import nbformat
+
+    root = Path(__file__).resolve().parents[1] / "notebooks"
+    named = {}
+    for path in sorted(root.glob("[0-9][0-9]_*.ipynb")):
+        nbk = nbformat.read(str(path), as_version=4)
+        part = nbk.metadata.get("servicechain", {}).get("part")
+        setup = next((c.source for c in nbk.cells if c.cell_type == "code" and "setup(" in c.source), "")
+        assert (f'part="{part}"' in setup) if part else ("part=" not in setup), path.name
+        if part:
+            assert part == preconditions.PARTS[int(path.name[:2])], path.name
+            named[path.name[:2]] = part
+    assert named == {"01": "retention", "02": "loyalty", "04": "finance"}

@@ -1937,6 +1937,7 @@ _PRE_EN = {
                        "quarter's survey from units seen in at least 2 such quarters (surveys in at least 3 "
                        "quarters), in at least {min_units} units; found {rows} in {units} units"),
     "pre_fin": "money needs the retention and customer models: {why}",
+    "pre_error": "the data are not enough for this part: {message}",
     "pre_w_nps": "NPS",
     "pre_w_customer_retention": "customer retention",
     "pre_skipped_md": ("**This part of the report was not run on this data:** {reason}.\n\n"
@@ -1958,6 +1959,7 @@ _PRE_ES = {
                        "de esos trimestres (encuestas en al menos 3 trimestres), en al menos {min_units} unidades; "
                        "hay {rows} en {units} unidades"),
     "pre_fin": "el dinero necesita los modelos de retención y de clientes: {why}",
+    "pre_error": "los datos no bastan para esta parte: {message}",
     "pre_w_nps": "NPS",
     "pre_w_customer_retention": "retención de clientes",
     "pre_skipped_md": ("**Esta parte del informe no se ha ejecutado con estos datos:** {reason}.\n\n"

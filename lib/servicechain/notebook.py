@@ -130,6 +130,7 @@ def setup(
     results_dir: str = "",
     *,
     load: bool = True,
+    part: str = "",
     **extra: Any,
 ) -> Context:
     """Prepare a notebook: paths, warnings, plotly template, the dataset, the quarter.
@@ -140,7 +141,11 @@ def setup(
     - the ``servicechain`` plotly template becomes the default;
     - the dataset is loaded once with ``servicechain.loading.load`` (``load=False`` skips it);
     - ``quarter="latest"`` resolves to the dataset's latest complete quarter;
-    - random seeds (``random``, numpy) are set from ``seed``.
+    - random seeds (``random``, numpy) are set from ``seed``;
+    - ``part`` (the notebook's part of the suite, e.g. ``"retention"``): when the data cannot
+      support it (:func:`servicechain.preconditions.check`), say why and stop with
+      :class:`PartCannotRun` instead of failing later inside a model. Not re-checked inside a
+      ``servicechain run``, which skips such a notebook before it starts.
     Unknown keyword parameters are kept in ``ctx.params``.
     """
     global _CURRENT
@@ -182,7 +187,22 @@ def setup(
             ctx.quarter = str(ctx.ds.latest_complete_quarter)
     _FIG_COUNTER[0] = 0
     _CURRENT = ctx
+    if part and ctx.ds is not None and _validated_copy(ctx.data_dir) is None:
+        _check_part(ctx, part)
     return ctx
+
+
+class PartCannotRun(ValueError):
+    """This notebook's part of the suite cannot run on the data; the message says why."""
+
+
+def _check_part(ctx: Context, part: str) -> None:
+    from servicechain import preconditions
+
+    p = preconditions.check(ctx.ds.tables, ctx.kind or "panel", ctx.quarter).get(part)
+    if p is not None and not p.can_run:
+        md(ctx.t("pre_skipped_md", reason=p.reason(ctx.lang)), lang=ctx.lang)
+        raise PartCannotRun(p.reason("en"))
 
 
 def current() -> Context | None:

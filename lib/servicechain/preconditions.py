@@ -155,8 +155,15 @@ def check(tables: Mapping[str, Any], kind: str, quarter: str | None) -> dict[str
 
     cut = features.as_of(tables, quarter)
     n = len(survey_quarters(cut))
-    model, parts["retention"] = _retention(cut, n)
-    pooled, parts["loyalty"] = _loyalty(cut, n)
+    # a ValueError here is the one the notebook would stop with: the part cannot run, for that reason
+    try:
+        model, parts["retention"] = _retention(cut, n)
+    except ValueError as exc:
+        model = parts["retention"] = _no("retention", "pre_error", message=str(exc))
+    try:
+        pooled, parts["loyalty"] = _loyalty(cut, n)
+    except ValueError as exc:
+        pooled = parts["loyalty"] = _no("loyalty", "pre_error", message=str(exc))
     for need in (model, pooled):
         if not need.can_run:
             parts["finance"] = _no("finance", "pre_fin", because=need)

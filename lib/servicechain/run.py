@@ -1024,7 +1024,11 @@ def skip_parts(tasks: dict[int, Task], ds: Any, kind: str, quarter: str, lang: s
              for n, t in tasks.items()}
     if not any(names.values()):
         return []
-    parts = preconditions.check(getattr(ds, "tables", None) or {}, kind, quarter)
+    try:
+        parts = preconditions.check(getattr(ds, "tables", None) or {}, kind, quarter)
+    except Exception as exc:  # noqa: BLE001 - never worse than before: run every notebook
+        progress.log(f"warning: could not check which parts can run ({type(exc).__name__}: {exc}); running all")
+        return []
     skipped = []
     for n, t in tasks.items():
         part = parts.get(names[n] or "")
