@@ -286,3 +286,13 @@ def test_region_gap_recovers_an_injected_gap_and_finds_none_by_chance():
     low, gap = chain.region_gap(shifted, q)
     assert low == region and gap.ci_high < 0
     assert gap.ci_low < gap.estimate < gap.ci_high and "Bonferroni" in gap.scale
+
+
+def test_rank_stability_counts_resamples_that_keep_the_order():
+    point = np.array([0.5, 0.3, 0.2])
+    draws = np.array([[0.5, 0.2, 0.6, 0.5], [0.3, 0.4, 0.3, 0.3], [0.2, 0.1, 0.1, 0.2]])  # 4 resamples
+    rank, held = chain.rank_stability(point, draws)
+    assert rank.tolist() == [1, 2, 3]
+    assert held.tolist() == [0.75, 0.75, 1.0]  # only resample 2 swaps the first two
+    r2, h2 = chain.rank_stability(point, np.empty((3, 0)))
+    assert r2.tolist() == [1, 2, 3] and np.isnan(h2).all()

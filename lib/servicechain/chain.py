@@ -413,11 +413,14 @@ class KeyDriverResult:
     n_units: int
     reps: int
     timing: str  # how drivers relate to the outcome in time
+    rank: dict[str, int] = field(default_factory=dict)  # 1 = largest share on the data
+    rank_stability: dict[str, float] = field(default_factory=dict)  # share of resamples giving the driver that rank
 
     def rows(self, performance: Mapping[str, float] | None = None) -> list[dict]:
         perf = performance or {}
         return [{"driver": d, "share": self.share[d].estimate, "ci_low": self.share[d].ci_low,
                  "ci_high": self.share[d].ci_high, "r2_contribution": self.contribution[d].estimate,
+                 "rank": self.rank.get(d), "rank_stability": self.rank_stability.get(d),
                  "performance": perf.get(d)} for d in self.drivers]
 
     def to_dict(self) -> dict:
@@ -465,8 +468,21 @@ def key_drivers(rows: pl.DataFrame, outcome: str, drivers: Sequence[str], *, lev
     contrib = {d: bootstrap_estimate(d, phi[j, 0], phi_d[j], n, "R² points (within quarters)") for j, d in enumerate(drivers)}
     share = {d: bootstrap_estimate(d, share_pt[j], share_d[j], n, "share of the explained R² (sums to 1)")
              for j, d in enumerate(drivers)}
+    rank, stable = rank_stability(phi[:, 0], phi_d)
     return KeyDriverResult(outcome, level, drivers, bootstrap_estimate("r2", r2[0], r2_d, n, "R² within quarters"),
-                           contrib, share, n, n_units, reps, timing)
+                           contrib, share, n, n_units, reps, timing,
+                           dict(zip(drivers, rank.tolist())), dict(zip(drivers, stable.tolist())))
+
+
+def rank_stability(point: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each driver's rank by importance on the data (1 = largest) and the share of resamples that give it the
+    same rank. Shares of R² are non-negative, so their percentile CIs never include zero; how often the order
+    holds is the honest summary of their uncertainty."""
+    rank = (-point).argsort(kind="stable").argsort() + 1
+    if draws.size == 0:
+        return rank, np.full(len(point), np.nan)
+    boot = (-draws).argsort(axis=0, kind="stable").argsort(axis=0) + 1  # (k, reps)
+    return rank, (boot == rank[:, None]).mean(axis=1)
 
 
 def unit_driver_rows(uq: pl.DataFrame, outcome: str, drivers: Sequence[str] = SURVEY_DRIVERS,
@@ -717,23 +733,36 @@ def path_diagram(meds: Sequence[MediationResult], lang: str = "en", title: str |
 
 
 def importance_figure(results: Sequence[KeyDriverResult], lang: str = "en", title: str | None = None):
-    """Grouped horizontal bars: each driver's share of the explained R² per outcome, with 95% bootstrap CIs."""
+    """Grouped horizontal bars: each driver's share of the explained R² per outcome (descriptive), with how often
+    its rank held over the bootstrap in the hover and in :func:`rank_table` (share CIs are not drawn)."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
     for r in results:
         ds = list(r.drivers)
         est = [r.share[d].estimate for d in ds]
+        held = [i18n.t("chain_rank_held", lang, rank=r.rank[d], pct=i18n.fmt_pct(r.rank_stability[d], lang, 0))
+                if r.rank and not math.isnan(r.rank_stability.get(d, float("nan"))) else "" for d in ds]
         fig.add_trace(go.Bar(
-            y=[driver_label(d, lang) for d in ds], x=est, orientation="h",
+            y=[driver_label(d, lang) for d in ds], x=est, orientation="h", customdata=held,
             name=f"{outcome_label(r.outcome, lang)} (R² {i18n.fmt_number(r.r2.estimate, lang, 2)})",
-            error_x=dict(type="data", symmetric=False, array=[r.share[d].ci_high - r.share[d].estimate for d in ds],
-                         arrayminus=[r.share[d].estimate - r.share[d].ci_low for d in ds], thickness=1.2, width=3),
-            hovertemplate="%{y}: %{x:.0%}<extra>" + outcome_label(r.outcome, lang) + "</extra>"))
+            hovertemplate="%{y}: %{x:.0%}<br>%{customdata}<extra>" + outcome_label(r.outcome, lang) + "</extra>"))
     fig.update_layout(title=title or i18n.t("chain_importance_title_plain", lang), barmode="group",
                       xaxis=dict(title=i18n.t("chain_share_of_r2", lang), tickformat=".0%", rangemode="tozero"),
                       yaxis=dict(autorange="reversed"), height=140 + 70 * len(results[0].drivers) if results else 400)
     return fig
+
+
+def rank_table(results: Sequence[KeyDriverResult], lang: str = "en") -> pl.DataFrame:
+    """Per outcome and driver: share of the explained R², its rank, and how often resamples gave that rank."""
+    return pl.DataFrame([
+        {i18n.t("chain_col_outcome", lang): outcome_label(r.outcome, lang), i18n.t("chain_col_driver", lang): driver_label(d, lang),
+         i18n.t("chain_col_r2_share", lang): i18n.fmt_pct(r.share[d].estimate, lang, 0),
+         i18n.t("chain_col_rank", lang): r.rank.get(d),
+         i18n.t("chain_col_rank_held", lang): (i18n.fmt_pct(r.rank_stability[d], lang, 0)
+                                               if not math.isnan(r.rank_stability.get(d, float("nan"))) else i18n.MISSING)}
+        for r in results for d in sorted(r.drivers, key=lambda d: r.rank.get(d, 99))
+    ])
 
 
 def quadrant_figure(quad: pl.DataFrame, lang: str = "en", title: str | None = None):

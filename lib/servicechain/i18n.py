@@ -695,6 +695,11 @@ _CHAIN_EN = {
     "chain_heat_title_none": "Mean answers by region in {quarter}",
     "chain_col_chain": "Chain",
     "chain_col_outcome": "Outcome",
+    "chain_col_driver": "Driver",
+    "chain_col_r2_share": "Share of the explained R²",
+    "chain_col_rank": "Rank",
+    "chain_col_rank_held": "Resamples with the same rank",
+    "chain_rank_held": "rank {rank} in {pct} of resamples",
     "chain_col_a": "EX → mediator (a)",
     "chain_col_b": "Mediator → outcome (b)",
     "chain_col_indirect": "Indirect (a × b)",
@@ -753,7 +758,9 @@ _CHAIN_EN = {
         "How much of the variation in each outcome between units goes with each driver, measured the quarter before. "
         "The split (dominance analysis, or Shapley values of R²) tries every combination of drivers, so drivers that "
         "move together share the credit fairly; shares add up to 100% of what the drivers explain together "
-        "(R² in the legend, within quarters). Bars show 95% intervals from {reps} resamples of units. "
+        "(R² in the legend, within quarters). The shares are descriptive: a large share is not an effect, and a "
+        "driver to act on is named only from its own estimated link (retention and loyalty pages). The table shows "
+        "how often each driver's rank held over {reps} resamples of units (an unstable rank is no ranking). "
         "Engagement is reported by individual employees: for it, the split uses each person's other answers in the "
         "same survey (R² {r2_eng})."
     ),
@@ -817,6 +824,11 @@ _CHAIN_ES = {
     "chain_heat_title_none": "Respuestas medias por región en {quarter}",
     "chain_col_chain": "Cadena",
     "chain_col_outcome": "Resultado",
+    "chain_col_driver": "Factor",
+    "chain_col_r2_share": "Proporción del R² explicado",
+    "chain_col_rank": "Puesto",
+    "chain_col_rank_held": "Remuestreos con el mismo puesto",
+    "chain_rank_held": "puesto {rank} en el {pct} de los remuestreos",
     "chain_col_a": "EX → mediador (a)",
     "chain_col_b": "Mediador → resultado (b)",
     "chain_col_indirect": "Indirecto (a × b)",
@@ -876,8 +888,10 @@ _CHAIN_ES = {
         "Qué parte de la variación de cada resultado entre unidades va con cada factor, medido el trimestre anterior. "
         "El reparto (análisis de dominancia o valores de Shapley del R²) prueba todas las combinaciones de factores, "
         "así que los factores que se mueven juntos se reparten el mérito de forma justa; las proporciones suman el "
-        "100 % de lo que los factores explican juntos (R² en la leyenda, dentro de cada trimestre). Las barras "
-        "muestran intervalos del 95 % con {reps} remuestreos de unidades. El compromiso lo declara cada persona: "
+        "100 % de lo que los factores explican juntos (R² en la leyenda, dentro de cada trimestre). Las proporciones "
+        "son descriptivas: una proporción grande no es un efecto, y un factor en el que actuar solo se nombra por su "
+        "propio vínculo estimado (páginas de retención y lealtad). La tabla muestra con qué frecuencia se mantuvo el "
+        "puesto de cada factor en {reps} remuestreos de unidades (un puesto inestable no es una clasificación). El compromiso lo declara cada persona: "
         "para él, el reparto usa las demás respuestas de la misma persona en la misma encuesta (R² {r2_eng})."
     ),
     "chain_fix_md": (
