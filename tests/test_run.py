@@ -616,6 +616,7 @@ def test_published_folder_names_no_local_path(base):
     injected = next(c.source for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
     assert 'results_dir = ""' in injected and 'data_dir = "data"' in injected  # re-runnable interactively
     assert nb.metadata["papermill"]["output_path"] == "notebooks/01_retention.ipynb"
+    assert nb.metadata["papermill"]["input_path"] == "nb-00-01-05/01_retention.ipynb"  # by the folder's name
 
 
 def test_local_path_replacements_unit(tmp_path):

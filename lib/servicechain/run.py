@@ -1159,7 +1159,8 @@ def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, 
     # nothing local in the published folder: absolute paths (papermill's parameters and paths,
     # tracebacks, the log) become relative to the project / the report, or a folder's name
     report.scrub_local_paths(rep, report.local_path_replacements(
-        root, data_dir, rep, work, work / "results", others=(out, *(p for p in (mapping, assumptions) if p))))
+        root, data_dir, rep, work, work / "results",
+        others=(out, Path(tasks[min(tasks)].path).parent, *(p for p in (mapping, assumptions) if p))))
     publish(rep, target)
     shutil.rmtree(staging, ignore_errors=True)
     skipped = [t.name for t in tasks.values() if t.skip_reason]
