@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import warnings
 from pathlib import Path
 
 import polars as pl
@@ -28,7 +29,8 @@ def test_key_order_explicit_then_env_then_checkout(tmp_path: Path, monkeypatch: 
     assert resolve_key(b"x" * 16, root=tmp_path) == b"x" * 16
     assert resolve_key(None, root=tmp_path) == b"from-the-environment-123"
     monkeypatch.delenv(privacy.ENV_KEY)
-    first = resolve_key(None, root=tmp_path)
+    with pytest.warns(privacy.NewKeyWarning, match="created a new pseudonymisation key"):
+        first = resolve_key(None, root=tmp_path)  # never silently
     path = tmp_path / ".servicechain-key"
     assert path.exists() and stat.S_IMODE(path.stat().st_mode) == 0o600
     assert len(first) == 64 and resolve_key(None, root=tmp_path) == first  # created once, then reused
@@ -156,7 +158,9 @@ def test_fingerprint_is_short_stable_and_not_the_key() -> None:
 def test_key_info_never_creates_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(privacy.ENV_KEY)
     assert privacy.key_info(None, root=tmp_path) is None and not (tmp_path / ".servicechain-key").exists()
-    made = privacy.create_checkout_key(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the runner logs it itself: no second warning
+        made = privacy.create_checkout_key(tmp_path)
     assert made.source == "key file" and made.path == tmp_path / ".servicechain-key"
     again = privacy.key_info(None, root=tmp_path)
     assert again is not None and again.key == made.key and again.fingerprint == made.fingerprint

@@ -19,6 +19,7 @@ import hmac
 import os
 import secrets
 import stat
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,7 +59,7 @@ def resolve_key(key: str | os.PathLike[str] | bytes | None = None, root: Path | 
     key is never silently given another one.
     """
     info = key_info(key, root)
-    return info.key if info is not None else _checkout_key(root or project_root())
+    return info.key if info is not None else _checkout_key(root or project_root(), warn=True)
 
 
 @dataclass(frozen=True)
@@ -142,8 +143,12 @@ def _read_key_file(path: Path) -> bytes:
     return data
 
 
-def _checkout_key(root: Path) -> bytes:
-    """Read ``root/.servicechain-key``, creating it (0600, random) when missing."""
+class NewKeyWarning(UserWarning):
+    """A new per-checkout key file was created: pseudonyms differ from those of any earlier key."""
+
+
+def _checkout_key(root: Path, warn: bool = False) -> bytes:
+    """Read ``root/.servicechain-key``, creating it (0600, random) when missing (``warn``: say so)."""
     path = root / KEY_FILE_NAME
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -156,6 +161,9 @@ def _checkout_key(root: Path) -> bytes:
         ) from None
     with os.fdopen(fd, "w") as fh:
         fh.write(secrets.token_hex(32) + "\n")
+    if warn:  # never silently: the pseudonyms of every later load depend on this file
+        warnings.warn(f"created a new pseudonymisation key in {path}; back it up: later loads need the same key "
+                      f"to give the same pseudonyms", NewKeyWarning, stacklevel=3)
     return _read_key_file(path)
 
 
