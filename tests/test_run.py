@@ -620,11 +620,13 @@ def test_published_folder_names_no_local_path(base):
 
 
 def test_local_path_replacements_unit(tmp_path):
+    import tempfile
+
     root, data, rep = tmp_path / "proj", tmp_path / "exports" / "hr", tmp_path / "out" / ".staging" / "report"
     (rep / "notebooks").mkdir(parents=True)
     inside = root / "data" / "demo"
     text = (f'"{data}/employees.csv" {root}/lib/x.py {root}2/keep {inside} "{tmp_path}/w/results" '
-            f'{Path.home()}/notes {rep}/notebooks/a.ipynb')
+            f'{Path.home()}/notes {rep}/notebooks/a.ipynb {tempfile.gettempdir()}/other/x.py')
     (rep / "notebooks" / "a.ipynb").write_text(text)
     (rep / "plain.txt").write_text(text)  # not a published text type: left alone
     pairs = run.report.local_path_replacements(root, data, rep, tmp_path / "w", tmp_path / "w" / "results")
@@ -632,6 +634,7 @@ def test_local_path_replacements_unit(tmp_path):
     out = (rep / "notebooks" / "a.ipynb").read_text()
     assert out.startswith('"hr/employees.csv" lib/x.py ') and " data/demo " in out and ' "" ' in out
     assert "notebooks/a.ipynb" in out and str(tmp_path) not in out and str(Path.home()) + "/" not in out
+    assert out.endswith(" [tmp]/other/x.py") and "<" not in out  # placeholders are not HTML markup
     assert (rep / "plain.txt").read_text() == text
     assert run.report.public_path(inside, root) == "data/demo" and run.report.public_path(data, root) == "hr"
 

@@ -235,7 +235,8 @@ def local_path_replacements(root: Path, data_dir: Path | None = None, report_dir
     run's results folder (a parameter of the executed notebooks: published as ``""``, its
     interactive value), ``work``: the run's private folder, ``others`` (e.g. the reports
     folder): as :func:`public_path`; then the project root, the
-    Python installation, the home folder and the temporary folder."""
+    Python installation, the home folder and the temporary folder. The placeholders ("[tmp]", "~")
+    hold no character that HTML, JSON or Markdown would read as markup."""
     import sys
     import tempfile
 
@@ -253,14 +254,14 @@ def local_path_replacements(root: Path, data_dir: Path | None = None, report_dir
         for v in {str(results_dir), str(Path(results_dir).resolve())}:
             pairs += [(f'\\"{v}\\"', '\\"\\"'), (f'"{v}"', '""')]
     add(report_dir, "")
-    add(work, "<run work folder>")
+    add(work, "[run work folder]")
     for p in (data_dir, *others):
         if p is not None:
             add(p, public_path(p, root))
     add(root, "")
-    add(sys.prefix, "<python>")
+    add(sys.prefix, "[python]")
     add(Path.home(), "~")
-    add(tempfile.gettempdir(), "<tmp>")
+    add(tempfile.gettempdir(), "[tmp]")
     seen: set[str] = set()
     out = []
     for old, new in sorted(pairs, key=lambda x: -len(x[0])):  # longest first: specific before general
