@@ -593,7 +593,6 @@ _TIME = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s?(?:[AaPp][Mm]|Z|[+-]\d{2
 _ISO = r"^\d{4}-\d{2}-\d{2}" + _TIME + "$"
 _YMD = r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})" + _TIME + "$"  # 2025/03/04: year first is never month/day swapped
 _XY = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})" + _TIME + "$"  # 04/03/2025: dd/mm or mm/dd, decided by the column
-DATE_ORDERS = ("iso", "ymd", "dmy", "mdy")
 DATE_ORDER_NAMES = {"iso": "YYYY-MM-DD", "ymd": "yyyy/mm/dd", "dmy": "dd/mm/yyyy", "mdy": "mm/dd/yyyy"}
 
 
