@@ -101,7 +101,6 @@ def test_default_run_on_demo_data(demo_result):
     names = [s["name"] for s in out["scenarios"]]
     assert names[:4] == ["recognition_weekly", "empowerment_plus_half", "leadership_plus_half", "all_three"]
     rec = out["scenarios"][0]
-    assert rec["headline"] is True
     assert rec["value_p50"] > 0
     assert rec["value_p10"] <= rec["value_p50"] <= rec["value_p90"]
     for s in out["scenarios"]:
@@ -146,7 +145,7 @@ def _simulate_per_person(pop, drivers, changes, beta_h, beta_u):
     """The person-by-person computation the cell version replaced (reference for the tests)."""
     from servicechain.features import UNIT_DRIVERS
 
-    x1 = finance.apply_changes(pop.drivers0, changes, drivers)
+    x1 = finance.apply_changes(pop.drivers0, changes, drivers, pop.unit_idx)
     X1 = pop.X0.copy()
     for j, col in enumerate(pop.driver_cols):
         X1[:, col] = x1[:, j]
@@ -167,7 +166,8 @@ def _simulate_per_person(pop, drivers, changes, beta_h, beta_u):
     for j, d in enumerate(drivers):
         dpp += dmean[:, [j]] * beta_u[:, 1 + UNIT_DRIVERS.index(d)][None, :]
     base = pop.units["customers_base"].to_numpy()
-    return avoided.sum(0), sal, 4 * (base[:, None] * dpp / 100).sum(0), (base[:, None] * dpp).sum(0) / base.sum()
+    kept = np.minimum(4 * (base[:, None] * dpp / 100).sum(0), 4 * pop.units["customers_lost"].sum())  # counted once
+    return avoided.sum(0), sal, kept, (base[:, None] * dpp).sum(0) / base.sum()
 
 
 def test_cells_give_the_person_level_answer(demo_result):
@@ -678,3 +678,60 @@ def test_summary_action_lines_carry_parts_and_placeholder(demo_result):
         s["programme_cost_placeholder"] = False
     line = summary._action_line(summary.top_actions(metrics, "es")[0], "es")
     assert "ilustrativo" not in line and "gasto de captación" in line
+
+
+# ------------------------------------------------------------------------------ scenarios the data can support
+
+
+def test_unit_quantile_raises_the_units_below_it_by_hand():
+    drivers = ("recognition_per_month", "empowerment", "leadership")
+    # three units with mean empowerment 2, 3 and 4 (two people each); the median unit mean is 3
+    x = np.array([[1.0, 1.5, 3], [1.0, 2.5, 3], [1.0, 3.0, 3], [1.0, 3.0, 3], [1.0, 4.0, 3], [1.0, 4.0, 3]])
+    u = np.array([0, 0, 1, 1, 2, 2])
+    out = finance.apply_changes(x, (A.Change("empowerment", "unit_quantile", 0.5),), drivers, u)
+    assert out[:, 1].tolist() == pytest.approx([2.5, 3.5, 3.0, 3.0, 4.0, 4.0])  # unit 0 up by its gap of 1
+    with pytest.raises(ValueError, match="unit"):
+        finance.apply_changes(x, (A.Change("empowerment", "unit_quantile", 0.5),), drivers)
+    with pytest.raises(UserError, match="unit_quantile"):
+        A.from_text("scenarios:\n  - name: q\n    changes: {empowerment: {unit_quantile: 75}}\n", "mine.yml")
+    # reach: every unit to the median: the average unit asks for (3 + 3 + 4) / 3 = 3.33, one unit of three has it
+    rc = finance.reach(x, out, u, drivers)
+    assert rc.driver == "empowerment" and rc.units == pytest.approx(1 / 3) and rc.people == pytest.approx(2 / 6)
+    assert not rc.extrapolates
+    far = finance.reach(x, x + np.array([0.0, 3.0, 0.0]), u, drivers)
+    assert far.units == 0.0 and far.extrapolates
+
+
+def test_scenarios_state_their_reach_and_the_headline_stays_within_the_data(demo_result):
+    out = demo_result.to_results("en")
+    by = {s["name"]: s for s in out["scenarios"]}
+    for d in ("recognition", "empowerment", "leadership"):
+        s = by[f"{d}_top_quartile"]
+        assert s["extrapolates"] is False and 0.10 <= s["reach_units"] < 0.5, s
+        assert s["exits_avoided_p50"] > 0
+    # weekly recognition for everyone is far past what the units reach today
+    assert by["recognition_weekly"]["extrapolates"] is True and by["recognition_weekly"]["reach_units"] < 0.10
+    heads = [s for s in out["scenarios"] if s["headline"]]
+    assert len(heads) == 1
+    within = [s for s in out["scenarios"] if not s["extrapolates"]]
+    assert heads[0]["name"] == max(within, key=lambda s: s["value_p50"])["name"]
+    assert heads[0]["extrapolates"] is False
+    # the page labels them
+    rows = {r["scenario"]: r for r in finance.scenario_table(demo_result, "en").to_dicts()}
+    assert rows["Weekly recognition for everyone"]["fin_col_reach"].endswith("beyond the data")
+    assert rows["Every unit to today's top-quartile recognition"]["fin_col_reach"].endswith("within the data")
+    assert demo_result.headline.scenario.label_in("es") in finance.reach_note(demo_result, "es")
+    fig = finance.fig_scenarios(demo_result, "en")
+    assert any("beyond the data" in y for y in fig.data[0].y)
+    # the summary's action lines say so
+    from servicechain import summary
+    acts = {a.name: a for a in summary.scenarios({"finance": out}, "en")}
+    assert "Beyond the data" in summary._action_line(acts["recognition_weekly"], "en")
+    assert "Beyond the data" not in summary._action_line(acts["recognition_top_quartile"], "en")
+
+
+def test_headline_falls_back_to_the_most_valuable_when_all_extrapolate(demo_result):
+    from dataclasses import replace
+    rs = [replace(r, reach=finance.Reach(0.0, 0.0, "x"), headline=False) for r in demo_result.scenarios]
+    best = max(rs, key=lambda r: r.q("net_value")[1])
+    assert finance.pick_headline(rs) is best

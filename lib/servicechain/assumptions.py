@@ -36,7 +36,7 @@ DEFAULT_FILE = "assumptions_default.yml"
 ROLES = ("frontline", "support", "manager")
 SCENARIO_DRIVERS = ("recognition_per_month", "empowerment", "leadership")
 LIKERT = (1.0, 5.0)
-CHANGE_OPS = ("add", "at_least", "set")
+CHANGE_OPS = ("add", "at_least", "set", "unit_quantile")
 COST_BASES = ("per_employee", "per_manager", "fixed")
 PARAM_FIELDS = ("value", "low", "high", "stress_low", "stress_high", "source")
 SCENARIO_FIELDS = ("name", "label", "changes", "programme_cost", "includes", "enabled", "source")
@@ -96,7 +96,8 @@ class Param:
 
 @dataclass(frozen=True)
 class Change:
-    """A driver change in a scenario: ``add`` (raise by), ``at_least`` (raise everyone below to), ``set``."""
+    """A driver change in a scenario: ``add`` (raise by), ``at_least`` (raise everyone below to), ``set``, or
+    ``unit_quantile`` (raise every unit below that quantile of today's unit means to it, e.g. 0.75)."""
 
     driver: str
     op: str
@@ -293,7 +294,10 @@ class _Reader:
             self.mapping(k, spec, CHANGE_OPS)
             (op, amount), = spec.items()
             a = self.number(f"{k}.{op}", amount)
-            if driver == "recognition_per_month":
+            if op == "unit_quantile":
+                if not 0 < a <= 1:
+                    self.fail(f"{k}.{op}", f"a quantile of today's unit means, between 0 and 1 (0.75 = top quartile), got {a:g}")
+            elif driver == "recognition_per_month":
                 if op != "add" and a < 0:
                     self.fail(f"{k}.{op}", f"recognitions per month cannot be negative, got {a:g}")
             elif op == "add" and abs(a) > LIKERT[1] - LIKERT[0]:

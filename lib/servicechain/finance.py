@@ -356,8 +356,18 @@ def expand(a: Assumptions, scenario: Scenario, _seen: tuple[str, ...] = ()) -> t
     return (*changes, *scenario.changes), [*parts, scenario]
 
 
-def apply_changes(x: np.ndarray, changes: tuple[Change, ...], drivers: tuple[str, ...]) -> np.ndarray:
+def apply_changes(x: np.ndarray, changes: tuple[Change, ...], drivers: tuple[str, ...],
+                  unit_idx: np.ndarray | None = None) -> np.ndarray:
     """Drivers after a scenario: add / at_least / set, Likert drivers kept within 1-5, recognition >= 0.
+
+    ``unit_quantile q`` (needs ``unit_idx``, one unit per row of people): every unit whose mean is
+    below the q-quantile of today's unit means is raised to it, each of its people by the unit's gap
+    (then kept within the scale); units at or above it are unchanged.
+
+    >>> apply_changes(np.array([[1.0, 2.0, 3.0], [1.0, 4.0, 3.0], [1.0, 3.0, 3.0]]),
+    ...               (Change("empowerment", "unit_quantile", 1.0),), ("recognition_per_month", "empowerment", "leadership"),
+    ...               unit_idx=np.array([0, 1, 1]))[:, 1]
+    array([3.5, 4. , 3. ])
 
     >>> apply_changes(np.array([[1.0, 4.8, 3.0]]), (Change("empowerment", "add", 0.5),), ("recognition_per_month", "empowerment", "leadership"))
     array([[1., 5., 3.]])
@@ -372,11 +382,66 @@ def apply_changes(x: np.ndarray, changes: tuple[Change, ...], drivers: tuple[str
             col = np.maximum(col, c.amount)
         elif c.op == "set":
             col = np.full_like(col, c.amount)
+        elif c.op == "unit_quantile":
+            if unit_idx is None:
+                raise ValueError("a unit_quantile change needs each person's unit")
+            means = unit_means(col, unit_idx)
+            target = float(np.quantile(means[~np.isnan(means)], c.amount))
+            col = col + np.maximum(target - np.nan_to_num(means, nan=target), 0.0)[unit_idx]
         else:
             raise ValueError(f"unknown change {c.op!r}")
         lo, hi = (1.0, 5.0) if c.driver in LIKERT_DRIVERS else (0.0, np.inf)
         out[:, j] = np.clip(col, lo, hi)
     return out
+
+
+def unit_means(col: np.ndarray, unit_idx: np.ndarray) -> np.ndarray:
+    """Mean of ``col`` per unit (NaN for a unit with nobody)."""
+    n = np.bincount(unit_idx)
+    sums = np.bincount(unit_idx, weights=col, minlength=n.size)
+    return np.divide(sums, n, out=np.full(n.size, np.nan), where=n > 0)
+
+
+EXTRAPOLATION_SHARE = 0.10  # a scenario that fewer units than this reach today goes beyond the data
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How far a scenario goes beyond the data: the share of units (and of people) already at the level it asks of
+    the average unit, for the driver it pushes furthest."""
+
+    units: float
+    people: float
+    driver: str | None
+
+    @property
+    def extrapolates(self) -> bool:
+        return self.units < EXTRAPOLATION_SHARE
+
+
+def reach(x0: np.ndarray, x1: np.ndarray, unit_idx: np.ndarray, drivers: tuple[str, ...]) -> Reach:
+    """For each driver the scenario moves, the level it asks of the average unit (mean over units of the unit means
+    after the change), and the share of units (people) whose mean (value) is already at or above it today; the
+    driver with the lowest share of units counts.
+
+    >>> x0 = np.array([[1.0], [2.0], [3.0], [4.0]]); u = np.array([0, 1, 2, 3])
+    >>> r = reach(x0, x0 + 1.0, u, ("recognition_per_month",))
+    >>> r.units, r.people, r.driver          # the average unit would be at 3.5: one unit of four is there
+    (0.25, 0.25, 'recognition_per_month')
+    """
+    best = Reach(1.0, 1.0, None)
+    for j, d in enumerate(drivers):
+        if not np.any(x1[:, j] != x0[:, j]):
+            continue
+        m0, m1 = unit_means(x0[:, j], unit_idx), unit_means(x1[:, j], unit_idx)
+        have = ~np.isnan(m0)
+        level = float(m1[have].mean())
+        eps = 1e-9 * max(1.0, abs(level))
+        units = float((m0[have] >= level - eps).mean())
+        people = float((x0[:, j] >= level - eps).mean())
+        if units < best.units or best.driver is None:
+            best = Reach(units, people, d)
+    return best
 
 
 def programme_cost(parts: list[Scenario], headcount: int, managers: int, which: str = "value") -> float:
@@ -442,6 +507,7 @@ class Cells:
     weights: np.ndarray  # (C, 5)
     n_cells: int  # distinct rows before any sampling
     sampled: bool
+    rep: np.ndarray | None = None  # (C,) one person of each cell (every person of a cell has the same scenario values)
 
 
 def _unique_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -453,16 +519,20 @@ def _unique_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return levels.drop("_cell").to_numpy(), inv
 
 
-def covariate_cells(pop: Population, max_cells: int = MAX_CELLS, seed: int = 7) -> Cells:
+def covariate_cells(pop: Population, max_cells: int = MAX_CELLS, seed: int = 7, by_unit: bool = False) -> Cells:
     """Group ``pop``'s people by their hazard-model row (exact); sample the rest stratum above ``max_cells`` cells.
 
+    ``by_unit``: group by (row, unit), for scenarios whose change depends on the unit (``unit_quantile``).
     Cached on the population (one grouping serves every scenario).
     """
-    key = (max_cells, seed)
+    key = (max_cells, seed, by_unit)
     if key in pop._cells:
         return pop._cells[key]
-    X, inv = _unique_rows(pop.X0)
+    X, inv = _unique_rows(np.column_stack([pop.X0, pop.unit_idx]) if by_unit else pop.X0)
+    if by_unit:
+        X = X[:, :-1]
     C = X.shape[0]
+    rep = np.unique(inv, return_index=True)[1]
     head = pop.units["headcount"].to_numpy().astype(float)
     base = pop.units["customers_base"].to_numpy().astype(float)
     per_head = np.divide(100.0 * base, head, out=np.zeros_like(base), where=head > 0)
@@ -478,8 +548,8 @@ def covariate_cells(pop: Population, max_cells: int = MAX_CELLS, seed: int = 7) 
         chosen = rest[pick]
         W[chosen] *= rest.size / m
         idx = np.sort(np.concatenate([keep, chosen]))
-        X, W = X[idx], W[idx]
-    out = Cells(X, W, C, bool(sampled))
+        X, W, rep = X[idx], W[idx], rep[idx]
+    out = Cells(X, W, C, bool(sampled), rep)
     pop._cells[key] = out
     return out
 
@@ -512,14 +582,15 @@ def simulate(pop: Population, drivers: tuple[str, ...], changes: tuple[Change, .
     lost = float(pop.units["customers_lost"].sum())
     bounds = dict(customers_could_keep=QUARTERS_PER_YEAR * lost, remaining_months=remaining_life_months(base.sum(), lost),
                   customers_base=float(base.sum()))
-    x1 = apply_changes(pop.drivers0, changes, drivers)
+    x1 = apply_changes(pop.drivers0, changes, drivers, pop.unit_idx)
     delta = x1 - pop.drivers0
     if not np.any(delta):
         return Effects.zero(D, **bounds)
-    cells = covariate_cells(pop, max_cells)
+    by_unit = any(c.op == "unit_quantile" for c in changes)
+    cells = covariate_cells(pop, max_cells, by_unit=by_unit)
     cols = list(pop.driver_cols)
     xd = cells.X[:, cols]
-    xd1 = apply_changes(xd, changes, drivers)
+    xd1 = x1[cells.rep]  # every person of a cell has the same drivers before and after the change
     moved = np.any(xd1 != xd, axis=1)
     X0 = cells.X[moved]
     X1 = X0.copy()
@@ -752,6 +823,7 @@ class ScenarioResult:
     money_coef: dict[str, np.ndarray] = field(default_factory=dict)  # coefficients only, assumptions at defaults
     conservative: dict[str, float] = field(default_factory=dict)  # P50 with every assumption at its cautious end
     cost_placeholder: bool = False  # some of its programme cost is a shipped illustrative default, not the user's
+    reach: Reach | None = None  # how far it goes beyond the data
     value_at_multiple: dict[float, float] = field(default_factory=dict)  # P50 net value with the multiple fixed
 
     @property
@@ -781,6 +853,9 @@ class ScenarioResult:
         s["net_value_mean"] = float(np.mean(self.money["net_value"][1:]))
         s["value_p50_at_multiple"] = {f"{m:g}": v for m, v in self.value_at_multiple.items()}
         s["programme_cost_placeholder"] = self.cost_placeholder
+        if self.reach is not None:
+            s["reach_units"], s["reach_people"] = self.reach.units, self.reach.people
+            s["reach_driver"], s["extrapolates"] = self.reach.driver, self.reach.extrapolates
         for k, arr in (("exits_avoided", self.effects.exits_avoided), ("customers_retained", self.effects.customers_retained),
                        ("customer_retention_pp", self.effects.retention_pp)):
             a, b, c = quantiles(arr[1:])
@@ -861,9 +936,20 @@ def draw_coefficients(hazard: retention.HazardResult, unit_model: loyalty.UnitMo
     return np.vstack([hazard.params, bh]), np.vstack([unit_model.params, bu])
 
 
+def pick_headline(results: list[ScenarioResult]) -> ScenarioResult | None:
+    """The most valuable scenario (P50 net value) that stays within the observed range; if every scenario
+    extrapolates, the most valuable one."""
+    if not results:
+        return None
+    within = [r for r in results if r.reach is None or not r.reach.extrapolates]
+    return max(within or results, key=lambda r: (r.q("net_value")[1], r.name))
+
+
 def evaluate(pop: Population, hazard: retention.HazardResult, unit_model: loyalty.UnitModel, a: Assumptions,
-             tables: Mapping[str, Any], seed: int = 7, headline: str = "recognition_weekly") -> FinanceResult:
-    """Baseline and every scenario of ``a`` (``a`` must be resolved, see :func:`resolve`)."""
+             tables: Mapping[str, Any], seed: int = 7, headline: str | None = None) -> FinanceResult:
+    """Baseline and every scenario of ``a`` (``a`` must be resolved, see :func:`resolve`).
+
+    ``headline``: the scenario the index and the page lead with; None = :func:`pick_headline`."""
     unit_driver_index(unit_model)
     econ = Economics.from_assumptions(a)
     econ_draws = draw_economics(a, a.draws, seed)
@@ -882,6 +968,8 @@ def evaluate(pop: Population, hazard: retention.HazardResult, unit_model: loyalt
                            headline=(sc.name == headline), money_coef=econ.value(eff, cost))
         r.conservative = {k: float(np.median(v[1:])) for k, v in cautious.value(eff, c_hi).items()}
         r.cost_placeholder = cost_is_placeholder(parts)
+        r.reach = reach(pop.drivers0, apply_changes(pop.drivers0, changes, tuple(hazard.drivers), pop.unit_idx),
+                        pop.unit_idx, tuple(hazard.drivers))
         m = a["acquisition_cost_multiple"]
         for mult in sorted({m.low, m.high} - {None}):  # the headline at each end of the users' 6-7x band
             at = econ_draws.but(multiple=np.full_like(econ_draws.multiple, mult)).value(eff, costs)["net_value"]
@@ -890,7 +978,7 @@ def evaluate(pop: Population, hazard: retention.HazardResult, unit_model: loyalt
             econ.but(multiple=m).value(r.effects, r.cost)["net_value"][1:])))
         out.append(r)
     if out and not any(r.headline for r in out):
-        out[0].headline = True
+        pick_headline(out).headline = True
     notes = []
     cells = covariate_cells(pop)
     if cells.sampled:
@@ -1053,7 +1141,9 @@ def fig_scenarios(res: FinanceResult, lang: str):
 
     q = [r.q("net_value") for r in res.scenarios]
     p50 = [x[1] for x in q]
-    names = [f"{r.scenario.label_in(lang)}  <b>{money(v, res, lang)}</b>" for r, v in zip(res.scenarios, p50)]
+    names = [f"{r.scenario.label_in(lang)}"
+             + (f" <i>({t('fin_beyond_data', lang)})</i>" if r.reach is not None and r.reach.extrapolates else "")
+             + f"  <b>{money(v, res, lang)}</b>" for r, v in zip(res.scenarios, p50)]
     fig = go.Figure(go.Bar(
         y=names, x=p50, orientation="h",
         marker_color=[theme.GOOD if v >= 0 else theme.BAD for v in p50],
@@ -1327,8 +1417,23 @@ def scenario_table(res: FinanceResult, lang: str) -> pl.DataFrame:
                                    else t("fin_never", lang)),
             "fin_break_even_multiple": (t(f"fin_{be}", lang) if isinstance(be, str)
                                         else f"{fmt_number(be, lang, 1)}×"),
+            **({"fin_col_reach": reach_words(r.reach, lang)} if r.reach is not None else {}),
         })
     return pl.DataFrame(rows)
+
+
+def reach_words(rc: Reach, lang: str) -> str:
+    """"17% of units, 20% of people: within the data" (or "beyond the data")."""
+    cell = t("fin_reach_cell", lang, units=fmt_pct(rc.units, lang, 0), people=fmt_pct(rc.people, lang, 0))
+    return f"{cell}: {t('fin_beyond_data' if rc.extrapolates else 'fin_within_data', lang)}"
+
+
+def reach_note(res: FinanceResult, lang: str) -> str:
+    """What the reach column means, and which scenario is the headline (the most valuable within the data)."""
+    lim = fmt_pct(EXTRAPOLATION_SHARE, lang, 0)
+    if all(r.reach is not None and r.reach.extrapolates for r in res.scenarios):
+        return t("fin_reach_note_none", lang, min=lim)
+    return t("fin_reach_note", lang, min=lim, scenario=res.headline.scenario.label_in(lang))
 
 
 def components_table(res: FinanceResult, lang: str) -> pl.DataFrame:
