@@ -6,7 +6,7 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from servicechain import loyalty
+from servicechain import i18n, loyalty
 
 
 def _brute_cr2(X, e, g):
@@ -137,6 +137,165 @@ def test_coverage_at_15_units_within_monte_carlo_error():
     for spec, c in cov.items():
         assert abs(c - 0.95) <= 3 * mcse, (spec, c)
 
+
+
+# ------------------------------------------------------------------------------------------ pooled vs fixed effects
+
+
+def _panel_between(seed, G=20, T=6, between=0.0):
+    """Like _panel, with a unit-level confounder: the between-unit slope exceeds the within-unit slope by ``between``."""
+    uq = _panel(seed, G=G, T=T)
+    xbar = uq.group_by("unit_id").agg(pl.col("recognition_lag").mean().alias("_xb"))
+    return uq.join(xbar, on="unit_id").with_columns(pl.col("nps") + between * pl.col("_xb")).drop("_xb")
+
+
+def test_mundlak_slopes_equal_fixed_effects_and_gamma_is_between_minus_within():
+    uq = _panel_between(5, between=3.0)
+    fe = loyalty.fit_unit_model(uq, "nps", ("recognition",), "unit_fe")
+    rows = loyalty.model_rows(uq, "nps", ("recognition",))
+    # unbalanced: drop some unit-quarters so the quarter-dummy means matter
+    rows = rows.filter(~((pl.col("qi") == 0) & (pl.col("unit_id") < "u05")))
+    fe2 = loyalty.fit_unit_model(rows, "nps", ("recognition",), "unit_fe")
+    per, joint = loyalty.mundlak_test(rows, "nps", ("recognition",))
+    assert per["recognition"]["between_minus_within"] != 0 and 0 <= joint["p_value"] <= 1
+    assert joint["df1"] == 1 and joint["df2"] == rows["unit_id"].n_unique() - 1
+    # one driver: the joint F equals the per-driver t squared
+    t = per["recognition"]["between_minus_within"] / per["recognition"]["se"]
+    assert joint["statistic"] == pytest.approx(t**2)
+    # balanced panel with quarter effects: gamma = between-unit OLS slope - FE slope exactly
+    m = uq.group_by("unit_id").agg(pl.col("nps").mean(), pl.col("recognition_lag").mean())
+    b_between = np.polyfit(m["recognition_lag"].to_numpy(), m["nps"].to_numpy(), 1)[0]
+    per_b, _ = loyalty.mundlak_test(loyalty.model_rows(uq, "nps", ("recognition",)), "nps", ("recognition",))
+    assert per_b["recognition"]["between_minus_within"] == pytest.approx(b_between - fe.effects["recognition"].estimate,
+                                                                         rel=1e-8)
+    assert fe.difference == per_b and fe2.difference == per
+
+
+def test_difference_test_has_its_size_and_finds_a_real_difference():
+    """Rejection rate near 5% with no between/within difference, near 1 with a large one (seeded, 120 panels)."""
+    n = 120
+    null = np.mean([loyalty.mundlak_test(loyalty.model_rows(_panel_between(s), "nps", ("recognition",)), "nps",
+                                         ("recognition",))[0]["recognition"]["p_value"] < 0.05 for s in range(n)])
+    alt = np.mean([loyalty.mundlak_test(loyalty.model_rows(_panel_between(s, between=12.0), "nps", ("recognition",)),
+                                        "nps", ("recognition",))[0]["recognition"]["p_value"] < 0.05 for s in range(40)])
+    assert abs(null - 0.05) <= 3 * np.sqrt(0.05 * 0.95 / n), null
+    assert alt > 0.8, alt
+
+
+def test_agreement_in_results_is_the_test_not_the_ci():
+    uq = _panel_between(2, between=12.0)
+    pooled = loyalty.fit_unit_model(uq, "nps", ("recognition",), "pooled")
+    fe = loyalty.fit_unit_model(uq, "nps", ("recognition",), "unit_fe")
+    cmp = loyalty.compare_specs(pooled, fe)
+    assert cmp["differ"].to_list() == [True] and cmp["difference_p"][0] < 0.05
+    assert "consistent" not in cmp.columns
+    for lang in ("en", "es"):
+        text = loyalty.agreement_text(pooled, fe, lang)
+        assert "{" not in text and i18n.t("recognition", lang) in text
+    assert fe.to_dict()["difference_test"]["per_driver"]["recognition"]["p_value"] == cmp["difference_p"][0]
+
+
+# ------------------------------------------------------------------------------------------ the page's words
+
+
+def _results(uq):
+    drivers = ("recognition_per_month", "empowerment", "leadership")
+    uq = uq.rename({"recognition_lag": "recognition_per_month_lag"}).with_columns(
+        (pl.col("recognition_per_month_lag") * 0.7 + pl.col("recognition_per_month_lag").shuffle(seed=2)
+         ).alias("empowerment_lag"),
+        (pl.col("recognition_per_month_lag").shuffle(seed=1)).alias("leadership_lag"),
+        (pl.col("nps") / 2).alias("customer_retention_pct"), pl.lit(50).alias("customers_prev"))
+    fits = [loyalty.fit_unit_model(uq, o, drivers, s) for o in ("nps", "customer_retention_pct")
+            for s in ("pooled", "unit_fe")]
+    return loyalty.LoyaltyResults(*fits, None)
+
+
+def test_inference_text_says_method_and_power_below_30_units_only():
+    few = _results(_panel(3, G=14))
+    for lang in ("en", "es"):
+        text = loyalty.inference_text(few, lang)
+        assert "CR2" in text and "Satterthwaite" in text and "{" not in text
+        assert ("with 14 units" if lang == "en" else "con 14 unidades") in text
+        x = i18n.fmt_number(few.nps.mde["recognition_per_month"], lang, 1)
+        assert x in text and i18n.fmt_number(few.retention.mde["leadership"], lang, 1) in text
+    many = _results(_panel(3, G=40))
+    assert "14 units" not in loyalty.inference_text(many, "en") and "40" not in loyalty.inference_text(many, "en")
+    assert loyalty.inference_text(many, "en") == i18n.t("loy_method", "en")
+
+
+# ------------------------------------------------------------------------------------------ retention hazard
+
+
+def _person_quarters(seed=0, G=12, per_unit=25, T=5, beta=(-0.3, -0.3, -0.3), base=-2.2):
+    """A small person-quarter panel with a unit effect in the drivers and in the hazard (known log-odds ``beta``)."""
+    rng = np.random.default_rng(seed)
+    n = G * per_unit
+    unit = np.repeat(np.arange(G), per_unit)
+    rows = []
+    for q in range(T):
+        u_drv = rng.normal(size=(G, 3))[unit]
+        X = 3 + 0.5 * u_drv + rng.normal(size=(n, 3))
+        X = np.column_stack([np.round(np.clip(X[:, 0] - 1, 0, None) * 3) / 3, np.clip(np.round(X[:, 1:]), 1, 5)])
+        eta = base + X @ np.array(beta) + 3 * 0.3 + 0.4 * rng.normal(size=G)[unit]
+        y = rng.random(n) < 1 / (1 + np.exp(-eta))
+        rows.append(pl.DataFrame({
+            "employee_id": [f"e{i}" for i in range(n)], "unit_id": [f"u{u:02d}" for u in unit],
+            "quarter": f"2025Q{q + 1}" if q < 4 else "2026Q1", "qi": q,
+            "recognition_per_month": X[:, 0], "empowerment": X[:, 1], "leadership": X[:, 2],
+            "tenure_band": rng.choice(["<1", "1-2", "2-5", "5+"], n), "role": rng.choice(["frontline", "support", "manager"], n),
+            "voluntary_exit": y.astype(np.int8), "other_exit": np.zeros(n, np.int8)}))
+    return pl.concat(rows)
+
+
+def test_hazard_uses_t_with_units_minus_one_df_and_warns_on_few_units_and_events():
+    from servicechain import retention
+
+    pq = _person_quarters()
+    h = retention.fit_hazard(pq, draws=100)
+    e = h.effects["empowerment"]
+    assert h.df == 11 and h.n_clusters == 12
+    assert e.ci_high - e.estimate == pytest.approx(stats.t.ppf(0.975, 11) * e.se)
+    assert e.p_value == pytest.approx(2 * stats.t.sf(abs(e.estimate / e.se), 11))
+    assert h.events_per_parameter == pytest.approx(h.n_events / len(h.names))
+    assert h.events_per_parameter < retention.MIN_EVENTS_PER_PARAMETER
+    d = h.to_dict()
+    assert d["method"].startswith("unit-clustered") and d["df"] == 11 and len(d["notes"]) == 2
+    assert "events per parameter" in d["notes"][1]
+    for lang in ("en", "es"):
+        text = retention.inference_text(h, lang)
+        assert "{" not in text and text.count("**") == 6  # method, few units, few exits
+        assert i18n.fmt_number(h.events_per_parameter, lang, 1) in text
+    big = retention.fit_hazard(_person_quarters(1, G=40, per_unit=60, base=-1.5), draws=20)
+    assert not big.notes and retention.inference_text(big, "en").count("**") == 2
+
+
+def test_annual_change_is_the_exact_average_over_the_current_workforce():
+    from servicechain import retention
+
+    pq = _person_quarters(2)
+    h = retention.fit_hazard(pq, draws=50)
+    assert h.current_quarter == "2026Q1" and h.n_current == pq.filter(pl.col("quarter") == "2026Q1").height
+    cur = retention.model_rows(pq).filter(pl.col("quarter") == "2026Q1")
+    X, _ = retention.exog(cur, h.drivers, h.quarters)
+    ann = lambda eta: 1 - (1 - 1 / (1 + np.exp(-eta))) ** 4  # noqa: E731
+    for i, d in enumerate(h.drivers):
+        manual = float((ann(X @ h.params + h.params[i + 1]) - ann(X @ h.params)).mean() * 100)
+        assert h.annual_pp[d].estimate == pytest.approx(manual, rel=1e-10), d
+        assert h.annual_pp[d].ci_low < manual < h.annual_pp[d].ci_high
+    # earlier quarters change the fit, not the population averaged over: the same coefficients give the same number
+    other = retention.annual_change(cur.with_columns(pl.col("leadership") + 1.0), h.params, h.cov, h.drivers,
+                                    h.quarters, draws=50)
+    assert other["leadership"].estimate != pytest.approx(h.annual_pp["leadership"].estimate)
+    # a report for an earlier quarter averages over that quarter's people
+    h_prev = retention.fit_hazard(pq, draws=50, current_quarter="2025Q4")
+    assert h_prev.n_current == pq.filter(pl.col("quarter") == "2025Q4").height
+    # deterministic: the same numbers twice and for shuffled rows; fewer patterns for the draws changes only the CI
+    h2 = retention.fit_hazard(pq.sample(fraction=1.0, shuffle=True, seed=4), draws=50)
+    h3 = retention.fit_hazard(pq, draws=50, max_rows_for_draws=40)
+    for d in h.drivers:
+        a, b, c = h.annual_pp[d], h2.annual_pp[d], h3.annual_pp[d]
+        assert (a.estimate, a.ci_low, a.ci_high) == pytest.approx((b.estimate, b.ci_low, b.ci_high), rel=1e-6)
+        assert c.estimate == pytest.approx(a.estimate, rel=1e-12)
 
 if __name__ == "__main__":  # python tests/test_loyalty_inference.py -> the coverage table in docs/validation.md
     import sys

@@ -222,13 +222,19 @@ def test_loyalty_report_helpers() -> None:
 
     agree = _unit_model("unit_fe", recognition_per_month=(3.5, 2.0), empowerment=(1.5, 1.5), leadership=(-1.2, 0.3),
                         voluntary_turnover_pct=(8.0, 1.0))
+    with pytest.raises(ValueError, match="no difference test"):
+        loyalty.agreement_text(pooled, agree, "en")
+    agree.difference = {d: {"between_minus_within": 0.1, "se": 1.0, "df": 9.0, "p_value": 0.6}
+                        for d in features.UNIT_DRIVERS}  # the cluster-robust test of the difference (mundlak_test)
     text = loyalty.agreement_text(pooled, agree, "en")
-    assert text.startswith("**Do the two views agree?** Yes, for all 4 drivers")
+    assert text.startswith("**Do the two views differ?** Not clearly, for any of the 4 drivers")
     assert text.endswith("2 of 4 of them include zero.")
     differ = _unit_model("unit_fe", recognition_per_month=(3.5, 2.0), empowerment=(-1.0, 0.5), leadership=(-1.2, 0.3),
                          voluntary_turnover_pct=(8.0, 1.0))
+    differ.difference = {**agree.difference, "empowerment": {"between_minus_within": 3.0, "se": 1.0, "df": 9.0,
+                                                             "p_value": 0.01}}
     es = loyalty.agreement_text(pooled, differ, "es")
-    assert "Para 3 de 4 factores. Difieren en " + i18n.t("empowerment", "es") + ":" in es and "{" not in es
+    assert "En " + i18n.t("empowerment", "es") + ", sí:" in es and "otros 3 de 4 factores" in es and "{" not in es
 
     tab = loyalty.spec_table(pooled, differ, "es")
     assert tab.columns == ["driver", "pooled_ci", "unit_fe_ci"] and tab.height == len(features.UNIT_DRIVERS)

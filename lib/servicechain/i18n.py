@@ -410,12 +410,15 @@ _RL_EN = {
     "loy_title_cr_sig": "More {driver} last quarter goes with more customers coming back: {est} per +1",
     "loy_title_cr_none": "No employee-experience driver shows a clear link with next quarter's customer retention",
     "loy_axis_cr": "Customer retention (percentage points) per +1 of the unit's previous-quarter value",
-    "loy_agree_all": (
-        "**Do the two views agree?** Yes, for all {n:int} drivers: each within-unit range contains the "
-        "between-and-within estimate."
+    "loy_diff_none": (
+        "**Do the two views differ?** Not clearly, for any of the {n:int} drivers: a test of the difference between "
+        "the between-unit and the within-unit estimates that allows for repeated measures of each unit finds none "
+        "at the 5% level. That is not proof that they agree: only large differences would show."
     ),
-    "loy_agree_some": (
-        "**Do the two views agree?** For {k:int} of {n:int} drivers. They differ for {which}: read those with more care."
+    "loy_diff_some": (
+        "**Do the two views differ?** For {which}, yes: a test of the difference that allows for repeated measures "
+        "of each unit finds it at the 5% level, so stable differences between units may be behind that link; read it "
+        "with more care. For the other {k:int} of {n:int} drivers no clear difference was found."
     ),
     "loy_fe_imprecise": "The within-unit ranges are wider; {k_fe:int} of {n:int} of them include zero.",
     "loy_title_binned": "NPS by last quarter's unit {driver}: {lo} in the lowest fifth, {hi} in the highest",
@@ -610,13 +613,17 @@ _RL_ES = {
     "loy_title_cr_sig": "Más {driver} el trimestre anterior va con más clientes que vuelven: {est} por +1",
     "loy_title_cr_none": "Ningún factor de la experiencia del empleado muestra una relación clara con la retención de clientes del trimestre siguiente",
     "loy_axis_cr": "Retención de clientes (puntos porcentuales) por +1 del valor de la unidad en el trimestre anterior",
-    "loy_agree_all": (
-        "**¿Coinciden las dos maneras de mirar?** Sí, para los {n:int} factores: cada margen dentro de las unidades "
-        "contiene la estimación entre y dentro de unidades."
+    "loy_diff_none": (
+        "**¿Difieren las dos maneras de mirar?** No con claridad, en ninguno de los {n:int} factores: una prueba de "
+        "la diferencia entre la estimación entre unidades y la de dentro de cada unidad, que tiene en cuenta que cada "
+        "unidad se mide varias veces, no encuentra ninguna al nivel del 5 %. Eso no demuestra que coincidan: solo se "
+        "verían diferencias grandes."
     ),
-    "loy_agree_some": (
-        "**¿Coinciden las dos maneras de mirar?** Para {k:int} de {n:int} factores. Difieren en {which}: conviene "
-        "leerlos con más cautela."
+    "loy_diff_some": (
+        "**¿Difieren las dos maneras de mirar?** En {which}, sí: una prueba de la diferencia que tiene en cuenta que "
+        "cada unidad se mide varias veces la encuentra al nivel del 5 %, así que detrás de esa relación pueden estar "
+        "diferencias estables entre unidades; conviene leerla con más cautela. En los otros {k:int} de {n:int} "
+        "factores no se encontró una diferencia clara."
     ),
     "loy_fe_imprecise": "Los márgenes dentro de cada unidad son más amplios; {k_fe:int} de {n:int} incluyen el cero.",
     "loy_title_binned": "NPS según {driver} de la unidad el trimestre anterior: {lo} en el quinto más bajo, {hi} en el más alto",
@@ -1980,3 +1987,68 @@ _PRE_ES = {
                        "Las demás partes no se ven afectadas. `servicechain validate` indica qué necesita cada parte."),
 }
 _add_words(_PRE_EN, _PRE_ES)
+
+# --- small-sample inference on the retention (01) and loyalty (02) pages (issue 12) -------------------
+_INF_EN = {
+    "loy_method": (
+        "**How the ranges are computed.** Errors are clustered by unit with the CR2 small-sample correction "
+        "(Bell and McCaffrey) and t critical values with Satterthwaite degrees of freedom, so the 95% ranges stay "
+        "honest when there are few units."
+    ),
+    "loy_few_units": (
+        "**Few units.** The NPS model rests on {n_units:int} units, fewer than {min_units:int}, so the ranges are wide "
+        "and only large effects can be told apart from zero: with {n_units:int} units, an NPS effect smaller than "
+        "{nps} cannot be told from zero, nor a customer-retention effect smaller than {cr} (the smallest effect "
+        "detected 80% of the time at the 5% level, from this organisation's own data)."
+    ),
+    "loy_mde_nps": "{value} points for {driver}",
+    "loy_mde_cr": "{value} pp for {driver}",
+    "ret_method": (
+        "**How the ranges are computed.** Errors are clustered by unit, with t critical values on {df:int} degrees "
+        "of freedom (the number of units minus one), which widens the ranges when there are few units. The change "
+        "in annual exit probability is averaged over the {people:int} people at risk in {quarter:quarter} who "
+        "answered the survey the quarter before (the current workforce)."
+    ),
+    "ret_few_units": (
+        "**Few units.** The model rests on {n_clusters:int} units, fewer than {min_units:int}: the ranges are wide and "
+        "only large effects can be told apart from zero."
+    ),
+    "ret_few_events": (
+        "**Few exits for the model's size.** {n_events:int} voluntary exits for {n_params:int} estimated quantities "
+        "({epv:num1} per quantity, fewer than {min_epv:int}). With so few exits a logit's estimates tend to lie too "
+        "far from zero and its ranges to be too narrow: read the effects as indications, and check them again when "
+        "more quarters are in."
+    ),
+}
+_INF_ES = {
+    "loy_method": (
+        "**Cómo se calculan los márgenes.** Los errores se agrupan por unidad con la corrección CR2 para muestras "
+        "pequeñas (Bell y McCaffrey) y valores críticos t con grados de libertad de Satterthwaite, para que los "
+        "márgenes del 95 % sigan siendo fiables con pocas unidades."
+    ),
+    "loy_few_units": (
+        "**Pocas unidades.** El modelo de NPS se basa en {n_units:int} unidades, menos de {min_units:int}, así que "
+        "los márgenes son amplios y solo los efectos grandes se distinguen de cero: con {n_units:int} unidades, un "
+        "efecto en el NPS menor que {nps} no se distingue de cero, ni un efecto en la retención de clientes menor que "
+        "{cr} (el menor efecto que se detecta el 80 % de las veces al nivel del 5 %, con los datos de esta organización)."
+    ),
+    "loy_mde_nps": "{value} puntos en {driver}",
+    "loy_mde_cr": "{value} pp en {driver}",
+    "ret_method": (
+        "**Cómo se calculan los márgenes.** Los errores se agrupan por unidad, con valores críticos t de {df:int} "
+        "grados de libertad (el número de unidades menos uno), lo que amplía los márgenes cuando hay pocas unidades. "
+        "El cambio en la probabilidad anual de salida se promedia sobre las {people:int} personas en riesgo en "
+        "{quarter:quarter} que respondieron la encuesta el trimestre anterior (la plantilla actual)."
+    ),
+    "ret_few_units": (
+        "**Pocas unidades.** El modelo se basa en {n_clusters:int} unidades, menos de {min_units:int}: los márgenes "
+        "son amplios y solo los efectos grandes se distinguen de cero."
+    ),
+    "ret_few_events": (
+        "**Pocas salidas para el tamaño del modelo.** {n_events:int} salidas voluntarias para {n_params:int} "
+        "cantidades estimadas ({epv:num1} por cantidad, menos de {min_epv:int}). Con tan pocas salidas, las "
+        "estimaciones de un logit tienden a alejarse demasiado de cero y sus márgenes a ser demasiado estrechos: "
+        "lea los efectos como indicios y vuelva a comprobarlos cuando haya más trimestres."
+    ),
+}
+_add_words(_INF_EN, _INF_ES)

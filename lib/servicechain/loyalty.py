@@ -32,6 +32,9 @@ OUTCOMES = {
 
 SMALL_CLUSTERS = 30  # below this many units the page says so and shows the minimum detectable effect
 INFERENCE_METHOD = "CR2 (Bell-McCaffrey) cluster-robust variance, t critical values with Satterthwaite degrees of freedom"
+DIFF_TEST = ("Mundlak auxiliary regression (pooled model + unit means of the lagged drivers and quarter dummies): "
+             "H0 between-unit = within-unit slope; CR2 t (Satterthwaite df) per driver, CR2 Wald F(q, G-1) joint")
+DIFF_LEVEL = 0.05  # a driver's pooled and within-unit estimates "differ" when the test's p is below this
 
 
 @dataclass
@@ -50,13 +53,18 @@ class UnitModel:
     df: dict[str, float] = field(default_factory=dict)  # Satterthwaite df per driver
     mde: dict[str, float] = field(default_factory=dict)  # minimum detectable effect (80% power, 5% two-sided)
     notes: list[str] = field(default_factory=list)  # e.g. the small-cluster note below SMALL_CLUSTERS units
+    # unit_fe only: the cluster-robust test of between vs within (mundlak_test): per driver and joint
+    difference: dict[str, dict[str, float]] = field(default_factory=dict)
+    difference_joint: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"outcome": self.outcome, "spec": self.spec, "effects": {k: v.to_dict() for k, v in self.effects.items()},
                 "n_obs": self.n_obs, "n_units": self.n_units, "r2": self.r2, "outcome_mean": self.outcome_mean,
                 "params": dict(zip(self.names, (float(x) for x in self.params))), "param_names": list(self.names),
                 "cov": [[float(x) for x in row] for row in self.cov], "method": self.method,
-                "n_clusters": self.n_units, "df": dict(self.df), "mde": dict(self.mde), "notes": list(self.notes)}
+                "n_clusters": self.n_units, "df": dict(self.df), "mde": dict(self.mde), "notes": list(self.notes),
+                **({"difference_test": {"method": DIFF_TEST, "per_driver": self.difference,
+                                        "joint": self.difference_joint}} if self.difference else {})}
 
 
 def model_rows(uq: pl.DataFrame, outcome: str, drivers: tuple[str, ...] = UNIT_DRIVERS) -> pl.DataFrame:
@@ -80,7 +88,7 @@ def fit_unit_model(uq: pl.DataFrame, outcome: str = "nps", drivers: tuple[str, .
     if spec not in ("pooled", "unit_fe"):
         raise ValueError("spec must be 'pooled' or 'unit_fe'")
     scale, _, _ = OUTCOMES[outcome]
-    rows = model_rows(uq, outcome, drivers)
+    rows = all_rows = model_rows(uq, outcome, drivers)
     if spec == "unit_fe":  # a unit seen once carries no within-unit information
         rows = rows.filter(pl.len().over("unit_id") > 1)
     n_units = rows["unit_id"].n_unique()
@@ -109,9 +117,50 @@ def fit_unit_model(uq: pl.DataFrame, outcome: str = "nps", drivers: tuple[str, .
     mde = {d: minimum_detectable_effect(se[i + off], dfs[i + off]) for i, d in enumerate(drivers)}
     notes = [small_cluster_note(n_units, mde)] if n_units < SMALL_CLUSTERS else []
     names = [*lags, *q_names] if spec == "unit_fe" else ["const", *lags, *q_names]
+    diff, joint = mundlak_test(all_rows, outcome, drivers) if spec == "unit_fe" else ({}, {})
     return UnitModel(outcome, spec, effects, rows.height, n_units, float(res.rsquared),
                      float(rows[outcome].mean()), np.asarray(res.params), cov, names,
-                     INFERENCE_METHOD, df, mde, notes)
+                     INFERENCE_METHOD, df, mde, notes, diff, joint)
+
+
+def mundlak_test(rows: pl.DataFrame, outcome: str, drivers: tuple[str, ...] = UNIT_DRIVERS
+                 ) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Cluster-robust test that the between-unit and the within-unit (fixed-effects) slopes are equal.
+
+    Mundlak (1978) auxiliary regression on the pooled model's rows: y ~ 1 + x + quarter dummies
+    + the unit means of x and of the quarter dummies (means that add no dimension dropped). Its x coefficients
+    equal the unit fixed-effects estimates, and the coefficient gamma of a driver's unit mean is
+    the between-unit minus the within-unit slope; the pooled estimate mixes the two, so gamma = 0
+    is the hypothesis "pooled and fixed effects estimate the same thing". Per driver: CR2 t test
+    with Satterthwaite df; all drivers: CR2 Wald statistic / q against F(q, G-1). Returns
+    ({driver: {between_minus_within, se, df, p_value}}, {statistic, df1, df2, p_value}).
+    """
+    from scipy import stats
+
+    lags = [f"{d}_lag" for d in drivers]
+    qd, _ = _quarter_dummies(rows)
+    X = np.column_stack([rows.select(lags).to_numpy().astype(float), qd])
+    groups = rows.select(pl.col("unit_id").rank("dense")).to_series().to_numpy()
+    frame = pl.DataFrame(X, schema=[f"c{i}" for i in range(X.shape[1])]).with_columns(pl.Series("g", groups))
+    means = frame.select([pl.col(c).mean().over("g") for c in frame.columns if c != "g"]).to_numpy()
+    Z = np.column_stack([np.ones(rows.height), X, means[:, :len(lags)]])
+    for j in range(len(lags), means.shape[1]):  # a quarter dummy's unit mean only where it adds a dimension
+        cand = np.column_stack([Z, means[:, j]])
+        if np.linalg.matrix_rank(cand) == cand.shape[1]:
+            Z = cand
+    res = sm.OLS(rows[outcome].to_numpy().astype(float), Z).fit()
+    cov, dfs = cr2_vcov(Z, np.asarray(res.resid), groups)
+    idx = 1 + X.shape[1] + np.arange(len(lags))  # the unit means of the drivers come first among the means
+    gamma, V = np.asarray(res.params)[idx], cov[np.ix_(idx, idx)]
+    per = {}
+    for j, d in enumerate(drivers):
+        se = float(np.sqrt(V[j, j]))
+        p = float(2 * stats.t.sf(abs(gamma[j] / se), dfs[idx[j]])) if se > 0 else float("nan")
+        per[d] = {"between_minus_within": float(gamma[j]), "se": se, "df": float(dfs[idx[j]]), "p_value": p}
+    G, q = int(groups.max()), len(lags)
+    W = float(gamma @ np.linalg.pinv(V) @ gamma)
+    joint = {"statistic": W / q, "df1": q, "df2": G - 1, "p_value": float(stats.f.sf(W / q, q, max(G - 1, 1)))}
+    return per, joint
 
 
 def small_cluster_note(n_units: int, mde: dict[str, float]) -> str:
@@ -175,19 +224,22 @@ def moments_of_truth(uq: pl.DataFrame, tp: pl.DataFrame, outcome: str = "custome
 
 
 def compare_specs(pooled: UnitModel, fe: UnitModel) -> pl.DataFrame:
-    """Do the pooled and the unit fixed-effects estimates agree? One row per driver.
+    """Do the pooled and the unit fixed-effects estimates differ? One row per driver.
 
-    ``consistent``: the fixed-effects 95% CI contains the pooled estimate (the
-    within-unit data do not contradict it). ``fe_significant``: the within-unit
-    estimate alone excludes zero; it is often imprecise, because only changes
-    inside a unit over time count.
+    ``difference_p``: p-value of the cluster-robust test of the difference (:func:`mundlak_test`,
+    stored on the fixed-effects model); ``differ``: p < DIFF_LEVEL. A driver that does not
+    differ is *not shown to agree*: the within-unit estimate is often imprecise, because only
+    changes inside a unit over time count (``fe_significant``: it alone excludes zero).
     """
+    if not fe.difference:
+        raise ValueError("the fixed-effects model carries no difference test (fit it with fit_unit_model)")
     rows = []
     for d, p in pooled.effects.items():
-        f = fe.effects[d]
+        f, t = fe.effects[d], fe.difference[d]
         rows.append({"driver": d, "pooled": p.estimate, "pooled_low": p.ci_low, "pooled_high": p.ci_high,
                      "unit_fe": f.estimate, "unit_fe_low": f.ci_low, "unit_fe_high": f.ci_high,
-                     "consistent": f.covers(p.estimate), "same_sign": (p.estimate > 0) == (f.estimate > 0),
+                     "between_minus_within": t["between_minus_within"], "difference_p": t["p_value"],
+                     "differ": bool(t["p_value"] < DIFF_LEVEL), "same_sign": (p.estimate > 0) == (f.estimate > 0),
                      "pooled_significant": p.significant, "fe_significant": f.significant})
     return pl.DataFrame(rows)
 
@@ -225,9 +277,13 @@ class LoyaltyResults:
                 "mde": dict(self.retention.mde), "notes": list(self.retention.notes),
             },
             "agreement": {
-                "nps": compare_specs(self.nps, self.nps_fe).select("driver", "consistent", "same_sign").to_dicts(),
+                "test": DIFF_TEST, "level": DIFF_LEVEL,
+                "nps": compare_specs(self.nps, self.nps_fe)
+                .select("driver", "between_minus_within", "difference_p", "differ", "same_sign").to_dicts(),
                 "customer_retention": compare_specs(self.retention, self.retention_fe)
-                .select("driver", "consistent", "same_sign").to_dicts(),
+                .select("driver", "between_minus_within", "difference_p", "differ", "same_sign").to_dicts(),
+                "joint": {"nps": dict(self.nps_fe.difference_joint),
+                          "customer_retention": dict(self.retention_fe.difference_joint)},
             },
             "moments_of_truth": self.moments.table.to_dicts() if self.moments is not None and self.moments.table.height else [],
         }
@@ -287,12 +343,31 @@ def strongest_driver(model: UnitModel, drivers: tuple[str, ...] = EX_DRIVERS) ->
 
 
 def agreement_text(pooled: UnitModel, fe: UnitModel, lang: str) -> str:
-    """One markdown paragraph: do the pooled and the within-unit (unit FE) estimates agree, and how precise is FE?"""
+    """One markdown paragraph: does a cluster-robust test find the pooled and within-unit (FE) estimates differ?"""
     cmp = compare_specs(pooled, fe)
-    n, k = cmp.height, int(cmp["consistent"].sum())
-    differ = ", ".join(i18n.t(d, lang) for d in cmp.filter(~pl.col("consistent"))["driver"].to_list())
-    text = i18n.t("loy_agree_all" if k == n else "loy_agree_some", lang) + " " + i18n.t("loy_fe_imprecise", lang)
+    n, k = cmp.height, int((~cmp["differ"]).sum())
+    differ = i18n.join_words([i18n.t(d, lang) for d in cmp.filter(pl.col("differ"))["driver"].to_list()], lang)
+    text = i18n.t("loy_diff_none" if k == n else "loy_diff_some", lang) + " " + i18n.t("loy_fe_imprecise", lang)
     return fmt(text, lang, n=n, k=k, which=differ, k_fe=int((~cmp["fe_significant"]).sum()))
+
+
+def inference_text(res: LoyaltyResults, lang: str, drivers: tuple[str, ...] = EX_DRIVERS) -> str:
+    """Markdown for the page's notes: the inference used and, below SMALL_CLUSTERS units, the power sentence.
+
+    The sentence gives each employee-experience driver's minimum detectable effect (80% power,
+    5% two-sided) in the pooled NPS and customer-retention models, from the organisation's own data.
+    """
+    text = i18n.t("loy_method", lang)
+    if res.nps.n_units >= SMALL_CLUSTERS:
+        return text
+
+    def mdes(model: UnitModel, key: str, decimals: int) -> str:
+        return i18n.join_words([i18n.t(key, lang, value=i18n.fmt_number(model.mde[d], lang, decimals),
+                                       driver=charts.driver_word(d, lang)) for d in drivers if d in model.mde], lang)
+
+    few = fmt(i18n.t("loy_few_units", lang), lang, n_units=res.nps.n_units, min_units=SMALL_CLUSTERS,
+              nps=mdes(res.nps, "loy_mde_nps", 1), cr=mdes(res.retention, "loy_mde_cr", 1))
+    return text + "\n\n" + few
 
 
 def spec_table(pooled: UnitModel, fe: UnitModel, lang: str, decimals: int = 1) -> pl.DataFrame:

@@ -29,8 +29,11 @@ from .estimates import Estimate
 from .features import DRIVERS, TENURE_LABELS
 
 SCALE_LOGODDS = "log-odds per unit change in the quarterly voluntary-exit hazard (drivers lagged one quarter)"
-SCALE_ANNUAL = "change in annual voluntary-exit probability (percentage points) for +1 unit, averaged over the workforce"
+SCALE_ANNUAL = "change in annual voluntary-exit probability (percentage points) for +1 unit, averaged over the current workforce (people at risk in the report quarter)"
 MODEL_LABEL = "discrete-time logit, unit-clustered SE"
+INFERENCE_METHOD = "unit-clustered (CRV1) covariance, t critical values with G-1 degrees of freedom (G = units)"
+SMALL_CLUSTERS = 30  # below this many units the page says so
+MIN_EVENTS_PER_PARAMETER = 10  # below this many exits per model parameter the page and metrics warn
 REF_TENURE = "2-5"
 REF_ROLE = "support"
 # Recognition bands in recognitions per month; weekly (~4.33 a month) is the practitioners' target.
@@ -160,6 +163,10 @@ class HazardResult:
     drivers: tuple[str, ...]
     recognition_source: str = "events"
     notes: list[str] = field(default_factory=list)
+    df: int = 0  # degrees of freedom of the t critical values (units - 1)
+    events_per_parameter: float = float("nan")
+    current_quarter: str = ""  # the quarter whose people at risk the annual change is averaged over
+    n_current: int = 0  # how many person-quarters (people) that average is over
 
     def predict(self, rows: pl.DataFrame, params: np.ndarray | None = None) -> np.ndarray:
         """Quarterly exit probability for rows of the person-quarter panel."""
@@ -187,6 +194,9 @@ class HazardResult:
             "n_obs": self.n_obs, "n_events": self.n_events, "n_clusters": self.n_clusters, "n_people": self.n_people,
             "quarters": self.quarters, "baseline_quarterly_rate": self.baseline_quarterly_rate,
             "converged": self.converged, "recognition_source": self.recognition_source,
+            "method": INFERENCE_METHOD, "df": self.df, "events_per_parameter": self.events_per_parameter,
+            "annual_change_over": {"quarter": self.current_quarter, "people_at_risk": self.n_current},
+            "notes": list(self.notes),
         }
         if oot is not None:
             out.update({"auc_out_of_time": oot.auc, "brier_out_of_time": oot.brier,
@@ -195,13 +205,16 @@ class HazardResult:
 
 
 def fit_hazard(panel: pl.DataFrame, drivers: tuple[str, ...] = DRIVERS, *, seed: int = 7, draws: int = 1000,
-               max_rows_for_draws: int = 5000, recognition_source: str = "events") -> HazardResult:
+               max_rows_for_draws: int = 5000, recognition_source: str = "events",
+               current_quarter: str | None = None) -> HazardResult:
     """Fit the hazard model; effects as log-odds and odds ratios, plus annual-probability changes.
 
-    The annual change for +1 unit of a driver is the workforce average of
-    1-(1-h')^4 minus 1-(1-h)^4, with its CI from ``draws`` parametric draws of the
-    coefficients (cluster-robust covariance). A seeded random subset of rows keeps
-    that step light on large panels; it estimates a mean, not a coefficient.
+    CIs and p-values use t critical values with G-1 degrees of freedom (G = units) on the
+    unit-clustered covariance. The annual change for +1 unit of a driver is averaged over the
+    current workforce: the people at risk (with last quarter's answers) in ``current_quarter``
+    (default: the last quarter of the data), see :func:`annual_change`. ``notes`` warn when
+    there are fewer than SMALL_CLUSTERS units or fewer than MIN_EVENTS_PER_PARAMETER exits per
+    model parameter (small-sample logit bias; statsmodels has no Firth correction).
     """
     rows = model_rows(panel, drivers)
     if rows.height < 50 or rows["voluntary_exit"].sum() < 10:
@@ -211,33 +224,86 @@ def fit_hazard(panel: pl.DataFrame, drivers: tuple[str, ...] = DRIVERS, *, seed:
     params, cov, names, converged = fit_grouped_logit(rows, drivers, quarters)
     se = np.sqrt(np.diag(cov))
     n = rows.height
-    effects = {dr: Estimate.from_normal(dr, params[i + 1], se[i + 1], n, SCALE_LOGODDS) for i, dr in enumerate(drivers)}
+    df_t = max(rows["unit_id"].n_unique() - 1, 1)  # t(G-1) critical values: honest with few units, ~z with many
+    effects = {dr: _t_estimate(dr, params[i + 1], se[i + 1], df_t, n, SCALE_LOGODDS) for i, dr in enumerate(drivers)}
     ors = {k: v.exp() for k, v in effects.items()}
 
-    rng = np.random.default_rng(seed)
-    # A fixed row order by content, so the seeded subset depends neither on how the panel happened
-    # to be built nor on the pseudonymisation key (sorting by the pseudonymised id would).
-    ordered = content_order(rows, drivers)
-    sub_rows = ordered if n <= max_rows_for_draws else ordered[rng.choice(n, max_rows_for_draws, replace=False)]
-    sub, _ = exog(sub_rows, drivers, quarters)
-    beta_draws = rng.multivariate_normal(params, cov, size=draws)
-    eta = sub @ beta_draws.T  # rows x draws
-    annual0 = 1 - (1 - 1 / (1 + np.exp(-eta))) ** 4
-    annual = {}
-    for i, dr in enumerate(drivers):
-        eta1 = eta + beta_draws[:, i + 1][None, :]
-        diff = (1 - (1 - 1 / (1 + np.exp(-eta1))) ** 4 - annual0).mean(axis=0) * 100
-        point = float(((1 - (1 - 1 / (1 + np.exp(-(sub @ params + params[i + 1])))) ** 4)
-                       - (1 - (1 - 1 / (1 + np.exp(-(sub @ params)))) ** 4)).mean() * 100)
-        lo, hi = np.percentile(diff, [2.5, 97.5])
-        annual[dr] = Estimate(dr, point, float(diff.std()), float(lo), float(hi), effects[dr].p_value, n, SCALE_ANNUAL)
+    current = current_quarter or quarters[-1]
+    workforce = rows.filter(pl.col("quarter") == current)
+    annual = annual_change(workforce, params, cov, drivers, quarters, draws=draws,
+                           df=df_t, seed=seed, max_patterns=max_rows_for_draws, n=n, p_values=effects)
+    n_events, n_clusters = int(rows["voluntary_exit"].sum()), rows["unit_id"].n_unique()
+    epv = n_events / len(names)
+    notes = []
+    if n_clusters < SMALL_CLUSTERS:
+        notes.append(f"only {n_clusters} units (clusters): t critical values with {df_t} degrees of freedom; "
+                     "effects must be large to be detected")
+    if epv < MIN_EVENTS_PER_PARAMETER:
+        notes.append(f"{n_events} voluntary exits for {len(names)} model parameters ({epv:.1f} events per parameter, "
+                     f"fewer than {MIN_EVENTS_PER_PARAMETER}): logit estimates can be biased away from zero and "
+                     "their intervals too narrow")
     return HazardResult(
         effects=effects, odds_ratios=ors, annual_pp=annual, params=params, cov=cov, names=names,
-        n_obs=n, n_events=int(rows["voluntary_exit"].sum()), n_clusters=rows["unit_id"].n_unique(),
+        n_obs=n, n_events=n_events, n_clusters=n_clusters,
         n_people=rows["employee_id"].n_unique(), quarters=quarters,
         baseline_quarterly_rate=float(rows["voluntary_exit"].cast(pl.Float64).mean()),
-        converged=converged, drivers=tuple(drivers), recognition_source=recognition_source,
+        converged=converged, drivers=tuple(drivers), recognition_source=recognition_source, notes=notes,
+        df=df_t, events_per_parameter=epv, current_quarter=current, n_current=workforce.height,
     )
+
+
+def _t_estimate(name: str, est: float, se: float, df: int, n: int, scale: str, level: float = 0.95) -> Estimate:
+    """An Estimate with a t(df) CI and p-value."""
+    from scipy import stats
+
+    tq = float(stats.t.ppf(0.5 + level / 2, df))
+    p = float(2 * stats.t.sf(abs(est / se), df)) if se > 0 else float("nan")
+    return Estimate(name, float(est), float(se), float(est - tq * se), float(est + tq * se), p, int(n), scale)
+
+
+def _annual(eta: np.ndarray) -> np.ndarray:
+    """Annual exit probability from a quarterly logit linear predictor: 1 - (1 - h)^4."""
+    return 1.0 - (1.0 / (1.0 + np.exp(eta))) ** 4
+
+
+def annual_change(current: pl.DataFrame, params: np.ndarray, cov: np.ndarray, drivers: tuple[str, ...],
+                  quarters: list[str], *, draws: int = 1000, df: int = 1000, seed: int = 7, max_patterns: int = 5000,
+                  n: int = 0, p_values: Mapping[str, Estimate] | None = None,
+                  chunk: int = 2000) -> dict[str, Estimate]:
+    """Change in annual exit probability (pp) for +1 of each driver, averaged over ``current`` (the current workforce).
+
+    ``current``: the person-quarters at risk in the report quarter. The average is exact: rows
+    are grouped into covariate patterns (drivers, tenure band, role, quarter) weighted by their
+    counts, so the result does not depend on row order, a sample or the pseudonymisation key.
+    The CI: 2.5/97.5 percentiles over ``draws`` coefficient vectors from a multivariate t(df)
+    with the cluster-robust covariance. With more than ``max_patterns`` patterns the draws
+    use evenly spaced patterns in content order (deterministic); the point estimate uses all.
+    """
+    keys = [*drivers, "tenure_band", "role", "quarter"]
+    pat = current.group_by(keys).agg(pl.len().alias("_n")).sort(keys, nulls_last=True)
+    if pat.height == 0:
+        raise ValueError("no people at risk in the current quarter to average the annual change over")
+    X, _ = exog(pat, drivers, quarters)
+    w = pat["_n"].to_numpy().astype(float)
+    w /= w.sum()
+    rng = np.random.default_rng(seed)
+    z = rng.multivariate_normal(np.zeros(len(params)), cov, size=draws)
+    beta = params[None, :] + z / np.sqrt(rng.chisquare(df, size=draws) / df)[:, None]
+    idx = np.arange(len(w)) if len(w) <= max_patterns else np.unique(np.linspace(0, len(w) - 1, max_patterns).round().astype(int))
+    Xd, wd = X[idx], w[idx] / w[idx].sum()
+    out = {}
+    for i, dr in enumerate(drivers):
+        eta = X @ params
+        point = float(w @ (_annual(eta + params[i + 1]) - _annual(eta)) * 100)
+        diff = np.zeros(draws)
+        for s in range(0, len(idx), chunk):  # bounded memory: chunk x draws
+            e = Xd[s:s + chunk] @ beta.T
+            diff += wd[s:s + chunk] @ (_annual(e + beta[:, i + 1][None, :]) - _annual(e)) * 100
+        lo, hi = np.percentile(diff, [2.5, 97.5]) if draws else (float("nan"), float("nan"))
+        pv = p_values[dr].p_value if p_values is not None else float("nan")
+        out[dr] = Estimate(dr, point, float(diff.std()) if draws else float("nan"), float(lo), float(hi), pv, n,
+                           SCALE_ANNUAL)
+    return out
 
 
 def auc(y: np.ndarray, p: np.ndarray) -> float:
@@ -436,6 +502,19 @@ def effects_table(haz: HazardResult, lang: str, item_recognition: bool = False) 
     } for d, a, o in ((d, haz.annual_pp[d], haz.odds_ratios[d]) for d in haz.drivers)])
 
 
+def inference_text(haz: HazardResult, lang: str) -> str:
+    """Markdown for the page's notes: which inference is used, and warnings for few units or few exits per parameter."""
+    from .notebook import fmt
+
+    parts = [fmt(i18n.t("ret_method", lang), lang, df=haz.df, people=haz.n_current, quarter=haz.current_quarter)]
+    if haz.n_clusters < SMALL_CLUSTERS:
+        parts.append(fmt(i18n.t("ret_few_units", lang), lang, n_clusters=haz.n_clusters, min_units=SMALL_CLUSTERS))
+    if haz.events_per_parameter < MIN_EVENTS_PER_PARAMETER:
+        parts.append(fmt(i18n.t("ret_few_events", lang), lang, n_events=haz.n_events, n_params=len(haz.names),
+                         epv=haz.events_per_parameter, min_epv=MIN_EVENTS_PER_PARAMETER))
+    return "\n\n".join(parts)
+
+
 def km_table(bands: pl.DataFrame, lang: str) -> pl.DataFrame:
     """The Kaplan-Meier bands (``SurvivalCurves.bands``) as report text: band, employees, exits, 1-year retention with CI."""
     return bands.select(
@@ -448,3 +527,189 @@ def snapshot_overview(df: pl.DataFrame) -> dict:
     """What index.html can say from a snapshot: who is still employed. No rates (there is no period)."""
     left = int(df["left"].fill_null(0).sum())
     return {"headcount": df.height - left, "employees_in_export": df.height, "left": left}
+
+
+# ------------------------------------------------------------------------------------------ early attrition (issue 12)
+
+EARLY_LANDMARK_DAYS = 30  # what is known by day 30 of tenure explains an early exit after it
+EARLY_DRIVERS = ("onboarding_training", "recognition_30d", "leadership_team_mean")
+EARLY_MODEL_LABEL = "logit of an early voluntary exit among hires employed on day 30, unit-clustered SE"
+SCALE_EARLY = ("log-odds of an early voluntary exit (within 90 days of hire or in the quarter they joined), among hires "
+               "with full follow-up still employed on day 30, per unit change (0/1 for onboarding_training and "
+               "recognition_30d, one answer point for leadership_team_mean)")
+
+
+def new_hires(tables: Mapping[str, pl.DataFrame | pl.LazyFrame], quarter: str) -> pl.DataFrame:
+    """One row per person hired from the first data quarter to the end of ``quarter``, with what the first weeks showed.
+
+    ``tables`` are the data as known at the end of ``quarter`` (``features.as_of``). Columns:
+    ``unit_id``, ``hire_date``, ``hire_qi``, ``days`` (hire to exit, null while employed), ``early`` (a voluntary exit
+    within ``features.EARLY_DAYS`` days of hire or in the quarter they joined: the index's early leavers),
+    ``followed_early`` (the whole early window lies before the quarter's end), ``left_2q`` (voluntary exit in the hire
+    quarter or the next) with ``followed_2q``, ``at_day30`` (still employed on day 30), and the drivers
+    ``onboarding_training`` (1 if a training is dated in days 0-29 after hire), ``recognition_30d`` (1 if a
+    recognition was received in days 0-29) and ``leadership_team_mean`` (mean leadership answer of the manager's team
+    in the quarter before hire; null when nobody in it answered). A driver whose table is absent is left out.
+    Hires before the first data quarter are left out: their first weeks predate the event data.
+    """
+    from . import features as F
+    from . import quarters as Q
+
+    qs = F.data_quarters(tables)
+    if not qs:
+        raise ValueError("the survey has no dates: no quarters to study new hires in")
+    first, end, end_qi = Q.start(qs[0]), Q.end(quarter), Q.parse(quarter)
+    emp = F._lazy(tables["employees"]).filter(pl.col("hire_date") >= first)
+    hires = emp.select(
+        "employee_id", "unit_id", "manager_id", "hire_date",
+        Q.index_expr("hire_date").alias("hire_qi"),
+        (pl.col("exit_date") - pl.col("hire_date")).dt.total_days().alias("days"),
+        (pl.col("exit_reason") == "voluntary").fill_null(False).alias("_vol"),
+        Q.index_expr("exit_date").alias("_exit_qi"),
+    ).with_columns(
+        (pl.col("_vol") & ((pl.col("days") < F.EARLY_DAYS) | (pl.col("_exit_qi") == pl.col("hire_qi"))))
+        .fill_null(False).cast(pl.Int8).alias("early"),
+        (((pl.lit(end) - pl.col("hire_date")).dt.total_days() >= F.EARLY_DAYS - 1) & (pl.col("hire_qi") < end_qi))
+        .alias("followed_early"),
+        (pl.col("_vol") & (pl.col("_exit_qi") <= pl.col("hire_qi") + 1)).fill_null(False).cast(pl.Int8).alias("left_2q"),
+        (pl.col("hire_qi") + 1 <= end_qi).alias("followed_2q"),
+        (pl.col("days").is_null() | (pl.col("days") >= EARLY_LANDMARK_DAYS)).alias("at_day30"),
+    )
+
+    def within_30(name: str, person: str, out: str) -> pl.LazyFrame:
+        ev = F._lazy(tables[name]).select(pl.col(person).alias("employee_id"), pl.col("date").alias("_d"))
+        return (hires.select("employee_id", "hire_date").join(ev, on="employee_id")
+                .filter((pl.col("_d") >= pl.col("hire_date"))
+                        & ((pl.col("_d") - pl.col("hire_date")).dt.total_days() < EARLY_LANDMARK_DAYS))
+                .select("employee_id").unique().with_columns(pl.lit(1.0).alias(out)))
+
+    drivers = []
+    for name, person, out in (("trainings", "employee_id", "onboarding_training"),
+                              ("recognitions", "receiver_id", "recognition_30d")):
+        if tables.get(name) is not None:
+            hires = hires.join(within_30(name, person, out), on="employee_id", how="left").with_columns(
+                pl.col(out).fill_null(0.0))
+            drivers.append(out)
+    sv = F.survey_by_quarter(tables, ("leadership",))
+    team = (sv.join(F._lazy(tables["employees"]).select("employee_id", "manager_id"), on="employee_id")
+            .filter(pl.col("manager_id").is_not_null())
+            .group_by("manager_id", "qi").agg(pl.col("leadership").mean().alias("leadership_team_mean")))
+    hires = hires.join(team.with_columns((pl.col("qi") + 1).alias("hire_qi")).drop("qi"),
+                       on=["manager_id", "hire_qi"], how="left")
+    return hires.drop("_vol", "_exit_qi").collect()
+
+
+@dataclass
+class EarlyAttrition:
+    """Early attrition of new hires: counts, a breakdown by unit and by the first weeks, and a landmark logit."""
+
+    hires_followed: int  # hires whose whole early window is observed
+    early_leavers: int  # among them, voluntary exits within 90 days or in the hire quarter
+    hires_followed_2q: int
+    left_2q: int  # voluntary exits in the hire quarter or the next, among hires followed that long
+    effects: dict[str, Estimate]  # log-odds (SCALE_EARLY)
+    odds_ratios: dict[str, Estimate]
+    n_obs: int  # hires in the model (followed, employed on day 30)
+    n_events: int
+    n_clusters: int
+    drivers: tuple[str, ...]
+    missing_leadership: int  # hires in the model whose manager's team had no leadership answer (indicator column)
+    by_unit: pl.DataFrame  # unit_id, hires, early_leavers, early_rate, suppressed (privacy.suppress_small)
+    by_driver: pl.DataFrame  # driver, level, hires, early_leavers, early_rate, suppressed
+    first_quarter: str
+    last_quarter: str
+
+    @property
+    def early_rate(self) -> float | None:
+        return self.early_leavers / self.hires_followed if self.hires_followed else None
+
+    def to_dict(self) -> dict:
+        """For metrics.json ``retention.early_attrition`` (aggregates only; suppressed cells are null)."""
+        return {
+            "model": EARLY_MODEL_LABEL, "definition_days": _early_days(), "landmark_days": EARLY_LANDMARK_DAYS,
+            "hires_followed": self.hires_followed, "early_leavers": self.early_leavers, "early_rate": self.early_rate,
+            "hires_followed_2q": self.hires_followed_2q, "left_first_two_quarters": self.left_2q,
+            "left_first_two_quarters_rate": self.left_2q / self.hires_followed_2q if self.hires_followed_2q else None,
+            "effects": {k: {**v.to_dict(), "scale": SCALE_EARLY} for k, v in self.effects.items()},
+            "odds_ratios": {k: v.to_dict() for k, v in self.odds_ratios.items()},
+            "n_obs": self.n_obs, "n_events": self.n_events, "n_clusters": self.n_clusters,
+            "missing_leadership": self.missing_leadership, "drivers": list(self.drivers),
+            "quarters": [self.first_quarter, self.last_quarter],
+            "by_unit": self.by_unit.to_dicts(), "by_driver": self.by_driver.to_dicts(),
+        }
+
+
+def _early_days() -> int:
+    from .features import EARLY_DAYS
+
+    return EARLY_DAYS
+
+
+def missing_indicator(rows: pl.DataFrame, col: str, fill: float) -> pl.DataFrame:
+    """``col`` with nulls replaced by ``fill`` plus ``<col>_missing`` (1 where it was null): one rule for fit and prediction."""
+    return rows.with_columns(pl.col(col).is_null().cast(pl.Float64).alias(f"{col}_missing"),
+                             pl.col(col).cast(pl.Float64).fill_null(fill))
+
+
+def _rate_table(df: pl.DataFrame, by: list[str], threshold: int, group: list[str]) -> pl.DataFrame:
+    from .privacy import suppress_small
+
+    agg = (df.group_by(by).agg(pl.len().alias("hires"), pl.col("early").sum().cast(pl.Int64).alias("early_leavers"))
+           .with_columns((pl.col("early_leavers") / pl.col("hires")).alias("early_rate")).sort(by))
+    return suppress_small(agg, "hires", threshold, *group, value_cols=["hires", "early_leavers", "early_rate"])
+
+
+def fit_early_attrition(tables: Mapping[str, pl.DataFrame | pl.LazyFrame], quarter: str, threshold: int = 5,
+                        min_events: int = 10) -> EarlyAttrition:
+    """Early attrition of the hires of the data's quarters, as known at the end of ``quarter``.
+
+    Counts use the index's definition (``features.EARLY_DAYS``: a voluntary exit within 90 days of hire or in the
+    quarter they joined) among hires whose whole window is observed. The model is a landmark logit: among those
+    hires still employed on day 30, an early exit on ``EARLY_DRIVERS`` known by day 30 (so nobody's drivers are cut
+    short by their own exit, the immortal-time bias a day-0 start would have), with unit-clustered (CRV1) errors.
+    A hire whose manager's team gave no leadership answer keeps the mean and a ``leadership_team_mean_missing``
+    indicator. Breakdowns by unit and by driver level hide cells below ``threshold`` hires (with complementary
+    suppression). Raises ValueError when there are too few hires or early exits to fit.
+    """
+    from . import features as F
+
+    h = new_hires(tables, quarter)
+    fol = h.filter(pl.col("followed_early"))
+    f2 = h.filter(pl.col("followed_2q"))
+    rows = fol.filter(pl.col("at_day30"))
+    drivers = tuple(d for d in EARLY_DRIVERS if d in rows.columns)
+    n_events = int(rows["early"].sum()) if rows.height else 0
+    if rows.height < 50 or n_events < min_events:
+        raise ValueError(f"too little data for the early-attrition model: {rows.height} hires followed for "
+                         f"{F.EARLY_DAYS} days and employed on day {EARLY_LANDMARK_DAYS}, {n_events} early exits "
+                         f"(need >= 50 and >= {min_events})")
+    lead_mean = rows["leadership_team_mean"].mean()
+    X_rows = missing_indicator(rows, "leadership_team_mean", float(lead_mean) if lead_mean is not None else 0.0)
+    names = [*drivers]
+    if X_rows["leadership_team_mean_missing"].sum() > 0:
+        names.append("leadership_team_mean_missing")
+    X = np.column_stack([np.ones(rows.height), X_rows.select(names).to_numpy().astype(float)])
+    groups = rows.select(pl.col("unit_id").rank("dense")).to_series().to_numpy()
+    res = sm.GLM(rows["early"].to_numpy().astype(float), X, family=sm.families.Binomial()).fit(
+        cov_type="cluster", cov_kwds={"groups": groups})
+    se = np.sqrt(np.diag(np.asarray(res.cov_params())))
+    params = np.asarray(res.params)
+    effects = {d: Estimate.from_normal(d, params[i + 1], se[i + 1], rows.height, SCALE_EARLY)
+               for i, d in enumerate(drivers)}
+    by_unit = _rate_table(fol, ["unit_id"], threshold, [])
+    levels = fol.with_columns(
+        *[pl.col(d).cast(pl.Int8).cast(pl.String).alias(d) for d in drivers if d != "leadership_team_mean"],
+        pl.when(pl.col("leadership_team_mean").is_null()).then(pl.lit("no_answer"))
+        .when(pl.col("leadership_team_mean") >= 4.0).then(pl.lit("4_or_more"))
+        .when(pl.col("leadership_team_mean") >= 3.0).then(pl.lit("3_to_4"))
+        .otherwise(pl.lit("below_3")).alias("leadership_team_mean"),
+    )
+    by_driver = pl.concat([_rate_table(levels.rename({d: "level"}).with_columns(pl.lit(d).alias("driver")),
+                                       ["driver", "level"], threshold, ["driver"]) for d in drivers])
+    return EarlyAttrition(
+        hires_followed=fol.height, early_leavers=int(fol["early"].sum()), hires_followed_2q=f2.height,
+        left_2q=int(f2["left_2q"].sum()), effects=effects, odds_ratios={k: v.exp() for k, v in effects.items()},
+        n_obs=rows.height, n_events=n_events, n_clusters=int(rows["unit_id"].n_unique()), drivers=drivers,
+        missing_leadership=int(X_rows["leadership_team_mean_missing"].sum()), by_unit=by_unit, by_driver=by_driver,
+        first_quarter=F.data_quarters(tables)[0], last_quarter=quarter,
+    )
