@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from servicechain import cli, demo, features, i18n, loyalty, preconditions, retention
+from servicechain import cli, demo, features, finance, i18n, loyalty, preconditions, retention
 from servicechain import quarters as Q
 
 
@@ -29,8 +29,6 @@ def _keep_survey_quarters(tables: dict[str, pl.DataFrame], n: int) -> dict[str, 
 @pytest.fixture(scope="module")
 def org():
     tables, truth = demo.generate(demo.DemoConfig(seed=5, employees=600, quarters=4))
-    # the demo writes internal_service scores as means (3.3), which validation rejects as Likert items
-    tables["internal_service"] = tables["internal_service"].with_columns(pl.col("score").round(0))
     return tables, truth["quarters"][-1]
 
 
@@ -50,6 +48,11 @@ def _library_raises(tables, quarter: str) -> dict[str, bool]:
         out["loyalty"] = False
     except ValueError:
         out["loyalty"] = True
+    try:
+        finance.analyse(tables, quarter, None, seed=7)
+        out["finance"] = False
+    except ValueError:
+        out["finance"] = True
     return out
 
 
@@ -59,9 +62,9 @@ def test_verdict_matches_what_the_models_do(org, n_quarters):
     t = _keep_survey_quarters(tables, n_quarters)
     parts = preconditions.check(t, "panel", quarter)
     raised = _library_raises(t, quarter)
-    for name in ("retention", "loyalty"):
+    for name in ("retention", "loyalty", "finance"):
         assert parts[name].can_run is not raised[name], (n_quarters, name, parts[name].reason())
-    assert parts["finance"].can_run is (n_quarters == 4)
+    assert parts["retention"].can_run is (n_quarters >= 3)
     assert all(parts[p].can_run for p in ("data_quality", "chain", "summary"))
 
 
@@ -98,9 +101,30 @@ def test_too_few_exits_is_named_with_the_counts(panel_dir):
     assert f"found {r.values['rows']} and {r.values['exits']}" in r.reason()
 
 
-def test_snapshot_and_fake_datasets_are_not_checked():
+def test_fake_datasets_are_not_checked():
     assert all(p.can_run for p in preconditions.check({}, "panel", "2026Q3").values())
-    assert all(p.can_run for p in preconditions.check({"snapshot": pl.DataFrame()}, "snapshot", None).values())
+
+
+def _snapshot(n: int, leavers: int) -> pl.DataFrame:
+    return pl.DataFrame({"employee_id": [f"E{i}" for i in range(n)], "tenure_years": [1.0 + i % 7 for i in range(n)],
+                         "left": [1 if i < leavers else 0 for i in range(n)],
+                         "job_satisfaction": [1 + i % 4 for i in range(n)],
+                         "free_text": ["x"] * n})
+
+
+def test_snapshot_retention_needs_30_complete_rows_and_5_leavers():
+    items = ["job_satisfaction", "free_text"]  # a text column is not an item of the model (as in the notebook)
+    ok = preconditions.check({"snapshot": _snapshot(30, 5)}, "snapshot", None, items)
+    assert set(ok) == {"data_quality", "retention"} and ok["retention"].can_run
+    few = preconditions.check({"snapshot": _snapshot(40, 4).lazy()}, "snapshot", None, items)["retention"]
+    assert not few.can_run
+    assert few.reason() == ("retention on an HR snapshot needs at least 30 people with every item and tenure "
+                            "and 5 leavers among them; found 40 and 4")
+    with pytest.raises(ValueError):  # what the notebook would do
+        retention.fit_snapshot(_snapshot(40, 4), ["job_satisfaction"])
+    gaps = _snapshot(35, 6).with_columns(pl.when(pl.col("tenure_years") > 5).then(None)
+                                         .otherwise(pl.col("job_satisfaction")).alias("job_satisfaction"))
+    assert not preconditions.check({"snapshot": gaps}, "snapshot", None, items)["retention"].can_run
 
 
 def test_skipped_notebook_has_the_reason_and_no_code():

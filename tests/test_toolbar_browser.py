@@ -18,7 +18,6 @@ from pathlib import Path
 
 import plotly
 import plotly.graph_objects as go
-import polars as pl
 import pytest
 
 from servicechain import cli, demo, theme
@@ -70,9 +69,6 @@ def small_report(tmp_path_factory) -> Path:
     """The real suite on a small demo organisation (about 20 s)."""
     root = tmp_path_factory.mktemp("toolbar")
     tables, truth = demo.generate(demo.DemoConfig(seed=5, employees=600, quarters=4))
-    # Not this test's concern: at the time of writing the demo writes internal_service scores as
-    # means (3.3) that validation rejects as Likert items; whole scores keep the suite running.
-    tables["internal_service"] = tables["internal_service"].with_columns(pl.col("score").round(0))
     demo.write(tables, truth, root / "data")
     err = io.StringIO()
     with redirect_stdout(io.StringIO()), redirect_stderr(err):

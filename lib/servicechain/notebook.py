@@ -199,7 +199,7 @@ class PartCannotRun(ValueError):
 def _check_part(ctx: Context, part: str) -> None:
     from servicechain import preconditions
 
-    p = preconditions.check(ctx.ds.tables, ctx.kind or "panel", ctx.quarter).get(part)
+    p = preconditions.check(ctx.ds.tables, ctx.kind or "panel", ctx.quarter, list(ctx.ds.items)).get(part)
     if p is not None and not p.can_run:
         md(ctx.t("pre_skipped_md", reason=p.reason(ctx.lang)), lang=ctx.lang)
         raise PartCannotRun(p.reason("en"))

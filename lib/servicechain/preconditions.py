@@ -18,7 +18,8 @@ The rules are those of the library functions the notebooks call (read them there
 * 00 data quality, 03 the chain (it says on its page what it cannot estimate) and 05 the
   summary (it lists the missing parts) always run.
 
-Snapshot data (one HR export) runs 00 and 01 only; those are not checked here. A notebook says
+Snapshot data (one HR export) runs 00 and 01 only; 01 fits ``retention.fit_snapshot``: >= 30
+rows complete on the items and tenure, >= 5 of them leavers. A notebook says
 which part it is in its metadata (``"servicechain": {"part": "retention"}``), so the runner
 checks only the suite's notebooks.
 
@@ -41,9 +42,11 @@ from servicechain import quarters as Q
 
 # notebook number -> part of the suite
 PARTS = {0: "data_quality", 1: "retention", 2: "loyalty", 3: "chain", 4: "finance", 5: "summary"}
-# the thresholds of retention.fit_hazard and loyalty.fit_unit_model
+# the thresholds of retention.fit_hazard, retention.fit_snapshot and loyalty.fit_unit_model
 RETENTION_MIN_ROWS = 50
 RETENTION_MIN_EXITS = 10
+SNAPSHOT_MIN_ROWS = 30
+SNAPSHOT_MIN_LEFT = 5
 LOYALTY_MIN_UNITS = 5
 LOYALTY_EXTRA_ROWS = 10  # rows needed beyond one per driver
 LOYALTY_OUTCOMES = {"nps": "pre_w_nps", "customer_retention_pct": "pre_w_customer_retention"}  # outcome -> word key
@@ -141,14 +144,32 @@ def _loyalty(tables: Mapping[str, Any], n_quarters: int) -> tuple[Part, Part]:
     return pooled, (pooled if not pooled.can_run else within or pooled)
 
 
-def check(tables: Mapping[str, Any], kind: str, quarter: str | None) -> dict[str, Part]:
+def _snapshot(snap: Any, items: list[str] | None) -> Part:
+    """01 on snapshot data: the notebook's item selection (numeric, answered) and fit_snapshot's minimum."""
+    df = snap.lazy().collect() if isinstance(snap, pl.LazyFrame) else snap
+    use = [c for c in (items or []) if c in df.columns and df.schema[c].is_numeric() and df[c].count() > 0]
+    rows = df.drop_nulls([*use, "tenure_years", "left"])
+    left = int(rows["left"].sum()) if rows.height else 0
+    if rows.height < SNAPSHOT_MIN_ROWS or left < SNAPSHOT_MIN_LEFT:
+        return _no("retention", "pre_snap_rows", rows=rows.height, left=left, min_rows=SNAPSHOT_MIN_ROWS,
+                   min_left=SNAPSHOT_MIN_LEFT)
+    return _ok("retention")
+
+
+def check(tables: Mapping[str, Any], kind: str, quarter: str | None, items: list[str] | None = None) -> dict[str, Part]:
     """Every part of the suite -> :class:`Part` (can it run on these validated tables, and why not).
 
     ``tables``: validated tables (DataFrames or LazyFrames, pseudonymised or not); ``kind``:
     "panel" or "snapshot"; ``quarter``: the report's quarter (the data are cut to it as the
-    notebooks do, with ``features.as_of``). Counts only: nothing here is shown to anyone.
+    notebooks do, with ``features.as_of``); ``items``: the survey items validation read (snapshot
+    data). Counts only: nothing here is shown to anyone.
     """
     parts = {name: _ok(name) for name in PARTS.values()}
+    if kind == "snapshot":  # a snapshot runs 00 and 01 only
+        parts = {k: v for k, v in parts.items() if k in ("data_quality", "retention")}
+        if "snapshot" in tables:
+            parts["retention"] = _snapshot(tables["snapshot"], items)
+        return parts
     if kind != "panel" or quarter is None or "survey" not in tables or "employees" not in tables:
         return parts
     from servicechain import features
@@ -176,7 +197,7 @@ def for_validation(report: Any, tables: Mapping[str, Any], as_of: dt.date | None
     from servicechain import asof as A
 
     if report.kind != "panel" or not report.quarters:
-        return None, check(tables, report.kind, None)
+        return None, check(tables, report.kind, None, list(report.items))
     as_of = as_of or dt.date.today()
     qs = list(report.quarters)
     cut = A.apply_as_of(dict(tables), as_of)

@@ -1025,7 +1025,7 @@ def skip_parts(tasks: dict[int, Task], ds: Any, kind: str, quarter: str, lang: s
     if not any(names.values()):
         return []
     try:
-        parts = preconditions.check(getattr(ds, "tables", None) or {}, kind, quarter)
+        parts = preconditions.check(getattr(ds, "tables", None) or {}, kind, quarter, list(getattr(ds, "items", [])))
     except Exception as exc:  # noqa: BLE001 - never worse than before: run every notebook
         progress.log(f"warning: could not check which parts can run ({type(exc).__name__}: {exc}); running all")
         return []

@@ -246,6 +246,7 @@ def main(args: argparse.Namespace) -> int:
     print(report.format())
     if report.ok and report.kind == "panel":
         print(coverage_text(tables, report.quarters, as_of))
+    if report.ok:
         from servicechain import preconditions  # on top of validation (it uses the models' features)
 
         print(preconditions.format_parts(*reversed(preconditions.for_validation(report, tables, as_of))))
