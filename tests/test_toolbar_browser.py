@@ -96,7 +96,7 @@ def test_every_toolbar_button_of_every_chart_works_offline(small_report):
     sync_api = pytest.importorskip("playwright.sync_api")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pages = sorted(small_report.glob("*.html"))
-    assert len(pages) == 7, [p.name for p in pages]
+    assert "index.html" in {p.name for p in pages} and len(pages) >= 7, [p.name for p in pages]
     requests: list[str] = []
     errors: list[str] = []
     clicked: dict[str, int] = {}
