@@ -183,7 +183,10 @@ def test_run_skips_what_cannot_run_publishes_the_rest_and_exits_0(org, tmp_path)
     # the parts that can run ran, with their charts
     for name in ("00_data_quality", "03_service_profit_chain"):
         assert "class=\"plotly-graph-div\"" in (rep / f"{name}.html").read_text(encoding="utf-8"), name
-    assert (rep / "05_executive_summary.html").is_file() and (rep / "index.html").is_file()
+    assert (rep / "05_executive_summary.html").is_file()
+    index = (rep / "index.html").read_text(encoding="utf-8")
+    assert "Retención (no ejecutado: datos insuficientes)" in index
+    assert "Calidad de los datos (no ejecutado" not in index
     manifest = json.loads((rep / "manifest.json").read_text(encoding="utf-8"))
     status = {n["name"]: (n["status"], n.get("skipped_because")) for n in manifest["notebooks"]}
     assert status["01_retention"] == ("skipped", "retention needs surveys in at least 2 quarters; found 1")

@@ -1959,6 +1959,7 @@ _PRE_EN = {
                        "quarters), in at least {min_units} units; found {rows} in {units} units"),
     "pre_fin": "money needs the retention and customer models: {why}",
     "pre_error": "the data are not enough for this part: {message}",
+    "pre_not_run_title": "{title} (not run: too little data)",
     "pre_snap_rows": ("retention on an HR snapshot needs at least {min_rows} people with every item and tenure "
                       "and {min_left} leavers among them; found {rows} and {left}"),
     "pre_w_nps": "NPS",
@@ -1983,6 +1984,7 @@ _PRE_ES = {
                        "hay {rows} en {units} unidades"),
     "pre_fin": "el dinero necesita los modelos de retención y de clientes: {why}",
     "pre_error": "los datos no bastan para esta parte: {message}",
+    "pre_not_run_title": "{title} (no ejecutado: datos insuficientes)",
     "pre_snap_rows": ("la retención con una foto de RR. HH. necesita al menos {min_rows} personas con todas las "
                       "preguntas y la antigüedad, y {min_left} bajas entre ellas; hay {rows} y {left}"),
     "pre_w_nps": "NPS",

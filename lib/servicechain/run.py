@@ -1137,6 +1137,8 @@ def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, 
         title = report.export_html(rep / "notebooks" / t.path.name, rep / html_name, lang=lang, quarter=quarter,
                                    number=f"{t.number:02d}", generated=generated,
                                    threshold=args.anonymity_threshold)
+        if t.skip_reason:  # the index says which parts did not run
+            title = i18n.t("pre_not_run_title", lang, title=title)
         pages.append({"href": html_name, "title": title, "number": f"{t.number:02d}", "name": t.name})
     progress.log(f"exported {len(pages)} pages")
     metrics = report.merge_results(work / "results", {"quarter": quarter})
