@@ -672,7 +672,7 @@ def test_summary_action_lines_carry_parts_and_placeholder(demo_result):
     acts = summary.top_actions(metrics, "en")
     assert acts and all(a.components and a.placeholder for a in acts)
     line = summary._action_line(acts[0], "en")
-    assert "customer acquisition spend avoided" in line and "illustrative programme cost" in line
+    assert "customer acquisition spend avoided" in line and "Programme cost illustrative" in line
     # a user-priced programme is not flagged
     for s in out["scenarios"]:
         s["programme_cost_placeholder"] = False
@@ -727,6 +727,7 @@ def test_scenarios_state_their_reach_and_the_headline_stays_within_the_data(demo
     from servicechain import summary
     acts = {a.name: a for a in summary.scenarios({"finance": out}, "en")}
     assert "Beyond the data" in summary._action_line(acts["recognition_weekly"], "en")
+    assert summary.top_actions({"finance": out}, "en")[0].name == demo_result.headline.name  # within the data first
     assert "Beyond the data" not in summary._action_line(acts["recognition_top_quartile"], "en")
 
 
@@ -735,3 +736,11 @@ def test_headline_falls_back_to_the_most_valuable_when_all_extrapolate(demo_resu
     rs = [replace(r, reach=finance.Reach(0.0, 0.0, "x"), headline=False) for r in demo_result.scenarios]
     best = max(rs, key=lambda r: r.q("net_value")[1])
     assert finance.pick_headline(rs) is best
+
+
+def test_baseline_lost_margin_is_counted_once(demo_result):
+    b, e, pop = demo_result.baseline.total, demo_result.econ, demo_result.population
+    life = finance.remaining_life_months(float(pop.units["customers_base"].sum()), float(pop.units["customers_lost"].sum()))
+    assert b["margin_months"] == pytest.approx(min(e.horizon_months, life))
+    assert b["lost_margin"] == pytest.approx(b["customers_lost"] * e.revenue_per_customer * e.margin_share
+                                             * b["margin_months"] / 12)

@@ -785,7 +785,9 @@ def baseline(tables: Mapping[str, pl.DataFrame | pl.LazyFrame], pop: Population,
     return Baseline(pop.quarter, reg, {**{k: (int(v) if k in ("headcount", "voluntary_exits") else float(v))
                                           for k, v in tot.items()},
                                        "voluntary_leavers_from_start": to.leavers_from_start,
-                                       "voluntary_joined_and_left": to.joined_and_left})
+                                       "voluntary_joined_and_left": to.joined_and_left,
+                                       # months of margin a lost customer costs: the horizon, capped at its expected life
+                                       "margin_months": float(min(econ.horizon_months, life))})
 
 
 def region_table(b: Baseline, threshold: int) -> pl.DataFrame:

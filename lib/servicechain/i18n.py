@@ -1066,7 +1066,8 @@ _FIN_EN = {
     "fin_components_note": (
         "Where the value comes from: averages over the draws, per year. They add up (the three parts make the gross "
         "value; less the programme cost, the net value); the headline figures above are medians, so they differ a "
-        "little from these averages."
+        "little from these averages. The average programme cost is above the value used when its range reaches "
+        "further above it than below."
     ),
     "fin_h_components": "Where the value comes from",
     "fin_net_value_mean": "Net value (average)",
@@ -1268,7 +1269,8 @@ _FIN_ES = {
     "fin_components_note": (
         "De dónde sale el valor: medias de las simulaciones, por año. Suman (las tres partes dan el valor bruto; "
         "descontado el coste del programa, el valor neto); las cifras principales de arriba son medianas, por lo que "
-        "difieren un poco de estas medias."
+        "difieren un poco de estas medias. El coste medio del programa supera el valor usado cuando su rango se "
+        "extiende más por encima que por debajo."
     ),
     "fin_h_components": "De dónde sale el valor",
     "fin_net_value_mean": "Valor neto (media)",
@@ -1527,9 +1529,9 @@ WORDS["en"].update({
     "sum_action_people": "In people and customers: about {exits} fewer voluntary exits and {customers} more customers who come back each year.",
     "sum_action_exits": "In people: about {exits} fewer voluntary exits each year.",
     "sum_action_customers": "In customers: about {customers} more customers who come back each year.",
-    "sum_action_parts": "Of the value before its cost: {rep} replacing fewer leavers, {acq} customer acquisition spend avoided, {margin} customer margin kept (averages).",
-    "sum_action_placeholder": "Net of an illustrative programme cost, not a quote: replace it with yours.",
-    "sum_action_beyond": "Beyond the data: only {units} of units are at that level today, so this extrapolates the models.",
+    "sum_action_parts": "Before its cost: {rep} fewer leavers to replace, {acq} customer acquisition spend avoided, {margin} customer margin kept.",
+    "sum_action_placeholder": "Programme cost illustrative: replace it with your quote.",
+    "sum_action_beyond": "Beyond the data: {units} of units are at that level today.",
     "sum_actions_fewer": "The money report priced fewer than three actions.",
     "sum_actions_combined": "Combining actions ({label}): about {p50} a year (likely between {p10} and {p90}).",
     "sum_actions_range": "The first figure is the middle estimate (P50); in 8 of 10 simulations the value fell inside the range given (P10 to P90). The figures rest on the money report's assumptions, among them that winning a new customer costs {multiple} times as much as keeping one: they are estimates, not promises.",
@@ -1653,9 +1655,9 @@ WORDS["es"].update({
     "sum_action_people": "En personas y clientes: unas {exits} bajas voluntarias menos y {customers} clientes más que vuelven cada año.",
     "sum_action_exits": "En personas: unas {exits} bajas voluntarias menos cada año.",
     "sum_action_customers": "En clientes: unos {customers} clientes más que vuelven cada año.",
-    "sum_action_parts": "Del valor antes de su coste: {rep} por sustituir a menos personas, {acq} de gasto de captación de clientes evitado, {margin} de margen de clientes conservado (medias).",
-    "sum_action_placeholder": "Descontado un coste de programa ilustrativo, no un presupuesto: sustitúyalo por el suyo.",
-    "sum_action_beyond": "Más allá de los datos: solo el {units} de las unidades está hoy en ese nivel, así que extrapola los modelos.",
+    "sum_action_parts": "Antes de su coste: {rep} por sustituir a menos personas, {acq} de gasto de captación de clientes evitado, {margin} de margen de clientes conservado.",
+    "sum_action_placeholder": "Coste del programa ilustrativo: sustitúyalo por su presupuesto.",
+    "sum_action_beyond": "Más allá de los datos: hoy el {units} de las unidades está en ese nivel.",
     "sum_actions_fewer": "El informe de dinero valoró menos de tres acciones.",
     "sum_actions_combined": "Combinando acciones ({label}): unos {p50} al año (probablemente entre {p10} y {p90}).",
     "sum_actions_range": "La primera cifra es la estimación central (P50); en 8 de cada 10 simulaciones el valor quedó dentro del rango indicado (de P10 a P90). Las cifras se basan en los supuestos del informe de dinero, entre ellos que captar un cliente nuevo cuesta {multiple} veces más que retener uno: son estimaciones, no promesas.",

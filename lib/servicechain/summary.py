@@ -232,7 +232,9 @@ def glance(metrics: dict, lang: str) -> str:
 
 
 def scenarios(metrics: dict, lang: str) -> list[Action]:
-    """Every finance scenario with a P50 value, highest P50 first (ties by name, so the order is stable)."""
+    """Every finance scenario with a P50 value: those within the data first (a scenario the money report marks as
+    going beyond what the units reach today comes after them), then highest P50 first (ties by name, so the order
+    is stable)."""
     fin = _part(metrics, "finance")
     cur = str(fin.get("currency") or "EUR")
     asm = fin.get("assumptions") if isinstance(fin.get("assumptions"), dict) else {}
@@ -253,7 +255,7 @@ def scenarios(metrics: dict, lang: str) -> list[Action]:
             components=_components(s), placeholder=bool(s.get("programme_cost_placeholder")),
             beyond_data=bool(s.get("extrapolates")), reach_units=_num(s.get("reach_units")),
         ))
-    return sorted(out, key=lambda a: (-a.p50, a.name))
+    return sorted(out, key=lambda a: (a.beyond_data, -a.p50, a.name))
 
 
 def _components(s: dict) -> dict[str, float] | None:
