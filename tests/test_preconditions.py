@@ -233,3 +233,15 @@ def test_suite_notebooks_name_the_same_part_in_metadata_and_setup():
             assert part == preconditions.PARTS[int(path.name[:2])], path.name
             named[path.name[:2]] = part
     assert named == {"01": "retention", "02": "loyalty", "04": "finance"}
+
+
+@pytest.mark.parametrize("n_quarters", [2, 4])
+def test_counting_panel_gives_the_models_rows(org, n_quarters):
+    """The shortcut for the customer join counts exactly the unit-quarters the loyalty models use."""
+    tables, quarter = org
+    cut = features.as_of(_keep_survey_quarters(tables, n_quarters), quarter)
+    fast, real = preconditions._unit_quarters(cut), features.unit_quarters(cut)
+    for outcome in ("nps", "customer_retention_pct"):
+        a = loyalty.model_rows(fast, outcome).select("unit_id", "quarter").sort("unit_id", "quarter")
+        b = loyalty.model_rows(real, outcome).select("unit_id", "quarter").sort("unit_id", "quarter")
+        assert b.height > 0 and a.equals(b), outcome

@@ -118,6 +118,28 @@ def _retention(tables: Mapping[str, Any], n_quarters: int) -> tuple[Part, Part]:
     return model, model
 
 
+def _unit_quarters(tables: Mapping[str, Any]) -> pl.DataFrame:
+    """``features.unit_quarters`` for counting model rows, without its costly customer join.
+
+    Which customers came back is the expensive part (every customer of every quarter); the
+    loyalty models only need it where ``customers_prev`` (last quarter's distinct customers of
+    the unit) is large enough, and that is one group-by. ``customer_retention_pct`` here is a
+    placeholder, non-null exactly where the real one is.
+    """
+    from servicechain import features
+
+    act = tables.get("customer_activity")
+    if act is None:
+        return features.unit_quarters(tables)
+    uq = features.unit_quarters({**tables, "customer_activity": act.lazy().head(0)})
+    prev = (act.lazy().group_by("unit_id", (Q.index_expr("date") + 1).alias("qi"))
+            .agg(pl.col("customer_id").n_unique().cast(uq.schema["customers_prev"]).alias("customers_prev"))
+            .collect())
+    return (uq.drop("customers_prev", "customer_retention_pct")
+            .join(prev.with_columns(pl.col("qi").cast(uq.schema["qi"])), on=["unit_id", "qi"], how="left")
+            .with_columns(pl.when(pl.col("customers_prev") > 0).then(pl.lit(0.0)).alias("customer_retention_pct")))
+
+
 def _loyalty(tables: Mapping[str, Any], n_quarters: int) -> tuple[Part, Part]:
     """(the pooled unit models money needs, the whole loyalty part with the within-unit models)."""
     from servicechain import features, loyalty
@@ -125,7 +147,7 @@ def _loyalty(tables: Mapping[str, Any], n_quarters: int) -> tuple[Part, Part]:
     if n_quarters < 2:
         p = _no("loyalty", "pre_loy_quarters", n=n_quarters)
         return p, p
-    uq = features.unit_quarters(tables)
+    uq = _unit_quarters(tables)
     need = len(loyalty.UNIT_DRIVERS) + LOYALTY_EXTRA_ROWS
     pooled: Part | None = None
     within: Part | None = None
