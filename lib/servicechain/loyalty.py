@@ -146,7 +146,7 @@ def mundlak_test(rows: pl.DataFrame, outcome: str, drivers: tuple[str, ...] = UN
     Z = np.column_stack([np.ones(rows.height), X, means[:, :len(lags)]])
     for j in range(len(lags), means.shape[1]):  # a quarter dummy's unit mean only where it adds a dimension
         cand = np.column_stack([Z, means[:, j]])
-        if np.linalg.matrix_rank(cand) == cand.shape[1]:
+        if np.linalg.matrix_rank(cand.T @ cand, hermitian=True) == cand.shape[1]:  # p x p: cheap
             Z = cand
     res = sm.OLS(rows[outcome].to_numpy().astype(float), Z).fit()
     cov, dfs = cr2_vcov(Z, np.asarray(res.resid), groups)
@@ -410,7 +410,8 @@ def cr2_vcov(X: np.ndarray, resid: np.ndarray, groups: np.ndarray) -> tuple[np.n
     sizes = np.bincount(codes, minlength=G)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     scores = np.zeros((G, p))          # X_g' A_g e_g
-    AX = [None] * G                    # A_g X_g (n_g, p), for the degrees of freedom
+    ww = np.zeros((G, p))              # |w_gc|^2 with w_gc = A_g X_g M c, for every coefficient c at once
+    Z = np.zeros((G, p, p))            # Z[g][:, c] = X_g' w_gc
     for n_g in np.unique(sizes):
         gs = np.flatnonzero(sizes == n_g)
         idx = order[starts[gs][:, None] + np.arange(n_g)[None, :]]  # (k, n_g)
@@ -419,22 +420,19 @@ def cr2_vcov(X: np.ndarray, resid: np.ndarray, groups: np.ndarray) -> tuple[np.n
         A = _inv_sqrt_psd(np.eye(n_g)[None] - H)
         AXg = np.matmul(A, Xg)
         scores[gs] = np.einsum("kip,ki->kp", AXg, eg)
-        for j, g in enumerate(gs):
-            AX[g] = AXg[j]
+        W = np.matmul(AXg, M)                                         # (k, n_g, p)
+        ww[gs] = (W**2).sum(axis=1)
+        Z[gs] = np.einsum("kip,kic->kpc", Xg, W)
     V = M @ (scores.T @ scores) @ M
-    df = np.empty(p)
-    for c in range(p):
-        # w_g = A_g X_g M c; Omega_gh = delta_gh |w_g|^2 - z_g' M z_h with z_g = X_g' w_g
-        Mc = M[:, c]
-        w = [AX[g] @ Mc for g in range(G)]
-        ww = np.array([float(v @ v) for v in w])
-        Z = np.stack([X[order[starts[g]:starts[g] + sizes[g]]].T @ w[g] for g in range(G)])  # (G, p)
-        ZMZd = np.einsum("gp,pq,gq->g", Z, M, Z)
-        S = Z.T @ Z
-        frob = float(np.trace(M @ S @ M @ S))
-        num = float((ww - ZMZd).sum()) ** 2
-        den = float((ww**2).sum() - 2 * (ww * ZMZd).sum() + frob)
-        df[c] = num / den if den > 0 else float("nan")
+    # Omega_gh = delta_gh |w_g|^2 - z_g' M z_h; df = tr(Omega)^2 / |Omega|_F^2, per coefficient
+    ZMZd = np.einsum("gpc,pq,gqc->gc", Z, M, Z)
+    S = np.einsum("gpc,gqc->cpq", Z, Z)                               # (p, p, p): S_c = sum_g z_gc z_gc'
+    MS = np.matmul(M[None], S)
+    frob = np.einsum("cij,cji->c", MS, MS)
+    num = (ww - ZMZd).sum(axis=0) ** 2
+    den = (ww**2).sum(axis=0) - 2 * (ww * ZMZd).sum(axis=0) + frob
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df = np.where(den > 0, num / den, np.nan)
     return V, df
 
 
