@@ -245,3 +245,14 @@ def test_counting_panel_gives_the_models_rows(org, n_quarters):
         a = loyalty.model_rows(fast, outcome).select("unit_id", "quarter").sort("unit_id", "quarter")
         b = loyalty.model_rows(real, outcome).select("unit_id", "quarter").sort("unit_id", "quarter")
         assert b.height > 0 and a.equals(b), outcome
+
+
+def test_validate_without_a_complete_quarter_claims_no_part(panel_dir, capsys):
+    import datetime as dt
+
+    fb = pl.read_csv(panel_dir / "customer_feedback.csv", try_parse_dates=True)
+    fb.filter(pl.col("date") < dt.date(2025, 3, 1)).write_csv(panel_dir / "customer_feedback.csv")
+    assert cli.main(["validate", "--data", str(panel_dir), "--as-of", "2026-06-30"]) == 0
+    out = capsys.readouterr().out
+    assert "Parts of the suite on this data: none runs until a quarter is complete (see above)" in out
+    assert "can run" not in out

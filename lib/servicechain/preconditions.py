@@ -225,11 +225,15 @@ def for_validation(report: Any, tables: Mapping[str, Any], as_of: dt.date | None
     cut = A.apply_as_of(dict(tables), as_of)
     surveyed = A.survey_quarters(cut) if "survey" in cut else None
     quarter = A.latest_complete(qs, A.incomplete_quarters(qs, as_of, A.data_through(cut), surveyed))
+    if quarter is None:  # run --quarter latest stops before any notebook
+        return None, {}
     return quarter, check(cut, report.kind, quarter)
 
 
 def format_parts(parts: Mapping[str, Part], quarter: str | None, lang: str = "en") -> str:
     """The lines ``servicechain validate`` prints: which notebooks can run on this data, and why not."""
+    if not parts:
+        return "Parts of the suite on this data: none runs until a quarter is complete (see above)"
     head = f"Parts of the suite on this data (quarter {quarter}):" if quarter else "Parts of the suite on this data:"
     lines = [head]
     for p in sorted(parts.values(), key=lambda p: p.notebook):
