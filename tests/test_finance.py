@@ -723,6 +723,8 @@ def test_scenarios_state_their_reach_and_the_headline_stays_within_the_data(demo
     assert demo_result.headline.scenario.label_in("es") in finance.reach_note(demo_result, "es")
     fig = finance.fig_scenarios(demo_result, "en")
     assert any("beyond the data" in y for y in fig.data[0].y)
+    pale = [o < 1 for o in fig.data[0].marker.opacity]
+    assert pale == [r.reach.extrapolates for r in demo_result.scenarios] and any(pale) and not all(pale)
     # the summary's action lines say so
     from servicechain import summary
     acts = {a.name: a for a in summary.scenarios({"finance": out}, "en")}

@@ -1149,6 +1149,8 @@ def fig_scenarios(res: FinanceResult, lang: str):
     fig = go.Figure(go.Bar(
         y=names, x=p50, orientation="h",
         marker_color=[theme.GOOD if v >= 0 else theme.BAD for v in p50],
+        # scenarios beyond the data are drawn pale: their value extrapolates the models
+        marker_opacity=[0.45 if r.reach is not None and r.reach.extrapolates else 1.0 for r in res.scenarios],
         error_x=dict(type="data", symmetric=False, array=[x[2] - x[1] for x in q], arrayminus=[x[1] - x[0] for x in q],
                      color=theme.INK, thickness=1.5),
         customdata=[[money(a, res, lang), money(b, res, lang), money(c, res, lang)] for a, b, c in q],
