@@ -256,3 +256,10 @@ def test_validate_without_a_complete_quarter_claims_no_part(panel_dir, capsys):
     out = capsys.readouterr().out
     assert "Parts of the suite on this data: none runs until a quarter is complete (see above)" in out
     assert "can run" not in out
+
+
+def test_reasons_format_quarters_and_counts_for_the_reader():
+    p = preconditions.Part("retention", 1, False, "pre_ret_oot_rows",
+                           {"test_quarter": "2026Q2", "rows": 1234, "exits": 3, "min_rows": 50, "min_exits": 10})
+    assert p.reason("en").endswith("before Q2 2026; found 1,234 and 3")
+    assert p.reason("es").endswith("antes de " + i18n.fmt_quarter("2026Q2", "es") + "; hay 1.234 y 3")

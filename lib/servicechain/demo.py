@@ -21,6 +21,31 @@ The outcome mechanisms use the values the data show (the survey answer, the
 count of recognition events, the unit means of what respondents answered), so the
 truth is identified without measurement-error corrections. Everything is
 vectorised with numpy; the only Python loop is over quarters.
+
+The first 90 days (``EARLY_WINDOW_DAYS``, the same window as ``features.EARLY_DAYS``)
+follow their own mechanism, drawn at hire (issue 12):
+
+* in the first weeks a new hire may get an onboarding training (program
+  ``ONBOARDING_PROGRAM``, dated in days 0-13) and a first ("welcome")
+  recognition from their manager (dated in days 0-29); both shares vary by unit,
+  independently of its culture; no other recognition or training falls in days 0-29;
+* a voluntary exit in days 0-29 with probability ``EARLY_P_FIRST_30`` whatever
+  happened (too early for anything to matter), else in days 30-89 with the logit
+  ``EARLY_INTERCEPT + onboarding_training * [training in days 0-29] +
+  recognition_30d * [recognition in days 0-29]`` (``truth.json`` ``early_attrition``,
+  log-odds among hires still employed on day 30); the manager's team leadership
+  plays no part in it (its true early effect is 0);
+* the quarterly hazard (and involuntary exits) start on day 90 or with the
+  quarter after the hire quarter, whichever is later, so every voluntary exit
+  before then is an early one as ``features.turnover`` counts it (within 90 days
+  or in the quarter they joined), and the hazard model's risk set (a full
+  quarter on the payroll first) is unchanged.
+
+New hires' "previous quarter" drivers are never left at zero: they are set to
+what their unit's culture and their own disposition would show (recognitions per
+month at their expected rate, the rounded expected answers), as for the people
+employed when the simulation starts. (Before, zeros made 30% of new hires leave
+in their hire quarter.)
 """
 
 from __future__ import annotations
@@ -57,11 +82,18 @@ TOUCHPOINT_OFFSET = np.array([5.0, -5.0, 0.0, 0.0, -30.0])  # NPS points vs the 
 # (pp per NPS point): the complaint is the moment of truth that matters most.
 TOUCHPOINT_RETENTION_WEIGHT = np.array([0.08, 0.05, 0.04, 0.02, 0.15])
 TRAINING_PROGRAMS = ("Servicio de excelencia", "Empoderamiento en primera línea", "Liderazgo de servicio", "Cliente interno")
+ONBOARDING_PROGRAM = "Bienvenida"  # the onboarding training of the first weeks (a data label, as the programs above)
+# Early attrition (see the module docstring). EARLY_WINDOW_DAYS must equal features.EARLY_DAYS (a test checks it).
+EARLY_WINDOW_DAYS = 90
+EARLY_LANDMARK_DAYS = 30  # what is known by day 30 (first recognition, onboarding) explains exits in days 30-89
+EARLY_P_FIRST_30 = 0.03
+EARLY_INTERCEPT = -1.6
 
 DEFAULT_EFFECTS: dict[str, dict[str, float]] = {
     "retention": {"recognition_per_month": -0.15, "empowerment": -0.30, "leadership": -0.35},
     "loyalty": {"recognition_per_month": 4.0, "empowerment": 6.0, "leadership": 5.0, "voluntary_turnover_pct": -0.4},
     "customer_retention": {"recognition_per_month": 1.5, "empowerment": 2.5, "leadership": 2.0, "voluntary_turnover_pct": -0.2},
+    "early_attrition": {"onboarding_training": -0.6, "recognition_30d": -0.5},
 }
 SCALES = {
     "retention": (
@@ -77,6 +109,12 @@ SCALES = {
     "customer_retention": (
         "percentage points of the unit's quarter q-1 customers who come back in quarter q, per unit change in the "
         "same quarter q-1 unit drivers as loyalty"
+    ),
+    "early_attrition": (
+        "log-odds of a voluntary exit within 90 days of hire (in days 30-89), among hires still employed on day 30 "
+        "with 90 days of follow-up, for (0/1) a training dated in days 0-29 after hire (onboarding_training) and "
+        "(0/1) at least one recognition received in days 0-29 (recognition_30d); leadership_team_mean (the "
+        "manager's team mean leadership answer in the quarter before hire) has no true effect (0)"
     ),
 }
 # Tenure bands used by the generator and by the retention model: [0,1) [1,2) [2,5) [5,inf) years.
@@ -150,6 +188,14 @@ def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
                     [0.4 * 0.7 * 0.3, 0.4 * 0.35 * 0.3, 0.3**2]])
     culture = rng.multivariate_normal(np.zeros(3), cov, n_units)
     resp_rate = rng.beta(15, 5, n_units)  # ~75% response, varying by unit
+    # Early attrition draws come from their own stream, so the rest of the story keeps its draws.
+    rng_early = np.random.default_rng([cfg.seed, 12])  # 12: the issue; any constant works
+    onboarding_rate = rng_early.beta(6, 4, n_units)  # share of a unit's new hires who get onboarding (~60%)
+    # Share who get a first ("welcome") recognition from their manager in days 0-29: a unit habit, independent
+    # of the unit's culture, so early exits do not pile new hires into low-recognition units (that would
+    # confound the later Kaplan-Meier bands by recognition).
+    welcome_rate = rng_early.beta(6, 4, n_units)
+    b_early = eff["early_attrition"]
     unit_hazard_re = rng.normal(0, 0.1, n_units)
     nps_base = rng.normal(0, 8, n_units)  # customer baselines independent of culture
     ret_base = rng.normal(0, 3, n_units)
@@ -179,16 +225,21 @@ def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
         "e_rec": np.zeros(cap), "e_emp": np.zeros(cap), "e_lead": np.zeros(cap), "mq": np.zeros(cap),
         "lag_rec": np.zeros(cap), "lag_emp": np.zeros(cap), "lag_lead": np.zeros(cap),
         "mgr": np.full(cap, -1, np.int64),
+        # early attrition, decided at hire: day of the planned early voluntary exit, of the welcome
+        # recognition and of the onboarding training (-1: none)
+        "early_exit": np.full(cap, -1, np.int64), "welcome_day": np.full(cap, -1, np.int64),
+        "onboarding_day": np.full(cap, -1, np.int64),
     }
     n_emp = 0
+    minus_one = ("pos", "exit", "mgr", "early_exit", "welcome_day", "onboarding_day")
 
-    def hire(positions: np.ndarray, hire_days: np.ndarray) -> np.ndarray:
+    def hire(positions: np.ndarray, hire_days: np.ndarray, early: bool = True) -> np.ndarray:
         nonlocal n_emp, cap
         k = len(positions)
         if n_emp + k > cap:
             grow = max(k, cap // 2)
             for key, arr in emp.items():
-                fill = -1 if key in ("pos", "exit", "mgr") else 0
+                fill = -1 if key in minus_one else 0
                 emp[key] = np.concatenate([arr, np.full(grow, fill, arr.dtype)])
             cap += grow
         idx = np.arange(n_emp, n_emp + k)
@@ -198,11 +249,32 @@ def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
         emp["e_emp"][idx] = rng.normal(0, 0.5, k)
         emp["e_lead"][idx] = rng.normal(0, 0.4, k)
         emp["mq"][idx] = rng.normal(0, 0.35, k)
+        # "Previous quarter" drivers of a new hire: what their unit and disposition would show (never zeros).
+        u = pos_unit[positions]
+        rate = np.minimum(1.2 * np.exp(culture[u, 0] + emp["e_rec"][idx]), 12.0)
+        emp["lag_rec"][idx] = rate
+        emp["lag_emp"][idx] = _likert(3.3 + culture[u, 1] + emp["e_emp"][idx])
+        emp["lag_lead"][idx] = _likert(3.4 + culture[u, 2] + emp["e_lead"][idx])
+        if early:
+            onb = rng_early.random(k) < onboarding_rate[u]
+            onb_day = np.where(onb, hire_days + rng_early.integers(0, 14, k), -1)
+            welcome = rng_early.random(k) < welcome_rate[u]
+            welcome_day = np.where(welcome, hire_days + rng_early.integers(0, EARLY_LANDMARK_DAYS, k), -1)
+            very_early = rng_early.random(k) < EARLY_P_FIRST_30
+            eta = (EARLY_INTERCEPT + b_early["onboarding_training"] * onb
+                   + b_early["recognition_30d"] * welcome)
+            later = ~very_early & (rng_early.random(k) < 1.0 / (1.0 + np.exp(-eta)))
+            exit_day = np.where(very_early, hire_days + rng_early.integers(0, EARLY_LANDMARK_DAYS, k),
+                                np.where(later, hire_days + rng_early.integers(EARLY_LANDMARK_DAYS, EARLY_WINDOW_DAYS, k), -1))
+            gone = exit_day >= 0
+            emp["early_exit"][idx] = exit_day
+            emp["onboarding_day"][idx] = np.where(gone & (onb_day > exit_day), -1, onb_day)
+            emp["welcome_day"][idx] = np.where(gone & (welcome_day > exit_day), -1, welcome_day)
         n_emp += k
         return idx
 
     tenure0 = np.minimum(rng.exponential(4.0, P), 25.0)
-    inc = hire(np.arange(P), qstart[0] - np.ceil(tenure0 * 365.25).astype(np.int64) - 1)
+    inc = hire(np.arange(P), qstart[0] - np.ceil(tenure0 * 365.25).astype(np.int64) - 1, early=False)
     incumbent = inc.copy()  # position -> employee index (-1 vacant)
     # Initial lags: what the previous quarter would have shown.
     u0 = pos_unit
@@ -254,31 +326,44 @@ def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
                + b_ret["empowerment"] * emp["lag_emp"][ids] + b_ret["leadership"] * emp["lag_lead"][ids]
                + TENURE_EFFECT[band] + role_eff[roles] + unit_hazard_re[units])
         p_vol = 1.0 / (1.0 + np.exp(-eta))
-        started = np.maximum(emp["hire"][ids], qs)
-        new_hire = emp["hire"][ids] >= qs
-        # New hires this quarter: exposed only part of the quarter.
-        p_vol = np.where(new_hire, p_vol * (qe - started + 1) / qlen, p_vol)
+        hired = emp["hire"][ids]
+        started = np.maximum(hired, qs)
+        new_hire = hired >= qs
+        # The quarterly hazard starts on day 90 of tenure or with the quarter after the hire quarter,
+        # whichever is later (the first 90 days were drawn at hire; "early" as features.turnover counts it).
+        h_start = np.maximum(started, hired + EARLY_WINDOW_DAYS)
+        h_len = np.where(new_hire, 0, np.maximum(qe - h_start + 1, 0))
+        p_vol = p_vol * h_len / qlen
         u = rng.random(n)
-        vol = u < p_vol
-        invol = ~vol & (rng.random(n) < INVOLUNTARY_P)
+        planned = emp["early_exit"][ids]
+        early_now = (planned >= qs) & (planned <= qe)
+        vol = early_now | (u < p_vol)
+        invol = ~vol & (h_len > 0) & (rng.random(n) < INVOLUNTARY_P)
         leaving = vol | invol
-        exit_day = started + np.floor(rng.random(n) * (qe - started + 1)).astype(np.int64)
+        exit_day = h_start + np.floor(rng.random(n) * np.maximum(h_len, 1)).astype(np.int64)
+        exit_day = np.where(early_now, planned, exit_day)
         exit_day = np.where(leaving, exit_day, -1)
         emp["exit"][ids[leaving]] = exit_day[leaving]
         emp["reason"][ids[vol]] = 1
         emp["reason"][ids[invol]] = 2
         last_day = np.where(leaving, exit_day, qe)
-        exposure = (last_day - started + 1) / qlen
 
-        # Recognition events over the days each person was there.
-        cnt = rng.poisson(3 * rate * exposure)
-        rec_pm = cnt / 3.0
+        # Recognition events over the days each person was there (days 0-29 of tenure: the welcome one only).
+        r_start = np.maximum(started, hired + EARLY_LANDMARK_DAYS)
+        r_len = np.maximum(last_day - r_start + 1, 0)
+        cnt = rng.poisson(3 * rate * r_len / qlen)
+        wday = emp["welcome_day"][ids]
+        welcome_now = (wday >= qs) & (wday <= last_day)
+        rec_pm = (cnt + welcome_now) / 3.0
         rep = np.repeat(np.arange(n), cnt)
-        ev_day = started[rep] + np.floor(rng.random(len(rep)) * (last_day - started + 1)[rep]).astype(np.int64)
+        ev_day = r_start[rep] + np.floor(rng.random(len(rep)) * r_len[rep]).astype(np.int64)
         gpos = ustart[units[rep]] + np.floor(rng.random(len(rep)) * size[units[rep]]).astype(np.int64)
         giver = incumbent[gpos]
         giver = np.where(giver == ids[rep], -1, giver)
-        ev_parts.append((ev_day, ids[rep], giver))
+        w = np.flatnonzero(welcome_now)
+        w_giver = np.where(my_mgr[w] >= 0, my_mgr[w], -1)  # the welcome comes from the manager
+        ev_parts.append((np.concatenate([ev_day, wday[w]]), np.concatenate([ids[rep], ids[w]]),
+                         np.concatenate([giver, w_giver])))
 
         # Pulse survey mid-quarter; response below 100%, some items left blank.
         sdate = qs + 40 + rng.integers(0, 21, n)
@@ -291,10 +376,17 @@ def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
         miss = rng.random((len(r), 5)) < 0.04
         sv_parts.append((ids[r], sdate[r], rec_item, emp_lik[r], lead_lik[r], internal, engagement, miss))
 
-        # Trainings (a few per quarter).
-        tmask = rng.random(n) < 0.08
-        tr_parts.append((ids[tmask], started[tmask] + np.floor(rng.random(tmask.sum()) * (last_day - started + 1)[tmask]).astype(np.int64),
-                         rng.integers(0, len(TRAINING_PROGRAMS), tmask.sum())))
+        # Trainings (a few per quarter; in days 0-29 of tenure only the onboarding one).
+        t_start = np.maximum(started, hired + EARLY_LANDMARK_DAYS)
+        t_len = last_day - t_start + 1
+        tmask = (rng.random(n) < 0.08) & (t_len > 0)
+        oday = emp["onboarding_day"][ids]
+        onb_now = np.flatnonzero((oday >= qs) & (oday <= last_day))
+        tr_parts.append((np.concatenate([ids[tmask], ids[onb_now]]),
+                         np.concatenate([t_start[tmask] + np.floor(rng.random(tmask.sum()) * t_len[tmask]).astype(np.int64),
+                                         oday[onb_now]]),
+                         np.concatenate([rng.integers(0, len(TRAINING_PROGRAMS), tmask.sum()),
+                                         np.full(len(onb_now), len(TRAINING_PROGRAMS))])))
 
         # Unit drivers this quarter, computed exactly as features.py computes them from the data.
         at_start = ~new_hire
@@ -394,6 +486,9 @@ def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
             "involuntary_quarterly_probability": INVOLUNTARY_P,
             "unit_random_effect_sd": 0.1,
         },
+        "early_attrition": {**b_early, "leadership_team_mean": 0.0, "intercept": EARLY_INTERCEPT,
+                            "p_exit_first_30_days": EARLY_P_FIRST_30, "landmark_days": EARLY_LANDMARK_DAYS,
+                            "window_days": EARLY_WINDOW_DAYS, "scale": SCALES["early_attrition"]},
         "moments_of_truth": {
             "retention_pp_per_nps_point": dict(zip(TOUCHPOINTS, TOUCHPOINT_RETENTION_WEIGHT.tolist())),
         },
@@ -465,7 +560,7 @@ def _assemble(cfg, rng, n_emp, emp, pos_unit, pos_role, pos_dept, region, utype,
     trainings = pl.DataFrame({
         "employee_id": emp_ids(cat(tr_parts, 0), "employee_id"),
         "date": _date_series("date", cat(tr_parts, 1)),
-        "program": np.array(TRAINING_PROGRAMS, dtype=object)[cat(tr_parts, 2)].tolist(),
+        "program": np.array((*TRAINING_PROGRAMS, ONBOARDING_PROGRAM), dtype=object)[cat(tr_parts, 2)].tolist(),
     }).sort("date", "employee_id")
 
     tp_names = pl.Series(TOUCHPOINTS)

@@ -1952,7 +1952,7 @@ _PRE_EN = {
     "pre_ret_oot_quarters": ("retention's out-of-time check (fit on earlier quarters, scored on the last) needs "
                              "surveys in at least 3 quarters; found {n}"),
     "pre_ret_oot_rows": ("retention's out-of-time check needs at least {min_rows} person-quarters and {min_exits} "
-                         "voluntary exits before {test}; found {rows} and {exits}"),
+                         "voluntary exits before {test_quarter}; found {rows} and {exits}"),
     "pre_loy_quarters": "customer loyalty needs surveys in at least 2 quarters; found {n}",
     "pre_loy_rows": ("the {outcome_word} model needs at least {need} unit-quarters with last quarter's survey, in "
                      "at least {min_units} units; found {rows} in {units} units"),
@@ -1976,7 +1976,7 @@ _PRE_ES = {
     "pre_ret_oot_quarters": ("la validación fuera de muestra de la retención (ajuste en trimestres anteriores, "
                              "evaluación en el último) necesita encuestas en al menos 3 trimestres; hay {n}"),
     "pre_ret_oot_rows": ("la validación fuera de muestra de la retención necesita al menos {min_rows} "
-                         "persona-trimestres y {min_exits} bajas voluntarias antes de {test}; hay {rows} y {exits}"),
+                         "persona-trimestres y {min_exits} bajas voluntarias antes de {test_quarter}; hay {rows} y {exits}"),
     "pre_loy_quarters": "la lealtad de clientes necesita encuestas en al menos 2 trimestres; hay {n}",
     "pre_loy_rows": ("el modelo de {outcome_word} necesita al menos {need} unidad-trimestres con la encuesta del "
                      "trimestre anterior, en al menos {min_units} unidades; hay {rows} en {units} unidades"),

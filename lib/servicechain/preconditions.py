@@ -68,9 +68,13 @@ class Part:
         if self.can_run or not self.key:
             return ""
         values = dict(self.values)
-        for k, v in values.items():
-            if isinstance(v, str) and i18n.has(v) and k.endswith("_word"):
+        for k, v in values.items():  # words, quarters and counts in the reader's language
+            if isinstance(v, str) and k.endswith("_word") and i18n.has(v):
                 values[k] = i18n.t(v, lang)
+            elif isinstance(v, str) and k.endswith("_quarter"):
+                values[k] = i18n.fmt_quarter(v, lang)
+            elif isinstance(v, int) and not isinstance(v, bool):
+                values[k] = i18n.fmt_number(v, lang)
         if self.because is not None:
             values["why"] = self.because.reason(lang)
         return i18n.t(self.key, lang, **values)
@@ -113,7 +117,7 @@ def _retention(tables: Mapping[str, Any], n_quarters: int) -> tuple[Part, Part]:
     train = rows.filter(pl.col("quarter") < qs[-1])
     n_tr, exits_tr = train.height, int(train["voluntary_exit"].sum())
     if n_tr < RETENTION_MIN_ROWS or exits_tr < RETENTION_MIN_EXITS:
-        return model, _no("retention", "pre_ret_oot_rows", test=qs[-1], rows=n_tr, exits=exits_tr,
+        return model, _no("retention", "pre_ret_oot_rows", test_quarter=qs[-1], rows=n_tr, exits=exits_tr,
                           min_rows=RETENTION_MIN_ROWS, min_exits=RETENTION_MIN_EXITS)
     return model, model
 

@@ -1,0 +1,111 @@
+"""Early attrition (issue 12): the demo's new hires, the early-attrition view and its landmark logit."""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+
+from servicechain import demo, features, privacy, retention
+from servicechain import quarters as Q
+
+
+@pytest.fixture(scope="module")
+def org() -> tuple[dict, dict]:
+    return demo.generate(demo.DemoConfig(seed=3, employees=3000))
+
+
+@pytest.fixture(scope="module")
+def big() -> tuple[dict, dict]:
+    """Large enough (about 350 early exits in the model) for the planted effects to be told from zero."""
+    return demo.generate(demo.DemoConfig(seed=5, employees=9000))
+
+
+def _fit(tables, truth, **kw):
+    q = truth["quarters"][-1]
+    return retention.fit_early_attrition(features.as_of(tables, q), q, **kw)
+
+
+def test_one_early_window_everywhere():
+    assert demo.EARLY_WINDOW_DAYS == features.EARLY_DAYS
+    assert demo.EARLY_LANDMARK_DAYS == retention.EARLY_LANDMARK_DAYS
+
+
+def test_new_hires_no_longer_leave_in_their_hire_quarter_en_masse(org):
+    tables, truth = org
+    emp = tables["employees"].filter(pl.col("hire_date") >= Q.start(truth["quarters"][0]))
+    hq, xq = Q.index_expr("hire_date"), Q.index_expr("exit_date")
+    vol = pl.col("exit_reason") == "voluntary"
+    share_hire_q = emp.select(((hq == xq) & vol).fill_null(False).mean()).item()
+    assert share_hire_q < 0.12, share_hire_q  # was 0.30 with uninitialised drivers
+    days = (pl.col("exit_date") - pl.col("hire_date")).dt.total_days()
+    early = emp.select((vol & (days < 90)).fill_null(False).mean()).item()
+    assert 0.07 < early < 0.25, early
+    # every voluntary exit before day 90 or in the hire quarter is one the index counts as early, and the
+    # index's early count for a quarter equals the hires-level count of those exits dated in it
+    q = truth["quarters"][-2]
+    to = features.turnover(tables, q)
+    h = retention.new_hires(features.as_of(tables, q), q)
+    n_early_in_q = h.filter(pl.col("early") == 1).join(
+        tables["employees"].select("employee_id", Q.index_expr("exit_date").alias("xq")), on="employee_id"
+    ).filter(pl.col("xq") == Q.parse(q)).height
+    assert to.early == n_early_in_q
+    assert 0 < to.early < to.leavers
+
+
+def test_onboarding_and_welcome_recognition_fall_in_the_first_30_days_only(org):
+    tables, _ = org
+    emp = tables["employees"].select("employee_id", "hire_date")
+    tr = tables["trainings"].join(emp, on="employee_id").with_columns(
+        (pl.col("date") - pl.col("hire_date")).dt.total_days().alias("d"))
+    assert tr.filter(pl.col("program") == demo.ONBOARDING_PROGRAM)["d"].max() < 14
+    assert tr.filter(pl.col("d") < 30)["program"].unique().to_list() == [demo.ONBOARDING_PROGRAM]
+
+
+def test_view_counts_match_the_hires_and_hide_small_units(org):
+    tables, truth = org
+    ea = _fit(tables, truth, threshold=5)
+    h = retention.new_hires(features.as_of(tables, truth["quarters"][-1]), truth["quarters"][-1])
+    fol = h.filter(pl.col("followed_early"))
+    assert ea.hires_followed == fol.height and ea.early_leavers == int(fol["early"].sum())
+    # the model's rows: followed and still employed on day 30
+    assert ea.n_obs == fol.filter(pl.col("at_day30")).height
+    shown = ea.by_unit.filter(pl.col("suppressed").is_null())
+    assert shown["hires"].min() >= 5
+    small = ea.by_unit.filter(pl.col("suppressed") == privacy.REASON_SMALL)
+    assert small.height > 0 and small["early_rate"].null_count() == small.height
+    # by-driver cells add up to the followed hires for each driver (none hidden on this demo)
+    for d, g in ea.by_driver.group_by("driver"):
+        assert g["hires"].sum() == ea.hires_followed, d
+    out = ea.to_dict()
+    assert out["definition_days"] == features.EARLY_DAYS and out["early_leavers"] == ea.early_leavers
+    assert set(out["effects"]) == set(retention.EARLY_DRIVERS)
+    assert all("employee_id" not in r for r in out["by_unit"])
+
+
+def test_model_recovers_the_planted_early_effects(big):
+    tables, truth = big
+    ea = _fit(tables, truth)
+    t = truth["early_attrition"]
+    for d in ("onboarding_training", "recognition_30d"):
+        e = ea.effects[d]
+        assert e.covers(t[d]), (d, e, t[d])
+        assert e.ci_high < 0, (d, e)  # the planted effect is found, not just "not excluded"
+    assert ea.effects["leadership_team_mean"].covers(0.0)
+
+
+def test_no_planted_effect_gives_an_interval_around_zero(big):
+    cfg = demo.DemoConfig(seed=5, employees=9000)
+    cfg.set_effect("early_attrition.recognition_30d=0")
+    tables, truth = demo.generate(cfg)
+    ea = _fit(tables, truth)
+    assert ea.effects["recognition_30d"].covers(0.0)
+    assert ea.effects["onboarding_training"].covers(truth["early_attrition"]["onboarding_training"])
+
+
+def test_too_few_hires_is_a_clear_error(org):
+    tables, truth = org
+    q = truth["quarters"][1]  # only one complete hire quarter so far
+    with pytest.raises(ValueError, match="too little data for the early-attrition model"):
+        retention.fit_early_attrition(features.as_of(tables, q), q, min_events=10_000)
