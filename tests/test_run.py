@@ -562,6 +562,11 @@ def test_run_refuses_an_incomplete_quarter_and_latest_is_the_last_complete_one(t
     assert man["dataset"]["data_through"]["customer_feedback"] == last
     assert man["dataset"]["data_through"]["customer_activity"] == "2026-09-30"
     assert set(man["dataset"]["data_through"]) >= {"survey", "customer_activity", "employees", "exits"}
+    rc, _, err = sc(*base, "--quarter", "2026Q3", "--allow-incomplete")  # on purpose: published, and says so
+    assert rc == 0, err
+    man = json.loads((out / "2026Q3" / "manifest.json").read_text())
+    assert man["dataset"]["complete"] is False and man["dataset"]["allow_incomplete"] is True
+    assert "warning: 2026Q3 is not complete (customer_feedback has data only through" in (out / "2026Q3" / "run.log").read_text()
 
 
 def test_choose_quarter_rules(tmp_path):
