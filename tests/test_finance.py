@@ -746,3 +746,11 @@ def test_baseline_lost_margin_is_counted_once(demo_result):
     assert b["margin_months"] == pytest.approx(min(e.horizon_months, life))
     assert b["lost_margin"] == pytest.approx(b["customers_lost"] * e.revenue_per_customer * e.margin_share
                                              * b["margin_months"] / 12)
+
+
+def test_summary_method_line_says_customers_are_counted_once(demo_result):
+    from servicechain import summary
+    metrics = {"finance": demo_result.to_results("en")}
+    assert "counted once" in summary.methods_text(metrics, "en")
+    assert "cuenta una vez" in summary.methods_text(metrics, "es")
+    assert "counted once" not in summary.methods_text({"finance": {"draws": 2000}}, "en")

@@ -1463,10 +1463,10 @@ def multiple_effect_text(res: FinanceResult, lang: str) -> str:
     r = res.headline
     v = r.value_at_multiple
     mark = PLACEHOLDER_MARK if r.cost_placeholder else ""
-    if res.econ.given == "acquisition" or len(v) < 2:
+    if res.econ.given == "acquisition" or not v:
         return t("fin_multiple_effect_fixed", lang, scenario=r.scenario.label_in(lang),
                  value=money(r.q("net_value")[1], res, lang) + mark)
-    (lo, vlo), (hi, vhi) = sorted(v.items())[0], sorted(v.items())[-1]
+    (lo, vlo), (hi, vhi) = sorted(v.items())[0], sorted(v.items())[-1]  # one entry when the band is a point
     return t("fin_multiple_effect", lang, scenario=r.scenario.label_in(lang), low=fmt_number(lo, lang, 1 if lo % 1 else 0),
              high=fmt_number(hi, lang, 1 if hi % 1 else 0), v_low=money(vlo, res, lang) + mark,
              v_high=money(vhi, res, lang) + mark,

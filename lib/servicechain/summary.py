@@ -697,6 +697,8 @@ def methods_text(metrics: dict, lang: str, threshold: int | None = None) -> str:
         draws = _num(fin.get("draws"))
         if draws is not None:
             line += " " + i18n.t("sum_m_draws", lang, draws=num(draws))
+        if isinstance(fin.get("customer_cost"), dict):  # how a kept customer is valued (each counted once)
+            line += " " + i18n.t("sum_m_customers", lang)
         lines.append(line)
     dq = _part(metrics, "data_quality")
     q = _quarter(metrics)
