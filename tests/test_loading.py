@@ -352,3 +352,15 @@ def test_validate_says_when_no_quarter_is_complete(panel_dir: Path, capsys: pyte
     out = capsys.readouterr().out
     assert "Latest complete quarter: none, so run --quarter latest would stop" in out
     assert "2025Q1 not complete: customer_feedback has data only through 2025-02-" in out
+
+
+def test_a_hire_date_years_ahead_is_an_error_not_a_future_joiner(panel_dir: Path) -> None:
+    """2031 instead of 2021 on a current employee's hire date must not silently drop that person."""
+    from conftest import set_cells
+
+    set_cells(panel_dir, "employees", "hire_date", {7: "2031-03-01", 8: "2027-06-30"})
+    rep = validate(panel_dir, as_of=AS_OF)
+    err = [p for p in rep.errors if p.column == "hire_date"]
+    assert len(err) == 1 and err[0].example_rows == [7] and "more than 365 days after the as-of date 2026-06-30" in err[0].message
+    warn = [p for p in rep.warnings if p.column == "hire_date" and "future joiner" in p.message]
+    assert len(warn) == 1 and warn[0].example_rows == [8]

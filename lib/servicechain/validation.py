@@ -818,6 +818,7 @@ def _bound_checks(table: contract.Table, specs: dict[str, ColumnSpec]) -> list[_
 # Dated columns checked against the as-of date: rows dated after it are errors, except these
 # (future joiners and planned leavers are real HR records: the loader keeps them out of the data
 # as of that date, see loading.apply_as_of).
+FUTURE_JOINER_DAYS = 365  # a hire date later than this after the as-of date is a typo, not a pre-boarded joiner
 AS_OF_WARNINGS = {
     ("employees", "hire_date"): "hire date after the as-of date {d} (a future joiner): not counted in any headcount",
     ("employees", "exit_date"): "exit date after the as-of date {d} (a planned leaver): counted as employed, not as an exit",
@@ -833,6 +834,12 @@ def _as_of_checks(table: contract.Table, as_of: dt.date) -> list[_Check]:
         warn = AS_OF_WARNINGS.get((table.name, col.name))
         msg = (warn or "dated after the as-of date {d} (--as-of, default today)").format(d=as_of.isoformat())
         later = (pl.col(col.name) > as_of) & (pl.col(col.name) < contract.DATE_CEILING)  # 9999-12-31: a placeholder
+        if (table.name, col.name) == ("employees", "hire_date"):
+            far = as_of + dt.timedelta(days=FUTURE_JOINER_DAYS)
+            checks.append(_Check(col.name, f"hire date more than {FUTURE_JOINER_DAYS} days after the as-of date "
+                                 f"{as_of.isoformat()} (a typo? a joiner is hired within a year)",
+                                 later & (pl.col(col.name) > far)))
+            later = later & (pl.col(col.name) <= far)
         checks.append(_Check(col.name, msg, later, "warning" if warn else "error"))
     if table.name == "internal_service":
         later = pl.col("quarter").str.contains(r"^\d{4}Q[1-4]$") & (pl.col("quarter") > quarters.of_date(as_of))
