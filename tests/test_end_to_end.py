@@ -239,3 +239,37 @@ def test_headline_turnover_is_one_figure_from_the_raw_tables(suite_run):
     ret = _page_text(suite_run["dir"] / "01_retention.html")
     assert (f"cuenta las {n(raw['leavers'])} bajas voluntarias: {n(raw['from_start'])} de quienes ya estaban al "
             f"empezar el trimestre y {n(raw['joined'])} de quienes entraron") in ret
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium")
+def test_printing_from_a_wide_window_keeps_every_chart_inside_a4(suite_run):
+    """From a 1440 px window, the print layout gets every chart redrawn within the A4 text width (703 CSS px)
+    before it is taken (plotly's own resize runs 100 ms too late), the PDF prints without a request, and the
+    screen size comes back afterwards."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    widths = "Array.from(document.querySelectorAll('.js-plotly-plot .main-svg')).map(s => s.getBoundingClientRect().width)"
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            requests: list[str] = []
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:", "blob:", "about:"))
+                       else (requests.append(r.request.url), r.abort()))
+            for name in ("05_executive_summary", "04_financial_impact", "03_service_profit_chain"):
+                page.goto((suite_run["dir"] / f"{name}.html").as_uri())
+                page.locator(".js-plotly-plot .main-svg").first.wait_for(state="attached", timeout=15000)
+                screen = page.evaluate(widths)
+                assert screen and max(screen) > 900, (name, screen)  # the wide window really is wide
+                # measured in the same task as the event: nothing may be left to a timer
+                printed = page.evaluate(f"(() => {{ window.dispatchEvent(new Event('beforeprint')); return {widths}; }})()")
+                assert max(printed) <= 703, (name, printed)
+                page.evaluate("window.dispatchEvent(new Event('afterprint'))")
+                page.wait_for_timeout(200)
+                assert page.evaluate(widths) == pytest.approx(screen, abs=2), name
+                pdf = page.pdf(format="A4", margin={"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"})
+                assert pdf[:4] == b"%PDF" and len(pdf) > 10_000, name
+                (ARTIFACTS / f"{name}.print.pdf").write_bytes(pdf)
+        finally:
+            browser.close()
+    assert not requests, requests[:3]
