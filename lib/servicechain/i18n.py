@@ -368,6 +368,45 @@ _RL_EN = {
     ),
     "ret_source_events": "recognition events received in the previous quarter, per month",
     "ret_source_item": "the survey's recognition item (1-5), because there is no table of recognition events",
+    # early attrition (issue 12)
+    "ret_h_early": "Early attrition: the first 90 days of new hires",
+    "ret_early_too_few": (
+        "Too few people were hired in the data's quarters and have completed their first {days:int} days to study "
+        "early attrition here (at least 50 still employed on day 30 and 10 early exits are needed)."
+    ),
+    "ret_early_what": (
+        "**Who leaves early.** Of {hires:int} people hired from {q0:quarter} whose first {days:int} days are over, "
+        "{early:int} ({rate:pct}) left voluntarily within {days:int} days of hire or in the quarter they joined (the "
+        "same early leavers as the quarter-at-a-glance card); of {hires2q:int} followed for two quarters, {left2q:int} "
+        "({rate2q:pct}) left voluntarily in their hire quarter or the next. The model above starts after a full "
+        "quarter on the payroll, so it does not see them. Here a second model (a logistic regression, standard "
+        "errors clustered by unit) relates leaving early to what was known by day {landmark:int}: an onboarding "
+        "training in the first {landmark:int} days, a first recognition in the first {landmark:int} days, and how "
+        "the manager's team rated their leadership the quarter before. It counts the {n_obs:int} hires still employed "
+        "on day {landmark:int} ({n_events:int} of them left early), so a person who left in their first days is not "
+        "counted as \"never recognised\" for that reason; {missing:int} whose manager's team gave no answer keep an "
+        "indicator of that. Associations, not proof of cause."
+    ),
+    "ret_title_early_or": "Odds of leaving in the first 90 days, per factor known by day 30: {k} of {n} clearly lower them",
+    "ret_early_units": (
+        "Units with the highest early-leaver rate (hires whose first {days:int} days are over). Units with fewer than "
+        "{threshold:int} such hires are hidden, with one more where needed so a hidden unit cannot be worked out."
+    ),
+    "onboarding_training": "Onboarding training in the first 30 days",
+    "recognition_30d": "Recognised in the first 30 days",
+    "leadership_team_mean": "Manager's team leadership rating (1-5)",
+    "ea_unit": "Unit",
+    "ea_factor": "Known by day 30",
+    "ea_level": "Group",
+    "ea_hires": "Hires",
+    "ea_early_leavers": "Early leavers",
+    "ea_early_rate": "Early-leaver rate",
+    "ea_level_0": "No",
+    "ea_level_1": "Yes",
+    "ea_level_below_3": "below 3",
+    "ea_level_3_to_4": "3 to 4",
+    "ea_level_4_or_more": "4 or more",
+    "ea_level_no_answer": "no answer",
     "ret_snap_what": (
         "**What was estimated.** This data is a snapshot: one row per employee, with a flag for whether the person "
         "left. We compared leavers and stayers on the satisfaction items, holding tenure constant (a logistic "
@@ -568,6 +607,48 @@ _RL_ES = {
     ),
     "ret_source_events": "eventos de reconocimiento recibidos en el trimestre anterior, al mes",
     "ret_source_item": "la pregunta de reconocimiento de la encuesta (1-5), porque no hay tabla de eventos de reconocimiento",
+    # bajas tempranas (issue 12)
+    "ret_h_early": "Bajas tempranas: los primeros 90 días de las nuevas incorporaciones",
+    "ret_early_too_few": (
+        "Hay demasiado pocas personas contratadas en los trimestres de los datos que ya cumplieron sus primeros "
+        "{days:int} días para estudiar aquí las bajas tempranas (hacen falta al menos 50 que sigan el día 30 y 10 "
+        "bajas tempranas)."
+    ),
+    "ret_early_what": (
+        "**Quién se va pronto.** De {hires:int} personas contratadas desde {q0:quarter} que ya cumplieron sus primeros "
+        "{days:int} días, {early:int} ({rate:pct}) se fueron voluntariamente en sus primeros {days:int} días o en el "
+        "trimestre en que entraron (las mismas bajas tempranas de la tarjeta del trimestre); de {hires2q:int} seguidas "
+        "dos trimestres, {left2q:int} ({rate2q:pct}) se fueron voluntariamente en su trimestre de entrada o en el "
+        "siguiente. El modelo anterior empieza tras un trimestre completo en plantilla, así que no las ve. Aquí un "
+        "segundo modelo (una regresión logística, errores agrupados por unidad) relaciona irse pronto con lo que se "
+        "sabía el día {landmark:int}: una formación de bienvenida en los primeros {landmark:int} días, un primer "
+        "reconocimiento en los primeros {landmark:int} días y cómo valoró el equipo del responsable su liderazgo el "
+        "trimestre anterior. Cuenta las {n_obs:int} incorporaciones que seguían el día {landmark:int} ({n_events:int} "
+        "de ellas se fueron pronto), para que quien se fue en sus primeros días no cuente como \"nunca reconocido\" "
+        "por esa razón; {missing:int} cuyo equipo no respondió llevan un indicador de ello. Asociaciones, no prueba "
+        "de causa."
+    ),
+    "ret_title_early_or": "Probabilidad de irse en los primeros 90 días, por factor conocido el día 30: {k} de {n} la reducen con claridad",
+    "ret_early_units": (
+        "Unidades con la mayor tasa de bajas tempranas (incorporaciones que ya cumplieron sus primeros {days:int} "
+        "días). Se ocultan las unidades con menos de {threshold:int} incorporaciones así, y una más cuando hace falta "
+        "para que no se pueda deducir la oculta."
+    ),
+    "onboarding_training": "Formación de bienvenida en los primeros 30 días",
+    "recognition_30d": "Reconocimiento en los primeros 30 días",
+    "leadership_team_mean": "Valoración del liderazgo por el equipo del responsable (1-5)",
+    "ea_unit": "Unidad",
+    "ea_factor": "Conocido el día 30",
+    "ea_level": "Grupo",
+    "ea_hires": "Incorporaciones",
+    "ea_early_leavers": "Bajas tempranas",
+    "ea_early_rate": "Tasa de bajas tempranas",
+    "ea_level_0": "No",
+    "ea_level_1": "Sí",
+    "ea_level_below_3": "menos de 3",
+    "ea_level_3_to_4": "de 3 a 4",
+    "ea_level_4_or_more": "4 o más",
+    "ea_level_no_answer": "sin respuesta",
     "ret_snap_what": (
         "**Qué se ha estimado.** Estos datos son una foto fija: una fila por empleado, con una marca de si la "
         "persona se fue. Comparamos a quienes se fueron y a quienes se quedaron en las preguntas de satisfacción, "

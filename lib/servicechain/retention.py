@@ -713,3 +713,27 @@ def fit_early_attrition(tables: Mapping[str, pl.DataFrame | pl.LazyFrame], quart
         missing_leadership=int(X_rows["leadership_team_mean_missing"].sum()), by_unit=by_unit, by_driver=by_driver,
         first_quarter=F.data_quarters(tables)[0], last_quarter=quarter,
     )
+
+
+def early_tables(ea: EarlyAttrition, units: pl.DataFrame | pl.LazyFrame, lang: str,
+                 top: int = 10) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The early-attrition view as report tables: the ``top`` units by early-leaver rate (hidden units left out)
+    and the rate by what was known by day 30. Columns are ``ea_*`` word keys; ``ea_early_rate`` is a share."""
+    names = (units.lazy() if isinstance(units, pl.DataFrame) else units).select("unit_id", "unit_name").collect()
+    by_unit = (ea.by_unit.filter(pl.col("suppressed").is_null()).join(names, on="unit_id", how="left")
+               .sort(["early_rate", "hires", "unit_id"], descending=[True, True, False]).head(top)
+               .select(pl.col("unit_name").alias("ea_unit"), pl.col("hires").alias("ea_hires"),
+                       pl.col("early_leavers").alias("ea_early_leavers"), pl.col("early_rate").alias("ea_early_rate")))
+    by_driver = ea.by_driver.select(
+        pl.col("driver").map_elements(lambda d: i18n.t(d, lang), return_dtype=pl.String).alias("ea_factor"),
+        pl.col("level").map_elements(lambda v: i18n.t(f"ea_level_{v}", lang), return_dtype=pl.String).alias("ea_level"),
+        pl.col("hires").alias("ea_hires"), pl.col("early_leavers").alias("ea_early_leavers"),
+        pl.col("early_rate").alias("ea_early_rate"), pl.col("driver").alias("_d"), pl.col("level").alias("_l"),
+    ).with_columns(
+        pl.col("_d").replace_strict({d: i for i, d in enumerate(EARLY_DRIVERS)}, default=len(EARLY_DRIVERS)).alias("_d"),
+        pl.col("_l").replace_strict(_LEVEL_ORDER, default=len(_LEVEL_ORDER)).alias("_l"),
+    ).sort("_d", "_l").drop("_d", "_l")
+    return by_unit, by_driver
+
+
+_LEVEL_ORDER = {"0": 0, "1": 1, "below_3": 0, "3_to_4": 1, "4_or_more": 2, "no_answer": 3}
