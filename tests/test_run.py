@@ -305,7 +305,7 @@ def test_latest_resolution_and_spanish_index(spanish):
     s = (spanish.target / "index.html").read_text()
     assert '<html lang="es">' in s
     for word in ("El trimestre de un vistazo", "Plantilla", "Rotación voluntaria", "Retención de clientes",
-                 "Dinero en juego", "Informes detallados", "Calidad de los datos", "T3 2026", "frente a T2 2026",
+                 "Valor del programa principal", "Coste de la rotación", "Informes detallados", "Calidad de los datos", "T3 2026", "frente a T2 2026",
                  "no disponible"):
         assert word in s, word
     for english in ("Headcount", "Voluntary turnover", "Detailed reports", "vs.", "Generated"):
