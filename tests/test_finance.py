@@ -754,3 +754,10 @@ def test_summary_method_line_says_customers_are_counted_once(demo_result):
     assert "counted once" in summary.methods_text(metrics, "en")
     assert "cuenta una vez" in summary.methods_text(metrics, "es")
     assert "counted once" not in summary.methods_text({"finance": {"draws": 2000}}, "en")
+
+
+def test_summary_combined_line_is_flagged_too(demo_result):
+    from servicechain import summary
+    text = summary.actions_text({"finance": demo_result.to_results("en")}, "en")
+    combined = [ln for ln in text.split("\n\n") if ln.startswith("Combining actions")]
+    assert combined and "Programme cost illustrative" in combined[0] and "Beyond the data" in combined[0]

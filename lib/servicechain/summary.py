@@ -309,6 +309,10 @@ def actions_text(metrics: dict, lang: str) -> str | None:
         out += "\n\n" + i18n.t("sum_actions_combined", lang, label=combo.label,
                                p50=_money(combo.p50, combo.currency, lang),
                                p10=_money(combo.p10, combo.currency, lang), p90=_money(combo.p90, combo.currency, lang))
+        if combo.beyond_data:
+            out += " " + i18n.t("sum_action_beyond", lang, units=i18n.fmt_pct(combo.reach_units or 0.0, lang, 0))
+        if combo.placeholder:
+            out += " " + i18n.t("sum_action_placeholder", lang)
     mult = _num(_part(metrics, "finance").get("acquisition_cost_multiple"))
     if isinstance(_part(metrics, "finance").get("acquisition_cost_multiple"), dict):
         mult = _num(_part(metrics, "finance")["acquisition_cost_multiple"].get("value"))
