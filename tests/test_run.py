@@ -567,6 +567,9 @@ def test_run_refuses_an_incomplete_quarter_and_latest_is_the_last_complete_one(t
     man = json.loads((out / "2026Q3" / "manifest.json").read_text())
     assert man["dataset"]["complete"] is False and man["dataset"]["allow_incomplete"] is True
     assert "warning: 2026Q3 is not complete (customer_feedback has data only through" in (out / "2026Q3" / "run.log").read_text()
+    index = (out / "2026Q3" / "index.html").read_text(encoding="utf-8")
+    assert 'class="sc-warning"' in index and "Q3 2026 is not complete in the data" in index
+    assert 'class="sc-warning"' not in (out / "2026Q2" / "index.html").read_text(encoding="utf-8")
 
 
 def test_choose_quarter_rules(tmp_path):

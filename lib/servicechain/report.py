@@ -493,8 +493,10 @@ def build_index(
     kind: str | None = None,
     threshold: int | None = None,
     generated: dt.date | None = None,
+    incomplete: bool = False,
 ) -> Path:
-    """Write ``report_dir/index.html``. ``pages``: ``[{"href", "title", "number"}]``.
+    """Write ``report_dir/index.html``. ``pages``: ``[{"href", "title", "number"}]``; ``incomplete``: the quarter
+    was published with ``--allow-incomplete`` (the index says so first).
 
     ``out_dir`` is where earlier quarters' reports live (``<out>/<quarter>/metrics.json``).
     """
@@ -509,6 +511,7 @@ def build_index(
         "generated": i18n.fmt_date(generated or dt.date.today(), lang),
         "css": theme.stylesheet(),
         "cards": cards,
+        "incomplete_note": i18n.t("idx_incomplete", lang, quarter=i18n.fmt_quarter(quarter, lang)) if incomplete else "",
         "lead": {"finding": _inline_md(lead.finding), "actions": [_inline_md(a) for a in lead.actions],
                  "actions_heading": lead.actions_heading, "caveat": lead.caveat},
         "pages": pages,

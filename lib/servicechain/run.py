@@ -1144,7 +1144,8 @@ def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, 
     metrics = report.merge_results(work / "results", {"quarter": quarter})
     (rep / "metrics.json").write_text(report.dumps_stable(metrics), encoding="utf-8")
     report.build_index(out, rep, quarter, lang, metrics, pages, kind=kind, threshold=args.anonymity_threshold,
-                       generated=generated)
+                       generated=generated,
+                       incomplete=quarter in (getattr(ds, "incomplete_quarters", None) or {}))
 
     ids = _person_ids(ds)
     if ids:
