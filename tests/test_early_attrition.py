@@ -109,3 +109,46 @@ def test_too_few_hires_is_a_clear_error(org):
     q = truth["quarters"][1]  # only one complete hire quarter so far
     with pytest.raises(ValueError, match="too little data for the early-attrition model"):
         retention.fit_early_attrition(features.as_of(tables, q), q, min_events=10_000)
+
+
+# ------------------------------------------------------------------------------------------ missing-answer indicator
+
+
+@pytest.fixture(scope="module")
+def panel(org) -> pl.DataFrame:
+    pq, _ = features.person_quarters(org[0])
+    return pq.filter(pl.col("role").is_not_null())
+
+
+def test_fit_and_prediction_fill_missing_answers_by_the_same_rule(panel):
+    nr = retention.nonresponse_check(panel)
+    p = nr.predict(panel)
+    y = panel["voluntary_exit"].to_numpy().astype(float)
+    no_answer = panel.select(pl.any_horizontal([pl.col(d).is_null() for d in features.DRIVERS])).to_series().to_numpy()
+    # the logit's score equations hold only for the design it was fitted on: overall and among non-respondents
+    assert p.sum() == pytest.approx(y.sum(), rel=1e-6)
+    assert p[no_answer].sum() == pytest.approx(y[no_answer].sum(), rel=1e-6)
+    # predicting non-respondents with their unit's means (another rule) breaks the second equation
+    unit_mean = panel.with_columns([pl.col(d).fill_null(pl.col(d).mean().over("unit_id")) for d in features.DRIVERS])
+    other = nr.predict(unit_mean)
+    assert abs(other[no_answer].sum() - y[no_answer].sum()) > 1e-3 * y[no_answer].sum()
+    cc = panel.drop_nulls(list(features.DRIVERS))  # the constants are the complete cases' means
+    assert nr.fill == {d: pytest.approx(cc[d].mean()) for d in features.DRIVERS}
+    assert 0.1 < nr.share_missing < 0.5
+
+
+def test_the_indicator_finds_informative_non_response_and_not_random_non_response(panel):
+    rng = np.random.default_rng(4)
+    answered = panel.drop_nulls(list(features.DRIVERS))
+    y = answered["voluntary_exit"].to_numpy()
+    u = rng.random(answered.height)
+
+    def drop(mask: np.ndarray) -> pl.DataFrame:
+        m = pl.Series(mask)
+        return answered.with_columns([pl.when(m).then(None).otherwise(pl.col(d)).alias(d)
+                                      for d in ("empowerment", "leadership")])
+
+    random_nr = retention.nonresponse_check(drop(u < 0.3)).indicator
+    assert random_nr.covers(0.0), random_nr
+    informative = retention.nonresponse_check(drop(u < np.where(y == 1, 0.6, 0.3))).indicator
+    assert informative.ci_low > 0, informative  # leavers answered less often: non-respondents leave more

@@ -737,3 +737,77 @@ def early_tables(ea: EarlyAttrition, units: pl.DataFrame | pl.LazyFrame, lang: s
 
 
 _LEVEL_ORDER = {"0": 0, "1": 1, "below_3": 0, "3_to_4": 1, "4_or_more": 2, "no_answer": 3}
+
+
+# ------------------------------------------------------------------------------------------ non-response (issue 12)
+
+NONRESPONSE_SCALE = ("log-odds of a voluntary exit in a quarter for people without last quarter's survey answer vs those "
+                     "with one, at the same recognition events, tenure band, role and quarter (missing-indicator model)")
+
+
+@dataclass
+class NonResponse:
+    """Does not answering the survey go with leaving? The missing-answer indicator of the hazard logit.
+
+    The effects the pages quote stay complete-case: with correlated drivers the missing-indicator
+    method biases the *other* coefficients (the drivers still observed for non-respondents, here
+    recognition events, absorb the omitted answers' effect; Jones 1996, Groenwold et al. 2012); on
+    the demo (seed 10) it moved recognition from -0.18 (complete cases) to -0.22, outside the CI
+    around the true -0.15. The indicator is used for what it answers well: whether the people
+    who did not answer leave at a different rate than respondents like them, i.e. whether
+    filling their answers in (the money's unit means) is safe. ``fill`` holds the constants
+    that replace a missing answer, the same in the fit and in :meth:`predict`.
+    """
+
+    indicator: Estimate  # log-odds, NONRESPONSE_SCALE
+    odds_ratio: Estimate
+    share_missing: float  # person-quarters at risk without an answer
+    fill: dict[str, float]
+    params: np.ndarray
+    names: list[str]
+    drivers: tuple[str, ...]
+    quarters: list[str]
+
+    def predict(self, rows: pl.DataFrame) -> np.ndarray:
+        """Quarterly exit probability under the missing-indicator model (missing answers filled as in the fit)."""
+        X, names = exog(with_missing_indicator(rows, self.drivers, self.fill), (*self.drivers, NO_ANSWER), self.quarters)
+        assert names == self.names
+        return 1.0 / (1.0 + np.exp(-(X @ self.params)))
+
+    def to_dict(self) -> dict:
+        return {"indicator": {**self.indicator.to_dict(), "scale": NONRESPONSE_SCALE},
+                "odds_ratio": self.odds_ratio.to_dict(), "share_missing": self.share_missing, "fill": self.fill,
+                "model": "discrete-time logit with a missing-answer indicator, unit-clustered SE"}
+
+
+NO_ANSWER = "no_answer"
+
+
+def with_missing_indicator(rows: pl.DataFrame, drivers: tuple[str, ...], fill: Mapping[str, float]) -> pl.DataFrame:
+    """One rule for fit and prediction: each missing driver becomes ``fill[driver]`` and ``no_answer`` is 1
+    where any driver was missing (a survey not answered leaves its items missing together)."""
+    return rows.with_columns(
+        pl.any_horizontal([pl.col(d).is_null() for d in drivers]).cast(pl.Float64).alias(NO_ANSWER),
+        *[pl.col(d).cast(pl.Float64).fill_null(float(fill[d])) for d in drivers],
+    )
+
+
+def nonresponse_check(panel: pl.DataFrame, drivers: tuple[str, ...] = DRIVERS) -> NonResponse:
+    """Fit the hazard logit on every person-quarter at risk, missing answers filled with the complete-case
+    means plus a ``no_answer`` indicator; unit-clustered (CRV1) errors, t(G-1) CIs."""
+    rows = panel.filter(pl.col("role").is_not_null())
+    cc = rows.drop_nulls(list(drivers))
+    if cc.height == 0 or cc.height == rows.height:
+        raise ValueError("the non-response check needs people with and without last quarter's answers")
+    fill = {d: float(cc[d].cast(pl.Float64).mean()) for d in drivers}
+    filled = with_missing_indicator(rows, drivers, fill)
+    quarters = sorted(rows["quarter"].unique().to_list())
+    X, names = exog(filled, (*drivers, NO_ANSWER), quarters)
+    groups = filled.select(pl.col("unit_id").rank("dense")).to_series().to_numpy()
+    res = sm.GLM(filled["voluntary_exit"].to_numpy().astype(float), X, family=sm.families.Binomial()).fit(
+        cov_type="cluster", cov_kwds={"groups": groups})
+    j = names.index(NO_ANSWER)
+    se = float(np.sqrt(np.asarray(res.cov_params())[j, j]))
+    est = _t_estimate(NO_ANSWER, float(res.params[j]), se, max(int(groups.max()) - 1, 1), rows.height, NONRESPONSE_SCALE)
+    return NonResponse(est, est.exp(), float(filled[NO_ANSWER].mean()), fill, np.asarray(res.params), names,
+                       tuple(drivers), quarters)
