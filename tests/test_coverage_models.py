@@ -19,7 +19,7 @@ Generators (fast, numpy only, so the suite stays fast; they are not the demo org
   heavy-tailed heteroskedastic errors, the demo's true effects; interval: ``fit_unit_model``.
 * mediation: unit-quarters with exposure X (unit effect + noise), mediator M = a X + unit
   effect + noise, outcome Y = c' X + b M + unit effect + noise; interval: the cluster-bootstrap
-  percentile CI of ``mediation.mediate``'s indirect effect (ACME) for the contrast 0 -> 1,
+  expanded percentile CI of ``mediation.mediate``'s indirect effect (ACME) for the contrast 0 -> 1,
   truth a*b.
 """
 
@@ -170,6 +170,21 @@ def test_generators_are_seeded_and_have_the_stated_sizes() -> None:
     assert unit_quarters(2, 125)["unit_id"].n_unique() == 125 and unit_quarters(2, 15).equals(unit_quarters(2, 15))
     assert mediation_frame(3, 15)["unit_id"].n_unique() == 15
     assert tolerance(400) == pytest.approx(3 * math.sqrt(0.95 * 0.05 / 400))
+
+
+
+def test_expanded_percentile_widens_with_few_clusters_only(monkeypatch) -> None:
+    tails = [mediation.expanded_tail(g) for g in (5, 15, 125, 10_000)]
+    assert tails == sorted(tails) and tails[1] == pytest.approx(0.0132, abs=2e-4)
+    assert tails[-1] == pytest.approx(0.025, abs=1e-4)
+    frame = mediation_frame(1, 15)
+    med = mediation.mediate(frame, "x", "m", "y", cluster="unit_id", contrast=(0.0, 1.0), n_boot=400)
+    assert med.method.endswith("expanded percentile 95% CI")
+    monkeypatch.setattr(mediation, "expanded_tail", lambda n_clusters, level=0.95: 0.025)  # the plain percentiles
+    plain = mediation.mediate(frame, "x", "m", "y", cluster="unit_id", contrast=(0.0, 1.0), n_boot=400)
+    for k in ("acme", "ade", "total"):
+        e, p = getattr(med, k), getattr(plain, k)
+        assert e.estimate == p.estimate and e.ci_low < p.ci_low and p.ci_high < e.ci_high, k
 
 
 if __name__ == "__main__":  # the coverage table of docs/validation.md

@@ -9,7 +9,7 @@ Three analyses on the unit-quarter panel (``features.unit_quarters``):
   outcome Y = NPS or customer retention in q; quarter effects in both equations.
   Product of coefficients: indirect = a*b, direct = c', total = c' + a*b (equal to
   the total-effect regression on the same rows), share mediated = a*b / total,
-  each with a 95% percentile CI from a cluster bootstrap that resamples units.
+  each with a 95% expanded percentile CI (mediation.expanded_tail) from a cluster bootstrap that resamples units.
 * **Key-driver importance** (:func:`key_drivers`): Shapley decomposition of R²
   (dominance analysis, "general dominance") over all 2^k subsets of k <= 6
   drivers, with quarter effects partialled out, and unit-cluster bootstrap CIs.

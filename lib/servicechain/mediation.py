@@ -16,7 +16,8 @@ confounder) a*b*d is the *interventional* indirect effect of VanderWeele, Vanste
 and Robins (2014) for linear models without interactions, and ADE collects every
 other path (including X -> L -> Y).
 
-CIs: percentile 95% intervals from a bootstrap that resamples whole clusters (rows
+CIs: expanded percentile 95% intervals (Hesterberg 2015; :func:`expanded_tail`, which keep
+their level with few clusters) from a bootstrap that resamples whole clusters (rows
 when ``cluster`` is None). Each replicate is a vector of cluster counts applied to
 per-cluster sufficient statistics (cost O(clusters) per replicate). A continuous
 exposure without a stated contrast uses mean -/+ 0.5 SD, with the SD recomputed
@@ -103,6 +104,30 @@ class Mediation:
         for k in (*EFFECTS, "a", "b", "direct"):
             out[k] = getattr(self, k).to_dict()
         return out
+
+
+def expanded_tail(n_clusters: int, level: float = 0.95) -> float:
+    """Lower tail probability of the expanded percentile bootstrap (Hesterberg 2015) for ``n_clusters`` clusters.
+
+    Phi(-sqrt(G/(G-1)) t_{G-1, 1-alpha/2}): the percentiles of a bootstrap distribution are too
+    narrow with few clusters (the bootstrap variance lacks the G/(G-1) factor and the normal
+    quantile ignores the estimated SE); the expanded interval widens them while keeping the
+    skewness of the indirect effect's distribution. 1.3% at 15 clusters, 2.35% at 125, -> 2.5%.
+    """
+    from scipy import stats
+
+    G = max(int(n_clusters), 2)
+    return float(stats.norm.cdf(-math.sqrt(G / (G - 1)) * stats.t.ppf(0.5 + level / 2, G - 1)))
+
+
+def _expanded(e: Estimate, draws: np.ndarray, n_clusters: int) -> Estimate:
+    """``e`` with its CI replaced by the expanded percentile interval of ``draws``."""
+    d = draws[np.isfinite(draws)]
+    if d.size < 10 or not math.isfinite(e.estimate):
+        return e
+    a = expanded_tail(n_clusters)
+    lo, hi = np.quantile(d, [a, 1 - a])
+    return Estimate(e.name, e.estimate, e.se, float(lo), float(hi), e.p_value, e.n, e.scale)
 
 
 def _design(df: pl.DataFrame, cols: Sequence[str]) -> tuple[np.ndarray, list[str]]:
@@ -205,7 +230,7 @@ def mediate(df: pl.DataFrame, exposure: str, mediator: str, outcome: str, covari
               "total": "total effect of the contrast", "prop_mediated": "ACME / total (fraction)",
               "a": "mediator change for the contrast", "b": "outcome per unit of the mediator",
               "direct": "outcome change for the contrast holding the mediator (and L) fixed"}
-    ests = {k: bootstrap_estimate(k, point[k], draws[k], n, scales[k]) for k in scales}
+    ests = {k: _expanded(bootstrap_estimate(k, point[k], draws[k], n, scales[k]), draws[k], G) for k in scales}
     # Imai-Keele-Yamamoto rho: correlation of the mediator-model residuals and the residuals of Y ~ 1 + X + C + L
     D1 = V[:, base]
     D2 = V[:, [*base, *range(i_m + 1, i_m + 1 + kl)]]
@@ -215,5 +240,5 @@ def mediate(df: pl.DataFrame, exposure: str, mediator: str, outcome: str, covari
     how = "cluster bootstrap (clusters resampled)" if cluster else "bootstrap (rows resampled)"
     return Mediation(exposure, mediator, outcome, (float(contrast[0]), float(contrast[1])), text, **ests, n=n,
                      n_clusters=G, n_boot=int(counts.shape[0]), seed=seed,
-                     method=f"linear models, product of coefficients, {how}, percentile 95% CI",
+                     method=f"linear models, product of coefficients, {how}, expanded percentile 95% CI",
                      rho_at_zero=rho, exposure_sd=sd)
