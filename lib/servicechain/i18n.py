@@ -371,6 +371,16 @@ _RL_EN = {
     "ret_source_events": "recognition events received in the previous quarter, per month",
     "ret_source_item": "the survey's recognition item (1-5), because there is no table of recognition events",
     # early attrition (issue 12)
+    "ret_nonresponse": (
+        "People without last quarter's answer ({share:pct} of the person-quarters at risk) are left out of the model "
+        "above. Compared with respondents who had the same recognition, tenure, role and quarter, their odds of "
+        "leaving were {or_:num2} times as high (95% CI {lo:num2} to {hi:num2}): {verdict}"
+    ),
+    "ret_nonresponse_clear": (
+        "not answering goes with a different exit rate, so the money's estimate, which gives them their unit's "
+        "average answers, is less certain than its range shows."
+    ),
+    "ret_nonresponse_none": "no clear difference, so giving them their unit's average answers in the money is reasonable.",
     "ret_h_early": "Early attrition: the first 90 days of new hires",
     "ret_early_too_few": (
         "Too few people were hired in the data's quarters and have completed their first {days:int} days to study "
@@ -610,6 +620,17 @@ _RL_ES = {
     "ret_source_events": "eventos de reconocimiento recibidos en el trimestre anterior, al mes",
     "ret_source_item": "la pregunta de reconocimiento de la encuesta (1-5), porque no hay tabla de eventos de reconocimiento",
     # bajas tempranas (issue 12)
+    "ret_nonresponse": (
+        "Las personas sin respuesta el trimestre anterior ({share:pct} de los trimestres-persona en riesgo) quedan "
+        "fuera del modelo anterior. Frente a quienes respondieron con el mismo reconocimiento, antigüedad, puesto y "
+        "trimestre, su probabilidad relativa de irse fue {or_:num2} veces la de ellos (IC 95 % de {lo:num2} a "
+        "{hi:num2}): {verdict}"
+    ),
+    "ret_nonresponse_clear": (
+        "no responder va con una tasa de bajas distinta, así que la estimación económica, que les asigna las "
+        "respuestas medias de su unidad, es menos segura de lo que muestra su rango."
+    ),
+    "ret_nonresponse_none": "sin diferencia clara, así que asignarles en la estimación económica las respuestas medias de su unidad es razonable.",
     "ret_h_early": "Bajas tempranas: los primeros 90 días de las nuevas incorporaciones",
     "ret_early_too_few": (
         "Hay demasiado pocas personas contratadas en los trimestres de los datos que ya cumplieron sus primeros "

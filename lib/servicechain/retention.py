@@ -771,7 +771,8 @@ class NonResponse:
     def predict(self, rows: pl.DataFrame) -> np.ndarray:
         """Quarterly exit probability under the missing-indicator model (missing answers filled as in the fit)."""
         X, names = exog(with_missing_indicator(rows, self.drivers, self.fill), (*self.drivers, NO_ANSWER), self.quarters)
-        assert names == self.names
+        if names != self.names:
+            raise ValueError(f"rows give the model columns {names}, the fit had {self.names}")
         return 1.0 / (1.0 + np.exp(-(X @ self.params)))
 
     def to_dict(self) -> dict:
