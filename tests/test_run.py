@@ -733,7 +733,8 @@ KEYS = ("first-pseudonym-key-0123456789", "second-pseudonym-key-9876543210")
 @pytest.fixture(scope="module")
 def two_keys(tmp_path_factory):
     """The real suite on one small demo organisation, run twice with two pseudonymisation keys. Big
-    enough (> 5,000 person-quarters with answers) for the retention model's seeded subset to be drawn."""
+    enough (> 5,000 person-quarters with answers) that the retention model's former 5,000-row seeded
+    subsample (drawn in pseudonym order) was taken: that made the figures differ by key."""
     demo = pytest.importorskip("servicechain.demo")
     root = tmp_path_factory.mktemp("two-keys")
     tables, truth = demo.generate(demo.DemoConfig(seed=11, employees=1800, quarters=6))
@@ -754,7 +755,7 @@ def test_two_keys_give_byte_identical_metrics(two_keys):
     a, b = (t / "metrics.json" for t in two_keys.targets)
     assert a.read_bytes() == b.read_bytes()
     metrics = json.loads(a.read_text())
-    assert metrics["retention"]["n_obs"] > 5000  # the seeded subset of the annual-probability step was drawn
+    assert metrics["retention"]["n_obs"] > 5000  # large enough for any row sampling to kick in
     fps = [json.loads((t / "manifest.json").read_text())["pseudonym_key"]["fingerprint"] for t in two_keys.targets]
     assert fps[0] != fps[1]  # the keys really differed
 
