@@ -24,6 +24,7 @@ import json
 import math
 import os
 import random
+import re
 import string
 import warnings
 from dataclasses import dataclass, field
@@ -239,11 +240,63 @@ def _check_figure(fig: Any, max_points: int) -> None:
             raise ValueError(f"figure mentions {col!r}: person identifiers never go into a report")
 
 
+def separators(lang: str) -> str:
+    """Plotly's ``layout.separators`` for ``lang``: its decimal mark then its thousands mark, read off
+    :func:`i18n.fmt_number` (``".,"`` in English, ``",."`` in Spanish), so axes, colour bars and
+    ``%{x:.2f}`` in hover templates write numbers as the page's text does."""
+    s = i18n.fmt_number(12345678.5, lang, 1)  # "12,345,678.5" / "12.345.678,5"
+    return s[-2] + (s[2] if not s[2].isdigit() else "")
+
+
+def title_text(fig: Any) -> str:
+    """A figure's title as one line of plain text (plotly's ``<br>`` line breaks and tags removed), or ``""``."""
+    t = fig.layout.title.text if fig.layout.title is not None else None
+    if not t:
+        return ""
+    one = re.sub(r"<br\s*/?>", " ", str(t), flags=re.I)
+    # ASCII whitespace only: a no-break space keeps a number with its unit ("2,4\u00a0M€")
+    return re.sub(r"[ \t\r\n]+", " ", html.unescape(re.sub(r"<[^>]+>", "", one))).strip(" ")
+
+
+def page_figure(fig: Any, lang: str) -> tuple[Any, str]:
+    """The figure as a report page draws it, and its title for an HTML heading above it.
+
+    On a phone a plotly title cannot wrap (it is cut at the chart's edge), so the title leaves the
+    chart: a copy of ``fig`` without its title, with the room :func:`charts.finding_title` made for it
+    given back (what is left is for a top legend, which plotly's automargin enlarges when needed),
+    and with the language's number :func:`separators`. ``fig`` itself is not changed.
+    """
+    import plotly.graph_objects as go
+
+    out = go.Figure(fig)
+    title = title_text(fig)
+    if title:
+        lines = str(fig.layout.title.text).lower().count("<br") + 1
+        top = fig.layout.margin.t if fig.layout.margin.t is not None else 72  # the template's top margin
+        out.update_layout(title_text="", margin_t=max(24, int(top) - 26 * lines - 14))
+    out.update_layout(separators=separators(lang))
+    return out, title
+
+
+def figure_html(fig: Any, div_id: str, title: str, *, config: dict, height: int) -> str:
+    """``<figure>``: the title as a heading that wraps (in the page's words), then the chart's div and
+    ``Plotly.newPlot`` call (no plotly.js: the page inlines it once). The figure is labelled by its title."""
+    chart = fig.to_html(full_html=False, include_plotlyjs=False, config=config, div_id=div_id,
+                        default_width="100%", default_height=f"{int(height)}px")
+    if not title:
+        return f'<figure class="sc-chart">{chart}</figure>'
+    tid = f"{div_id}-title"
+    return (f'<figure class="sc-chart" aria-labelledby="{tid}">'
+            f'<p class="sc-chart-title" id="{tid}" role="heading" aria-level="3">{html.escape(title)}</p>'
+            f"{chart}</figure>")
+
+
 def show(fig: Any, *, max_points: int = MAX_POINTS, height: int | None = None, config: dict | None = None) -> None:
     """Display a plotly figure so that JupyterLab AND the exported HTML show a chart.
 
-    Publishes ``application/vnd.plotly.v1+json`` (JupyterLab's renderer) and ``text/html``
-    (a div + ``Plotly.newPlot`` call, WITHOUT plotly.js: the report page inlines plotly.js once).
+    Publishes ``application/vnd.plotly.v1+json`` (JupyterLab's renderer; the figure as built, title
+    included) and ``text/html`` for the report page (:func:`figure_html` of :func:`page_figure`: the
+    title as an HTML heading above a chart without one). Both get the language's number separators.
     The div ids are deterministic (``sc-fig-1``, ...) so reruns give the same HTML.
     """
     from IPython.display import display
@@ -253,17 +306,13 @@ def show(fig: Any, *, max_points: int = MAX_POINTS, height: int | None = None, c
     _FIG_COUNTER[0] += 1
     div_id = f"sc-fig-{_FIG_COUNTER[0]}"
     h = height or fig.layout.height or 460
-    html_str = fig.to_html(
-        full_html=False,
-        include_plotlyjs=False,
-        config=cfg,
-        div_id=div_id,
-        default_width="100%",
-        default_height=f"{int(h)}px",
-    )
+    lang = _lang(None)
+    page_fig, title = page_figure(fig, lang)
+    lab = json.loads(fig.to_json())
+    lab.setdefault("layout", {})["separators"] = separators(lang)
     bundle = {
-        MIME_PLOTLY: {**json.loads(fig.to_json()), "config": cfg},
-        "text/html": html_str,
+        MIME_PLOTLY: {**lab, "config": cfg},
+        "text/html": figure_html(page_fig, div_id, title, config=cfg, height=h),
         "text/plain": f"<figure {div_id}>",
     }
     display(bundle, raw=True)
@@ -377,7 +426,14 @@ def table_html(
             out.append(f"<td{cls}>{html.escape(s)}</td>")
         out.append("</tr>")
     out.append("</tbody></table>")
-    return "".join(out)
+    return scrollable("".join(out), lang)
+
+
+def scrollable(table: str, lang: str) -> str:
+    """A table inside its own sideways-scrolling box, followed by a hint in the page's language that the
+    page shows only when the table is wider than the box (a phone): the page itself never scrolls sideways."""
+    return (f'<div class="sc-scroll" tabindex="0">{table}</div>'
+            f'<p class="sc-scroll-hint" aria-hidden="true">{html.escape(i18n.t("table_scroll_hint", lang))}</p>')
 
 
 def table(df: Any, lang: str | None = None, **kw: Any) -> None:

@@ -1,0 +1,119 @@
+"""How a chart and a table reach a report page (issue 13, phone): titles as HTML headings above the chart,
+the page language's number separators on every chart, wide tables in their own scrolling box with a hint."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import plotly.graph_objects as go
+import polars as pl
+import pytest
+
+from servicechain import chain, charts, i18n, notebook, theme
+
+
+def _forest(lang: str) -> go.Figure:
+    df = pl.DataFrame({"name": ["recognition_per_month", "empowerment"], "estimate": [-0.14, 0.05],
+                       "ci_low": [-0.22, -0.01], "ci_high": [-0.06, 0.11]})
+    title = ("Cada reconocimiento mensual más se asocia a menos bajas voluntarias en el trimestre siguiente, "
+             "con un intervalo que no cruza el cero" if lang == "es" else
+             "Each extra monthly recognition goes with fewer voluntary exits the next quarter, and its interval "
+             "stays below zero")
+    return charts.forest(df, lang, title=title, x_title="log-odds")
+
+
+def test_separators_follow_the_number_format() -> None:
+    assert notebook.separators("en") == ".,"
+    assert notebook.separators("es") == ",."
+    for lang in i18n.LANGS:  # the mark plotly writes is the one the page's text writes
+        dec = notebook.separators(lang)[0]
+        assert i18n.fmt_number(2.3, lang, 2) == f"2{dec}30"
+
+
+@pytest.mark.parametrize("lang", i18n.LANGS)
+def test_page_figure_moves_the_title_out_and_gives_its_room_back(lang: str) -> None:
+    fig = _forest(lang)
+    wrapped = fig.layout.title.text
+    assert "<br>" in wrapped  # charts.wrap hard-wrapped it for plotly
+    page, title = notebook.page_figure(fig, lang)
+    assert title == wrapped.replace("<br>", " ")  # every word, one line
+    assert not page.layout.title.text
+    assert page.layout.margin.t < fig.layout.margin.t - 26 * (wrapped.count("<br>") + 1) + 1
+    assert page.layout.separators == notebook.separators(lang)
+    assert fig.layout.title.text == wrapped  # the caller's figure is untouched
+
+
+def test_title_text_is_plain_text() -> None:
+    fig = go.Figure(layout=dict(title=dict(text="<b>2,4\u00a0M€</b> a year<br>for <i>A &amp; B</i>")))
+    assert notebook.title_text(fig) == "2,4\u00a0M€ a year for A & B"
+    assert notebook.title_text(go.Figure()) == ""
+
+
+def test_figure_html_heading_before_the_chart_escaped() -> None:
+    fig = go.Figure(go.Bar(x=[1, 2], y=["a", "b"], orientation="h"))
+    h = notebook.figure_html(fig, "sc-fig-3", "Sales < costs & more", config=theme.PLOTLY_CONFIG, height=400)
+    assert h.startswith('<figure class="sc-chart" aria-labelledby="sc-fig-3-title">')
+    head = h.index('id="sc-fig-3-title"')
+    assert head < h.index('id="sc-fig-3"') and "Sales &lt; costs &amp; more</p>" in h
+    assert 'role="heading"' in h and "plotly-graph-div" in h  # the page template's sc-figure test still holds
+    untitled = notebook.figure_html(fig, "sc-fig-4", "", config=theme.PLOTLY_CONFIG, height=400)
+    assert "sc-chart-title" not in untitled and "aria-labelledby" not in untitled
+
+
+def _shown(monkeypatch, fig: go.Figure, lang: str) -> dict:
+    import IPython.display
+
+    out: list[dict] = []
+    monkeypatch.setattr(IPython.display, "display", lambda b, raw=False: out.append(b))
+    monkeypatch.setattr(notebook, "_CURRENT", type("C", (), {"lang": lang})())
+    notebook.show(fig)
+    return out[0]
+
+
+def _newplot_layout(html: str) -> dict:
+    m = re.search(r"Plotly\.newPlot\(\s*\"[^\"]+\",\s*", html)
+    dec = json.JSONDecoder()
+    _, end = dec.raw_decode(html, m.end())
+    layout, _ = dec.raw_decode(html, re.search(r",\s*", html[end:]).end() + end)
+    return layout
+
+
+def test_show_puts_the_title_in_the_page_and_not_in_the_chart(monkeypatch) -> None:
+    fig = _forest("es")
+    bundle = _shown(monkeypatch, fig, "es")
+    page = bundle["text/html"]
+    layout = _newplot_layout(page)
+    assert not (layout.get("title") or {}).get("text")
+    assert layout["separators"] == ",."
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.split("plotly-graph-div")[0]))
+    assert notebook.title_text(fig) in text
+    lab = bundle[notebook.MIME_PLOTLY]["layout"]  # JupyterLab keeps the title in the chart
+    assert lab["title"]["text"] == fig.layout.title.text and lab["separators"] == ",."
+
+
+def test_page_03_chart_hovers_use_the_page_separators(monkeypatch) -> None:
+    """chain's charts set no separators themselves; on the page their '%{x:.2f}' hovers follow the layout's."""
+    quad = pl.DataFrame({"driver": ["recognition", "empowerment"], "performance": [3.2, 3.9],
+                         "importance": [0.4, 0.2], "quadrant": ["fix_first", "maintain"],
+                         "importance_cut": [0.3, 0.3], "performance_cut": [3.5, 3.5]})
+    fig = chain.quadrant_figure(quad, "es")
+    assert "%{x:.2f}" in fig.data[0].hovertemplate and fig.layout.separators is None
+    assert _newplot_layout(_shown(monkeypatch, fig, "es")["text/html"])["separators"] == ",."
+
+
+def test_table_html_scrolls_in_its_own_box_with_a_hint_in_the_language() -> None:
+    df = pl.DataFrame({"role": ["frontline"], "n": [640]})
+    for lang in i18n.LANGS:
+        h = notebook.table_html(df, lang)
+        assert h.startswith('<div class="sc-scroll" tabindex="0"><table class="sc-table">')
+        assert h.endswith(f'<p class="sc-scroll-hint" aria-hidden="true">{i18n.t("table_scroll_hint", lang)}</p>')
+    assert i18n.t("table_scroll_hint", "es") != i18n.t("table_scroll_hint", "en")
+
+
+def test_stylesheet_hides_the_toolbar_on_touch_screens_and_shows_the_hint_only_on_overflow() -> None:
+    css = theme.STYLESHEET.read_text(encoding="utf-8")
+    touch = re.search(r"@media \(hover: none\) \{(.*?)\n\}", css, re.S)
+    assert touch and ".modebar-container" in touch.group(1) and "display: none" in touch.group(1)
+    assert re.search(r"\.sc-scroll-hint \{[^}]*display: none", css)
+    assert ".sc-scroll.sc-overflows + .sc-scroll-hint { display: block; }" in css
