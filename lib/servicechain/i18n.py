@@ -2168,3 +2168,32 @@ _INF_ES = {
     ),
 }
 _add_words(_INF_EN, _INF_ES)
+
+# --- page weight and the board pack (issue 13) ------------------------------------------------------
+_PACK_EN = {
+    "noscript_charts": (
+        "The charts on this page need scripts, which this viewer blocks; open the file in a web browser to see "
+        "them. Charts on this page: {titles}."
+    ),
+    "pack_title": "Board pack",
+    "pack_contents": "Contents",
+    "pack_forward": (
+        "To send this report by email, forward {pack}: one file with every page; this index on its own has "
+        "links to pages that do not travel with it."
+    ),
+    "pack_pdf_note": "The printed board pack ({pdf}) has the headline, the executive summary and the money.",
+}
+_PACK_ES = {
+    "noscript_charts": (
+        "Los gráficos de esta página necesitan scripts, que este visor bloquea; abra el archivo en un navegador "
+        "para verlos. Gráficos de esta página: {titles}."
+    ),
+    "pack_title": "Dosier para el consejo",
+    "pack_contents": "Contenido",
+    "pack_forward": (
+        "Para enviar este informe por correo, reenvíe {pack}: un solo archivo con todas las páginas; este índice "
+        "solo tiene enlaces a páginas que no viajan con él."
+    ),
+    "pack_pdf_note": "El dosier impreso ({pdf}) recoge el titular, el resumen ejecutivo y el dinero.",
+}
+_add_words(_PACK_EN, _PACK_ES)

@@ -153,6 +153,35 @@ def _has_h1(nb: Any) -> bool:
     return False
 
 
+_CHART_SCRIPT = re.compile(r'(<script(?: type="text/javascript")?>)(\s*window\.PLOTLYENV\b.*?)(</script>)', re.S)
+
+
+def defer_chart_scripts(page: str) -> str:
+    """Each chart's inline ``Plotly.newPlot`` script waits for ``DOMContentLoaded``, so that plotly.js can
+    come after the content (the text paints before 1.5 MB of script is parsed). The figure JSON inside
+    never holds ``</script>`` (plotly escapes ``<`` and ``/``)."""
+    return _CHART_SCRIPT.sub(
+        lambda m: f'{m.group(1)}document.addEventListener("DOMContentLoaded", function () {{{m.group(2)}}});'
+                  f"{m.group(3)}", page)
+
+
+def figure_titles(nb: Any) -> list[str]:
+    """The titles of a notebook's charts as plain text, in page order (from the plotly JSON outputs;
+    ``<br>`` and tags removed). Charts without a title are left out."""
+    titles = []
+    for c in nb.cells:
+        for o in c.get("outputs", []) if c.cell_type == "code" else []:
+            fig = o.get("data", {}).get("application/vnd.plotly.v1+json")
+            if not isinstance(fig, dict) or "plotly-graph-div" not in str(o.get("data", {}).get("text/html", "")):
+                continue
+            title = ((fig.get("layout") or {}).get("title") or {})
+            text = title.get("text") if isinstance(title, dict) else title
+            if text:
+                one = re.sub(r"<[^>]+>", "", re.sub(r"<br\s*/?>", " ", str(text), flags=re.I))
+                titles.append(" ".join(_html.unescape(one).split()))
+    return titles
+
+
 def export_html(
     executed: Path,
     out_html: Path,
@@ -188,12 +217,14 @@ def export_html(
             "plotly_js": PLOTLY_PLACEHOLDER if has_chart else "",
             "footer": footer,
             "page_h1": "" if has_h1 else title,  # a notebook without its own "# Title" gets one
+            "noscript": i18n.t("noscript_charts", lang, titles="; ".join(figure_titles(nb)) or "—")
+            if has_chart else "",
         },
         "metadata": {"name": title},
     }
     body, _ = _exporter().from_notebook_node(nb, resources=resources)
     if has_chart:
-        body = body.replace(PLOTLY_PLACEHOLDER, theme.plotly_js(), 1)
+        body = defer_chart_scripts(body).replace(PLOTLY_PLACEHOLDER, theme.plotly_js(), 1)
     out_html.write_text(body, encoding="utf-8")
     return title
 
@@ -477,6 +508,14 @@ def _inline_md(text: str) -> Markup:
     return Markup(re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", _html.escape(text)))
 
 
+def _file_links(text: str, names: tuple[str, ...]) -> Markup:
+    """Escaped text in which each of the file ``names`` is a link to that file (in the same folder)."""
+    out = _html.escape(text)
+    for n in names:
+        out = out.replace(n, f'<a href="{n}">{n}</a>')
+    return Markup(out)
+
+
 def _jinja() -> Environment:
     return Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=select_autoescape(["html", "j2"]),
                        trim_blocks=True, lstrip_blocks=True)
@@ -494,9 +533,12 @@ def build_index(
     threshold: int | None = None,
     generated: dt.date | None = None,
     incomplete: bool = False,
+    pack: bool = False,
+    pdf: bool = False,
 ) -> Path:
     """Write ``report_dir/index.html``. ``pages``: ``[{"href", "title", "number"}]``; ``incomplete``: the quarter
-    was published with ``--allow-incomplete`` (the index says so first).
+    was published with ``--allow-incomplete`` (the index says so first); ``pack``/``pdf``: the folder also has
+    :data:`PACK_HTML` / :data:`PACK_PDF` (the footer names the pack as the file to forward).
 
     ``out_dir`` is where earlier quarters' reports live (``<out>/<quarter>/metrics.json``).
     """
@@ -517,8 +559,148 @@ def build_index(
         "pages": pages,
         "kind_label": i18n.t(f"data_kind_{kind}", lang) if kind in ("panel", "snapshot") else "",
         "privacy_note": i18n.t("privacy_note", lang, threshold=threshold) if threshold is not None else "",
+        "pack_note": _file_links(" ".join(
+            ([i18n.t("pack_forward", lang, pack=PACK_HTML)] if pack else [])
+            + ([i18n.t("pack_pdf_note", lang, pdf=PACK_PDF)] if pdf else [])), (PACK_HTML, PACK_PDF)),
     }
     html = _jinja().get_template("index.html.j2").render(**ctx)
     p = report_dir / "index.html"
     p.write_text(html, encoding="utf-8")
     return p
+
+
+# ------------------------------------------------------------------------------- the board pack
+
+PACK_HTML = "pack.html"
+PACK_PDF = "pack.pdf"
+# the pages the printed board pack carries after the index's headline: the summary, then the money
+PDF_PAGES = ("05_executive_summary", "04_financial_impact")
+_PAGE_HREF = re.compile(r'href="(?:\./)?(\d\d_[A-Za-z0-9_]+)\.html(?:#[^"]*)?"')
+_PACK_CSS = """
+.sc-pack-section + .sc-pack-section { margin-top: 3rem; }
+@media print { .sc-pack-section + .sc-pack-section { break-before: page; margin-top: 0; } }
+"""
+
+
+def _between(text: str, start: str, end: str, *, last: bool = False) -> str:
+    """The text between the first ``start`` and the first (or ``last``) ``end`` after it, or ``""``."""
+    i = text.find(start)
+    if i < 0:
+        return ""
+    i += len(start)
+    j = text.rfind(end) if last else text.find(end, i)
+    return text[i:j] if j >= i else ""
+
+
+def _pack_links(fragment: str, names: set[str]) -> str:
+    """Links between the report's pages -> links between the pack's sections (``#05_executive_summary``,
+    ``#index``); a link to a page the pack does not carry is left as it is."""
+    fragment = _PAGE_HREF.sub(lambda m: f'href="#{m.group(1)}"' if m.group(1) in names else m.group(0), fragment)
+    return fragment.replace('href="index.html"', 'href="#index"')
+
+
+def pack_html(report_dir: Path, pages: list[dict], lang: str, quarter: str, *,
+              generated: dt.date | None = None, index_sections: bool = True) -> str:
+    """One self-contained HTML of the published pages: the index, then each page in ``pages`` order
+    (``[{"name", "href"}]``) as a section, one copy of the stylesheet and of plotly.js, links between pages
+    turned into links between sections. Chart ids get the page's number (``sc-fig-04-2``) so that charts
+    of different pages never share one. ``index_sections=False``: the index without its list of pages (the
+    printed pack, whose other pages are not in it)."""
+    index = (report_dir / "index.html").read_text(encoding="utf-8")
+    names = {p["name"] for p in pages}
+    head = _between(index, "<main class=\"sc-page\">", "</main>", last=True)
+    head = re.sub(r'<p class="sc-pack-note">.*?</p>', "", head, flags=re.S)  # "forward the pack": we are in it
+    if not index_sections:
+        head = re.sub(r"<h2>[^<]*</h2>\s*<ul class=\"sc-reports\">.*?</ul>", "", head, flags=re.S)
+    sections = [f'<section class="sc-pack-section" id="index">{_pack_links(head, names)}</section>']
+    tail = ""
+    js = theme.plotly_js()
+    for p in pages:
+        text = (report_dir / p["href"]).read_text(encoding="utf-8")
+        article = _between(text, '<article class="sc-sheet">', "</article>", last=True)
+        num = p["name"][:2]
+        article = re.sub(r"\bsc-fig-(\d+)", rf"sc-fig-{num}-\1", article)
+        sections.append(f'<section class="sc-pack-section" id="{p["name"]}"><article class="sc-sheet">'
+                        f"{_pack_links(article, names)}</article></section>")
+        if not tail and js in text:  # the scripts after a chart page's content: plotly.js, print, tables
+            tail = _between(text, "</article></main>", "</body>", last=True)
+    title = f"{i18n.t('pack_title', lang)} · {i18n.fmt_quarter(quarter, lang)}"
+    csp = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
+           "img-src data: blob:; font-src data:; connect-src 'none'")
+    return (
+        f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n<meta name="generator" content="servicechain">\n'
+        f"<title>{_html.escape(title)}</title>\n<style>\n{theme.stylesheet()}\n{_PACK_CSS}</style>\n"
+        + ("<noscript><style>.plotly-graph-div { display: none !important; }</style></noscript>\n" if tail else "")
+        + "</head>\n<body>\n<header class=\"sc-topbar\">"
+        f'<a class="sc-brand" href="#index">{_html.escape(i18n.t("app_name", lang))}</a>'
+        f'<span class="sc-meta">{_html.escape(title)} · {_html.escape(i18n.t("generated", lang))} '
+        f"{_html.escape(i18n.fmt_date(generated or dt.date.today(), lang))}</span></header>\n"
+        f'<main class="sc-page">\n' + "\n".join(sections) + "\n</main>" + tail + "</body>\n</html>\n"
+    )
+
+
+def write_pack(report_dir: Path, pages: list[dict], lang: str, quarter: str, *,
+               generated: dt.date | None = None) -> Path:
+    """``report_dir/pack.html``: every page in one file to forward (:func:`pack_html`), the summary first."""
+    pages = sorted(pages, key=lambda p: p.get("name") != "05_executive_summary")
+    out = report_dir / PACK_HTML
+    out.write_text(pack_html(report_dir, pages, lang, quarter, generated=generated), encoding="utf-8")
+    return out
+
+
+def chromium_path() -> str:
+    """Debian's Chromium for printing the board pack, or a :class:`servicechain.cli.UserError` that says how
+    to get it."""
+    import shutil
+
+    from servicechain.cli import UserError
+
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        raise UserError("--pdf prints with Chromium, which is not installed (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        raise UserError("--pdf prints with Playwright, which is not installed (pip install playwright)") from None
+    return path
+
+
+PDF_MARGIN = {"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"}
+
+
+def write_board_pdf(report_dir: Path, pages: list[dict], lang: str, quarter: str, *,
+                    generated: dt.date | None = None, timeout_ms: int = 60_000) -> Path:
+    """``report_dir/pack.pdf``: the short board pack (the index's headline and cards, the executive summary,
+    the money page) printed on A4 by headless Chromium with every request outside the file blocked, after
+    every chart has drawn and has been laid out at the printed width (the pages' ``beforeprint``)."""
+    from playwright.sync_api import sync_playwright
+
+    chosen = [p for name in PDF_PAGES for p in pages if p.get("name") == name]
+    board = report_dir / ".board.html"  # printed from inside the folder, then removed
+    board.write_text(pack_html(report_dir, chosen, lang, quarter, generated=generated, index_sections=False),
+                     encoding="utf-8")
+    out = report_dir / PACK_PDF
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"]
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium_path(), args=args)
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:", "blob:"))
+                           else r.abort())
+                page.goto(board.as_uri(), timeout=timeout_ms)
+                page.wait_for_load_state("load", timeout=timeout_ms)
+                page.wait_for_function(
+                    "Array.from(document.querySelectorAll('.plotly-graph-div')).every(d => d.querySelector('.main-svg'))",
+                    timeout=timeout_ms)
+                page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+                page.emulate_media(media="print")
+                out.write_bytes(page.pdf(format="A4", margin=PDF_MARGIN, print_background=True))
+            finally:
+                browser.close()
+    finally:
+        board.unlink(missing_ok=True)
+    return out

@@ -6,6 +6,8 @@ What it writes, atomically, to ``<out>/<quarter>/``::
 
     index.html          the quarter at a glance (+ links)
     NN_name.html        one standalone offline page per notebook (no code)
+    pack.html           every page in one file to forward (one copy of plotly.js)
+    pack.pdf            with --pdf: the printed board pack (headline, executive summary, money)
     notebooks/          the executed notebooks (with stderr, for analysts)
     metrics.json        merged results of the notebooks (byte-identical for identical inputs)
     manifest.json       parameters, input hashes, versions, git commit, timings, status
@@ -99,6 +101,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--notebooks-dir", default="notebooks", metavar="DIR", help="where NN_*.ipynb live")
     p.add_argument("--keep-failed", type=int, default=3, metavar="N",
                    help="failed attempts kept under <out>/.failed/ (executed notebooks + manifest; default: 3)")
+    p.add_argument("--pdf", action="store_true",
+                   help="also print the board pack (index headline, executive summary, money) to pack.pdf "
+                        "with Chromium")
     p.add_argument("--new-key", action="store_true",
                    help="start with a pseudonymisation key other than the one the reports in --out were made "
                         "with (or create a missing key file); without it such a run stops")
@@ -747,6 +752,8 @@ def main(args: argparse.Namespace) -> int:
         raise UserError("--jobs must be 1 or more")
     if args.anonymity_threshold < 1:
         raise UserError("--anonymity-threshold must be 1 or more")
+    if getattr(args, "pdf", False):
+        report.chromium_path()  # no Chromium: say so before any notebook runs
     data_dir = Path(args.data).expanduser().resolve()
     if not data_dir.is_dir():
         raise UserError(f"data folder {args.data} does not exist")
@@ -1145,7 +1152,19 @@ def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, 
     (rep / "metrics.json").write_text(report.dumps_stable(metrics), encoding="utf-8")
     report.build_index(out, rep, quarter, lang, metrics, pages, kind=kind, threshold=args.anonymity_threshold,
                        generated=generated,
-                       incomplete=quarter in (getattr(ds, "incomplete_quarters", None) or {}))
+                       incomplete=quarter in (getattr(ds, "incomplete_quarters", None) or {}),
+                       pack=True, pdf=bool(getattr(args, "pdf", False)))
+    # every page in one file to forward (checked for identifiers below with the other pages), and the printed pack
+    report.write_pack(rep, pages, lang, quarter, generated=generated)
+    if getattr(args, "pdf", False):
+        what["writing"] = f"the board pack {report.PACK_PDF} in {_rel(rep)}"
+        try:
+            report.write_board_pdf(rep, pages, lang, quarter, generated=generated)
+        except Exception as e:  # Playwright's errors (a timeout, Chromium that does not start): one line
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
+            raise RunFailed(f"printing the board pack {report.PACK_PDF} with Chromium failed: {first}; "
+                            "nothing was published") from None
+        progress.log(f"printed the board pack {report.PACK_PDF}")
 
     ids = _person_ids(ds)
     if ids:

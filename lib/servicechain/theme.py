@@ -8,6 +8,7 @@ notebooks' job; the template only makes them look the same.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -95,13 +96,45 @@ def stylesheet() -> str:
     return STYLESHEET.read_text(encoding="utf-8")
 
 
+VENDOR_DIR = Path(__file__).with_name("vendor")
+# plotly.js's official cartesian partial bundle (npm plotly.js-cartesian-dist-min, MIT), the same
+# plotly.js version as the plotly python package bundles: bar, scatter, heatmap (what the pages draw)
+# and a few more in 1.5 MB instead of 4.8 MB. See vendor/README.md; tests/test_page_weight.py.
+PLOTLY_BUNDLE = VENDOR_DIR / "plotly-cartesian.min.js"
+_VERSION_RE = re.compile(r"plotly\.js(?: \([^)]*\))? v(\d+\.\d+\.\d+)")
+_TRACE_RE = re.compile(r'moduleType:"trace",name:"([a-z0-9]+)"')
+
+
+def _js_version(text: str) -> str:
+    m = _VERSION_RE.search(text[:500])
+    if not m:
+        raise ValueError("no plotly.js version in the file's header")
+    return m.group(1)
+
+
+def plotly_js_version() -> str:
+    """The plotly.js version of the vendored bundle (from its header, e.g. ``4.1.1``)."""
+    return _js_version(PLOTLY_BUNDLE.read_text(encoding="utf-8"))
+
+
+def python_plotly_js_version() -> str:
+    """The plotly.js version the installed plotly python package bundles (its ``plotly.min.js`` header)."""
+    from plotly.offline import get_plotlyjs
+
+    return _js_version(get_plotlyjs())
+
+
+def bundled_trace_types() -> frozenset[str]:
+    """The trace types the vendored bundle registers (``bar``, ``scatter``, ``heatmap``, ...)."""
+    return frozenset(_TRACE_RE.findall(PLOTLY_BUNDLE.read_text(encoding="utf-8")))
+
+
 @lru_cache(maxsize=1)
 def plotly_js() -> str:
-    """plotly.js, to inline once per page: the pages never ask the network for anything.
+    """plotly.js (the vendored cartesian bundle), to inline once per page: the pages never ask the
+    network for anything.
 
     Followed by :data:`PAGE_CONFIG_JS`, so that on our pages even a chart drawn without
     :data:`PLOTLY_CONFIG` has no upload button and no server URL to upload to.
     """
-    from plotly.offline import get_plotlyjs
-
-    return get_plotlyjs() + "\n" + PAGE_CONFIG_JS
+    return PLOTLY_BUNDLE.read_text(encoding="utf-8") + "\n" + PAGE_CONFIG_JS

@@ -1,0 +1,314 @@
+"""Page weight and the board pack (issue 13).
+
+- the vendored plotly.js is the official cartesian partial bundle of the SAME plotly.js version as the plotly
+  python package, with its licence, and it registers every trace type the code draws;
+- a page puts plotly.js after its content (each chart waits for DOMContentLoaded) and says in a
+  ``<noscript>`` which charts need scripts;
+- on a real Spanish run with ``--pdf``: every page <= 1.6 MB and renders in Chromium with the network blocked
+  (no console error, every chart drawn, only bundled trace types); ``pack.html`` <= 3 MB with one copy of
+  plotly.js, every chart drawn and every link landing inside the file; ``pack.pdf`` is a PDF of >= 3 pages;
+  ``index.html`` links only to files in its folder and names the pack as the file to forward.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import nbformat
+import plotly.graph_objects as go
+import pytest
+
+from servicechain import cli, demo, report, theme
+from servicechain.cli import UserError
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium")
+ARTIFACTS = Path(__file__).with_name("artifacts") / "page_weight"
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run"]
+MB = 1 << 20  # "1.6 MB" is 1.6 MiB (1,677,722 bytes), "3 MB" 3 MiB
+PAGE_LIMIT = int(1.6 * MB)
+PACK_LIMIT = 3 * MB
+BUNDLE_HEADER = "plotly.js (cartesian - minified) v"
+# plotly.graph_objects classes -> trace type (the lower-case name, as plotly.js registers it)
+_GO_TRACE = re.compile(r"\bgo\.([A-Z][A-Za-z0-9]*)\(")
+_NOT_TRACES = {"Figure", "FigureWidget", "Layout", "Frame"}
+
+
+# ------------------------------------------------------------------------------------------ fast
+
+
+def test_vendored_plotly_is_the_python_packages_version_with_its_licence():
+    assert theme.PLOTLY_BUNDLE.is_file()
+    head = theme.PLOTLY_BUNDLE.read_text(encoding="utf-8")[:300]
+    assert BUNDLE_HEADER in head  # the official partial bundle, not a rebuild
+    assert theme.plotly_js_version() == theme.python_plotly_js_version()
+    licence = (theme.VENDOR_DIR / "plotly-cartesian.LICENSE").read_text(encoding="utf-8")
+    assert "MIT License" in licence and "Plotly" in licence
+    assert theme.plotly_js().startswith(theme.PLOTLY_BUNDLE.read_text(encoding="utf-8"))
+    assert theme.PAGE_CONFIG_JS in theme.plotly_js()
+    assert theme.PLOTLY_BUNDLE.stat().st_size < 1.55e6  # the partial bundle, not the 4.8 MB full one
+
+
+def test_version_check_can_fail():
+    with pytest.raises(ValueError):
+        theme._js_version("/* no header */")
+    assert theme._js_version("/**\n* plotly.js v9.8.7\n*/") == "9.8.7"
+    assert theme._js_version("/**\n* plotly.js (cartesian - minified) v4.1.1\n*/") == "4.1.1"
+
+
+def _trace_types_in_code() -> set[str]:
+    files = sorted((ROOT / "lib" / "servicechain").glob("*.py")) + sorted((ROOT / "notebooks").glob("*.ipynb"))
+    found: set[str] = set()
+    for f in files:
+        found |= {m.lower() for m in _GO_TRACE.findall(f.read_text(encoding="utf-8"))} - {n.lower() for n in _NOT_TRACES}
+    return found
+
+
+def test_every_trace_type_the_code_draws_is_in_the_bundle():
+    used = _trace_types_in_code()
+    assert {"bar", "scatter"} <= used  # the scan finds what the pages draw
+    missing = used - theme.bundled_trace_types()
+    assert not missing, f"trace types outside the vendored cartesian bundle: {sorted(missing)} (see vendor/README.md)"
+    assert "scattergl" not in theme.bundled_trace_types()  # a type outside the bundle really is reported
+    # plotly.express would hide its trace types from the scan
+    for f in sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "lib" / "servicechain").glob("*.py")):
+        assert "plotly.express" not in f.read_text(encoding="utf-8"), f.name
+
+
+def _chart_notebook(tmp_path: Path, title: str = "Recognition goes with <b>fewer</b> exits") -> Path:
+    fig = go.Figure(go.Bar(x=["a", "b"], y=[1, 2]), layout={"title": {"text": title}})
+    chart = fig.to_html(full_html=False, include_plotlyjs=False, div_id="sc-fig-1", config=theme.PLOTLY_CONFIG)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# A page\n\nSome text that paints first."),
+                nbformat.v4.new_code_cell("show(fig)", outputs=[nbformat.v4.new_output(
+                    "display_data", data={"text/html": chart, "text/plain": "<figure sc-fig-1>",
+                                          "application/vnd.plotly.v1+json": json.loads(fig.to_json())})])]
+    p = tmp_path / "01_page.ipynb"
+    nbformat.write(nb, str(p))
+    return p
+
+
+def test_page_puts_plotly_after_its_content_and_has_a_noscript_note(tmp_path):
+    out = tmp_path / "01_page.html"
+    report.export_html(_chart_notebook(tmp_path), out, lang="es", quarter="2026Q3", number="01", threshold=5)
+    html = out.read_text(encoding="utf-8")
+    assert html.count(BUNDLE_HEADER) == 1
+    js_at = html.index(BUNDLE_HEADER)
+    assert html.index("Some text that paints first") < js_at
+    assert html.index("</article>") < js_at and "</head>" in html[:js_at]
+    # the chart's newPlot waits for DOMContentLoaded (plotly.js is not there yet when it is parsed)
+    m = re.search(r"<script[^>]*>([^<]*?)window\.PLOTLYENV", html)
+    assert m and 'addEventListener("DOMContentLoaded"' in m.group(1)
+    assert html.index("Plotly.newPlot(") < js_at
+    note = re.search(r'<noscript><p class="sc-noscript">(.*?)</p></noscript>', html, re.S)
+    assert note and "scripts" in note.group(1) and "Recognition goes with fewer exits" in note.group(1)
+    assert "<b>" not in note.group(1)
+    assert len(html.encode()) < PAGE_LIMIT
+
+
+def test_defer_chart_scripts_leaves_other_scripts_alone():
+    page = ('<script>var a = 1;</script><script type="text/javascript">  window.PLOTLYENV={}; Plotly.newPlot("x")'
+            "</script>")
+    out = report.defer_chart_scripts(page)
+    assert out.startswith("<script>var a = 1;</script>")
+    assert out.count("DOMContentLoaded") == 1 and out.endswith('Plotly.newPlot("x")});</script>')
+
+
+def test_pdf_without_chromium_is_a_clear_user_error(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(UserError, match="Chromium"):
+        report.chromium_path()
+
+
+def _blocked(requests: list[str]):
+    def route(r):
+        if r.request.url.startswith(("file:", "data:", "blob:", "about:")):
+            return r.continue_()
+        requests.append(r.request.url)
+        return r.abort()
+    return route
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium")
+def test_small_page_draws_and_without_scripts_shows_the_note(tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    out = tmp_path / "01_page.html"
+    report.export_html(_chart_notebook(tmp_path), out, lang="en", quarter="2026Q3", number="01", threshold=5)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.goto(out.as_uri())
+            page.locator("#sc-fig-1 .main-svg").first.wait_for(state="attached", timeout=15000)
+            assert not errors
+            assert not page.locator(".sc-noscript").is_visible()
+            ctx = browser.new_context(java_script_enabled=False)
+            quiet = ctx.new_page()
+            quiet.goto(out.as_uri())
+            assert quiet.locator(".sc-noscript").is_visible()
+            assert "Recognition goes with fewer exits" in quiet.inner_text(".sc-noscript")
+            assert not quiet.locator(".plotly-graph-div").is_visible()  # no white box
+            ctx.close()
+        finally:
+            browser.close()
+
+
+# ------------------------------------------------------------------------------------------ a real run
+
+KEY = "page-weight-test-key-0123456789"
+
+
+@pytest.fixture(scope="module")
+def pdf_run(tmp_path_factory):
+    if CHROMIUM is None:
+        pytest.skip("needs Debian's chromium")
+    pytest.importorskip("playwright.sync_api")
+    root = tmp_path_factory.mktemp("weight")
+    tables, truth = demo.generate(demo.DemoConfig(seed=11, employees=700, quarters=5))
+    demo.write(tables, truth, root / "data")
+    err = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SERVICECHAIN_PSEUDONYM_KEY", KEY)
+        with redirect_stdout(io.StringIO()), redirect_stderr(err):
+            rc = cli.main(["run", "--data", str(root / "data"), "--quarter", "latest", "--out", str(root / "reports"),
+                           "--lang", "es", "--jobs", "2", "--pdf"])
+    assert rc == 0, err.getvalue()
+    return root / "reports" / truth["quarters"][-1]
+
+
+def _chart_pages(d: Path) -> list[Path]:
+    return sorted(p for p in d.glob("[0-9][0-9]_*.html"))
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.xdist_group("papermill")
+def test_every_page_weighs_at_most_1_6_mb(pdf_run):
+    pages = _chart_pages(pdf_run)
+    assert len(pages) >= 5
+    weights = {p.name: p.stat().st_size for p in pages}
+    assert all(w <= PAGE_LIMIT for w in weights.values()), weights
+    for p in pages:
+        html = p.read_text(encoding="utf-8")
+        if "plotly-graph-div" in html:
+            assert html.count(BUNDLE_HEADER) == 1, p.name
+            assert html.index("</article>") < html.index(BUNDLE_HEADER), f"{p.name}: plotly.js before the content"
+
+
+def _open(browser, path: Path, viewport=None):
+    page = browser.new_page(viewport=viewport or {"width": 1280, "height": 900})
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.route("**/*", _blocked(requests))
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    charts = page.locator(".plotly-graph-div")
+    for i in range(charts.count()):
+        charts.nth(i).locator(".main-svg").first.wait_for(state="attached", timeout=20000)
+    return page, requests, errors
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.xdist_group("papermill")
+def test_every_page_draws_every_chart_with_the_partial_bundle(pdf_run):
+    from playwright.sync_api import sync_playwright
+
+    bundled = theme.bundled_trace_types()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            for path in _chart_pages(pdf_run):
+                page, requests, errors = _open(browser, path)
+                n = page.locator(".plotly-graph-div").count()
+                assert n > 0, f"{path.name}: no chart"
+                drawn = page.locator(".plotly-graph-div .main-svg").count()
+                assert drawn >= n, (path.name, n, drawn)
+                types = set(page.evaluate(
+                    "Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap(d => d.data.map(t => t.type || 'scatter'))"))
+                assert types <= bundled, (path.name, types - bundled)
+                assert not errors, (path.name, errors[:3])
+                assert not requests, (path.name, requests[:3])
+                page.close()
+        finally:
+            browser.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.xdist_group("papermill")
+def test_one_file_pack_carries_every_page_with_one_plotly(pdf_run):
+    from playwright.sync_api import sync_playwright
+
+    pack = pdf_run / report.PACK_HTML
+    assert pack.is_file()
+    assert pack.stat().st_size <= PACK_LIMIT, pack.stat().st_size
+    html = pack.read_text(encoding="utf-8")
+    assert html.count(BUNDLE_HEADER) == 1
+    pages = _chart_pages(pdf_run)
+    n_charts = sum(p.read_text(encoding="utf-8").count('class="plotly-graph-div"') for p in pages)
+    assert html.count('class="plotly-graph-div"') == n_charts > 0
+    ids = re.findall(r'\bid="([^"]+)"', html.split(BUNDLE_HEADER)[0])
+    assert len(ids) == len(set(ids)), "two elements of the pack share an id"
+    hrefs = re.findall(r'href="([^"]*)"', html.split(BUNDLE_HEADER)[0])
+    assert hrefs and all(h.startswith("#") for h in hrefs), [h for h in hrefs if not h.startswith("#")][:5]
+    for h in set(hrefs):
+        assert f'id="{h[1:]}"' in html, f"link {h} has no target in the pack"
+    for p in pages:  # every page is a section the index links to
+        assert f'id="{p.stem}"' in html and f'href="#{p.stem}"' in html, p.stem
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            page, requests, errors = _open(browser, pack)
+            assert page.locator(".plotly-graph-div .main-svg").count() >= n_charts
+            assert not errors, errors[:3]
+            assert not requests, requests[:3]
+            page.locator('#index a[href="#04_financial_impact"]').first.click()
+            assert page.evaluate("location.hash") == "#04_financial_impact"
+            top = page.evaluate("document.getElementById('04_financial_impact').getBoundingClientRect().top")
+            assert abs(top) < 5, top  # the link scrolled to the money section, inside the file
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.close()
+        finally:
+            browser.close()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("papermill")
+def test_board_pack_pdf_is_a_short_pdf(pdf_run):
+    pdf = (pdf_run / report.PACK_PDF).read_bytes()
+    assert pdf[:5] == b"%PDF-"
+    pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+    assert 3 <= pages <= 40, pages
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "pack.pdf").write_bytes(pdf)
+    assert not (pdf_run / ".board.html").exists()  # the printed page is not left in the folder
+    manifest_files = {p.name for p in pdf_run.iterdir()}
+    assert {report.PACK_HTML, report.PACK_PDF, "index.html"} <= manifest_files
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("papermill")
+def test_index_links_stay_in_the_folder_and_name_the_pack(pdf_run):
+    html = (pdf_run / "index.html").read_text(encoding="utf-8")
+    hrefs = re.findall(r'href="([^"]*)"', html)
+    assert hrefs
+    for h in hrefs:
+        target = h.split("#")[0]
+        assert "://" not in h and not h.startswith(("/", "..")), h
+        assert target == "" or (pdf_run / target).is_file(), f"index.html links to {h}, not in the folder"
+    footer = re.search(r'<p class="sc-pack-note">(.*?)</p>', html, re.S)
+    assert footer and f'<a href="{report.PACK_HTML}">' in footer.group(1) and "reenv" in footer.group(1)
+    assert f'<a href="{report.PACK_PDF}">' in footer.group(1)
