@@ -139,7 +139,7 @@ def test_fit_and_prediction_fill_missing_answers_by_the_same_rule(panel):
 
 def test_the_indicator_finds_informative_non_response_and_not_random_non_response(panel):
     rng = np.random.default_rng(4)
-    answered = panel.drop_nulls(list(features.DRIVERS))
+    answered = panel.drop_nulls(list(features.DRIVERS)).sort("employee_id", "qi")  # joins do not keep row order
     y = answered["voluntary_exit"].to_numpy()
     u = rng.random(answered.height)
 
@@ -152,3 +152,16 @@ def test_the_indicator_finds_informative_non_response_and_not_random_non_respons
     assert random_nr.covers(0.0), random_nr
     informative = retention.nonresponse_check(drop(u < np.where(y == 1, 0.6, 0.3))).indicator
     assert informative.ci_low > 0, informative  # leavers answered less often: non-respondents leave more
+
+
+def test_results_do_not_depend_on_the_row_order(org, panel):
+    """metrics.json must not change with the pseudonymisation key, which reorders rows sorted by id."""
+    tables, truth = org
+    q = truth["quarters"][-1]
+    shuffled = {**tables, "employees": tables["employees"].sample(fraction=1.0, shuffle=True, seed=1)}
+    a = retention.fit_early_attrition(features.as_of(tables, q), q).to_dict()
+    b = retention.fit_early_attrition(features.as_of(shuffled, q), q).to_dict()
+    assert a == b
+    n1 = retention.nonresponse_check(panel).to_dict()
+    n2 = retention.nonresponse_check(panel.sample(fraction=1.0, shuffle=True, seed=2)).to_dict()
+    assert n1 == n2

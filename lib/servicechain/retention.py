@@ -676,8 +676,9 @@ def fit_early_attrition(tables: Mapping[str, pl.DataFrame | pl.LazyFrame], quart
     h = new_hires(tables, quarter)
     fol = h.filter(pl.col("followed_early"))
     f2 = h.filter(pl.col("followed_2q"))
-    rows = fol.filter(pl.col("at_day30"))
-    drivers = tuple(d for d in EARLY_DRIVERS if d in rows.columns)
+    drivers = tuple(d for d in EARLY_DRIVERS if d in fol.columns)
+    # a fixed order by content (never by pseudonym): sums, hence metrics.json, are the same for every key
+    rows = fol.filter(pl.col("at_day30")).sort([*drivers, "early", "unit_id"], nulls_last=True, maintain_order=True)
     n_events = int(rows["early"].sum()) if rows.height else 0
     if rows.height < 50 or n_events < min_events:
         raise ValueError(f"too little data for the early-attrition model: {rows.height} hires followed for "
@@ -796,7 +797,7 @@ def with_missing_indicator(rows: pl.DataFrame, drivers: tuple[str, ...], fill: M
 def nonresponse_check(panel: pl.DataFrame, drivers: tuple[str, ...] = DRIVERS) -> NonResponse:
     """Fit the hazard logit on every person-quarter at risk, missing answers filled with the complete-case
     means plus a ``no_answer`` indicator; unit-clustered (CRV1) errors, t(G-1) CIs."""
-    rows = panel.filter(pl.col("role").is_not_null())
+    rows = content_order(panel.filter(pl.col("role").is_not_null()), drivers)  # key-independent sums
     cc = rows.drop_nulls(list(drivers))
     if cc.height == 0 or cc.height == rows.height:
         raise ValueError("the non-response check needs people with and without last quarter's answers")
