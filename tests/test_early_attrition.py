@@ -165,3 +165,14 @@ def test_results_do_not_depend_on_the_row_order(org, panel):
     n1 = retention.nonresponse_check(panel).to_dict()
     n2 = retention.nonresponse_check(panel.sample(fraction=1.0, shuffle=True, seed=2)).to_dict()
     assert n1 == n2
+
+
+def test_a_driver_without_variation_is_left_out(org):
+    tables, truth = org
+    q = truth["quarters"][-1]
+    no_training = {**tables, "trainings": tables["trainings"].filter(pl.col("program") != demo.ONBOARDING_PROGRAM)}
+    ea = retention.fit_early_attrition(features.as_of(no_training, q), q)
+    assert "onboarding_training" not in ea.effects and set(ea.effects) == {"recognition_30d", "leadership_team_mean"}
+    assert all(np.isfinite(e.ci_high) for e in ea.effects.values())
+    without = {k: v for k, v in tables.items() if k != "trainings"}
+    assert "onboarding_training" not in retention.fit_early_attrition(features.as_of(without, q), q).effects

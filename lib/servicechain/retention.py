@@ -684,18 +684,21 @@ def fit_early_attrition(tables: Mapping[str, pl.DataFrame | pl.LazyFrame], quart
         raise ValueError(f"too little data for the early-attrition model: {rows.height} hires followed for "
                          f"{F.EARLY_DAYS} days and employed on day {EARLY_LANDMARK_DAYS}, {n_events} early exits "
                          f"(need >= 50 and >= {min_events})")
-    lead_mean = rows["leadership_team_mean"].mean()
-    X_rows = missing_indicator(rows, "leadership_team_mean", float(lead_mean) if lead_mean is not None else 0.0)
-    names = [*drivers]
-    if X_rows["leadership_team_mean_missing"].sum() > 0:
-        names.append("leadership_team_mean_missing")
+    # a driver that does not vary among these hires (an empty trainings export, no team answers) cannot be estimated
+    drivers = tuple(d for d in drivers if rows[d].drop_nulls().n_unique() > 1)
+    X_rows, names = rows, [*drivers]
+    if "leadership_team_mean" in drivers:
+        X_rows = missing_indicator(rows, "leadership_team_mean", float(rows["leadership_team_mean"].mean()))
+        if X_rows["leadership_team_mean_missing"].sum() > 0:
+            names.append("leadership_team_mean_missing")
     X = np.column_stack([np.ones(rows.height), X_rows.select(names).to_numpy().astype(float)])
     groups = rows.select(pl.col("unit_id").rank("dense")).to_series().to_numpy()
     res = sm.GLM(rows["early"].to_numpy().astype(float), X, family=sm.families.Binomial()).fit(
         cov_type="cluster", cov_kwds={"groups": groups})
     se = np.sqrt(np.diag(np.asarray(res.cov_params())))
     params = np.asarray(res.params)
-    effects = {d: Estimate.from_normal(d, params[i + 1], se[i + 1], rows.height, SCALE_EARLY)
+    df_t = max(int(groups.max()) - 1, 1)  # t(G-1), as the hazard model
+    effects = {d: _t_estimate(d, params[i + 1], se[i + 1], df_t, rows.height, SCALE_EARLY)
                for i, d in enumerate(drivers)}
     by_unit = _rate_table(fol, ["unit_id"], threshold, [])
     levels = fol.with_columns(
@@ -711,7 +714,7 @@ def fit_early_attrition(tables: Mapping[str, pl.DataFrame | pl.LazyFrame], quart
         hires_followed=fol.height, early_leavers=int(fol["early"].sum()), hires_followed_2q=f2.height,
         left_2q=int(f2["left_2q"].sum()), effects=effects, odds_ratios={k: v.exp() for k, v in effects.items()},
         n_obs=rows.height, n_events=n_events, n_clusters=int(rows["unit_id"].n_unique()), drivers=drivers,
-        missing_leadership=int(X_rows["leadership_team_mean_missing"].sum()), by_unit=by_unit, by_driver=by_driver,
+        missing_leadership=int(rows["leadership_team_mean"].null_count()), by_unit=by_unit, by_driver=by_driver,
         first_quarter=F.data_quarters(tables)[0], last_quarter=quarter,
     )
 
