@@ -72,7 +72,11 @@ TARGETS = {
     "suite_1m_s": 300.0,
     "suite_1m_peak_gb": 8.0,
     "features_speedup": 5.0,  # polars feature build vs pandas reference at 1M
+    "page_mib": 1.6,  # every published page (issue 13)
+    "pack_mib": 3.0,  # the one-file pack.html
+    "first_paint_s": 0.5,  # first contentful paint of every page, headless Chromium, this machine
 }
+PAGE_SIZE = 3000  # the size whose pages the page-weight table shows (the default demo org)
 
 
 # =========================================================================== child side (one stage)
@@ -273,6 +277,49 @@ def stage_finance(work: Path, size: int, t: Timer, extra: dict) -> None:
     t(finance.analyse, tables, q, None, seed=7)
 
 
+def measure_pages(report_dir: Path, chromium: str | None = None, loads: int = 3) -> dict[str, dict]:
+    """``{file: {"bytes", "first_paint_ms"}}`` for every published HTML of a report folder (``pack.html``
+    too) and ``pack.pdf`` if there. First paint: the median over ``loads`` loads of the page's
+    ``first-contentful-paint`` (Performance Paint Timing) in headless Chromium, network blocked; ``None``
+    without Chromium or Playwright."""
+    files = sorted(p for p in report_dir.iterdir() if p.suffix in (".html", ".pdf") and not p.name.startswith("."))
+    out = {p.name: {"bytes": p.stat().st_size, "first_paint_ms": None} for p in files}
+    chromium = chromium or shutil.which("chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return out
+    if chromium is None:
+        return out
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"]
+    fcp = "(performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime || null"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=args)
+        try:
+            for p in files:
+                if p.suffix != ".html":
+                    continue
+                times = []
+                for _ in range(loads):
+                    page = browser.new_page(viewport={"width": 1280, "height": 900})
+                    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:", "blob:"))
+                               else r.abort())
+                    page.goto(p.as_uri())
+                    page.wait_for_load_state("load")
+                    value, deadline = page.evaluate(fcp), time.monotonic() + 10
+                    while value is None and time.monotonic() < deadline:  # no wait_for_function: CSP forbids eval
+                        page.wait_for_timeout(50)
+                        value = page.evaluate(fcp)
+                    times.append(value)
+                    page.close()
+                times = sorted(x for x in times if x is not None)
+                out[p.name]["first_paint_ms"] = times[len(times) // 2] if times else None
+        finally:
+            browser.close()
+    return out
+
+
 def stage_run(work: Path, size: int, t: Timer, extra: dict) -> None:
     p = _paths(work)
     shutil.rmtree(p["run_out"], ignore_errors=True)
@@ -289,6 +336,11 @@ def stage_run(work: Path, size: int, t: Timer, extra: dict) -> None:
         extra["quarter"] = m.get("quarter")
         extra["manifest_seconds"] = m.get("seconds")
         extra["notebooks"] = {nb["name"]: nb.get("seconds") for nb in m.get("notebooks", [])}
+        if size == PAGE_SIZE:  # page weight and first paint, after (not inside) the timed run
+            try:
+                extra["pages"] = measure_pages(manifests[-1].parent)
+            except Exception as e:  # recorded, never fatal to the suite's timing
+                extra["pages_error"] = f"{type(e).__name__}: {' '.join(str(e).split())[:200]}"
 
 
 STAGE_FUNCS = {
@@ -544,6 +596,7 @@ def targets(results: list[StageResult], sizes: list[int]) -> list[tuple[str, str
     suite(3000, TARGETS["suite_default_s"], None, f"whole suite, default demo org (3,000) ≤ {TARGETS['suite_default_s']:.0f} s")
     suite(1_000_000, TARGETS["suite_1m_s"], TARGETS["suite_1m_peak_gb"],
           f"whole suite, 1,000,000 employees ≤ {TARGETS['suite_1m_s'] / 60:.0f} min and ≤ {TARGETS['suite_1m_peak_gb']:.0f} GB")
+    rows += page_targets(results)
     big = max(sizes) if sizes else 0
     r = _get(results, "pandas_reference", 1_000_000) or _get(results, "pandas_reference", big)
     label = f"feature build at 1,000,000 ≥ {TARGETS['features_speedup']:.0f}x faster than pandas"
@@ -559,6 +612,55 @@ def targets(results: list[StageResult], sizes: list[int]) -> list[tuple[str, str
         rows.append((label, f"{sp:.1f}x{at}", "met" if met else ("**not met**" if r.size == 1_000_000 else "not measured"),
                      "" if met else f"polars {_fmt_s(r.extra.get('polars_seconds'))} vs pandas {_fmt_s(r.wall)}"))
     return rows
+
+
+def page_targets(results: list[StageResult]) -> list[tuple[str, str, str, str]]:
+    """Target rows for page weight and first paint (issue 13), from the run at :data:`PAGE_SIZE`."""
+    r = _get(results, "run", PAGE_SIZE)
+    pages = (r.extra.get("pages") or {}) if r else {}
+    labels = (f"every page ≤ {TARGETS['page_mib']} MiB", f"pack.html ≤ {TARGETS['pack_mib']:.0f} MiB",
+              f"first paint of every page ≤ {TARGETS['first_paint_s']} s")
+    if not pages:
+        why = (r.extra.get("pages_error") if r else None) or f"stage run at {PAGE_SIZE:,} not in this benchmark"
+        return [(label, "not measured", "not measured", why) for label in labels]
+    rows = []
+    html = {k: v for k, v in pages.items() if k.endswith(".html") and k != "pack.html"}
+    big = max(html, key=lambda k: html[k]["bytes"])
+    mib = html[big]["bytes"] / 2**20
+    rows.append((labels[0], f"largest {big} {mib:.2f} MiB", "met" if mib <= TARGETS["page_mib"] else "**not met**", ""))
+    pack = pages.get("pack.html")
+    if pack is None:
+        rows.append((labels[1], "not measured", "not measured", "no pack.html in the report"))
+    else:
+        pm = pack["bytes"] / 2**20
+        rows.append((labels[1], f"{pm:.2f} MiB", "met" if pm <= TARGETS["pack_mib"] else "**not met**", ""))
+    fp = {k: v["first_paint_ms"] for k, v in html.items() if v.get("first_paint_ms") is not None}
+    if not fp:
+        rows.append((labels[2], "not measured", "not measured", "needs Chromium and Playwright"))
+    else:
+        slow = max(fp, key=fp.get)
+        met = fp[slow] / 1000 <= TARGETS["first_paint_s"]
+        rows.append((labels[2], f"slowest {slow} {fp[slow] / 1000:.2f} s", "met" if met else "**not met**",
+                     "" if met else "median of 3 loads on a shared 2-core machine"))
+    return rows
+
+
+def page_weight_section(results: list[StageResult]) -> list[str]:
+    """The markdown table of bytes and first paint per published file, or nothing when not measured."""
+    r = _get(results, "run", PAGE_SIZE)
+    pages = (r.extra.get("pages") or {}) if r else {}
+    if not pages:
+        return []
+    L = ["## Page weight and first paint\n",
+         f"The report of the {PAGE_SIZE:,}-employee run: bytes of each published file; first contentful paint "
+         "(median of 3 loads, headless Chromium at 1280 px, network blocked).\n",
+         "| file | size | first paint |", "|---|---|---|"]
+    for name, v in pages.items():
+        fp = v.get("first_paint_ms")
+        L.append(f"| {name} | {v['bytes'] / 2**20:.2f} MiB ({v['bytes']:,} bytes) | "
+                 f"{f'{fp / 1000:.2f} s' if fp is not None else '–'} |")
+    L.append("")
+    return L
 
 
 def write_report(path: Path, results: list[StageResult], sizes: list[int], info: dict, started: str,
@@ -601,6 +703,7 @@ def write_report(path: Path, results: list[StageResult], sizes: list[int], info:
             cells.append(_fmt_s(v) if v is not None else "–")
         L.append(f"| ↳ notebook {n} (manifest) | " + " | ".join(cells) + " |")
     L.append("")
+    L += page_weight_section(results)
     # data sizes
     gen = [(s, _get(results, "generate", s)) for s in sizes]
     if any(r and r.extra.get("rows") for _, r in gen):

@@ -312,3 +312,40 @@ def test_index_links_stay_in_the_folder_and_name_the_pack(pdf_run):
     footer = re.search(r'<p class="sc-pack-note">(.*?)</p>', html, re.S)
     assert footer and f'<a href="{report.PACK_HTML}">' in footer.group(1) and "reenv" in footer.group(1)
     assert f'<a href="{report.PACK_PDF}">' in footer.group(1)
+
+
+# ------------------------------------------------------------------------------------------ the benchmark
+
+
+def _bench():
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("run_benchmark", ROOT / "benchmarks" / "run_benchmark.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["run_benchmark"] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_benchmark_reports_page_weight_and_first_paint(tmp_path, monkeypatch):
+    bench = _bench()
+    (tmp_path / "01_a.html").write_bytes(b"x" * 2_000_000)  # over 1.6 MiB
+    (tmp_path / "index.html").write_bytes(b"<p>i</p>")
+    (tmp_path / "pack.html").write_bytes(b"y" * 1000)
+    (tmp_path / ".board.html").write_bytes(b"z")
+    monkeypatch.setattr(bench.shutil, "which", lambda name: None)  # bytes only: no browser
+    pages = bench.measure_pages(tmp_path)
+    assert set(pages) == {"01_a.html", "index.html", "pack.html"}
+    assert pages["01_a.html"] == {"bytes": 2_000_000, "first_paint_ms": None}
+    rows = {r[0]: r for r in bench.page_targets([bench.StageResult("run", bench.PAGE_SIZE, extra={"pages": pages})])}
+    weight, pack, paint = rows.values()
+    assert weight[2] == "**not met**" and "01_a.html 1.91 MiB" in weight[1]
+    assert pack[2] == "met" and paint[2] == "not measured"
+    pages["01_a.html"]["bytes"], pages["01_a.html"]["first_paint_ms"] = 1_000_000, 700.0
+    pages["index.html"]["first_paint_ms"] = 100.0
+    weight, pack, paint = bench.page_targets([bench.StageResult("run", bench.PAGE_SIZE, extra={"pages": pages})])
+    assert weight[2] == "met" and paint[2] == "**not met**" and "0.70 s" in paint[1]
+    section = "\n".join(bench.page_weight_section([bench.StageResult("run", bench.PAGE_SIZE, extra={"pages": pages})]))
+    assert "## Page weight and first paint" in section and "| 01_a.html | 0.95 MiB (1,000,000 bytes) | 0.70 s |" in section
+    assert bench.page_weight_section([]) == [] and bench.page_targets([])[0][2] == "not measured"
