@@ -109,7 +109,26 @@ def test_page_puts_plotly_after_its_content_and_has_a_noscript_note(tmp_path):
     note = re.search(r'<noscript><p class="sc-noscript">(.*?)</p></noscript>', html, re.S)
     assert note and "scripts" in note.group(1) and "Recognition goes with fewer exits" in note.group(1)
     assert "<b>" not in note.group(1)
+    # each chart's data, as a table for readers without scripts (Spanish numbers)
+    table = re.search(r'<noscript><table class="sc-fallback">(.*?)</table></noscript>', html, re.S)
+    assert table and "<td>a</td><td>1</td>" in table.group(1) and "<td>b</td><td>2</td>" in table.group(1)
     assert len(html.encode()) < PAGE_LIMIT
+
+
+def test_figure_table_for_bars_heatmaps_typed_arrays_and_big_charts():
+    bars = json.loads(go.Figure([go.Bar(name="NPS", x=[0.25, 1234.4], y=["Recognition", "Leadership"])],
+                                layout={"xaxis": {"title": {"text": "Share <b>R²</b>"}}}).to_json())
+    t = report.figure_table(bars, "es")
+    assert "<th>Serie</th><th>Share R²</th><th>y</th>" in t
+    assert "<td>NPS</td><td>0,25</td><td>Recognition</td>" in t and "<td>1.234</td>" in t  # 1.234,4: no decimals from 100 on
+    heat = {"data": [{"type": "heatmap", "x": ["R", "E"], "y": ["Andes", "Sur"], "z": [[2.41, None], [3.5, 1.0]]}]}
+    t = report.figure_table(heat, "en")
+    assert "<tr><th>Andes</th><td>2.41</td><td></td></tr>" in t  # a hidden (suppressed) cell stays empty
+    typed = {"data": [{"type": "scatter", "x": [1, 2], "y": {"dtype": "f8", "bdata": "AAAAAAAA+D8AAAAAAAAEQA=="}}]}
+    assert "<td>2</td><td>2.50</td>" in report.figure_table(typed, "en")
+    big = {"data": [{"type": "scatter", "x": list(range(500)), "y": list(range(500))}]}
+    assert report.figure_table(big, "en") == ""
+    assert report.figure_table({"data": []}, "en") == ""
 
 
 def test_defer_chart_scripts_leaves_other_scripts_alone():
@@ -158,6 +177,7 @@ def test_small_page_draws_and_without_scripts_shows_the_note(tmp_path):
             assert quiet.locator(".sc-noscript").is_visible()
             assert "Recognition goes with fewer exits" in quiet.inner_text(".sc-noscript")
             assert not quiet.locator(".plotly-graph-div").is_visible()  # no white box
+            assert quiet.locator("table.sc-fallback").is_visible()  # but the chart's data
             ctx.close()
         finally:
             browser.close()

@@ -2175,6 +2175,7 @@ _PACK_EN = {
         "The charts on this page need scripts, which this viewer blocks; open the file in a web browser to see "
         "them. Charts on this page: {titles}."
     ),
+    "fallback_series": "Series",
     "pack_title": "Board pack",
     "pack_contents": "Contents",
     "pack_forward": (
@@ -2188,6 +2189,7 @@ _PACK_ES = {
         "Los gráficos de esta página necesitan scripts, que este visor bloquea; abra el archivo en un navegador "
         "para verlos. Gráficos de esta página: {titles}."
     ),
+    "fallback_series": "Serie",
     "pack_title": "Dosier para el consejo",
     "pack_contents": "Contenido",
     "pack_forward": (

@@ -182,6 +182,100 @@ def figure_titles(nb: Any) -> list[str]:
     return titles
 
 
+FALLBACK_MAX_CELLS = 400  # a chart with more data than this gets no table for readers without scripts
+
+
+def _plain(text: Any) -> str:
+    """One line of plain text from plotly's label markup (``<br>``, ``<b>``)."""
+    one = re.sub(r"<[^>]+>", "", re.sub(r"<br\s*/?>", " ", str(text), flags=re.I))
+    return " ".join(_html.unescape(one).split())
+
+
+def _values(v: Any) -> list:
+    """A plotly data array as a list: plain JSON lists, or plotly.py's typed arrays (``{"dtype", "bdata"}``)."""
+    if isinstance(v, dict) and "bdata" in v:
+        import base64
+
+        import numpy as np
+
+        arr = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v.get("dtype", "f8"))
+        shape = v.get("shape")
+        if shape:
+            arr = arr.reshape([int(n) for n in str(shape).split(",")] if isinstance(shape, str) else shape)
+        return arr.tolist()
+    return list(v) if isinstance(v, (list, tuple)) else []
+
+
+def _cell(v: Any, lang: str) -> str:
+    if v is None or isinstance(v, bool):
+        return "" if v is None else str(v)
+    if isinstance(v, (int, float)):
+        if not math.isfinite(v):
+            return ""
+        a = abs(v)
+        return i18n.fmt_number(v, lang, 0 if a >= 100 or float(v).is_integer() else 1 if a >= 10 else 2)
+    return _plain(v)
+
+
+def _axis_title(layout: dict, axis: str, fallback: str) -> str:
+    t = (layout.get(axis) or {}).get("title")
+    t = t.get("text") if isinstance(t, dict) else t
+    return _plain(t) if t else fallback
+
+
+def figure_table(fig: dict, lang: str, max_cells: int = FALLBACK_MAX_CELLS) -> str:
+    """A chart's data as a small HTML table, for readers whose viewer blocks scripts (the page puts it in a
+    ``<noscript>`` after the chart): bars, lines and points as one row per (series, x, y); a heat map as its
+    grid. The same aggregates the chart carries, nothing more. ``""`` for a chart with more than
+    ``max_cells`` values or none."""
+    layout = fig.get("layout") or {}
+    series, x_label, y_label = i18n.t("fallback_series", lang), _axis_title(layout, "xaxis", "x"), \
+        _axis_title(layout, "yaxis", "y")
+    rows: list[tuple[str, str, str]] = []
+    for tr in fig.get("data") or []:
+        if tr.get("type") == "heatmap":
+            z, xs, ys = _values(tr.get("z")), _values(tr.get("x")), _values(tr.get("y"))
+            if not z or sum(len(r) for r in z) > max_cells:
+                return ""
+            xs = xs or list(range(len(z[0])))
+            ys = ys or list(range(len(z)))
+            head = "".join(f"<th>{_html.escape(_cell(x, lang))}</th>" for x in xs)
+            body = "".join(f"<tr><th>{_html.escape(_cell(y, lang))}</th>"
+                           + "".join(f"<td>{_html.escape(_cell(v, lang))}</td>" for v in row) + "</tr>"
+                           for y, row in zip(ys, z))
+            return f'<table class="sc-fallback"><thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table>'
+        xs, ys = _values(tr.get("x")), _values(tr.get("y"))
+        if not xs or not ys:
+            continue
+        name = _plain(tr.get("name") or "")
+        rows += [(name, _cell(a, lang), _cell(b, lang)) for a, b in zip(xs, ys)]
+    if not rows or 3 * len(rows) > max_cells:
+        return ""
+    show_series = any(r[0] for r in rows)
+    head = (f"<th>{_html.escape(series)}</th>" if show_series else "") + \
+        f"<th>{_html.escape(x_label)}</th><th>{_html.escape(y_label)}</th>"
+    body = "".join("<tr>" + (f"<td>{_html.escape(n)}</td>" if show_series else "")
+                   + f"<td>{_html.escape(a)}</td><td>{_html.escape(b)}</td></tr>" for n, a, b in rows)
+    return f'<table class="sc-fallback"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def add_fallback_tables(nb: Any, lang: str) -> int:
+    """After each chart of ``nb``'s outputs, a ``<noscript>`` with its :func:`figure_table` (in place; the
+    executed notebook on disk is not changed). Returns how many charts got one."""
+    n = 0
+    for c in nb.cells:
+        for o in c.get("outputs", []) if c.cell_type == "code" else []:
+            data = o.get("data", {})
+            fig, page = data.get("application/vnd.plotly.v1+json"), str(data.get("text/html", ""))
+            if not isinstance(fig, dict) or "plotly-graph-div" not in page:
+                continue
+            table = figure_table(fig, lang)
+            if table:
+                data["text/html"] = page + f"<noscript>{table}</noscript>"
+                n += 1
+    return n
+
+
 def export_html(
     executed: Path,
     out_html: Path,
@@ -222,6 +316,8 @@ def export_html(
         },
         "metadata": {"name": title},
     }
+    if has_chart:
+        add_fallback_tables(nb, lang)
     body, _ = _exporter().from_notebook_node(nb, resources=resources)
     if has_chart:
         body = defer_chart_scripts(body).replace(PLOTLY_PLACEHOLDER, theme.plotly_js(), 1)
