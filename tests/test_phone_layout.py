@@ -117,3 +117,36 @@ def test_stylesheet_hides_the_toolbar_on_touch_screens_and_shows_the_hint_only_o
     assert touch and ".modebar-container" in touch.group(1) and "display: none" in touch.group(1)
     assert re.search(r"\.sc-scroll-hint \{[^}]*display: none", css)
     assert ".sc-scroll.sc-overflows + .sc-scroll-hint { display: block; }" in css
+
+
+def test_long_category_labels_wrap_and_numbers_keep_their_unit() -> None:
+    assert notebook._wrap_label("+0,5 de liderazgo  96 k€") == "+0,5 de liderazgo<br>96 k€"
+    w = notebook._wrap_label("Cada unidad al reconocimiento del cuartil superior <i>(más allá de los datos)</i>")
+    assert all(len(re.sub(r"<[^>]+>", "", ln)) <= notebook.TICK_WRAP for ln in w.split("<br>"))
+    assert re.sub(r"<[^>]+>", "", w.replace("<br>", " ")) == "Cada unidad al reconocimiento del cuartil superior (más allá de los datos)"
+    assert "<i>(más" in w  # a tag is never split
+    assert notebook._wrap_label("Andes 03") == "Andes 03"
+
+
+def test_page_figure_wraps_horizontal_bar_and_forest_labels_only_when_long() -> None:
+    long = ["Cada unidad al reconocimiento del cuartil superior actual", "+0,5 de liderazgo"]
+    bars = go.Figure(go.Bar(x=[1, 2], y=long, orientation="h"), layout=dict(height=400))
+    page, _ = notebook.page_figure(bars, "es")
+    assert list(page.layout.yaxis.tickvals) == long  # the categories themselves (and the hovers) are unchanged
+    assert page.layout.yaxis.ticktext[0].count("<br>") >= 2 and page.layout.yaxis.ticktext[1] == long[1]
+    assert page.data[0].y == tuple(long) and bars.layout.yaxis.ticktext is None
+    forest = _forest("es")
+    forest.update_layout(yaxis_ticktext=["Reconocimiento (por mes) en los primeros 30 días", "Empoderamiento"])
+    page, _ = notebook.page_figure(forest, "es")
+    assert "<br>" in page.layout.yaxis.ticktext[0] and page.layout.yaxis.ticktext[1] == "Empoderamiento"
+    short = go.Figure(go.Bar(x=[1], y=["Norte"], orientation="h"))
+    assert notebook.page_figure(short, "es")[0].layout.yaxis.ticktext is None
+    tight = go.Figure(go.Heatmap(z=[[1]] * 15, y=[f"Unidad {i} de la región de los Andes" for i in range(15)]),
+                      layout=dict(height=300))
+    assert notebook.page_figure(tight, "es")[0].layout.yaxis.tickfont.size == 11  # rows too close for 2 lines at 14 px
+
+
+def test_log_axes_label_1_2_5_not_every_digit() -> None:
+    df = pl.DataFrame({"name": ["a"], "estimate": [1.2], "ci_low": [0.4], "ci_high": [3.3]})
+    assert charts.forest(df, "en", title="t", x_title="OR", log_x=True, ref=1.0).layout.xaxis.dtick == "D2"
+    assert charts.forest(df, "en", title="t", x_title="d").layout.xaxis.dtick is None

@@ -163,7 +163,9 @@ def forest(
     n = len(cats)
     fig.update_layout(
         height=height or max(280, 170 + n * (70 if not many else 90)),
-        xaxis=dict(title=x_title, type="log" if log_x else "linear", showgrid=True, gridcolor=theme.GRID),
+        xaxis=dict(title=x_title, type="log" if log_x else "linear", showgrid=True, gridcolor=theme.GRID,
+                   # a log axis labels 1, 2 and 5 of each decade, not every digit (they overlap on a phone)
+                   **({"dtick": "D2"} if log_x else {})),
         yaxis=dict(tickmode="array", tickvals=[pos[v] for v in order], ticktext=cats, range=[-0.6, n - 0.35],
                    showgrid=False, zeroline=False, title=None),
         margin=dict(l=24, r=24, b=72),

@@ -275,7 +275,66 @@ def page_figure(fig: Any, lang: str) -> tuple[Any, str]:
         top = fig.layout.margin.t if fig.layout.margin.t is not None else 72  # the template's top margin
         out.update_layout(title_text="", margin_t=max(24, int(top) - 26 * lines - 14))
     out.update_layout(separators=separators(lang))
+    wrap_category_ticks(out)
     return out, title
+
+
+TICK_WRAP = 22  # characters per line of a category label (about 150 px at 14 px: a phone keeps a plot beside it)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _wrap_label(text: str, width: int = TICK_WRAP) -> str:
+    """``text`` broken with ``<br>`` at spaces into lines of at most ``width`` visible characters (tags such as
+    ``<i>`` do not count and are never split; a number keeps the word after it: "96 k€", "21 %")."""
+    if "<br" in text.lower() or len(_TAG.sub("", text)) <= width:
+        return text
+    protected = _TAG.sub(lambda m: m.group(0).replace(" ", "\x00"), text)
+    parts = re.split(r"(?<!\d)( +)", protected)  # words and the spaces between them
+    words, gaps = parts[0::2], parts[1::2] + [""]
+    lines, line, n = [], "", 0
+    for w, gap in zip(words, gaps):
+        k = len(_TAG.sub("", w.replace("\x00", " ")))
+        if line and n + k > width:
+            lines.append(line.rstrip(" "))
+            line, n = "", 0
+        line += w + gap
+        n += k + len(gap)
+    lines.append(line.rstrip(" "))
+    return "<br>".join(lines).replace("\x00", " ")
+
+
+def wrap_category_ticks(fig: Any, width: int = TICK_WRAP) -> Any:
+    """Long category labels on a y axis (horizontal bars, heat-map rows, the forest plots' ``ticktext``) wrap
+    onto lines of ``width`` characters, so that on a phone the labels neither run off the screen's left edge
+    nor leave the plot a few pixels: plotly's automargin gives up before a 40-character label fits. When the
+    rows are too close for the extra lines, the labels get a smaller font. Changes ``fig`` in place."""
+    cats: dict[str, list[str]] = {}
+    for tr in fig.data:
+        horizontal = (tr.type == "bar" and tr.orientation == "h") or tr.type == "heatmap"
+        ys = getattr(tr, "y", None) if horizontal else None
+        if ys is not None and all(isinstance(v, str) for v in ys):
+            axis = "yaxis" + (tr.yaxis or "y")[1:]
+            cats.setdefault(axis, [])
+            cats[axis] += [v for v in ys if v not in cats[axis]]
+    for key in [k for k in fig.layout if k.startswith("yaxis")] + list(cats):
+        ax = fig.layout[key]
+        if ax.ticktext is not None and ax.tickvals is not None:
+            vals, texts = list(ax.tickvals), [str(t) for t in ax.ticktext]
+        elif key in cats:
+            vals, texts = cats[key], cats[key]
+        else:
+            continue
+        wrapped = [_wrap_label(t, width) for t in texts]
+        if wrapped == texts:
+            continue
+        update: dict[str, Any] = {"tickmode": "array", "tickvals": vals, "ticktext": wrapped}
+        lines = max(w.count("<br>") + 1 for w in wrapped)
+        m = fig.layout.margin
+        plot_h = (fig.layout.height or 460) - (m.t or 72) - (m.b or 56)
+        if plot_h / max(len(vals), 1) < 17 * lines:
+            update["tickfont"] = {"size": 11}
+        fig.update_layout({key: update})
+    return fig
 
 
 def figure_html(fig: Any, div_id: str, title: str, *, config: dict, height: int) -> str:
