@@ -1264,7 +1264,8 @@ def fig_whatif(res: FinanceResult, lang: str):
 
     All combinations are precomputed: one bar trace per scenario (the dropdown sets which
     is visible), and each slider step restyles every trace's values at once, so the two
-    controls compose without a kernel.
+    controls compose without a kernel. The bars are horizontal, one component a row with its name on the
+    left (wrapped by the page), so that on a phone five names never overlap and the slider keeps its room.
     """
     import plotly.graph_objects as go
 
@@ -1273,7 +1274,7 @@ def fig_whatif(res: FinanceResult, lang: str):
     grid = whatif_grid(res)
     mults = sorted(grid["multiple"].unique().to_list())
     comps = list(WHATIF_COMPONENTS)
-    xlab = [t(f"fin_comp_{c}", lang).replace(" ", "<br>", 1) for c in comps]
+    xlab = [t(f"fin_comp_{c}", lang) for c in comps]
     default_m = res.econ.multiple
     colors = [theme.ACCENT, theme.ACCENT, theme.ACCENT, theme.BAD, theme.GOOD]
 
@@ -1293,16 +1294,16 @@ def fig_whatif(res: FinanceResult, lang: str):
     for i, r in enumerate(res.scenarios):
         p50, up, dn = values(r.name, default_m)
         fig.add_trace(go.Bar(
-            x=xlab, y=p50, name=r.scenario.label_in(lang), visible=(i == 0),
-            marker_color=colors, error_y=dict(type="data", symmetric=False, array=up, arrayminus=dn, color=theme.INK),
+            y=xlab, x=p50, orientation="h", name=r.scenario.label_in(lang), visible=(i == 0),
+            marker_color=colors, error_x=dict(type="data", symmetric=False, array=up, arrayminus=dn, color=theme.INK),
             customdata=[money(v, res, lang) for v in p50],
-            hovertemplate="%{x}: %{customdata}<extra>" + r.scenario.label_in(lang) + "</extra>"))
-    for i, r in enumerate(res.scenarios):  # the values as text above the whiskers (below for negative bars)
+            hovertemplate="%{y}: %{customdata}<extra>" + r.scenario.label_in(lang) + "</extra>"))
+    for i, r in enumerate(res.scenarios):  # the values as text beyond the whiskers (left of negative bars)
         p50, up, dn = values(r.name, default_m)
         fig.add_trace(go.Scatter(
-            x=xlab, y=label_pos(p50, up, dn), mode="text", visible=(i == 0), hoverinfo="skip", showlegend=False,
+            y=xlab, x=label_pos(p50, up, dn), mode="text", visible=(i == 0), hoverinfo="skip", showlegend=False,
             text=[money(v, res, lang) for v in p50], textfont=dict(size=13, color=theme.INK),
-            textposition=["top center" if v >= 0 else "bottom center" for v in p50], cliponaxis=False))
+            textposition=["middle right" if v >= 0 else "middle left" for v in p50], cliponaxis=False))
     buttons = [dict(label=r.scenario.label_in(lang), method="restyle",
                     args=[{"visible": [j % n == i for j in range(2 * n)]}])
                for i, r in enumerate(res.scenarios)]
@@ -1316,23 +1317,25 @@ def fig_whatif(res: FinanceResult, lang: str):
             dns.append(dn)
             pos.append(label_pos(p50, up, dn))
             texts.append([money(v, res, lang) for v in p50])
-            tpos.append(["top center" if v >= 0 else "bottom center" for v in p50])
+            tpos.append(["middle right" if v >= 0 else "middle left" for v in p50])
         # one restyle for all 2n traces: bars first (values, whiskers, hover), then the text traces
         steps.append(dict(label=f"{fmt_number(m, lang, 1 if m % 1 else 0)}×", method="restyle",
-                          args=[{"y": ys + pos, "error_y.array": ups + [None] * n, "error_y.arrayminus": dns + [None] * n,
+                          args=[{"x": ys + pos, "error_x.array": ups + [None] * n, "error_x.arrayminus": dns + [None] * n,
                                  "customdata": texts + [None] * n, "text": [None] * n + texts,
                                  "textposition": [None] * n + tpos}]))
     active = mults.index(default_m)
     lo = min(grid["p10"].min(), 0)
     hi = max(grid["p90"].max(), 0)
-    pad = 0.12 * (hi - lo)
+    pad = 0.3 * (hi - lo)  # room for the value labels beyond the longest whiskers, on a phone too
     fig.update_layout(
         title=t("fin_title_whatif", lang), height=560, showlegend=False,
-        yaxis=dict(title=t("fin_axis_money_year", lang, currency=res.currency), range=[lo - pad, hi + pad]),
-        margin=dict(t=130, b=140), xaxis=dict(tickangle=0),
+        xaxis=dict(title=t("fin_axis_money_year", lang, currency=res.currency), range=[lo - (pad if lo < 0 else 0), hi + pad],
+                   zeroline=True, zerolinecolor=theme.MUTED),
+        yaxis=dict(autorange="reversed", showgrid=False),
+        margin=dict(t=130, b=150),
         updatemenus=[dict(type="dropdown", buttons=buttons, active=0, x=0.0, xanchor="left", y=1.16, yanchor="top",
                           showactive=True, bgcolor="white", bordercolor=theme.MUTED, name="scenario")],
-        sliders=[dict(steps=steps, active=active, x=0.0, len=1.0, y=-0.16, yanchor="top",
+        sliders=[dict(steps=steps, active=active, x=0.0, len=1.0, y=-0.2, yanchor="top",
                       currentvalue=dict(prefix=t("fin_slider_prefix", lang), font=dict(size=14)),
                       pad=dict(t=30))],
     )
