@@ -150,3 +150,13 @@ def test_log_axes_label_1_2_5_not_every_digit() -> None:
     df = pl.DataFrame({"name": ["a"], "estimate": [1.2], "ci_low": [0.4], "ci_high": [3.3]})
     assert charts.forest(df, "en", title="t", x_title="OR", log_x=True, ref=1.0).layout.xaxis.dtick == "D2"
     assert charts.forest(df, "en", title="t", x_title="d").layout.xaxis.dtick is None
+
+
+def test_quadrant_names_of_close_dots_go_above_and_below() -> None:
+    quad = pl.DataFrame({"driver": ["leadership", "internal_service", "empowerment"], "performance": [3.45, 3.2, 2.4],
+                         "importance": [0.10, 0.09, 0.40], "quadrant": ["monitor", "monitor", "fix_first"],
+                         "importance_cut": [0.2] * 3, "performance_cut": [3.0] * 3})
+    fig = chain.quadrant_figure(quad, "es")
+    place = {t: p for tr in fig.data for t, p in zip(tr.text, tr.textposition)}
+    lead, serv, emp = (chain.driver_label(d, "es") for d in ("leadership", "internal_service", "empowerment"))
+    assert (place[lead], place[serv], place[emp]) == ("top center", "bottom center", "top center")

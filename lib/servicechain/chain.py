@@ -780,13 +780,21 @@ def quadrant_figure(quad: pl.DataFrame, lang: str = "en", title: str | None = No
     pad = max(0.15, (px_hi - px_lo) * 0.35)
     x0, x1 = min(px_lo, pcut) - pad, max(px_hi, pcut) + pad
     y1 = max(float(quad["importance"].max()) * 1.25, icut * 1.8)
+    # a name goes below its dot when a higher dot's name sits close above it (they overlapped on a phone,
+    # where a name is about a third of the plot's width)
+    place: dict[str, str] = {}
+    ranked = quad.sort("importance", descending=True).select("driver", "performance", "importance").rows()
+    for i, (d, x, y) in enumerate(ranked):
+        near = any(place[d2] == "top center" and abs(x - x2) < 0.35 * (x1 - x0) and abs(y - y2) < 0.1 * y1
+                   for d2, x2, y2 in ranked[:i])
+        place[d] = "bottom center" if near else "top center"
     for qd in QUADRANTS:
         sub = quad.filter(pl.col("quadrant") == qd)
         if sub.height == 0:
             continue
         fig.add_trace(go.Scatter(
             x=sub["performance"].to_list(), y=sub["importance"].to_list(), mode="markers+text",
-            text=[driver_label(d, lang) for d in sub["driver"]], textposition="top center",
+            text=[driver_label(d, lang) for d in sub["driver"]], textposition=[place[d] for d in sub["driver"]],
             marker=dict(size=14, color=colors[qd]), name=i18n.t(f"chain_q_{qd}", lang),
             hovertemplate="%{text}: " + i18n.t("chain_importance_short", lang) + " %{y:.0%}, "
                           + i18n.t("chain_current_score", lang) + " %{x:.2f}<extra></extra>"))
