@@ -35,6 +35,7 @@ def test_no_immortal_time_bias_when_recognition_has_no_effect():
 
     cfg = demo.DemoConfig(seed=11, employees=1500, quarters=6)
     cfg.set_effect("retention.recognition_per_month=0")
+    cfg.set_effect("early_attrition.recognition_30d=0")  # no effect of recognition at any tenure
     tables, _ = demo.generate(cfg)
     pq, _ = features.person_quarters(tables)
     b = retention.km_by_recognition(pq, min_group=5).bands.filter(pl.col("employees") >= 40)

@@ -81,6 +81,22 @@ TOUCHPOINT_OFFSET = np.array([5.0, -5.0, 0.0, 0.0, -30.0])  # NPS points vs the 
 # How much a touchpoint's unit-quarter satisfaction shock moves customer retention
 # (pp per NPS point): the complaint is the moment of truth that matters most.
 TOUCHPOINT_RETENTION_WEIGHT = np.array([0.08, 0.05, 0.04, 0.02, 0.15])
+# Active customers per employee of a customer-facing unit per quarter, by unit type: the regulars a store
+# recognises (loyalty card) ~25 per employee; a bank branch's active customers ~30 per employee; a contact
+# centre's distinct callers ~60 per agent. With back offices that gives ~34 customers per employee of the whole
+# organisation per quarter (documented range 20-60: tens per employee, as in service companies; the issue's
+# floor is 20). Revenue per visit (VISIT_REVENUE) is set per type to match.
+CUSTOMERS_PER_EMPLOYEE = {"store": 25.0, "branch": 30.0, "contact_centre": 60.0}
+CUSTOMERS_PER_EMPLOYEE_RANGE = (20.0, 60.0)  # per employee of the whole organisation per quarter (tested)
+# Organisations of LARGE_ORG employees and more (the benchmark sizes) keep 2 customers per employee until the
+# aggregated customer path exists (raw visits at ~34 per employee would not fit the benchmark machine).
+LARGE_ORG, LARGE_ORG_CUSTOMERS_PER_EMPLOYEE = 100_000, 2.0
+# NPS answers per employee of a customer-facing unit per quarter (survey invitations answered, ~2-3% of
+# customers): the customer base grew, the feedback volume a CX tool collects did not.
+FEEDBACK_PER_EMPLOYEE = 1.2
+# Median revenue per visit/contact by unit type (store basket; a branch customer's fees and interest margin per
+# contact; a contact-centre subscriber's monthly bill per contact), back office unused.
+VISIT_REVENUE = np.array([35.0, 90.0, 60.0, 0.0])
 TRAINING_PROGRAMS = ("Servicio de excelencia", "Empoderamiento en primera línea", "Liderazgo de servicio", "Cliente interno")
 ONBOARDING_PROGRAM = "Bienvenida"  # the onboarding training of the first weeks (a data label, as the programs above)
 # Early attrition (see the module docstring). EARLY_WINDOW_DAYS must equal features.EARLY_DAYS (a test checks it).
@@ -133,7 +149,7 @@ class DemoConfig:
     employees: int = 3000
     quarters: int = 8
     end_quarter: str = "2026Q3"
-    customers_per_employee: float = 2.0
+    customers_per_employee: float | None = None  # None: CUSTOMERS_PER_EMPLOYEE by unit type; a number: all types
     effects: dict[str, dict[str, float]] = field(default_factory=lambda: json.loads(json.dumps(DEFAULT_EFFECTS)))
     fmt: str = "parquet"  # or "csv"
 
@@ -167,6 +183,7 @@ def _ids(prefix: str, idx: np.ndarray, width: int, name: str) -> pl.Series:
 def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
     """Simulate the organisation; returns (tables, truth)."""
     rng = np.random.default_rng(cfg.seed)
+    crng = np.random.default_rng([cfg.seed, 1])  # customer draws: their volume never shifts the employees' draws
     eff = cfg.effects
     qlabels = Q.span(Q.shift(cfg.end_quarter, -(cfg.quarters - 1)), cfg.end_quarter)
     qstart = np.array([_days(Q.start(q)) for q in qlabels])
@@ -287,7 +304,11 @@ def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
     prev_unit_x = None  # unit drivers of the previous quarter (n_units x 4) and availability
     prev_active_customers = None  # (customer ids, unit) active last quarter
     next_customer = 0
-    K = np.where(customer_facing, np.round(cfg.customers_per_employee * size), 0).astype(np.int64)
+    fixed = cfg.customers_per_employee
+    if fixed is None and E >= LARGE_ORG:
+        fixed = LARGE_ORG_CUSTOMERS_PER_EMPLOYEE
+    cpe = np.array([fixed if fixed is not None else CUSTOMERS_PER_EMPLOYEE.get(UNIT_TYPES[t], 0.0) for t in utype])
+    K = np.where(customer_facing, np.round(cpe * size), 0).astype(np.int64)
     b_ret = eff["retention"]
     tenure_edges = np.array(TENURE_BREAKS) * 365.25
     role_eff = np.array([ROLE_EFFECT["frontline"], ROLE_EFFECT["support"], ROLE_EFFECT["manager"]])
@@ -429,9 +450,9 @@ def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
             returning = np.zeros(len(c_id), bool)
         else:
             pid, punit = prev_active_customers
-            back = rng.random(len(pid)) < ret_p[punit]
+            back = crng.random(len(pid)) < ret_p[punit]
             kept_id, kept_unit = pid[back], punit[back]
-            n_new = rng.poisson(np.maximum(K - np.bincount(kept_unit, minlength=n_units), 0))
+            n_new = crng.poisson(np.maximum(K - np.bincount(kept_unit, minlength=n_units), 0))
             new_unit = np.repeat(np.arange(n_units), n_new)
             new_id = np.arange(next_customer, next_customer + len(new_unit))
             next_customer += len(new_unit)
@@ -439,15 +460,15 @@ def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
             c_unit = np.concatenate([kept_unit, new_unit])
             returning = np.concatenate([np.ones(len(kept_id), bool), np.zeros(len(new_id), bool)])
         prev_active_customers = (c_id, c_unit)
-        visits = 1 + rng.poisson(np.where(returning, 0.9, 0.5))
+        visits = 1 + crng.poisson(np.where(returning, 0.9, 0.5))
         vrep = np.repeat(np.arange(len(c_id)), visits)
-        v_day = qs + np.floor(rng.random(len(vrep)) * qlen).astype(np.int64)
-        revenue = np.round(rng.lognormal(np.log(35.0), 0.5, len(vrep)) * price[c_unit[vrep]]
+        v_day = qs + np.floor(crng.random(len(vrep)) * qlen).astype(np.int64)
+        revenue = np.round(crng.lognormal(np.log(VISIT_REVENUE[utype[c_unit[vrep]]]), 0.5, len(vrep)) * price[c_unit[vrep]]
                            * np.where(returning[vrep], 1.15, 1.0), 2)
         act_parts.append((c_id[vrep], c_unit[vrep], v_day, revenue))
 
         # Customer feedback answers (NPS 0-10) by touchpoint.
-        n_fb = rng.poisson(0.6 * np.bincount(c_unit, minlength=n_units))
+        n_fb = rng.poisson(np.where(customer_facing, FEEDBACK_PER_EMPLOYEE * size, 0.0))
         fb_unit = np.repeat(np.arange(n_units), n_fb)
         tp_p = np.array([TOUCHPOINT_P.get(UNIT_TYPES[t], TOUCHPOINT_P["store"]) for t in range(4)])
         cum = np.cumsum(tp_p[utype[fb_unit]], axis=1)
@@ -489,6 +510,13 @@ def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
         "early_attrition": {**b_early, "leadership_team_mean": 0.0, "intercept": EARLY_INTERCEPT,
                             "p_exit_first_30_days": EARLY_P_FIRST_30, "landmark_days": EARLY_LANDMARK_DAYS,
                             "window_days": EARLY_WINDOW_DAYS, "scale": SCALES["early_attrition"]},
+        "customers": {
+            "per_employee_per_quarter": ({t: fixed for t in FRONT_DEPT} if fixed is not None else CUSTOMERS_PER_EMPLOYEE),
+            "feedback_answers_per_employee_per_quarter": FEEDBACK_PER_EMPLOYEE,
+            "median_revenue_per_visit": dict(zip(UNIT_TYPES[:3], VISIT_REVENUE[:3].tolist())),
+            "organisation_range_per_employee": list(CUSTOMERS_PER_EMPLOYEE_RANGE),
+            "why": "active customers per employee of a customer-facing unit per quarter, by unit type (see demo.CUSTOMERS_PER_EMPLOYEE)",
+        },
         "moments_of_truth": {
             "retention_pp_per_nps_point": dict(zip(TOUCHPOINTS, TOUCHPOINT_RETENTION_WEIGHT.tolist())),
         },
