@@ -109,3 +109,19 @@ def test_overview_standard_errors_from_the_raw_tables() -> None:
     assert ov["se"]["voluntary_turnover_rate"] == pytest.approx((r * (1 - r) / ov["average_headcount"]) ** 0.5)
     assert [h["quarter"] for h in ov["history"]] == truth["quarters"][:-1]
     assert "history" not in ov["history"][0]
+
+
+def test_money_headlines_carry_the_causal_condition_and_the_placeholder_flag() -> None:
+    m = copy.deepcopy(METRICS)
+    assert summary.actions_title(m, "en").startswith("If the links found are causal, weekly recognition for everyone")
+    assert summary.actions_title(m, "es").startswith("Si los vínculos hallados son causales, reconocimiento semanal")
+    for s in m["finance"]["scenarios"]:
+        s["value_p50"] = -abs(s["value_p50"])
+    assert summary.actions_title(m, "en") == i18n.t("sum_actions_h", "en")  # a loss is never "worth most"
+    m = copy.deepcopy(METRICS)
+    m["finance"]["scenarios"][2].update(headline=True, programme_cost_placeholder=True)
+    card = next(c for c in report.kpi_cards(m, [], "2026Q3", "en") if c["key"] == "programme_value")
+    assert "illustrative programme cost" in card["note"]
+    m["finance"]["scenarios"][2]["programme_cost_placeholder"] = False
+    card = next(c for c in report.kpi_cards(m, [], "2026Q3", "en") if c["key"] == "programme_value")
+    assert "illustrative" not in card["note"]

@@ -177,7 +177,8 @@ def test_full_summary_sections_and_no_missing(lang: str) -> None:
     s = summary.build(METRICS, lang, threshold=7)
     assert [x.key for x in s.sections] == ["glance", "actions", "findings", "causation", "methods"]
     assert s.missing == []
-    assert s.sections[1].title.startswith("Weekly recognition" if lang == "en" else "Reconocimiento semanal")
+    assert s.sections[1].title.startswith("If the links found are causal, weekly recognition" if lang == "en"
+                                          else "Si los vínculos hallados son causales, reconocimiento semanal")
     methods = s.section("methods").body
     assert ("12,821" if lang == "en" else "12.821") in methods and ("0.66" if lang == "en" else "0,66") in methods
     assert ("71%" if lang == "en" else f"71{NBSP}%") in methods  # response rate of the report quarter

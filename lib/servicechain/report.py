@@ -589,6 +589,8 @@ def kpi_cards(metrics: dict, history: list[tuple[str, dict]], quarter: str, lang
             card["note"] = _card_note(key, metrics, lang, currency)
             if key == "programme_value" and scenario:
                 card["note"] = i18n.t("kpi_note_programme", lang, scenario=i18n.t(scenario, lang))
+                if _headline_scenario(metrics)[0].get("programme_cost_placeholder"):
+                    card["note"] += " " + i18n.t("kpi_note_placeholder", lang)
                 head, _ = _headline_scenario(metrics)
                 lo, hi = _num(head.get("value_p10")), _num(head.get("value_p90"))
                 if lo is not None and hi is not None:

@@ -326,7 +326,10 @@ def actions_title(metrics: dict, lang: str) -> str:
     if not acts:
         return i18n.t("sum_actions_h", lang)
     a = acts[0]
-    return i18n.t("sum_actions_title", lang, label=a.label, p50=_money(a.p50, a.currency, lang))
+    if a.p50 <= 0:  # nothing gains money: no "worth most" headline
+        return i18n.t("sum_actions_h", lang)
+    mid = a.label if a.label[:2].isupper() else a.label[:1].lower() + a.label[1:]
+    return i18n.t("sum_actions_title", lang, label_mid=mid, p50=_money(a.p50, a.currency, lang))
 
 
 def actions_figure(metrics: dict, lang: str):
