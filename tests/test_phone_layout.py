@@ -160,3 +160,13 @@ def test_quadrant_names_of_close_dots_go_above_and_below() -> None:
     place = {t: p for tr in fig.data for t, p in zip(tr.text, tr.textposition)}
     lead, serv, emp = (chain.driver_label(d, "es") for d in ("leadership", "internal_service", "empowerment"))
     assert (place[lead], place[serv], place[emp]) == ("top center", "bottom center", "top center")
+
+
+def test_heatmaps_name_every_column_and_title_their_colour_bar_along_it() -> None:
+    cols = ["Reconocimiento", "Empoderamiento", "Liderazgo", "Servicio interno", "Compromiso"]
+    fig = go.Figure(go.Heatmap(z=[[1, 2, 3, 4, 5]], x=cols, y=["Norte"], colorbar=dict(title="Media (1–5)")))
+    page, _ = notebook.page_figure(fig, "es")
+    assert list(page.layout.xaxis.tickvals) == cols and list(page.layout.xaxis.ticktext) == cols
+    assert page.data[0].colorbar.title.side == "right" and fig.data[0].colorbar.title.side is None
+    bars = go.Figure(go.Bar(x=cols, y=[1, 2, 3, 4, 5]))
+    assert notebook.page_figure(bars, "es")[0].layout.xaxis.tickvals is None  # bars keep plotly's own ticks
