@@ -127,8 +127,13 @@ def test_every_toolbar_button_of_every_chart_works_offline(small_report):
                 n = charts.count()
                 if html.name != "index.html":
                     assert n >= 1, html.name
-                page.wait_for_function("() => [...document.querySelectorAll('.plotly-graph-div')]"
-                                       ".every(d => d._fullLayout && d._fullLayout._modeBar)", timeout=20_000)
+                try:
+                    page.wait_for_function("() => [...document.querySelectorAll('.plotly-graph-div')]"
+                                           ".every(d => d._fullLayout && d._fullLayout._modeBar)", timeout=60_000)
+                except sync_api.TimeoutError:
+                    missing = page.evaluate("() => [...document.querySelectorAll('.plotly-graph-div')]"
+                                            ".filter(d => !(d._fullLayout && d._fullLayout._modeBar)).map(d => d.id)")
+                    raise AssertionError(f"{html.name}: charts without a toolbar after 60 s: {missing}; {errors}")
                 for i in range(n):
                     chart = charts.nth(i)
                     info = chart.evaluate(BUTTONS_JS)
