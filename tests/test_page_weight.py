@@ -2,7 +2,7 @@
 
 - the vendored plotly.js is the official cartesian partial bundle of the SAME plotly.js version as the plotly
   python package, with its licence, and it registers every trace type the code draws;
-- a page puts plotly.js after its content (each chart waits for DOMContentLoaded) and says in a
+- a page puts plotly.js after its content (run after the first paint, each chart queued until then) and says in a
   ``<noscript>`` which charts need scripts;
 - on a real Spanish run with ``--pdf``: every page <= 1.6 MB and renders in Chromium with the network blocked
   (no console error, every chart drawn, only bundled trace types); ``pack.html`` <= 3 MB with one copy of
@@ -102,9 +102,11 @@ def test_page_puts_plotly_after_its_content_and_has_a_noscript_note(tmp_path):
     js_at = html.index(BUNDLE_HEADER)
     assert html.index("Some text that paints first") < js_at
     assert html.index("</article>") < js_at and "</head>" in html[:js_at]
-    # the chart's newPlot waits for DOMContentLoaded (plotly.js is not there yet when it is parsed)
+    # the chart's newPlot is queued (plotly.js is not there yet when it is parsed), plotly.js waits as text
     m = re.search(r"<script[^>]*>([^<]*?)window\.PLOTLYENV", html)
-    assert m and 'addEventListener("DOMContentLoaded"' in m.group(1)
+    assert m and "window.__scCharts" in m.group(1)
+    src = re.search(r'<script (?=[^>]*id="sc-plotly-src")(?=[^>]*type="text/plain")[^>]*>', html)
+    assert src and html.rfind("<script", 0, js_at) == src.start()
     assert html.index("Plotly.newPlot(") < js_at
     note = re.search(r'<noscript><p class="sc-noscript">(.*?)</p></noscript>', html, re.S)
     assert note and "scripts" in note.group(1) and "Recognition goes with fewer exits" in note.group(1)
@@ -136,7 +138,7 @@ def test_defer_chart_scripts_leaves_other_scripts_alone():
             "</script>")
     out = report.defer_chart_scripts(page)
     assert out.startswith("<script>var a = 1;</script>")
-    assert out.count("DOMContentLoaded") == 1 and out.endswith('Plotly.newPlot("x")});</script>')
+    assert out.count("__scCharts") == 2 and out.endswith('Plotly.newPlot("x")});</script>')
 
 
 def test_pdf_without_chromium_is_a_clear_user_error(monkeypatch):
@@ -299,7 +301,11 @@ def test_one_file_pack_carries_every_page_with_one_plotly(pdf_run):
             assert page.evaluate("location.hash") == "#04_financial_impact"
             top = page.evaluate("document.getElementById('04_financial_impact').getBoundingClientRect().top")
             assert abs(top) < 5, top  # the link scrolled to the money section, inside the file
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            # printed, every chart of every section is redrawn within the A4 text width (703 CSS px)
+            widths = page.evaluate("(() => { window.dispatchEvent(new Event('beforeprint')); return Array.from("
+                                   "document.querySelectorAll('.js-plotly-plot .main-svg')).map(s => "
+                                   "s.getBoundingClientRect().width); })()")
+            assert widths and max(widths) <= 703, max(widths)
             page.close()
         finally:
             browser.close()

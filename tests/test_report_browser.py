@@ -60,7 +60,7 @@ def test_pages_render_offline(report_dir):
     sync_api = pytest.importorskip("playwright.sync_api")
     ARTIFACTS.mkdir(exist_ok=True)
     pages = sorted(report_dir.glob("*.html"))
-    assert len(pages) == 4
+    assert len(pages) == 5  # index, 3 pages and pack.html (every page in one file)
     blocked: list[str] = []
     failed: list[str] = []
     errors: list[str] = []

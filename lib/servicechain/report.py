@@ -157,11 +157,12 @@ _CHART_SCRIPT = re.compile(r'(<script(?: type="text/javascript")?>)(\s*window\.P
 
 
 def defer_chart_scripts(page: str) -> str:
-    """Each chart's inline ``Plotly.newPlot`` script waits for ``DOMContentLoaded``, so that plotly.js can
-    come after the content (the text paints before 1.5 MB of script is parsed). The figure JSON inside
-    never holds ``</script>`` (plotly escapes ``<`` and ``/``)."""
+    """Each chart's inline ``Plotly.newPlot`` script is queued (``window.__scCharts``) instead of run, so that
+    plotly.js can come after the content and run after the first paint; the page template's loader runs
+    plotly.js, then the queue in page order. The figure JSON inside never holds ``</script>`` (plotly
+    escapes ``<`` and ``/``)."""
     return _CHART_SCRIPT.sub(
-        lambda m: f'{m.group(1)}document.addEventListener("DOMContentLoaded", function () {{{m.group(2)}}});'
+        lambda m: f"{m.group(1)}(window.__scCharts = window.__scCharts || []).push(function () {{{m.group(2)}}});"
                   f"{m.group(3)}", page)
 
 
