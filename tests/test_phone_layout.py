@@ -170,3 +170,12 @@ def test_heatmaps_name_every_column_and_title_their_colour_bar_along_it() -> Non
     assert page.data[0].colorbar.title.side == "right" and fig.data[0].colorbar.title.side is None
     bars = go.Figure(go.Bar(x=cols, y=[1, 2, 3, 4, 5]))
     assert notebook.page_figure(bars, "es")[0].layout.xaxis.tickvals is None  # bars keep plotly's own ticks
+
+
+def test_a_fixed_layout_diagram_scrolls_in_its_own_box_on_a_phone() -> None:
+    fig = go.Figure(layout=dict(meta={notebook.MIN_WIDTH_META: 700}))
+    h = notebook.figure_html(fig, "sc-fig-2", "Paths", config=theme.PLOTLY_CONFIG, height=520, lang="es")
+    assert '<div class="sc-scroll" tabindex="0"><div style="min-width: 700px">' in h
+    assert i18n.t("chart_scroll_hint", "es") in h and h.index("sc-chart-title") < h.index("sc-scroll")
+    plain = notebook.figure_html(go.Figure(), "sc-fig-3", "Bars", config=theme.PLOTLY_CONFIG, height=400)
+    assert "sc-scroll" not in plain

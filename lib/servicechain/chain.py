@@ -728,7 +728,8 @@ def path_diagram(meds: Sequence[MediationResult], lang: str = "en", title: str |
                        font=dict(size=12, color=MUTED))
     fig.update_layout(title=title or i18n.t("chain_path_title", lang), height=520, margin=dict(l=20, r=20, t=80, b=110),
                       xaxis=dict(visible=False, range=[0, 1]), yaxis=dict(visible=False, range=[-0.02, 1.0]),
-                      showlegend=False)
+                      showlegend=False,
+                      meta={"sc_min_width": 700})  # words at fixed places: a phone scrolls it (notebook.figure_html)
     return fig
 
 

@@ -353,11 +353,22 @@ def wrap_category_ticks(fig: Any, width: int = TICK_WRAP) -> Any:
     return fig
 
 
-def figure_html(fig: Any, div_id: str, title: str, *, config: dict, height: int) -> str:
+MIN_WIDTH_META = "sc_min_width"  # layout.meta key: a diagram that cannot shrink below this many px
+
+
+def figure_html(fig: Any, div_id: str, title: str, *, config: dict, height: int, lang: str = "en") -> str:
     """``<figure>``: the title as a heading that wraps (in the page's words), then the chart's div and
-    ``Plotly.newPlot`` call (no plotly.js: the page inlines it once). The figure is labelled by its title."""
+    ``Plotly.newPlot`` call (no plotly.js: the page inlines it once). The figure is labelled by its title.
+
+    A diagram whose words sit at fixed places (``layout.meta["sc_min_width"]``, the mediation paths) is drawn
+    at least that wide inside its own sideways-scrolling box with the :func:`scrollable` hint, instead of
+    being squeezed until its boxes cut their words on a phone."""
     chart = fig.to_html(full_html=False, include_plotlyjs=False, config=config, div_id=div_id,
                         default_width="100%", default_height=f"{int(height)}px")
+    meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
+    if meta.get(MIN_WIDTH_META):
+        chart = scrollable(f'<div style="min-width: {int(meta[MIN_WIDTH_META])}px">{chart}</div>', lang,
+                           hint="chart_scroll_hint")
     if not title:
         return f'<figure class="sc-chart">{chart}</figure>'
     tid = f"{div_id}-title"
@@ -387,7 +398,7 @@ def show(fig: Any, *, max_points: int = MAX_POINTS, height: int | None = None, c
     lab.setdefault("layout", {})["separators"] = separators(lang)
     bundle = {
         MIME_PLOTLY: {**lab, "config": cfg},
-        "text/html": figure_html(page_fig, div_id, title, config=cfg, height=h),
+        "text/html": figure_html(page_fig, div_id, title, config=cfg, height=h, lang=lang),
         "text/plain": f"<figure {div_id}>",
     }
     display(bundle, raw=True)
@@ -504,11 +515,12 @@ def table_html(
     return scrollable("".join(out), lang)
 
 
-def scrollable(table: str, lang: str) -> str:
-    """A table inside its own sideways-scrolling box, followed by a hint in the page's language that the
-    page shows only when the table is wider than the box (a phone): the page itself never scrolls sideways."""
+def scrollable(table: str, lang: str, hint: str = "table_scroll_hint") -> str:
+    """A table (or a wide diagram) inside its own sideways-scrolling box, followed by a hint in the page's
+    language that the page shows only when the content is wider than the box (a phone): the page itself never
+    scrolls sideways."""
     return (f'<div class="sc-scroll" tabindex="0">{table}</div>'
-            f'<p class="sc-scroll-hint" aria-hidden="true">{html.escape(i18n.t("table_scroll_hint", lang))}</p>')
+            f'<p class="sc-scroll-hint" aria-hidden="true">{html.escape(i18n.t(hint, lang))}</p>')
 
 
 def table(df: Any, lang: str | None = None, **kw: Any) -> None:
