@@ -81,10 +81,16 @@ def test_one_quarter_reasons_in_english_and_spanish(org):
     assert parts["data_quality"].reason("en") == ""
 
 
-def test_two_quarters_name_the_out_of_time_check(org):
-    tables, quarter = org
-    parts = preconditions.check(_keep_survey_quarters(tables, 2), "panel", quarter)
-    assert not parts["retention"].can_run
+def test_two_quarters_name_the_out_of_time_check():
+    # an organisation large enough for the hazard model on one outcome quarter (600 people give 9 exits)
+    tables, truth = demo.generate(demo.DemoConfig(seed=5, employees=1200, quarters=4))
+    t, quarter = _keep_survey_quarters(tables, 2), truth["quarters"][-1]
+    parts = preconditions.check(t, "panel", quarter)
+    assert not parts["retention"].can_run and parts["finance"].can_run is not _library_raises(t, quarter)["finance"]
+    pq, info = features.person_quarters(features.as_of(t, quarter))
+    retention.fit_hazard(pq, draws=20, recognition_source=info.recognition_source)  # the model itself fits
+    with pytest.raises(ValueError, match="out-of-time"):
+        retention.out_of_time(pq)
     assert parts["retention"].reason() == ("retention's out-of-time check (fit on earlier quarters, scored on "
                                            "the last) needs surveys in at least 3 quarters; found 2")
 
