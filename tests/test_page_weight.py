@@ -147,6 +147,10 @@ def test_pdf_without_chromium_is_a_clear_user_error(monkeypatch):
         report.chromium_path()
 
 
+PLOTLY_CLOCK = """(() => { let v; Object.defineProperty(window, "Plotly", {configurable: true, get() { return v; },
+  set(x) { if (window.__scPlotlyAt === undefined) window.__scPlotlyAt = performance.now(); v = x; }}); })();"""
+
+
 def _blocked(requests: list[str]):
     def route(r):
         if r.request.url.startswith(("file:", "data:", "blob:", "about:")):
@@ -169,9 +173,14 @@ def test_small_page_draws_and_without_scripts_shows_the_note(tmp_path):
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            # when plotly.js defines window.Plotly (its last statement), the text must already be painted
+            page.add_init_script(PLOTLY_CLOCK)
             page.goto(out.as_uri())
             page.locator("#sc-fig-1 .main-svg").first.wait_for(state="attached", timeout=15000)
             assert not errors
+            fcp, plotly_at = page.evaluate(
+                "[(performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime, window.__scPlotlyAt]")
+            assert fcp is not None and plotly_at is not None and fcp < plotly_at, (fcp, plotly_at)
             assert not page.locator(".sc-noscript").is_visible()
             ctx = browser.new_context(java_script_enabled=False)
             quiet = ctx.new_page()
