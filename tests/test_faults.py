@@ -202,6 +202,11 @@ def test_failed_run_keeps_notebooks_and_manifest_only_last_n(setup, monkeypatch,
     for k in kept:
         names = {p.relative_to(k).as_posix() for p in k.rglob("*") if p.is_file()}
         assert names == {"report/notebooks/00_check.ipynb", "report/manifest.json", "report/run.log"}, names
+        project = str(Path(run.__file__).resolve().parents[2])
+        for f in k.rglob("*"):  # the diagnosis is kept inside --out: no project, home or temp paths in it
+            text = f.read_text(encoding="utf-8") if f.is_file() else ""
+            for needle in (project, str(Path.home()).rstrip("/") + "/", str(s["tmp"])):
+                assert needle not in text, (f.name, needle)
     assert not _data_files(s["out"]) and not list(s["out"].glob(".staging-*"))
     assert not list(s["tmp"].glob(run.WORK_PREFIX + "*"))
 

@@ -914,6 +914,9 @@ def _keep_failed(out: Path, quarter: str, staging: Path, work: Path | None, prog
             failed_dir = failed_dir or _unique(out / ".failed" / f"{quarter}-{_stamp()}")
             failed_dir.mkdir(parents=True, exist_ok=True)
             os.rename(rep, failed_dir / "report")
+            # diagnosis needs the cell and the error, not the user's home or temp folders
+            report.scrub_local_paths(failed_dir / "report", report.local_path_replacements(
+                project_root(), report_dir=staging / "report", work=work, others=(out,)))
         else:
             failed_dir = None
     except OSError:
