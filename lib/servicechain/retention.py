@@ -135,8 +135,11 @@ def fit_grouped_logit(rows: pl.DataFrame, drivers: tuple[str, ...], quarters: li
     cols = _linear_predictor(names, params, drivers)
     eta = pl.sum_horizontal([c * float(b) for c, b in zip(cols, params)])
     resid = pl.col("voluntary_exit").cast(pl.Float64) - 1.0 / (1.0 + (-eta).exp())
-    G = (rows.lazy().group_by("unit_id").agg([(c * resid).sum().alias(f"s{i}") for i, c in enumerate(cols)])
-         .drop("unit_id").collect().to_numpy())
+    # per-unit sums in content order, units in id order (unit ids are not pseudonymised): the covariance is then
+    # bit-for-bit the same whatever the row order or the pseudonymisation key
+    G = (content_order(rows, drivers).sort("unit_id", maintain_order=True).lazy().group_by("unit_id")
+         .agg([(c * resid).sum().alias(f"s{i}") for i, c in enumerate(cols)])
+         .sort("unit_id").drop("unit_id").collect().to_numpy())
     n_groups, nobs, k_params = G.shape[0], rows.height, Xp.shape[1]
     cov = Hinv @ (G.T @ G) @ Hinv
     cov *= n_groups / (n_groups - 1.0) * ((nobs - 1.0) / float(nobs - k_params))
