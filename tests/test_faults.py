@@ -222,11 +222,14 @@ def test_full_disk_says_what_was_being_written_and_keeps_nothing(setup, monkeypa
         raise OSError(errno.ENOSPC, "No space left on device", str(dest / "employees.parquet"))
 
     monkeypatch.setattr(run, "stage_dataset", full)
+    (s["out"] / "2026Q1").mkdir(parents=True, exist_ok=True)  # an earlier report tells what one takes
+    (s["out"] / "2026Q1" / "index.html").write_bytes(b"x" * 3_000_000)
     rc = cli.main(["run", "--data", str(s["data"]), "--out", str(s["out"]), "--notebooks-dir", str(s["nb"]),
                    "--quarter", "2026Q2"])
     err = capsys.readouterr().err
     assert rc == run.EXIT_NO_SPACE, err
     assert "no space left" in err and "employees.parquet" in err and "Traceback" not in err
+    assert "(about 3 MB, the size of the latest report, 2026Q1)" in err  # and what it would need
     assert not (s["out"] / ".failed").exists() and not list(s["out"].glob(".staging-*"))
     assert not list(s["tmp"].glob(run.WORK_PREFIX + "*"))
 

@@ -848,7 +848,7 @@ def main(args: argparse.Namespace) -> int:
             print(f"servicechain run: error: no space left on the device while writing {where}"
                   f" ({_free(Path(str(where)))}); nothing was published and nothing kept under .failed/. "
                   f"A run needs room for the validated data in {tempfile.gettempdir()} and for one report "
-                  f"under {_rel(out)}", file=sys.stderr, flush=True)
+                  f"under {_rel(out)}{_report_size_hint(out)}", file=sys.stderr, flush=True)
             return EXIT_NO_SPACE
         except BaseException:
             _keep_failed(out, quarter, staging, work, progress, args.keep_failed)
@@ -886,6 +886,18 @@ def _remove_run(staging: Path, work: Path | None) -> None:
     if work is not None:
         shutil.rmtree(work, ignore_errors=True)
     shutil.rmtree(staging, ignore_errors=True)
+
+
+def _report_size_hint(out: Path) -> str:
+    """" (about 9 MB, the size of the latest report)" when an earlier report tells how much a report takes."""
+    try:
+        done = sorted(d for d in out.iterdir() if d.is_dir() and re.fullmatch(r"\d{4}Q[1-4]", d.name))
+        if not done:
+            return ""
+        size = sum(f.stat().st_size for f in done[-1].rglob("*") if f.is_file())
+    except OSError:
+        return ""
+    return f" (about {max(1, round(size / 1e6))} MB, the size of the latest report, {done[-1].name})"
 
 
 def _free(path: Path) -> str:
