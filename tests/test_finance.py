@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 from conftest import execute_notebook
+import polars as pl
 import pytest
 
 from servicechain import assumptions as A
@@ -761,3 +762,29 @@ def test_summary_combined_line_is_flagged_too(demo_result):
     text = summary.actions_text({"finance": demo_result.to_results("en")}, "en")
     combined = [ln for ln in text.split("\n\n") if ln.startswith("Combining actions")]
     assert combined and "Programme cost illustrative" in combined[0] and "Beyond the data" in combined[0]
+
+
+def test_whatif_moves_the_replacement_share_and_the_multiple_together(demo_result):
+    """The second what-if: three share buttons only switch which precomputed bars show, and every multiple step
+    restyles all three sets, so the controls compose offline; its default bars equal the first what-if's P50s;
+    a higher replacement share raises only the replacement row (and the net value by as much)."""
+    res = demo_result
+    head = res.headline
+    g = finance.whatif_share_grid(res)
+    assert g["scenario"].unique().to_list() == [head.name]
+    at = lambda lvl, comp, m=res.econ.multiple: g.filter(  # noqa: E731
+        (pl.col("level") == lvl) & (pl.col("component") == comp) & (pl.col("multiple") == m))["p50"].item()
+    first = finance.whatif_grid(res).filter((pl.col("scenario") == head.name) & (pl.col("multiple") == res.econ.multiple))
+    for comp in ("replacement_cost_avoided", "acquisition_spend_avoided", "margin_kept", "net_value"):
+        assert at("default", comp) == pytest.approx(first.filter(pl.col("component") == comp)["p50"].item())
+    lo, hi = at("low", "replacement_cost_avoided"), at("high", "replacement_cost_avoided")
+    assert lo < at("default", "replacement_cost_avoided") < hi
+    assert at("high", "acquisition_spend_avoided") == pytest.approx(at("low", "acquisition_spend_avoided"))
+    assert at("high", "net_value") - at("low", "net_value") == pytest.approx(hi - lo, rel=0.05)
+    assert at("default", "acquisition_spend_avoided", 7.0) > at("default", "acquisition_spend_avoided", 6.0)
+    fig = finance.fig_whatif_share(res, "es")
+    buttons, steps = fig.layout.updatemenus[0].buttons, fig.layout.sliders[0].steps
+    assert [b.args[0]["visible"] for b in buttons] == [[True, False, False], [False, True, False], [False, False, True]]
+    assert all(len(st.args[0]["x"]) == 3 for st in steps)  # every step sets all three share sets
+    assert len(steps) == g["multiple"].n_unique() and fig.layout.separators == ",."
+    assert set(fig.layout.meta["share_levels"]) == {"low", "default", "high"}

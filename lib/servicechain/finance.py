@@ -1342,6 +1342,93 @@ def fig_whatif(res: FinanceResult, lang: str):
     return _localize(fig, lang)
 
 
+SHARE_LEVELS = ("low", "default", "high")  # each role's replacement share at the end of its range, or the default
+
+
+def share_levels(res: FinanceResult) -> dict[str, tuple[float, float, float]]:
+    """The replacement shares (ROLES order) at each of ``SHARE_LEVELS``: the documented range's ends or the default."""
+    rs = res.assumptions.replacement_share
+    pick = lambda p, lvl: (p.low if lvl == "low" else p.high) if lvl != "default" and getattr(p, lvl) is not None \
+        else p.value  # noqa: E731
+    return {lvl: tuple(float(pick(rs[r], lvl)) for r in ROLES) for lvl in SHARE_LEVELS}
+
+
+def whatif_share_grid(res: FinanceResult, scenario: str | None = None,
+                      multiples: tuple[float, ...] = WHATIF_MULTIPLES) -> pl.DataFrame:
+    """P50 of every money component of one scenario (default: the headline) for each replacement-share level
+    and acquisition multiple: the second what-if's precomputed values (aggregates only)."""
+    r = next((x for x in res.scenarios if x.name == scenario), None) if scenario else res.headline
+    mults = sorted(set(multiples) | {res.econ.multiple})
+    rows = []
+    for lvl, shares in share_levels(res).items():
+        for m in mults:
+            money = res.econ.but(multiple=m, shares=shares).value(r.effects, r.cost)
+            for comp in ("replacement_cost_avoided", "acquisition_spend_avoided", "margin_kept", "net_value"):
+                rows.append({"scenario": r.name, "level": lvl, "multiple": m, "component": comp,
+                             "p50": quantiles(money[comp][1:])[1]})
+            rows.append({"scenario": r.name, "level": lvl, "multiple": m, "component": "programme_cost", "p50": -r.cost})
+    return pl.DataFrame(rows)
+
+
+def fig_whatif_share(res: FinanceResult, lang: str, scenario: str | None = None):
+    """The headline scenario's what-if with both levers: three buttons set every role's replacement share (the
+    low end of its range, the default, the high end) and the slider the acquisition multiple. The buttons only
+    switch which precomputed set of bars is visible and every slider step restyles all three sets, so the two
+    controls compose offline without a kernel."""
+    import plotly.graph_objects as go
+
+    from . import theme
+
+    grid = whatif_share_grid(res, scenario)
+    name = grid["scenario"][0]
+    sc = next(x for x in res.scenarios if x.name == name)
+    mults = sorted(grid["multiple"].unique().to_list())
+    comps = list(WHATIF_COMPONENTS)
+    ylab = [t(f"fin_comp_{c}", lang) for c in comps]
+    colors = [theme.ACCENT, theme.ACCENT, theme.ACCENT, theme.BAD, theme.GOOD]
+    levels = share_levels(res)
+
+    def vals(lvl: str, m: float) -> list[float]:
+        g = grid.filter((pl.col("level") == lvl) & (pl.col("multiple") == m))
+        d = {row["component"]: row["p50"] for row in g.to_dicts()}
+        return [d[c] for c in comps]
+
+    fig = go.Figure()
+    for lvl in SHARE_LEVELS:
+        v = vals(lvl, res.econ.multiple)
+        fig.add_trace(go.Bar(y=ylab, x=v, orientation="h", marker_color=colors, visible=(lvl == "default"),
+                             text=[money(x, res, lang) for x in v], textposition="outside", cliponaxis=False,
+                             customdata=[money(x, res, lang) for x in v], name=t(f"fin_share_{lvl}", lang),
+                             hovertemplate="%{y}: %{customdata}<extra></extra>"))
+    shares_txt = {lvl: ", ".join(f"{t(r, lang).lower()} {fmt_pct(x, lang, 0)}" for r, x in zip(ROLES, sh))
+                  for lvl, sh in levels.items()}
+    buttons = [dict(label=t(f"fin_share_{lvl}", lang), method="restyle",
+                    args=[{"visible": [j == i for j in range(len(SHARE_LEVELS))]}])
+               for i, lvl in enumerate(SHARE_LEVELS)]
+    steps = []
+    for m in mults:
+        xs = [vals(lvl, m) for lvl in SHARE_LEVELS]
+        txt = [[money(x, res, lang) for x in v] for v in xs]
+        steps.append(dict(label=f"{fmt_number(m, lang, 1 if m % 1 else 0)}×", method="restyle",
+                          args=[{"x": xs, "text": txt, "customdata": txt}]))
+    lo = min(grid["p50"].min(), 0)
+    hi = max(grid["p50"].max(), 0)
+    pad = 0.3 * (hi - lo)
+    fig.update_layout(
+        title=t("fin_title_whatif_share", lang, scenario=sc.scenario.label_in(lang)), height=560, showlegend=False,
+        xaxis=dict(title=t("fin_axis_money_year", lang, currency=res.currency),
+                   range=[lo - (pad if lo < 0 else 0), hi + pad], zeroline=True, zerolinecolor=theme.MUTED),
+        yaxis=dict(autorange="reversed", showgrid=False),
+        margin=dict(t=130, b=150),
+        updatemenus=[dict(type="buttons", direction="right", buttons=buttons, active=1, x=0.0, xanchor="left",
+                          y=1.16, yanchor="top", showactive=True, bgcolor="white", bordercolor=theme.MUTED)],
+        sliders=[dict(steps=steps, active=mults.index(res.econ.multiple), x=0.0, len=1.0, y=-0.2, yanchor="top",
+                      currentvalue=dict(prefix=t("fin_slider_prefix", lang), font=dict(size=14)), pad=dict(t=30))],
+        meta={"share_levels": shares_txt},
+    )
+    return _localize(fig, lang)
+
+
 def assumptions_table(res: FinanceResult, lang: str) -> pl.DataFrame:
     """One row per assumption: the word for it, the value used, its range and source."""
     a = res.assumptions

@@ -1131,6 +1131,16 @@ _FIN_EN = {
     "fin_axis_money_year": "{currency} per year",
     "fin_axis_money_quarter": "{currency} in the quarter",
     "fin_slider_prefix": "Acquisition cost = retention cost × ",
+    "fin_title_whatif_share": "What if, for “{scenario}”: replacing a leaver costs more or less, and winning a customer",
+    "fin_share_low": "Replacement cost: low end",
+    "fin_share_default": "Replacement cost: default",
+    "fin_share_high": "Replacement cost: high end",
+    "fin_whatif_share_text": (
+        "The buttons set every role's replacement cost at the low end of its documented range ({low}), the default "
+        "({default}) or the high end ({high}); the slider sets how many times the retention cost winning a new "
+        "customer costs. Both act together. Bars: median value per year; the programme cost is its illustrative "
+        "default unless your assumptions file gives a quote."
+    ),
     "fin_low_end": "Low end of the range",
     "fin_high_end": "High end of the range",
     "fin_assumption_multiple_band": "Acquisition multiple (users' band)",
@@ -1334,6 +1344,16 @@ _FIN_ES = {
     "fin_axis_money_year": "{currency} por año",
     "fin_axis_money_quarter": "{currency} en el trimestre",
     "fin_slider_prefix": "Coste de captación = coste de retención × ",
+    "fin_title_whatif_share": "¿Y si, para «{scenario}», sustituir una baja costara más o menos, y captar un cliente?",
+    "fin_share_low": "Coste de sustitución: mínimo",
+    "fin_share_default": "Coste de sustitución: por defecto",
+    "fin_share_high": "Coste de sustitución: máximo",
+    "fin_whatif_share_text": (
+        "Los botones fijan el coste de sustituir a cada rol en el mínimo de su rango documentado ({low}), el valor por "
+        "defecto ({default}) o el máximo ({high}); el control deslizante fija cuántas veces el coste de retención "
+        "cuesta captar un cliente nuevo. Ambos actúan a la vez. Barras: valor mediano al año; el coste del programa "
+        "es el ilustrativo por defecto salvo que su archivo de supuestos dé un presupuesto."
+    ),
     "fin_low_end": "Extremo bajo del rango",
     "fin_high_end": "Extremo alto del rango",
     "fin_assumption_multiple_band": "Múltiplo de captación (banda de los usuarios)",
