@@ -125,3 +125,13 @@ def test_money_headlines_carry_the_causal_condition_and_the_placeholder_flag() -
     m["finance"]["scenarios"][2]["programme_cost_placeholder"] = False
     card = next(c for c in report.kpi_cards(m, [], "2026Q3", "en") if c["key"] == "programme_value")
     assert "illustrative" not in card["note"]
+
+
+def test_the_conservative_case_stands_next_to_every_headline_money_figure() -> None:
+    m = copy.deepcopy(METRICS)
+    m["finance"]["scenarios"][2].update(headline=True, conservative_value_p50=120000.0)
+    card = next(c for c in report.kpi_cards(m, [], "2026Q3", "en") if c["key"] == "programme_value")
+    assert "Conservative case (every assumption at its cautious end): €120k." in card["note"]
+    first = summary.top_actions(m, "es")[0]
+    assert first.name == m["finance"]["scenarios"][2]["name"] and first.conservative == 120000.0
+    assert "Caso prudente (cada supuesto en su extremo cauto): unos 120\u00a0k€." in summary.actions_text(m, "es")

@@ -590,6 +590,10 @@ def kpi_cards(metrics: dict, history: list[tuple[str, dict]], quarter: str, lang
             card["note"] = _card_note(key, metrics, lang, currency)
             if key == "programme_value" and scenario:
                 card["note"] = i18n.t("kpi_note_programme", lang, scenario=i18n.t(scenario, lang))
+                cons = _num(_headline_scenario(metrics)[0].get("conservative_value_p50"))
+                if cons is not None:
+                    card["note"] += " " + i18n.t("kpi_note_conservative", lang,
+                                                 value=i18n.fmt_money(cons, currency, lang, compact=True))
                 if _headline_scenario(metrics)[0].get("programme_cost_placeholder"):
                     card["note"] += " " + i18n.t("kpi_note_placeholder", lang)
                 head, _ = _headline_scenario(metrics)

@@ -55,6 +55,7 @@ class Action:
     placeholder: bool = False  # net of an illustrative programme cost the user has not replaced
     beyond_data: bool = False  # the scenario goes past what the units reach today
     reach_units: float | None = None  # share of units already at the scenario's level
+    conservative: float | None = None  # P50 with every assumption at its cautious end
 
 
 @dataclass(frozen=True)
@@ -254,6 +255,7 @@ def scenarios(metrics: dict, lang: str) -> list[Action]:
             combined=bool(s.get("includes") or s.get("combined")) or str(s.get("name")) in combos,
             components=_components(s), placeholder=bool(s.get("programme_cost_placeholder")),
             beyond_data=bool(s.get("extrapolates")), reach_units=_num(s.get("reach_units")),
+            conservative=_num(s.get("conservative_value_p50")),
         ))
     return sorted(out, key=lambda a: (a.beyond_data, -a.p50, a.name))
 
@@ -283,6 +285,8 @@ def _action_line(a: Action, lang: str) -> str:
         line += " " + i18n.t("sum_action_exits", lang, exits=ex)
     elif cu:
         line += " " + i18n.t("sum_action_customers", lang, customers=cu)
+    if a.conservative is not None:
+        line += " " + i18n.t("sum_action_conservative", lang, value=_money(a.conservative, a.currency, lang))
     if a.components:
         c = {k: _money(v, a.currency, lang) for k, v in a.components.items()}
         line += " " + i18n.t("sum_action_parts", lang, rep=c["replacement_cost_avoided"],
