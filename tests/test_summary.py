@@ -153,7 +153,7 @@ def test_unclear_findings_say_so() -> None:
     m["loyalty"]["moments_of_truth"] = [{"touchpoint": "web", "estimate": 0.2, "ci_low": -0.1, "ci_high": 0.5}]
     fs = summary.loyalty_findings(m, "en")
     mot = [f for f in fs if f.key.startswith("moments_of_truth")][0]
-    assert not mot.clear and "compatible with no difference" in mot.text and "The website" in mot.text
+    assert not mot.clear and "compatible with no difference" in mot.text and "estimate is for the website" in mot.text
     clear = [f for f in summary.retention_findings(METRICS, "en")]
     assert all(f.clear and "no difference" not in f.text for f in clear)
 
@@ -255,7 +255,7 @@ def test_figure_three_actions_aggregates_only() -> None:
     assert list(bar.x) == [640000.0, 700000.0, 910000.0]  # drawn bottom-up: the largest on top
     assert list(bar.error_x.array) == [460000.0, 600000.0, 590000.0]
     assert list(bar.error_x.arrayminus) == [340000.0, 750000.0, 490000.0]
-    assert fig.layout.title.text == f"Incluso en el caso prudente (P10), «Reconocimiento semanal para todos» vale 420{NBSP}k€ al año"
+    assert fig.layout.title.text == f"Incluso en el extremo bajo de su rango (P10), «Reconocimiento semanal para todos» vale 420{NBSP}k€ al año"
     m = copy.deepcopy(METRICS)
     m["finance"]["scenarios"][2]["value_p10"] = -1.0
     assert "da pérdidas" in summary.actions_figure(m, "es").layout.title.text

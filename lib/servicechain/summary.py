@@ -497,8 +497,10 @@ def loyalty_findings(metrics: dict, lang: str) -> list[Finding]:
         second_hi = _est(ranked[1])[2] if len(ranked) > 1 else -math.inf
         stands_out = (lo > 0 or hi < 0) and lo > second_hi
         key = "sum_f_mot" if stands_out else "sum_f_mot_none"
-        text = i18n.t(key, lang, touchpoint=_touchpoint(str(m["touchpoint"]), lang),
-                      x=i18n.fmt_number(abs(b), lang, 1), dir=_dir(b, lang, "cust"))
+        tp = _touchpoint(str(m["touchpoint"]), lang)
+        if not stands_out:  # mid-sentence there ("...corresponde a la gestión de reclamaciones")
+            tp = tp if tp[:2].isupper() else tp[:1].lower() + tp[1:]
+        text = i18n.t(key, lang, touchpoint=tp, x=i18n.fmt_number(abs(b), lang, 1), dir=_dir(b, lang, "cust"))
         rng = i18n.t("sum_range_cust", lang, lo=_signed(lo, lang), hi=_signed(hi, lang))
         text += f" ({_ci(rng, lang)}{_suffix(lo, hi, 0.0, lang)})."
         out.append(Finding(f"moments_of_truth.{m['touchpoint']}", text, b, lo, hi, n, stands_out))
