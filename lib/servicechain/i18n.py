@@ -1058,7 +1058,9 @@ _FIN_EN = {
     ),
     "fin_h_scenarios": "What the programmes could be worth",
     "fin_scenarios_text": (
-        "Each scenario changes last quarter's drivers of the {n} people at risk of leaving; the retention model "
+        "Each scenario changes last quarter's drivers of the {n} people at risk of leaving (those on the payroll for "
+        "the whole previous quarter; the {leavers} voluntary leavers above also count {joined} who joined and left "
+        "within the quarter, whom no programme of this kind reaches in time); the retention model "
         "predicts how many fewer would leave within a year, and the customer-retention model turns the units' better "
         "drivers and lower turnover into customers who keep coming back. Bars: median (P50) net value after the "
         "programme's first-year cost; whiskers: P10–P90 over {draws} joint draws of the two models' coefficients and of "
@@ -1270,7 +1272,9 @@ _FIN_ES = {
     ),
     "fin_h_scenarios": "Lo que podrían valer los programas",
     "fin_scenarios_text": (
-        "Cada escenario cambia los factores del trimestre anterior de las {n} personas en riesgo de irse; el modelo de "
+        "Cada escenario cambia los factores del trimestre anterior de las {n} personas en riesgo de irse (quienes "
+        "estaban en plantilla todo el trimestre anterior; las {leavers} bajas voluntarias de arriba incluyen además "
+        "{joined} de quienes entraron y se fueron dentro del trimestre, a quienes un programa así no llega a tiempo); el modelo de "
         "retención predice cuántas menos se irían en un año, y el modelo de retención de clientes convierte los mejores "
         "factores y la menor rotación de las unidades en clientes que siguen volviendo. Barras: valor neto mediano "
         "(P50) tras el coste del programa el primer año; bigotes: P10–P90 en {draws} simulaciones conjuntas de los coeficientes "
