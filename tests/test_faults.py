@@ -253,3 +253,33 @@ def test_dead_kernel_reports_the_executing_cell(tmp_path):
     cells[-1].metadata["papermill"] = {"status": "completed", "start_time": "2026-01-01T00:00:01"}
     nbformat.write(nbformat.v4.new_notebook(cells=cells), str(path))
     assert run.failed_cell(path) is None
+
+
+def test_a_kernel_that_never_started_is_started_again(tmp_path, monkeypatch):
+    """'Kernel died before replying to kernel_info' (two kernels raced for a port on a busy machine): no cell ran,
+    so the child starts the notebook again; any other failure is reported at once."""
+    import papermill
+
+    calls = []
+
+    def flaky(*a, **k):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(papermill, "execute_notebook", flaky)
+    monkeypatch.setattr(run.time, "sleep", lambda s: None)
+    monkeypatch.setattr(run.signal, "signal", lambda *a: None)
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"input": "in.ipynb", "output": "out.ipynb", "parameters": {}, "kernel_name": "x",
+                                "cwd": str(tmp_path), "error_path": str(tmp_path / "error.json")}))
+    assert run._child(str(spec)) == 0 and len(calls) == 2
+
+    def broken(*a, **k):
+        calls.append(1)
+        raise RuntimeError("something else")
+
+    calls.clear()
+    monkeypatch.setattr(papermill, "execute_notebook", broken)
+    assert run._child(str(spec)) == 3 and len(calls) == 1
+    assert json.loads((tmp_path / "error.json").read_text())["evalue"] == "something else"

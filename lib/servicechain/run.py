@@ -240,6 +240,14 @@ def topo_order(deps: dict[int, set[int]]) -> list[int]:
 # ------------------------------------------------------------------------------------------ child process
 
 
+KERNEL_START_ATTEMPTS = 3  # a kernel that dies before it answers (two kernels raced for a port on a busy machine)
+
+
+def is_kernel_start_failure(e: BaseException) -> bool:
+    """The kernel died before replying to kernel_info: no cell ran, so the notebook may simply be started again."""
+    return isinstance(e, RuntimeError) and "before replying to kernel_info" in str(e)
+
+
 def _child(spec_path: str) -> int:
     """Runs inside a subprocess: execute ONE notebook with papermill (in-process papermill in
     threads races on kernel ports). Writes ``error.json`` next to the spec on failure."""
@@ -253,7 +261,7 @@ def _child(spec_path: str) -> int:
     err_path = Path(spec["error_path"])
     _die_with_parent(spec.get("parent_pid"))
     signal.signal(signal.SIGTERM, _child_terminated)
-    try:
+    def execute() -> None:
         pm.execute_notebook(
             spec["input"],
             spec["output"],
@@ -264,6 +272,16 @@ def _child(spec_path: str) -> int:
             log_output=False,
             report_mode=False,
         )
+
+    try:
+        for attempt in range(KERNEL_START_ATTEMPTS):
+            try:
+                execute()
+                break
+            except RuntimeError as e:  # a kernel that never started ran no cell: starting again is harmless
+                if not is_kernel_start_failure(e) or attempt == KERNEL_START_ATTEMPTS - 1:
+                    raise
+                time.sleep(1.0 + attempt)
     except PapermillExecutionError as e:
         err_path.write_text(json.dumps({"ename": e.ename, "evalue": e.evalue, "cell_index": e.cell_index,
                                         "exec_count": e.exec_count}), encoding="utf-8")
