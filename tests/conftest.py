@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,30 @@ import polars as pl
 import pytest
 
 TEST_KEY = "test-key-0123456789abcdef"
+CHROMIUM = shutil.which("chromium")  # Debian's chromium (.ci/run installs it); browser tests skip without it
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def run_demo_suite(root: Path, cfg, *options: str, key: str | None = None) -> Path:
+    """The real quarterly suite (``servicechain run``) on a generated demo organisation written to
+    ``root/data``; asserts it published and returns ``root/reports/<last quarter>``."""
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from servicechain import cli, demo
+
+    tables, truth = demo.generate(cfg)
+    demo.write(tables, truth, root / "data")
+    err = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp:
+        if key:
+            mp.setenv("SERVICECHAIN_PSEUDONYM_KEY", key)
+        with redirect_stdout(io.StringIO()), redirect_stderr(err):
+            rc = cli.main(["run", "--data", str(root / "data"), "--quarter", "latest", "--out", str(root / "reports"),
+                           "--jobs", "2", *options])
+    assert rc == 0, err.getvalue()
+    return root / "reports" / truth["quarters"][-1]
 
 
 @pytest.fixture(autouse=True)

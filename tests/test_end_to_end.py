@@ -19,6 +19,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import CHROMIUM, LAUNCH_ARGS
 
 from servicechain import cli, demo, privacy
 from servicechain import quarters as Q
@@ -26,10 +27,7 @@ from servicechain import quarters as Q
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("papermill")]
 
 KEY = "end-to-end-test-key-0123456789"
-CHROMIUM = shutil.which("chromium")
 ARTIFACTS = Path(__file__).with_name("artifacts") / "end_to_end"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 def _thin_unit_to_three_respondents(tables: dict[str, pl.DataFrame], quarter: str) -> tuple[str, str]:

@@ -12,25 +12,21 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import shutil
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import nbformat
 import plotly.graph_objects as go
 import pytest
+from conftest import CHROMIUM, LAUNCH_ARGS, run_demo_suite
 
-from servicechain import cli, demo, report, theme
+from servicechain import demo, report, theme
 from servicechain.cli import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium")
 ARTIFACTS = Path(__file__).with_name("artifacts") / "page_weight"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 MB = 1 << 20  # "1.6 MB" is 1.6 MiB (1,677,722 bytes), "3 MB" 3 MiB
 PAGE_LIMIT = int(1.6 * MB)
 PACK_LIMIT = 3 * MB
@@ -204,17 +200,8 @@ def pdf_run(tmp_path_factory):
     if CHROMIUM is None:
         pytest.skip("needs Debian's chromium")
     pytest.importorskip("playwright.sync_api")
-    root = tmp_path_factory.mktemp("weight")
-    tables, truth = demo.generate(demo.DemoConfig(seed=11, employees=700, quarters=5))
-    demo.write(tables, truth, root / "data")
-    err = io.StringIO()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SERVICECHAIN_PSEUDONYM_KEY", KEY)
-        with redirect_stdout(io.StringIO()), redirect_stderr(err):
-            rc = cli.main(["run", "--data", str(root / "data"), "--quarter", "latest", "--out", str(root / "reports"),
-                           "--lang", "es", "--jobs", "2", "--pdf"])
-    assert rc == 0, err.getvalue()
-    return root / "reports" / truth["quarters"][-1]
+    return run_demo_suite(tmp_path_factory.mktemp("weight"), demo.DemoConfig(seed=11, employees=700, quarters=5),
+                          "--lang", "es", "--pdf", key=KEY)
 
 
 def _chart_pages(d: Path) -> list[Path]:

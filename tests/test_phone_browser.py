@@ -14,24 +14,19 @@ One small real run (the whole suite on a demo organisation, in Spanish) is share
 from __future__ import annotations
 
 import html as _html
-import io
 import json
 import re
-import shutil
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
+from conftest import CHROMIUM, LAUNCH_ARGS, run_demo_suite
 
-from servicechain import cli, demo
+from servicechain import demo
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("papermill")]
 
 KEY = "phone-browser-test-key-0123456789"
-CHROMIUM = shutil.which("chromium")
 ARTIFACTS = Path(__file__).with_name("artifacts") / "phone"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 # a decimal point between digits, not a Spanish thousands mark (which is followed by three digits)
 ENGLISH_DECIMAL = re.compile(r"(?<![\d.])\d+\.\d{1,2}(?![\d])")
@@ -39,17 +34,8 @@ ENGLISH_DECIMAL = re.compile(r"(?<![\d.])\d+\.\d{1,2}(?![\d])")
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("phone")
-    tables, truth = demo.generate(demo.DemoConfig(seed=5, employees=900, quarters=5))
-    demo.write(tables, truth, root / "data")
-    err = io.StringIO()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SERVICECHAIN_PSEUDONYM_KEY", KEY)
-        with redirect_stdout(io.StringIO()), redirect_stderr(err):
-            rc = cli.main(["run", "--data", str(root / "data"), "--quarter", "latest", "--out", str(root / "reports"),
-                           "--lang", "es", "--jobs", "2"])
-    assert rc == 0, err.getvalue()
-    return root / "reports" / truth["quarters"][-1]
+    return run_demo_suite(tmp_path_factory.mktemp("phone"), demo.DemoConfig(seed=5, employees=900, quarters=5),
+                          "--lang", "es", key=KEY)
 
 
 def pages(d: Path) -> list[Path]:

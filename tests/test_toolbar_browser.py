@@ -9,23 +9,18 @@ PDF. Zero requests allowed, and no button offers sharing or editing elsewhere.
 
 from __future__ import annotations
 
-import io
 import re
-import shutil
 import warnings
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import plotly
 import plotly.graph_objects as go
 import pytest
+from conftest import CHROMIUM, LAUNCH_ARGS, run_demo_suite
 
-from servicechain import cli, demo, theme
+from servicechain import demo, theme
 
-CHROMIUM = shutil.which("chromium")
 ARTIFACTS = Path(__file__).with_name("artifacts") / "toolbar"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 BUNDLE = Path(plotly.__file__).with_name("package_data") / "plotly.min.js"
 FORBIDDEN_TITLES = ("share", "chart studio", "edit in", "cloud", "plotly.com", "produced with")
 
@@ -67,15 +62,8 @@ def test_page_defaults_follow_the_inlined_plotlyjs():
 @pytest.fixture(scope="session")
 def small_report(tmp_path_factory) -> Path:
     """The real suite on a small demo organisation (about 20 s)."""
-    root = tmp_path_factory.mktemp("toolbar")
-    tables, truth = demo.generate(demo.DemoConfig(seed=5, employees=600, quarters=4))
-    demo.write(tables, truth, root / "data")
-    err = io.StringIO()
-    with redirect_stdout(io.StringIO()), redirect_stderr(err):
-        rc = cli.main(["run", "--data", str(root / "data"), "--quarter", "latest", "--out", str(root / "reports"),
-                       "--lang", "en", "--jobs", "2"])
-    assert rc == 0, err.getvalue()
-    return root / "reports" / truth["quarters"][-1]
+    return run_demo_suite(tmp_path_factory.mktemp("toolbar"), demo.DemoConfig(seed=5, employees=600, quarters=4),
+                          "--lang", "en")
 
 
 BUTTONS_JS = """(div) => {
