@@ -339,15 +339,7 @@ def test_index_links_stay_in_the_folder_and_name_the_pack(pdf_run):
 # ------------------------------------------------------------------------------------------ the benchmark
 
 
-def _bench():
-    import importlib.util
-    import sys
-
-    spec = importlib.util.spec_from_file_location("run_benchmark", ROOT / "benchmarks" / "run_benchmark.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["run_benchmark"] = mod
-    spec.loader.exec_module(mod)
-    return mod
+from test_benchmark_smoke import _bench  # noqa: E402  (the benchmark module, loaded one way)
 
 
 def test_benchmark_reports_page_weight_and_first_paint(tmp_path, monkeypatch):
