@@ -19,6 +19,23 @@ def test_word_tables_have_the_same_keys_and_no_empty_words():
     assert all(v.strip() for v in [*en.values(), *es.values()])
 
 
+def test_catalogs_are_files_with_matching_placeholders_and_no_key_twice(tmp_path, monkeypatch):
+    import re
+
+    for lang in i18n.LANGS:
+        assert (theme.TEMPLATES_DIR.parent / "catalogs" / f"{lang}.yml").is_file()
+    en, es = i18n.WORDS["en"], i18n.WORDS["es"]
+    for k in en:
+        assert set(re.findall(r"{(\w+)}", en[k])) == set(re.findall(r"{(\w+)}", es[k])), k
+    # a key written twice in a catalog is an error naming it, not a silent overwrite
+    fake = tmp_path / "servicechain" / "catalogs"
+    fake.mkdir(parents=True)
+    (fake / "en.yml").write_text("a: one\nb: two\na: three\n", encoding="utf-8")
+    monkeypatch.setattr(i18n.resources, "files", lambda pkg: tmp_path / "servicechain")
+    with pytest.raises(ValueError, match="'a' is written twice \\(line 3\\)"):
+        i18n._load_catalog("en")
+
+
 def test_every_ui_word_of_the_templates_exists():
     import re
 
