@@ -155,7 +155,9 @@ TABLES: dict[str, Table] = {
 SNAPSHOT = Table(
     "snapshot",
     (
-        Column("employee_id", "id"),
+        # optional: an export without ids gets its row numbers as ids (``row-1``, ...), pseudonymised like any id;
+        # a snapshot report shows aggregates only, so nothing needs to be linked to a person
+        Column("employee_id", "id", required=False),
         Column("tenure_years", "float"),
         Column("left", "int", doc="1 = left the company, 0 = still employed"),
         Column("unit_id", "id", required=False, nullable=True),

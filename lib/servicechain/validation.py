@@ -300,6 +300,10 @@ def _find_file(data_dir: Path, table: contract.Table, tmap: TableMapping | None,
 # --------------------------------------------------------------------------- one table
 
 
+ROW_IDS_NOTE = ("no employee id column: each row is one employee and its row number is its id (pseudonymised like any "
+                "id); fine for a snapshot, whose report shows aggregates only, but two exports cannot be linked")
+
+
 def _read_table(
     table: contract.Table,
     path: Path,
@@ -365,6 +369,8 @@ def _read_table(
     planned = lf(scanned.frame)
     for note in scanned.notes:
         rep.add(Problem(fname, table.name, None, note, severity="warning"))
+    if table.name == "snapshot" and "employee_id" not in specs:
+        rep.add(Problem(fname, table.name, "employee_id", ROW_IDS_NOTE, severity="warning"))
     height = int(stats["__n"])
     if height == 0:
         sev = "error" if table.required else "warning"
@@ -702,6 +708,9 @@ def _plan(
     stage1: list[pl.Expr] = [pl.col(ROW)]
     checks: list[_Check] = []
     for col in table.columns:
+        if col.name not in specs and (table.name, col.name) == ("snapshot", "employee_id"):
+            stage1.append(pl.format("row-{}", pl.col(ROW)).alias(col.name))  # no id column: row numbers (ROW_IDS_NOTE)
+            continue
         if col.name not in specs:
             dtype = {"date": pl.Date, "id": pl.String, "str": pl.String, "enum": pl.String}.get(col.kind, pl.Float64)
             stage1.append(pl.lit(None, dtype=dtype).alias(col.name))
