@@ -227,7 +227,7 @@ def test_headline_turnover_is_one_figure_from_the_raw_tables(suite_run):
 
     n = lambda v: i18n.fmt_number(v, "es")  # noqa: E731  (the suite ran in Spanish)
     index = _page_text(suite_run["dir"] / "index.html")
-    assert f"{n(raw['leavers'])} bajas voluntarias / plantilla media de {i18n.fmt_number(avg, 'es')}" in index
+    assert f"{n(raw['leavers'])} salidas voluntarias / personal medio de {i18n.fmt_number(avg, 'es')}" in index
     assert i18n.fmt_pct(rate, "es").replace("\u00a0", " ") in index
     summary = _page_text(suite_run["dir"] / "05_executive_summary.html")
     assert (f"{n(raw['leavers'])} personas se fueron por decisión propia ({n(raw['from_start'])} que ya estaban al "
@@ -235,7 +235,7 @@ def test_headline_turnover_is_one_figure_from_the_raw_tables(suite_run):
     money = _page_text(suite_run["dir"] / "04_financial_impact.html")
     assert (f"{n(raw['leavers'])} empleados se fueron voluntariamente ({n(raw['from_start'])} que ya estaban") in money
     ret = _page_text(suite_run["dir"] / "01_retention.html")
-    assert (f"cuenta las {n(raw['leavers'])} bajas voluntarias: {n(raw['from_start'])} de quienes ya estaban al "
+    assert (f"cuenta las {n(raw['leavers'])} salidas voluntarias: {n(raw['from_start'])} de quienes ya estaban al "
             f"empezar el trimestre y {n(raw['joined'])} de quienes entraron") in ret
 
 

@@ -51,7 +51,7 @@ def test_every_ui_word_of_the_templates_exists():
 
 
 def test_t():
-    assert i18n.t("headcount", "es") == "Plantilla"
+    assert i18n.t("headcount", "es") == "Personal"
     assert i18n.t("headcount", "en") == "Headcount"
     assert i18n.t("privacy_note", "es", threshold=5).endswith("menos de 5 personas.")
     assert i18n.t("no_such_word", "es") == "no_such_word"
@@ -100,7 +100,7 @@ def test_table_html_localized():
                        "revenue": [1234567.5, 2.0], "region": ["Norte", "Sur"]})
     h = notebook.table_html(df, "es", formats={"rate": "pct", "revenue": "money"})
     assert "<th>Puesto</th>" in h and '<th class="num">Ingresos</th>' in h and "<th>Región</th>" in h
-    assert "Primera línea" in h and "Mando" in h
+    assert "Primera línea" in h and "Jefatura" in h
     assert "12,3\u00a0%" in h and "1.234.568\u00a0€" in h and "–" in h
     assert '<td class="num">640</td>' in h
     en = notebook.table_html(df.to_pandas(), "en", formats={"rate": "pct"})

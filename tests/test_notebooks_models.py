@@ -305,7 +305,7 @@ def test_loyalty_notebook_panel_spanish(small_demo: Path, tmp_path: Path) -> Non
     assert set(out["effects"]) == set(features.UNIT_DRIVERS)
     ov = json.loads((res / "overview.json").read_text())
     assert ov["quarter"] == "2026Q3" and ov["headcount"] > 0
-    assert "Momentos de la verdad" in text and "Entre y dentro de unidades" in text
+    assert "Momentos de verdad" in text and "Entre y dentro de unidades" in text
 
 
 @pytest.mark.slow

@@ -102,7 +102,7 @@ def test_pages_render_offline(report_dir):
             page.goto((report_dir / "index.html").as_uri())
             assert page.locator(".sc-kpi").count() == len(report.KPIS)
             assert page.locator(".sc-kpi svg.sc-spark").count() >= 4
-            assert "Plantilla" in page.inner_text("body")
+            assert "Personal" in page.inner_text("body")
             page.locator(".sc-reports a").first.click()
             page.wait_for_load_state("load")
             assert page.url.endswith("00_overview.html")

@@ -304,8 +304,8 @@ def test_latest_resolution_and_spanish_index(spanish):
     assert man["parameters"]["quarter"] == "2026Q3" and man["parameters"]["lang"] == "es"
     s = (spanish.target / "index.html").read_text()
     assert '<html lang="es">' in s
-    for word in ("El trimestre de un vistazo", "Plantilla", "Rotación voluntaria", "Retención de clientes",
-                 "Valor del programa principal", "Coste de la rotación", "Informes detallados", "Calidad de los datos", "T3 2026", "frente a T2 2026",
+    for word in ("El trimestre de un vistazo", "Personal", "Rotación voluntaria", "Retención de clientes",
+                 "Valor del programa principal", "Costo de la rotación", "Informes detallados", "Calidad de los datos", "T3 2026", "frente a T2 2026",
                  "no disponible"):
         assert word in s, word
     for english in ("Headcount", "Voluntary turnover", "Detailed reports", "vs.", "Generated"):

@@ -115,7 +115,7 @@ def test_actions_text_ranges_currency_people() -> None:
     assert "**€910k**" in en and "between €420k and €1.5M" in en and "−€50k" in en
     assert f"**910{NBSP}k€**" in es and f"entre 420{NBSP}k€ y 1,5{NBSP}M€" in es
     assert "61 fewer voluntary exits and 1,830 more customers who come back" in en
-    assert "61 bajas voluntarias menos y 1.830 clientes más que vuelven" in es
+    assert "61 salidas voluntarias menos y 1.830 clientes más que vuelven" in es
     assert "6.5 times" in en and "6,5 veces" in es
     assert en.index("Weekly recognition") < en.index("+0.5 leadership") < en.index("+0.5 empowerment")
     assert "Something small" not in en
@@ -137,7 +137,7 @@ def test_findings_in_words_with_ci() -> None:
     # the recognition CI in words: exp((B_REC -/+ 0.05) * 52/12) -> fewer exits
     lo, hi = 1 - math.exp((B_REC + 0.05) * 52 / 12), 1 - math.exp((B_REC - 0.05) * 52 / 12)
     assert f"95% confidence range: {round(lo * 100)}% to {round(hi * 100)}% fewer exits" in en
-    assert f"entre un {round(lo * 100)}{NBSP}% y un {round(hi * 100)}{NBSP}% menos de bajas" in es
+    assert f"entre un {round(lo * 100)}{NBSP}% y un {round(hi * 100)}{NBSP}% menos de salidas" in es
     assert "26% fewer voluntary exits" in en  # empowerment: 1 - exp(-0.30)
     assert "one more recognition a month each score about 4.0 NPS points higher" in en  # per unit, no extrapolation
     assert "un reconocimiento más al mes obtienen unos 4,0 puntos más de NPS" in es
