@@ -75,7 +75,8 @@ def test_fmt_pct_money_date_quarter():
     assert i18n.fmt_pct(0.5, "en", 0) == "50%"
     assert i18n.fmt_money(1234567, "EUR", "en") == "€1,234,567"
     assert i18n.fmt_money(1234567, "EUR", "es") == "1.234.567\u00a0€"
-    assert i18n.fmt_money(2_500_000, "USD", "en", compact=True) == "$2.5M"
+    assert i18n.fmt_money(2_500_000, "USD", "en-US", compact=True) == "$2.5M"
+    assert i18n.fmt_money(2_500_000, "USD", "en", compact=True) == "US$2.5M"  # en is en-GB: "$" alone is not the dollar
     assert i18n.fmt_money(2_500_000, "EUR", "es", compact=True) == "2,5\u00a0M€"
     assert i18n.fmt_money(-45_000, "EUR", "es", compact=True) == "−45\u00a0k€"
     assert i18n.fmt_money(100, "CHF", "en") == "CHF\u00a0100"

@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from servicechain import i18n
 from servicechain.cli import UserError
 
 DEFAULT_FILE = "assumptions_default.yml"
@@ -377,6 +378,9 @@ def _apply(rd: _Reader, data: dict, base: Assumptions | None) -> Assumptions:
         c = data["currency"]
         if not isinstance(c, str) or not re.fullmatch(r"[A-Za-z]{3}", c.strip()):
             rd.fail("currency", f"expected a three-letter currency code such as EUR or USD, got {c!r}")
+        elif not i18n.is_currency(c):
+            rd.fail("currency", f"unknown currency code {c!r}: expected an ISO 4217 code such as EUR, USD, GBP, MXN, "
+                                "PEN, ARS, COP or CLP")
         currency = c.strip().upper()
     draws = base.draws if base else 2000
     if "draws" in data:

@@ -82,7 +82,7 @@ def finding_title(fig: go.Figure, title: str, legend: bool = False, width: int =
 
 def localize(fig: go.Figure, lang: str) -> go.Figure:
     """Decimal and thousands separators of the language on every axis."""
-    fig.update_layout(separators=",." if lang == "es" else ".,")
+    fig.update_layout(separators=i18n.plotly_separators(lang))
     return fig
 
 
@@ -104,7 +104,7 @@ def _fmt(x: float | None, lang: str, decimals: int, pct: bool = False) -> str:
 
 def ci_text(est: float, lo: float, hi: float, lang: str, decimals: int = 2, pct: bool = False) -> str:
     """``-0.14 (-0.22 to -0.06)`` in the language's number format."""
-    to = "a" if lang == "es" else "to"
+    to = "a" if i18n.base(lang) == "es" else "to"
     return f"{_fmt(est, lang, decimals, pct)} ({_fmt(lo, lang, decimals, pct)} {to} {_fmt(hi, lang, decimals, pct)})"
 
 

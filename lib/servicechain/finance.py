@@ -68,7 +68,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from . import features, loyalty, retention
+from . import features, i18n, loyalty, retention
 from .assumptions import ROLES, Assumptions, Change, Param, Scenario, load
 from .features import UNIT_DRIVERS
 from .i18n import fmt_money, fmt_number, fmt_pct, fmt_quarter, t
@@ -1165,7 +1165,7 @@ def fig_scenarios(res: FinanceResult, lang: str):
 
 def _localize(fig, lang: str):
     """Decimal and thousands separators of the report language on the axes (1,5M in Spanish)."""
-    fig.update_layout(separators=",." if lang == "es" else ".,")
+    fig.update_layout(separators=i18n.plotly_separators(lang))
     return fig
 
 
@@ -1237,7 +1237,7 @@ def fig_tornado(res: FinanceResult, name: str, lang: str):
         labs = [fmt_assumption(x, k, res, lang) for x, k in zip(df[num_col].to_list(), df["kind"].to_list())]
         if side == "high":  # the shares' high end is one value per role
             roles = "/".join(fmt_number(res.assumptions.replacement_share[r].high * 100, lang, 0) for r in ROLES)
-            pct = "\u00a0%" if lang == "es" else "%"
+            pct = i18n.percent_suffix(lang)
             labs = [roles + pct if k == "shares" else lab
                     for lab, k in zip(labs, df["kind"].to_list())]
         fig.add_trace(go.Bar(

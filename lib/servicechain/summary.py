@@ -365,9 +365,9 @@ def actions_figure(metrics: dict, lang: str):
         title = i18n.t("sum_chart_title_risky", lang, label=top.label)
     fig.update_layout(
         title=title,
-        xaxis_title=i18n.t("sum_chart_x", lang, currency=i18n.CURRENCY_SYMBOLS.get(cur.upper(), cur)),
+        xaxis_title=i18n.t("sum_chart_x", lang, currency=i18n.currency_symbol(cur, lang)),
         yaxis_title="", height=120 + 70 * len(acts), showlegend=False,
-        separators=",." if lang == "es" else ".,", margin={"l": 10, "r": 30},
+        separators=i18n.plotly_separators(lang), margin={"l": 10, "r": 30},
     )
     fig.update_yaxes(automargin=True)
     fig.update_xaxes(rangemode="tozero")
