@@ -114,21 +114,23 @@ def test_mediation_point_estimates_are_ols() -> None:
                          "voluntary_turnover_pct": 5 - ux + rng.normal(0, 1), "nps": 20 + 3 * ux + rng.normal(0, 5)})
     uq = pl.DataFrame(rows)
     res = chain.fit_mediation(uq, "voluntary_turnover_pct", "nps", reps=50, seed=1)
-    fr = chain.mediation_frame(uq, "voluntary_turnover_pct", "nps").drop_nulls("l")
+    lag = ["l", "l_empowerment", "l_leadership"]  # EX in q-1: the index and the drivers this panel has
+    fr = chain.mediation_frame(uq, "voluntary_turnover_pct", "nps").drop_nulls(lag)
     x = fr["x"].to_numpy()
     x = (x - x.mean()) / x.std(ddof=1)
     qd = (fr["quarter"].to_numpy()[:, None] == np.array(sorted(set(fr["quarter"])))[None, 1:]).astype(float)
     one = np.ones(len(x))
     a = np.linalg.lstsq(np.column_stack([one, x, qd]), fr["m"].to_numpy(), rcond=None)[0][1]
-    bc = np.linalg.lstsq(np.column_stack([one, x, fr["m"].to_numpy(), fr["l"].to_numpy(), qd]), fr["y"].to_numpy(),
-                         rcond=None)[0]
+    bc = np.linalg.lstsq(np.column_stack([one, x, fr["m"].to_numpy(), fr.select(lag).to_numpy(), qd]),
+                         fr["y"].to_numpy(), rcond=None)[0]
     tot = np.linalg.lstsq(np.column_stack([one, x, qd]), fr["y"].to_numpy(), rcond=None)[0][1]
     assert res.a.estimate == pytest.approx(a, rel=1e-9)
     assert res.b.estimate == pytest.approx(bc[2], rel=1e-9)  # adjusted for EX in q-1
     assert res.indirect.estimate == pytest.approx(a * bc[2], rel=1e-9)
     assert res.total.estimate == pytest.approx(tot, rel=1e-9)
     assert res.direct.estimate == pytest.approx(tot - a * bc[2], rel=1e-9)
-    assert res.adjusted_for == ("ex_index_q-1",) and -1 < res.rho_at_zero < 1 and "rho" in res.sensitivity
+    assert res.adjusted_for == ("ex_index_q-1", "empowerment_q-1", "leadership_q-1")
+    assert -1 < res.rho_at_zero < 1 and "rho" in res.sensitivity
     assert res.a.ci_low < res.a.estimate < res.a.ci_high
 
 

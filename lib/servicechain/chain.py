@@ -71,6 +71,11 @@ OUTCOMES = {
     "customer_retention_pct": ("percentage points of last quarter's customers who came back in q", "customers_prev", 10),
     "voluntary_turnover_pct": ("percentage points of voluntary turnover in q", "headcount", 5),
 }
+# The unit's EX drivers in q-1 as the unit models measure them (recognitions per month from the event log, mean
+# empowerment and leadership answers): with turnover they are what the unit's customers in q respond to, so the
+# mediation's outcome model holds them fixed (issue 12). The EX index of q-1 alone (a mean of survey items) left
+# the b-path 7% too steep on the demo (docs/validation.md, tests/test_mediation_bias.py).
+EX_DRIVERS_Q1 = ("recognition_per_month", "empowerment", "leadership")
 MAX_SHAPLEY_DRIVERS = 6
 QUADRANTS = ("fix_first", "maintain", "secondary", "monitor")
 _CHUNK = 64
@@ -201,6 +206,9 @@ def mediation_frame(uq: pl.DataFrame, mediator: str = "voluntary_turnover_pct", 
                     items: Sequence[str] = EX_ITEMS, min_respondents: int = 3, min_headcount: int = 5) -> pl.DataFrame:
     """Rows (unit, outcome quarter q) with x = raw EX index in q-2, m = mediator in q-1, y = outcome in q.
 
+    Also the unit's EX in q-1 (possible confounders of m -> y, null when unknown): ``l`` = the EX index and
+    ``l_<driver>`` = each of ``EX_DRIVERS_Q1`` the panel has (recognitions per month, empowerment, leadership).
+
     Quality filters (not privacy: nothing here is published per unit): at least
     ``min_respondents`` respondents behind X (and behind an engagement mediator), at
     least ``min_headcount`` people at the start of q-1 behind a turnover mediator, and
@@ -225,7 +233,11 @@ def mediation_frame(uq: pl.DataFrame, mediator: str = "voluntary_turnover_pct", 
         "unit_id", (pl.col("qi") + 2).alias("qi"), pl.mean_horizontal(cols).alias("x"))
     m = uq.filter(m_ok).select("unit_id", (pl.col("qi") + 1).alias("qi"), m_expr.alias("m"))
     y = uq.filter(pl.col(n_col) >= min_n).select("unit_id", "qi", "quarter", pl.col(outcome).alias("y"))
-    lag = x.select("unit_id", (pl.col("qi") - 1).alias("qi"), pl.col("x").alias("l"))  # EX in q-1
+    # EX in q-1: the index (l) and the unit's drivers as the unit models measure them (l_<driver>)
+    ex1 = [c for c in EX_DRIVERS_Q1 if c in names and uq[c].null_count() < uq.height]
+    lag = uq.filter(pl.col("respondents") >= min_respondents).select(
+        "unit_id", (pl.col("qi") + 1).alias("qi"), pl.mean_horizontal(cols).alias("l"),
+        *[pl.col(c).cast(pl.Float64).alias(f"l_{c}") for c in ex1])
     return (y.join(m, on=["unit_id", "qi"], how="inner").join(x, on=["unit_id", "qi"], how="inner")
             .join(lag, on=["unit_id", "qi"], how="left").drop_nulls(["x", "m", "y"]).sort("unit_id", "qi"))
 
@@ -236,16 +248,17 @@ def fit_mediation(uq: pl.DataFrame, mediator: str = "voluntary_turnover_pct", ou
     """Estimate the EX(q-2) -> mediator(q-1) -> outcome(q) chain on the unit-quarter panel ``uq``.
 
     a-path: M ~ 1 + X + quarter; b-path: Y ~ 1 + X + M + EX(q-1) + quarter (OLS), adjusting for the
-    unit's EX in q-1, a confounder of M -> Y itself affected by X (``adjust_ex_lag=False``: the
-    old model without it); indirect = a*b (interventional), total from Y ~ 1 + X + quarter,
+    unit's EX in q-1 (its index and its recognitions per month, empowerment and leadership, ``EX_DRIVERS_Q1``:
+    what the customers of q respond to besides turnover), a confounder of M -> Y itself affected by X
+    (``adjust_ex_lag=False``: the old model without it); indirect = a*b (interventional), total from Y ~ 1 + X + quarter,
     direct = total - indirect; via :func:`servicechain.mediation.mediate`. The
     bootstrap resamples whole units (``reps`` >= 500 recommended) with ``seed``; the
     same seed gives the same unit draws for every mediator/outcome pair, so the CIs
     of different chains are comparable.
     """
     rows = mediation_frame(uq, mediator, outcome, items, min_respondents)
-    if adjust_ex_lag:
-        rows = rows.drop_nulls("l")
+    adjust = ["l", *(c for c in rows.columns if c.startswith("l_"))] if adjust_ex_lag else []
+    rows = rows.drop_nulls(adjust)
     n_units = rows["unit_id"].n_unique()
     if rows.height < 30 or n_units < 10:
         raise ValueError(f"too few unit-quarters for the mediation ({rows.height} rows, {n_units} units)")
@@ -255,13 +268,14 @@ def fit_mediation(uq: pl.DataFrame, mediator: str = "voluntary_turnover_pct", ou
     # x per 1 SD: the contrast mean -/+ 0.5 SD of the raw index, the SD recomputed in every replicate
     counts = _boot_counts(n_units, reps, seed) if reps else np.empty((0, n_units))
     med = mediate(rows, "x", "m", "y", covariates=["quarter"], cluster="unit_id", contrast=None, n_boot=reps,
-                  seed=seed, outcome_covariates=["l"] if adjust_ex_lag else (), boot_counts=counts)
+                  seed=seed, outcome_covariates=adjust, boot_counts=counts)
     y_scale = OUTCOMES[outcome][0]
     m_scale = MEDIATORS[mediator]
-    adj = ", holding the unit EX index in q-1 fixed" if adjust_ex_lag else ""
+    held = ", ".join(["EX index", *(c[2:] for c in adjust[1:])])
+    adj = f", holding the unit's q-1 {held} fixed" if adjust_ex_lag else ""
     scales = {
         "a": f"{m_scale} per 1 SD of the unit EX index in q-2",
-        "b": f"{y_scale} per unit of the mediator ({m_scale}), holding EX in q-2{' and q-1' if adjust_ex_lag else ''} fixed",
+        "b": f"{y_scale} per unit of the mediator ({m_scale}), holding EX in q-2{adj.replace(', holding', ' and') or ' fixed'}",
         "direct": f"{y_scale} per 1 SD of the unit EX index in q-2, not through the mediator (total - indirect)",
         "indirect": f"{y_scale} per 1 SD of the unit EX index in q-2, through the mediator (a*b{adj}; "
                     "interventional indirect effect)",
@@ -276,7 +290,8 @@ def fit_mediation(uq: pl.DataFrame, mediator: str = "voluntary_turnover_pct", ou
     used = tuple(i for i in items if item_column(uq.columns, i) is not None)
     return MediationResult("ex_index", mediator, outcome, **ests, n_obs=rows.height, n_units=n_units, reps=reps,
                            seed=seed, exposure_items=used, exposure_sd=sd, first_quarter=qs[0], last_quarter=qs[-1],
-                           adjusted_for=("ex_index_q-1",) if adjust_ex_lag else (), rho_at_zero=med.rho_at_zero,
+                           adjusted_for=tuple(f"{'ex_index' if c == 'l' else c[2:]}_q-1" for c in adjust),
+                           rho_at_zero=med.rho_at_zero,
                            sensitivity=sensitivity_text(med.rho_at_zero, mediator, outcome))
 
 
