@@ -39,7 +39,7 @@ SCENARIO_DRIVERS = ("recognition_per_month", "empowerment", "leadership")
 LIKERT = (1.0, 5.0)
 CHANGE_OPS = ("add", "at_least", "set", "unit_quantile")
 COST_BASES = ("per_employee", "per_manager", "fixed")
-PARAM_FIELDS = ("value", "low", "high", "stress_low", "stress_high", "source")
+PARAM_FIELDS = ("value", "low", "high", "stress_low", "stress_high", "source", "source_es")
 SCENARIO_FIELDS = ("name", "label", "changes", "programme_cost", "includes", "enabled", "source")
 
 # key -> (kind, can be "auto", has a range). Kinds set the allowed values (see _check_value).
@@ -73,6 +73,11 @@ class Param:
     stress_low: float | None = None
     stress_high: float | None = None
     origin: str = "default"  # "default": the shipped file (an illustrative placeholder); "user": the user's file
+    source_es: str = ""  # the source in Spanish; "" when a user's file gave a source without source_es
+
+    def source_in(self, lang: str) -> str:
+        """The source in ``lang``: ``source_es`` on Spanish pages when there is one, else ``source`` (English)."""
+        return self.source_es if i18n.base(lang) == "es" and self.source_es else self.source
 
     @property
     def placeholder(self) -> bool:
@@ -83,13 +88,17 @@ class Param:
     def auto(self) -> bool:
         return self.value is None
 
-    def resolved(self, value: float, low: float, high: float, note: str) -> "Param":
-        """The same assumption with an auto value filled in from the data."""
+    def resolved(self, value: float, low: float, high: float, note: str, note_es: str = "") -> "Param":
+        """The same assumption with an auto value filled in from the data (``note``: how, in English;
+        ``note_es``: the same in Spanish)."""
         src = f"{self.source} Derived: {note}".strip()
-        return replace(self, value=float(value), low=float(low), high=float(high), source=src)
+        src_es = f"{self.source_es} Derivado: {note_es}".strip() if self.source_es and note_es else self.source_es
+        return replace(self, value=float(value), low=float(low), high=float(high), source=src, source_es=src_es)
 
     def to_dict(self) -> dict:
         d = {"value": self.value, "low": self.low, "high": self.high, "source": self.source, "origin": self.origin}
+        if self.source_es:
+            d["source_es"] = self.source_es
         if self.stress_low is not None:
             d["stress_low"], d["stress_high"] = self.stress_low, self.stress_high
         return d
@@ -118,7 +127,7 @@ class Scenario:
     source: str = ""
 
     def label_in(self, lang: str) -> str:
-        return self.label.get(lang) or self.label.get("en") or self.name
+        return self.label.get(i18n.base(lang)) or self.label.get("en") or self.name
 
     def to_dict(self) -> dict:
         return {"name": self.name, "label": self.label, "changes": [c.to_dict() for c in self.changes],
@@ -162,6 +171,15 @@ class Assumptions:
         if "retention_cost_per_customer_per_year" in self.given:
             return "retention"
         return "revenue_share"
+
+    def missing_source_es(self) -> list[str]:
+        """Keys whose source has no Spanish text (``source_es``): a Spanish money page shows their English
+        ``source``; ``servicechain run --lang es`` warns about them. Empty for the shipped defaults."""
+        out = [k for k, p in self.params.items() if p.source and not p.source_es]
+        out += [f"replacement_cost_share.{r}" for r, p in self.replacement_share.items() if p.source and not p.source_es]
+        out += [f"scenarios.{s.name}.programme_cost.{b}" for s in self.scenarios for b, p in s.cost.items()
+                if p.value and p.source and not p.source_es]
+        return out
 
     def with_params(self, **params: Param) -> "Assumptions":
         return replace(self, params={**self.params, **params})
@@ -260,10 +278,12 @@ class _Reader:
         if not isinstance(raw, dict):
             raw = {"value": raw}
         self.mapping(key, raw, PARAM_FIELDS)
-        got = {f: (self.number(key if f == "value" else f"{key}.{f}", raw[f], allow_auto) if f != "source" else str(raw[f]))
+        texts = ("source", "source_es")
+        got = {f: (self.number(key if f == "value" else f"{key}.{f}", raw[f], allow_auto) if f not in texts else str(raw[f]))
                for f in raw}
-        if "source" in got and not got["source"].strip():
-            self.fail(f"{key}.source", "is empty: say where the number comes from")
+        for f in texts:
+            if f in got and not got[f].strip():
+                self.fail(f"{key}.{f}", "is empty: say where the number comes from")
         for f in ("value", "low", "high", "stress_low", "stress_high"):
             if f in got:
                 self.check_value(f"{key}.{f}" if f != "value" else key, kind, got[f])
@@ -275,10 +295,15 @@ class _Reader:
         high = got.get("high", base.high if "value" not in raw or value is None or base.high is None else max(base.high, value))
         if "value" in raw and value is None and "low" not in raw:
             low, high = None, None  # auto again: the range comes from the data
-        source = got.get("source", mine if raw.keys() - {"source"} else base.source)
-        origin = ("default" if self.file == DEFAULT_FILE else "user") if raw.keys() - {"source"} else base.origin
+        numbers = raw.keys() - {"source", "source_es"}
+        source = got.get("source", mine if numbers else base.source)
+        if "source" in got:  # the user's own words: Spanish only if the file gives it (else a warning, see missing_source_es)
+            source_es = got.get("source_es", "")
+        else:
+            source_es = got.get("source_es", f"su archivo de supuestos {Path(self.file).name}" if numbers else base.source_es)
+        origin = ("default" if self.file == DEFAULT_FILE else "user") if numbers else base.origin
         p = Param(key, value, low, high, source, got.get("stress_low", base.stress_low),
-                  got.get("stress_high", base.stress_high), origin)
+                  got.get("stress_high", base.stress_high), origin, source_es)
         if p.value is not None and p.low is not None and p.high is not None and not p.low <= p.value <= p.high:
             self.fail(key, f"value {p.value:g} is outside its range {p.low:g}..{p.high:g}")
         if p.stress_low is not None and p.stress_high is not None and p.stress_low > p.stress_high:
@@ -326,7 +351,7 @@ class _Reader:
             for b, v in raw.items():
                 base[b] = self.param(f"{key}.{b}", v, "money", False, base.get(b))
         for b in COST_BASES:
-            base.setdefault(b, Param(f"{key}.{b}", 0.0, 0.0, 0.0, "none"))
+            base.setdefault(b, Param(f"{key}.{b}", 0.0, 0.0, 0.0, "none", source_es="ninguna"))
         return {b: base[b] for b in COST_BASES}
 
 
@@ -433,3 +458,13 @@ def load(path: str | Path | None = None) -> Assumptions:
 def from_text(text: str, name: str = "assumptions.yml") -> Assumptions:
     """Defaults overridden by YAML text (tests, notebooks)."""
     return _apply(_Reader(name), _read_yaml(Path(name), text), defaults())
+
+
+def source_es_warning(a: Assumptions, file: str) -> str | None:
+    """The warning for a Spanish run whose assumptions file gives sources without ``source_es:`` (the money page
+    then shows them in English), naming every key and the line to add; None when nothing is missing."""
+    keys = a.missing_source_es()
+    if not keys:
+        return None
+    return (f"{file}: {len(keys)} source(s) have no Spanish text, so the Spanish money page shows them in English: "
+            f"{', '.join(keys)}; add a line 'source_es: <the source in Spanish>' next to each 'source:'")

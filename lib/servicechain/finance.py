@@ -318,7 +318,8 @@ def resolve(a: Assumptions, pop: Population) -> Assumptions:
     rev = params["revenue_per_customer_per_year"]
     if rev.auto:
         r = pop.revenue_per_customer_year or 0.0
-        rev = rev.resolved(r, 0.8 * r, 1.2 * r, f"{r:,.2f} a year in the report quarter's data.")
+        rev = rev.resolved(r, 0.8 * r, 1.2 * r, f"{r:,.2f} a year in the report quarter's data.",
+                           f"{fmt_number(r, 'es', 2)} al año en los datos del trimestre del informe.")
         params[rev.key] = rev
     m = params["acquisition_cost_multiple"]
     ret, acq = params["retention_cost_per_customer_per_year"], params["acquisition_cost_per_customer"]
@@ -326,16 +327,22 @@ def resolve(a: Assumptions, pop: Population) -> Assumptions:
         lo = acq.low if acq.low is not None else acq.value
         hi = acq.high if acq.high is not None else acq.value
         ret = ret.resolved(acq.value / m.value, lo / m.high, hi / m.low,
-                           f"{acq.value:,.2f} acquisition cost per customer / {m.value:g} (the multiple).")
+                           f"{acq.value:,.2f} acquisition cost per customer / {m.value:g} (the multiple).",
+                           f"{fmt_number(acq.value, 'es', 2)} de costo de captación por cliente / "
+                           f"{fmt_number(m.value, 'es', 1)} (el múltiplo).")
     else:
         if ret.auto:
             sh = params["retention_cost_share_of_revenue"]
             ret = ret.resolved(sh.value * rev.value, sh.low * rev.value, sh.high * rev.value,
-                               f"{sh.value:g} x {rev.value:,.2f} revenue per customer per year.")
+                               f"{sh.value:g} x {rev.value:,.2f} revenue per customer per year.",
+                               f"{fmt_number(sh.value, 'es', 2)} × {fmt_number(rev.value, 'es', 2)} de ingresos por "
+                               "cliente y año.")
         lo = ret.low if ret.low is not None else ret.value
         hi = ret.high if ret.high is not None else ret.value
         acq = acq.resolved(m.value * ret.value, m.low * lo, m.high * hi,
-                           f"{m.value:g} (the multiple) x {ret.value:,.2f} retention cost per customer per year.")
+                           f"{m.value:g} (the multiple) x {ret.value:,.2f} retention cost per customer per year.",
+                           f"{fmt_number(m.value, 'es', 1)} (el múltiplo) × {fmt_number(ret.value, 'es', 2)} de costo "
+                           "de retención por cliente y año.")
     params[ret.key], params[acq.key] = ret, acq
     return a.with_params(**params)
 
@@ -1470,14 +1477,14 @@ def assumptions_table(res: FinanceResult, lang: str) -> pl.DataFrame:
         if key in linked:  # the two customer costs: which was given and which derived
             v += f" ({t('fin_given' if linked[key] else 'fin_derived', lang)})"
         rows.append({"fin_col_assumption": t(f"fin_assumption_{key}", lang), "fin_col_value_used": v,
-                     "fin_col_range": rng(p, kind), "fin_col_source": p.source})
+                     "fin_col_range": rng(p, kind), "fin_col_source": p.source_in(lang)})
     for role in ROLES:
         p = a.replacement_share[role]
         rows.append({"fin_col_assumption": t("fin_assumption_replacement_share_role", lang, role=t(role, lang).lower()),
-                     "fin_col_value_used": fmt_v(p, "pct"), "fin_col_range": rng(p, "pct"), "fin_col_source": p.source})
+                     "fin_col_value_used": fmt_v(p, "pct"), "fin_col_range": rng(p, "pct"), "fin_col_source": p.source_in(lang)})
     for r in res.scenarios:
         if r.cost > 0:
-            own = [p.source for p in r.scenario.cost.values() if p.value]
+            own = [p.source_in(lang) for p in r.scenario.cost.values() if p.value]
             if r.scenario.includes:
                 own.append(t("fin_cost_sum", lang, scenarios=", ".join(a.scenario(n).label_in(lang) for n in r.scenario.includes)))
             srcs = " ".join(own)

@@ -783,7 +783,9 @@ def main(args: argparse.Namespace) -> int:
     if assumptions is not None:  # a bad file is a clear error before any notebook starts
         from . import assumptions as assumptions_mod
 
-        assumptions_mod.load(assumptions)
+        loaded = assumptions_mod.load(assumptions)
+        if str(lang).startswith("es") and (warning := assumptions_mod.source_es_warning(loaded, assumptions.name)):
+            progress.log(f"warning: {warning}")
     nb_dir = Path(args.notebooks_dir).expanduser()
     if not nb_dir.is_absolute():
         nb_dir = nb_dir.resolve() if nb_dir.exists() else (root / nb_dir)
