@@ -12,9 +12,14 @@ A notebook starts with the papermill ``parameters`` cell (see docs/ARCHITECTURE.
     nb.table(frame)                   # aggregate frame -> localized HTML table
     nb.save_results("retention", {"voluntary_turnover_rate": 0.123})
 
-Privacy: figures and tables get aggregates only. ``show()`` refuses a trace with more
-than ``MAX_POINTS`` points (override per call with ``max_points=``, knowingly) and any
-figure or table that carries a person identifier column (``employee_id``, ...).
+Privacy: figures and tables get aggregates only. In a published report (:func:`publishing`)
+``show()`` refuses a trace with more than ``MAX_POINTS`` points (override per call with
+``max_points=``, knowingly); interactively it warns. Any figure or table that carries a person
+identifier column (``employee_id``, ...) is always refused.
+
+Warnings: inside ``servicechain run`` (:func:`unattended`) they are silenced, the exported report
+is for readers; in an analyst's kernel ``setup()`` leaves them alone (statsmodels' separation and
+rank warnings matter there). :func:`quiet` silences warnings around one block only.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ import random
 import re
 import string
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +47,46 @@ MIME_PLOTLY = "application/vnd.plotly.v1+json"
 
 _CURRENT: Context | None = None
 _FIG_COUNTER = [0]
+# The runner (run.kernel_env) starts every notebook's kernel with PYTHONWARNINGS=ignore: that is how a
+# kernel knows it runs unattended, inside ``servicechain run``.
+RUN_WARNINGS_ENV = "PYTHONWARNINGS"
+
+
+def unattended() -> bool:
+    """True inside ``servicechain run`` (the runner's kernel environment has ``PYTHONWARNINGS=ignore``)."""
+    return os.environ.get(RUN_WARNINGS_ENV, "").strip() == "ignore"
+
+
+def publishing() -> bool:
+    """True when this kernel makes a published report: inside ``servicechain run``, or ``setup()`` was
+    given a ``results_dir`` (the run's staging folder)."""
+    return unattended() or bool(_CURRENT is not None and _CURRENT.results_dir is not None)
+
+
+@contextmanager
+def quiet(*categories: type[Warning]) -> Iterator[None]:
+    """Silence warnings (of ``categories``, default all) inside the ``with`` block only::
+
+        with nb.quiet(RuntimeWarning):
+            res = some_noisy_call()
+
+    The kernel's warning filters are restored afterwards (``warnings.catch_warnings``)."""
+    with warnings.catch_warnings():
+        for c in categories or (Warning,):
+            warnings.simplefilter("ignore", c)
+        yield
+
+
+class NotebookStop(ValueError):
+    """A stop the analyst should read as one sentence, not a traceback: Jupyter (IPython's
+    ``_render_traceback_``) shows only the message; ``except ValueError`` still catches it."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
+
+
+class QuarterNotInData(NotebookStop):
+    """The ``quarter`` parameter is not one of the data's quarters; the message gives the usable range."""
 
 
 def project_root(start: Path | None = None) -> Path:
@@ -77,6 +124,8 @@ class Context:
     results_dir: Path | None
     ds: Any = None
     params: dict[str, Any] = field(default_factory=dict)
+    # what this notebook cannot show on this data, and why (in ctx.lang): e.g. {"out_of_time": "..."}
+    unavailable: dict[str, str] = field(default_factory=dict)
 
     @property
     def kind(self) -> str | None:
@@ -137,23 +186,27 @@ def setup(
     """Prepare a notebook: paths, warnings, plotly template, the dataset, the quarter.
 
     - relative paths resolve against the project root (so ``jupyter lab`` and papermill agree);
-    - warnings are silenced on purpose (the exported report is for readers, not developers;
-      the runner keeps stderr in the executed notebook under ``notebooks/``);
+    - warnings are silenced only inside ``servicechain run`` (:func:`unattended`: the exported report
+      is for readers, not developers); an analyst's kernel keeps every warning (use :func:`quiet`
+      around a call whose warnings you have read);
     - the ``servicechain`` plotly template becomes the default;
     - the dataset is loaded once with ``servicechain.loading.load`` (``load=False`` skips it);
-    - ``quarter="latest"`` resolves to the dataset's latest complete quarter;
+    - ``quarter="latest"`` resolves to the dataset's latest complete quarter; any other quarter must be
+      one of the data's (:class:`QuarterNotInData` says the usable range, never a silent fallback);
     - random seeds (``random``, numpy) are set from ``seed``;
     - ``part`` (the notebook's part of the suite, e.g. ``"retention"``): when the data cannot
       support it (:func:`servicechain.preconditions.check`), say why and stop with
-      :class:`PartCannotRun` instead of failing later inside a model. Not re-checked inside a
-      ``servicechain run``, which skips such a notebook before it starts.
+      :class:`PartCannotRun` instead of failing later inside a model; when only a piece of it
+      cannot run (retention's out-of-time check in the data's second quarter), the notebook runs
+      and ``ctx.unavailable`` says which piece and why. Not re-checked inside a ``servicechain run``,
+      which skips such a notebook before it starts.
     Unknown keyword parameters are kept in ``ctx.params``.
     """
     global _CURRENT
     i18n.check_lang(lang)
     root = project_root()
-    warnings.filterwarnings("ignore")
-    os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    if unattended():
+        warnings.filterwarnings("ignore")
     theme.use()
     random.seed(seed)
     try:
@@ -186,6 +239,8 @@ def setup(
                 raise ValueError("quarter='latest' needs the dataset (load=True) to resolve it")
         else:
             ctx.quarter = str(ctx.ds.latest_complete_quarter)
+    elif ctx.ds is not None and ctx.kind == "panel":
+        check_quarter(ctx.ds, ctx.quarter, lang)
     _FIG_COUNTER[0] = 0
     _CURRENT = ctx
     if part and ctx.ds is not None and _validated_copy(ctx.data_dir) is None:
@@ -193,8 +248,28 @@ def setup(
     return ctx
 
 
-class PartCannotRun(ValueError):
+def check_quarter(ds: Any, quarter: str, lang: str = "en") -> None:
+    """Raise :class:`QuarterNotInData` unless ``quarter`` is one of the panel's quarters (``ds.quarters``);
+    the message (in ``lang``) gives the usable range and the latest complete quarter."""
+    from servicechain import quarters as Q
+
+    known = list(getattr(ds, "quarters", None) or [])
+    try:
+        Q.parse(quarter)
+    except ValueError:
+        raise QuarterNotInData(i18n.t("ana_quarter_label", lang, quarter=quarter)) from None
+    if known and quarter.strip() not in known:
+        latest = getattr(ds, "latest_complete_quarter", None) or known[-1]
+        raise QuarterNotInData(i18n.t("ana_quarter_outside", lang, quarter=quarter, first=known[0], last=known[-1],
+                                      latest=latest))
+
+
+class PartCannotRun(NotebookStop):
     """This notebook's part of the suite cannot run on the data; the message says why."""
+
+
+# Reasons (preconditions' keys) that stop one piece of a part only: the notebook runs without it.
+PARTIAL_REASONS = {"pre_ret_oot_quarters": "out_of_time", "pre_ret_oot_rows": "out_of_time"}
 
 
 def _check_part(ctx: Context, part: str) -> None:
@@ -202,6 +277,9 @@ def _check_part(ctx: Context, part: str) -> None:
 
     p = preconditions.check(ctx.ds.tables, ctx.kind or "panel", ctx.quarter, list(ctx.ds.items)).get(part)
     if p is not None and not p.can_run:
+        if p.key in PARTIAL_REASONS:
+            ctx.unavailable[PARTIAL_REASONS[p.key]] = p.reason(ctx.lang)
+            return
         md(ctx.t("pre_skipped_md", reason=p.reason(ctx.lang)), lang=ctx.lang)
         raise PartCannotRun(p.reason("en"))
 
@@ -219,7 +297,10 @@ def _lang(lang: str | None) -> str:
 # ---------------------------------------------------------------------------------------- figures
 
 
-def _check_figure(fig: Any, max_points: int) -> None:
+def _check_figure(fig: Any, max_points: int, publish: bool | None = None) -> None:
+    """Refuse a figure that names a person identifier; refuse (``publish``, default :func:`publishing`)
+    or warn (interactively) about a trace with more than ``max_points`` points."""
+    publish = publishing() if publish is None else publish
     for i, tr in enumerate(fig.data):
         n = 0
         for attr in ("x", "y", "z", "values", "lat", "r"):
@@ -230,10 +311,14 @@ def _check_figure(fig: Any, max_points: int) -> None:
                 except TypeError:
                     pass
         if n > max_points:
-            raise ValueError(
-                f"figure trace {i} has {n} points (> {max_points}): reports show aggregates only; "
-                "aggregate first, or pass max_points= if these are not people"
-            )
+            msg = (f"figure trace {i} has {n:,} points (> {max_points:,}): published reports show aggregates "
+                   "only. Aggregate first: one point per group (df.group_by('unit_id', 'quarter')"
+                   ".agg(pl.col('y').mean(), pl.len().alias('n'))), bin counts drawn as bars (df['x'].hist("
+                   "bin_count=20); px.histogram would still carry every row), or binned means with CIs "
+                   "(charts.binned_means); pass max_points= if these are not people")
+            if publish:
+                raise ValueError(msg)
+            warnings.warn(msg + " (allowed here: not a published report)", UserWarning, stacklevel=3)
     text = fig.to_json()
     for col in PERSON_ID_COLUMNS:
         if col in text:

@@ -728,7 +728,9 @@ def methods_text(metrics: dict, lang: str, threshold: int | None = None) -> str:
         qs = dq.get("quarters") or []
         if isinstance(qs, list) and qs:
             lines.append(i18n.t("sum_m_period", lang, first=i18n.fmt_quarter(qs[0], lang), last=i18n.fmt_quarter(q or qs[-1], lang)))
-    lines.append(i18n.t("sum_m_privacy", lang, threshold=num(threshold if threshold is not None else 5)))
+    # the threshold the figures were made with; when it is not known, no number is claimed
+    lines.append(i18n.t("sum_m_privacy", lang, threshold=num(threshold)) if threshold is not None
+                 else i18n.t("ana_privacy_unrecorded", lang))
     return "\n".join(f"- {x}" for x in lines)
 
 
@@ -803,6 +805,45 @@ def load_metrics(results_dir: str | Path | None, quarter: str, reports_dir: str 
         except (OSError, ValueError):
             pass
     return Loaded({}, "none", q or str(quarter))
+
+
+def figures_threshold(loaded: Loaded) -> int | None:
+    """The anonymity threshold the loaded figures were made with, or None when nothing records it.
+
+    In a run (``source == "run"``) that is the run's own parameter, which the caller knows. For a
+    published report: what its notebook 05 saved (``metrics["summary"]["anonymity_threshold"]``),
+    else the heat map's threshold in ``metrics["chain"]``, else the report's ``manifest.json``
+    parameters. Never the notebook's own ``anonymity_threshold`` parameter: it did not make them."""
+    m = loaded.metrics if isinstance(loaded.metrics, dict) else {}
+    for v in (_part(m, "summary").get("anonymity_threshold"),
+              _part(_part(m, "chain"), "heatmap").get("threshold")):
+        if isinstance(v, int) and not isinstance(v, bool):
+            return v
+    if loaded.path:
+        try:
+            man = json.loads(Path(loaded.path).with_name("manifest.json").read_text(encoding="utf-8"))
+            v = man.get("parameters", {}).get("anonymity_threshold")
+            if isinstance(v, int) and not isinstance(v, bool):
+                return v
+        except (OSError, ValueError, AttributeError):
+            pass
+    return None
+
+
+def threshold_note(loaded: Loaded, parameter: int, lang: str) -> tuple[int | None, str]:
+    """(the threshold to state, a sentence for the page or "") for notebook 05.
+
+    A run states its own parameter. A published report states the threshold its figures were made
+    with (:func:`figures_threshold`) and, when the notebook's ``anonymity_threshold`` differs, says so:
+    changing the parameter does not recompute a published report's figures."""
+    if loaded.source != "report":
+        return parameter, ""
+    made = figures_threshold(loaded)
+    if made is None:
+        return None, i18n.t("ana_threshold_unrecorded", lang, parameter=parameter)
+    if made != parameter:
+        return made, i18n.t("ana_threshold_differs", lang, made=made, parameter=parameter)
+    return made, ""
 
 
 def no_results_text(quarter: str, lang: str) -> str:
