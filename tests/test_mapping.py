@@ -140,3 +140,92 @@ tables:
     assert ds.files["units"].name == "tiendas.csv"
     assert ds.tables["units"]["unit_id"].to_list() == ["U1", "U2", "U3"]
     assert ds.tables["trainings"]["date"].to_list() == tr["date"].to_list()
+
+
+# ----------------------------------------------------------------- item labels per language (issue 13)
+
+def _with_canteen_satisfaction(example: Path, entry: str | None) -> Path:
+    """The worked example plus a CanteenRating column (1-4), an item the project has no words for, mapped by ``entry``."""
+    df = pl.read_csv(example / "hr_snapshot.csv", infer_schema=False)
+    df.with_columns(((pl.int_range(pl.len()) % 4) + 1).cast(pl.String).alias("CanteenRating")).write_csv(
+        example / "hr_snapshot.csv")
+    text = (example / "mapping.yml").read_text(encoding="utf-8")
+    if entry is not None:
+        text = text.replace("    # Age is not mapped", f"      CanteenRating:\n{entry}    # Age is not mapped")
+    (example / "mapping.yml").write_text(text, encoding="utf-8")
+    return example / "mapping.yml"
+
+
+def test_item_label_per_language_reaches_the_pages_words(example: Path) -> None:
+    from servicechain import charts, chain, mapping, notebook
+
+    m = _with_canteen_satisfaction(example, '        column: canteen_satisfaction\n        scale: [1, 4]\n'
+                                       '        label: {en: "Canteen satisfaction", es: "Satisfacción con el comedor"}\n')
+    rep = validate(example, m)
+    assert rep.ok and "canteen_satisfaction" in rep.items
+    assert not [p for p in rep.warnings if "Spanish name" in p.message]
+    assert load_mapping(m).item_labels()["canteen_satisfaction"] == {"en": "Canteen satisfaction", "es": "Satisfacción con el comedor"}
+    try:
+        notebook.setup(data_dir=str(example), mapping=str(m), lang="es", quarter="snapshot", load=False)
+        assert charts.word("canteen_satisfaction", "es") == "Satisfacción con el comedor"
+        assert charts.word("canteen_satisfaction", "en") == "Canteen satisfaction"
+        assert charts.word("canteen_satisfaction", "es-MX") == "Satisfacción con el comedor"
+        assert chain.driver_label("canteen_satisfaction", "es") == "Satisfacción con el comedor"
+        assert charts.driver_word("canteen_satisfaction", "es") == "satisfacción con el comedor"
+        assert "<td>Satisfacción con el comedor</td>" in notebook.table_html(
+            pl.DataFrame({"item": ["canteen_satisfaction"]}), "es", translate=["item"])
+        assert charts.word("job_satisfaction", "es") == "Satisfacción con el trabajo"  # the project's own words stay
+        notebook.setup(data_dir=str(example), lang="es", quarter="snapshot", load=False)  # no mapping: no labels
+        assert charts.word("canteen_satisfaction", "es") == "Canteen satisfaction"
+    finally:
+        mapping.use_item_labels(None)
+
+
+def test_plain_label_names_both_languages_and_bad_labels_are_mapping_errors() -> None:
+    base = {"kind": "snapshot", "tables": {"snapshot": {"columns": {"EmployeeNumber": "employee_id", "Att": {"column": "left"}}}}}
+
+    def parse(label):
+        raw = {**base}
+        raw["tables"] = {"snapshot": {"columns": {**base["tables"]["snapshot"]["columns"],
+                                                  "JI": {"column": "canteen_satisfaction", "scale": [1, 4], "label": label}}}}
+        return parse_mapping(raw)
+
+    assert parse("Comedor").item_labels() == {"canteen_satisfaction": {"en": "Comedor", "es": "Comedor"}}
+    assert parse({"es": "Comedor"}).item_labels() == {"canteen_satisfaction": {"es": "Comedor"}}
+    with pytest.raises(MappingError, match="languages are en, es, not 'fr'"):
+        parse({"en": "Canteen satisfaction", "fr": "Cantine"})
+    with pytest.raises(MappingError, match="must be non-empty text"):
+        parse({"en": "", "es": "Comedor"})
+    with pytest.raises(MappingError, match="label must be a name"):
+        parse(3)
+
+
+@pytest.mark.parametrize("entry", [
+    None,  # not in the mapping at all: the column is not read, so no warning either
+    "        column: canteen_satisfaction\n        scale: [1, 4]\n",
+    '        column: canteen_satisfaction\n        scale: [1, 4]\n        label: {en: "Canteen satisfaction"}\n',
+])
+def test_item_without_a_spanish_name_is_a_warning_that_shows_the_line_to_add(example: Path, entry: str | None) -> None:
+    m = _with_canteen_satisfaction(example, entry)
+    rep = validate(example, m)
+    assert rep.ok
+    warned = [p for p in rep.warnings if "Spanish name" in p.message]
+    if entry is None:
+        assert "canteen_satisfaction" not in rep.items and not warned
+        return
+    (p,) = warned
+    assert p.severity == "warning" and p.column == "CanteenRating" and p.table == "snapshot"
+    assert "'canteen_satisfaction'" in p.message and "'Canteen satisfaction'" in p.message
+    assert 'label: {en: "Canteen satisfaction", es: "<nombre en español>"}' in p.message
+    assert "mapping entry of column 'CanteenRating'" in p.message
+    assert p.format() in rep.format()  # servicechain validate prints it
+
+
+def test_unmapped_unknown_survey_item_warning_gives_the_whole_mapping_line(tmp_path: Path) -> None:
+    pl.DataFrame({"employee_id": [f"a{i}" for i in range(6)], "tenure_years": [1.5, 3, 2, 4, 1, 6], "left": [1, 0, 0, 1, 0, 0],
+                  "recognition": [4, 2, 3, 5, 1, 2], "parking_rating": [3, 5, 1, 2, 4, 3]}).write_csv(tmp_path / "snapshot.csv")
+    rep = validate(tmp_path)
+    (p,) = [p for p in rep.warnings if "Spanish name" in p.message]  # recognition is a word the project knows
+    assert p.column == "parking_rating"
+    assert ('parking_rating: {column: parking_rating, scale: [1, 5], label: {en: "Parking rating", '
+            'es: "<nombre en español>"}}') in p.message

@@ -674,7 +674,9 @@ def region_gap(tables: Mapping[str, Frame], quarter: str, drivers: Sequence[str]
 
 
 def driver_label(d: str, lang: str) -> str:
-    return i18n.t(d if d not in ("voluntary_turnover_pct", "customer_retention_pct") else d.removesuffix("_pct"), lang)
+    from .charts import word  # the one function for display names (a mapping's item labels included)
+
+    return word(d if d not in ("voluntary_turnover_pct", "customer_retention_pct") else d.removesuffix("_pct"), lang)
 
 
 def outcome_label(o: str, lang: str) -> str:

@@ -26,13 +26,18 @@ import plotly.graph_objects as go
 import polars as pl
 
 from . import i18n, theme
+from .mapping import item_label
 
 
 def word(key: object, lang: str, labels: Mapping[str, str] | None = None) -> str:
-    """``labels[key]`` if given, else the i18n word for ``key`` if there is one, else ``str(key)``."""
+    """``labels[key]`` if given, else the user's name for an item in ``lang`` (a mapping's ``label:``, see
+    :func:`servicechain.mapping.item_label`), else the i18n word for ``key`` if there is one, else ``str(key)``
+    (``job_involvement`` -> ``Job involvement``). Every item or column name shown on a page goes through here."""
     k = str(key)
     if labels and k in labels:
         return labels[k]
+    if (own := item_label(k, lang)) is not None:
+        return own
     if i18n.has(k):
         return i18n.t(k, lang)
     return k.replace("_", " ").capitalize() if "_" in k else k
@@ -45,7 +50,7 @@ SENTENCE_WORDS = {"recognition_per_month": "recognition"}
 def driver_word(driver: str, lang: str) -> str:
     """A driver's name for the middle of a sentence, lower case: ``driver_word("recognition_per_month", "es")``
     -> ``"reconocimiento"``."""
-    return i18n.t(SENTENCE_WORDS.get(driver, driver), lang).lower()
+    return word(SENTENCE_WORDS.get(driver, driver), lang).lower()
 
 
 def word_col(col: str, lang: str, labels: Mapping[str, str] | None = None) -> pl.Expr:

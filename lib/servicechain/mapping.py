@@ -19,6 +19,10 @@ numbers. Example (a one-sheet HR snapshot)::
             column: job_satisfaction        # an extra 1-5 item
             labels: {Low: 1, Medium: 2, High: 3, "Very High": 4}
             scale: [1, 4]                   # rescaled linearly to 1-5
+          CanteenRating:
+            column: canteen_satisfaction    # an item the project has no words for:
+            scale: [1, 4]                   # name it per language (or label: "one name for both")
+            label: {en: "Canteen satisfaction", es: "Satisfacción con el comedor"}
 
 Keys under ``columns`` are the user's column names; values are contract
 column names (or a dict with ``column`` and options). Structural mistakes
@@ -40,7 +44,8 @@ from servicechain import contract
 from servicechain.cli import UserError
 
 TABLE_KEYS = {"file", "sheet", "delimiter", "encoding", "date_format", "decimal", "thousands", "columns"}
-COLUMN_KEYS = {"column", "labels", "scale", "format", "multiply", "decimal", "thousands"}
+COLUMN_KEYS = {"column", "labels", "scale", "format", "multiply", "decimal", "thousands", "label"}
+LABEL_LANGS = ("en", "es")  # the languages a column's display name (label:) may be given in
 TOP_KEYS = {"kind", "tables", "delimiter", "encoding", "date_format", "decimal", "thousands"}
 DECIMAL_MARKS = (".", ",")
 # thousands: one of these, or "none" (no grouping); " " also accepts no-break and narrow no-break spaces
@@ -61,6 +66,7 @@ class ColumnSpec:
     multiply: float | None = None  # e.g. 12 for monthly -> annual salary
     decimal: str | None = None  # "." or ","; None = decided from the whole column (reading.number_formats)
     thousands: str | None = None  # ".", ",", " ", "'" or "none"; None = decided from the whole column
+    label: dict[str, str] | None = None  # display name per language ({"en": ..., "es": ...}), from label:
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,10 @@ class Mapping:
 
     def table(self, name: str) -> TableMapping | None:
         return self.tables.get(name)
+
+    def item_labels(self) -> dict[str, dict[str, str]]:
+        """Contract column -> its display name per language, for every column the mapping gives a ``label:``."""
+        return {c.target: dict(c.label) for tm in self.tables.values() for c in tm.columns if c.label}
 
 
 @dataclass(frozen=True)
@@ -268,9 +278,52 @@ def _parse_column(
         multiply = None
     fmt = spec.get("format", date_format if kind == "date" else None)
     m = _parse_marks(name, source, spec, marks or {}, issues)
+    label = _parse_label(name, source, spec.get("label"), issues) if "label" in spec else None
     return ColumnSpec(
-        source, target, labels, scale, fmt, float(multiply) if multiply is not None else None, m["decimal"], m["thousands"]
+        source, target, labels, scale, fmt, float(multiply) if multiply is not None else None, m["decimal"], m["thousands"],
+        label,
     )
+
+
+def _parse_label(table: str, source: str, raw: Any, issues: list[MappingIssue]) -> dict[str, str] | None:
+    """``label: "Job involvement"`` (one name for every language) or ``label: {en: ..., es: ...}``. A language
+    left out of the dict is not filled in here: :func:`item_label` falls back to English, and ``validate`` warns
+    about an item with no Spanish name."""
+    if isinstance(raw, str) and raw.strip():
+        return {lang: raw.strip() for lang in LABEL_LANGS}
+    if isinstance(raw, dict) and raw:
+        bad = [k for k in raw if k not in LABEL_LANGS]
+        if bad:
+            issues.append(MappingIssue(table, source, f"label: languages are {', '.join(LABEL_LANGS)}, not {', '.join(map(repr, bad))}"))
+            return None
+        empty = [k for k, v in raw.items() if not isinstance(v, str) or not v.strip()]
+        if empty:
+            issues.append(MappingIssue(table, source, f"label: the name in {', '.join(empty)} must be non-empty text"))
+            return None
+        return {k: v.strip() for k, v in raw.items()}
+    issues.append(MappingIssue(table, source, 'label must be a name, or names per language: {en: "Job involvement", '
+                                              'es: "Implicación en el trabajo"}'))
+    return None
+
+
+# ------------------------------------------------------------------ display names of the user's items
+# The notebooks' setup() registers the mapping's labels (use_item_labels); charts.word, the one function that
+# turns a column or item name into the words on a page, asks item_label first.
+_ITEM_LABELS: dict[str, dict[str, str]] = {}
+
+
+def use_item_labels(labels: dict[str, dict[str, str]] | None) -> None:
+    """Make ``labels`` (``Mapping.item_labels()``) the display names of this process's pages; None clears them."""
+    _ITEM_LABELS.clear()
+    _ITEM_LABELS.update({k: dict(v) for k, v in (labels or {}).items()})
+
+
+def item_label(name: str, lang: str) -> str | None:
+    """The user's name for item ``name`` in ``lang`` (``"es-MX"`` counts as ``"es"``), else in English, else None."""
+    lab = _ITEM_LABELS.get(str(name))
+    if not lab:
+        return None
+    return lab.get(str(lang)[:2]) or lab.get("en") or next(iter(lab.values()))
 
 
 def _parse_labels(table: str, source: str, raw: Any, issues: list[MappingIssue]) -> dict[str, float] | None:

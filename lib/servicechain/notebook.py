@@ -227,6 +227,10 @@ def setup(
         results_dir=resolve_path(results_dir, root),
         params=dict(extra),
     )
+    from servicechain import mapping as mapping_mod
+
+    # the user's names for their items (a mapping's label:), in the page's language, for charts.word
+    mapping_mod.use_item_labels(mapping_mod.load_mapping(ctx.mapping).item_labels() if ctx.mapping else None)
     if load and ctx.data_dir is not None:
         from servicechain import loading
 
@@ -544,6 +548,14 @@ def _is_num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) or type(v).__name__.startswith(("int", "float"))
 
 
+def _cell_word(v: str, lang: str) -> str:
+    """A translated table cell: a mapping's item label, else the catalog word, else the value as it is."""
+    from servicechain.mapping import item_label
+
+    own = item_label(v, lang)
+    return own if own is not None else (i18n.t(v, lang) if i18n.has(v) else v)
+
+
 def table_html(
     df: Any,
     lang: str | None = None,
@@ -592,7 +604,7 @@ def table_html(
             elif hasattr(v, "isoformat") and hasattr(v, "year"):
                 s = i18n.fmt_date(v, lang)
             else:
-                s = i18n.t(str(v), lang) if c in translate and i18n.has(str(v)) else str(v)
+                s = _cell_word(str(v), lang) if c in translate else str(v)
             cls = ' class="num"' if numeric[c] else ""
             out.append(f"<td{cls}>{html.escape(s)}</td>")
         out.append("</tr>")

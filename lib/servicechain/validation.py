@@ -385,6 +385,7 @@ def _read_table(
     items += [c for c in extras if c not in ignored]
     if table.name in ("survey", "snapshot"):
         rep.items = items
+        _item_name_warnings(rep, fname, table, items, specs)
     out = planned.filter(~pl.any_horizontal(pl.col(drop))) if drop else planned
     keep = [ROW] + [c.name for c in table.columns] + [c for c in extras if c not in ignored]
     scores = [c for c in scores_all if c not in ignored]
@@ -612,6 +613,32 @@ def _screen_items(table: contract.Table, extras: list[str], planned: pl.LazyFram
         elif dated and n >= 2 * got[f"d{i}"] and got[f"p{i}"] == got[f"d{i}"]:
             out[e] = "one value per survey date (a wave or period number?)"
     return out
+
+
+def _item_name_warnings(rep: ValidationReport, fname: str, table: contract.Table, items: list[str],
+                        specs: dict[str, ColumnSpec]) -> None:
+    """A warning for each item the project has no words for and the mapping gives no Spanish name: Spanish pages
+    would show it in English (``canteen_satisfaction`` -> "Canteen satisfaction"). The message shows the mapping line to add."""
+    from servicechain import i18n
+
+    for item in items:
+        cs = specs.get(item)
+        own = cs.label if cs is not None else None
+        if i18n.has(item) or (own and own.get("es")):
+            continue
+        en = (own or {}).get("en") or item.replace("_", " ").capitalize()
+        source = cs.source if cs is not None else item
+        label = f'label: {{en: "{en}", es: "<nombre en español>"}}'
+        if rep.mapping is not None and cs is not None and (cs.labels is not None or cs.scale is not None or own is not None
+                                                           or cs.source != item):
+            how = f"add {label} to the mapping entry of column {source!r} (tables: {table.name}: columns:)"
+        else:  # read by its name, without a mapping entry; an item declared in a mapping needs scale: or labels:
+            how = (f"name it in a mapping under tables: {table.name}: columns: with the line  "
+                   f"{source}: {{column: {item}, scale: [1, 5], {label}}}  (a table whose columns: are listed reads "
+                   f"only those columns: list its other items too)")
+        rep.add(Problem(fname, table.name, source,
+                        f"the item {item!r} has no Spanish name, so Spanish pages show it as {en!r}; {how}",
+                        severity="warning"))
 
 
 def _ignore_item(rep: ValidationReport, fname: str, table: contract.Table, column: str, why: str) -> None:
