@@ -48,6 +48,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any, ClassVar
 
 import numpy as np
 import polars as pl
@@ -55,7 +56,7 @@ from scipy import sparse
 
 from . import i18n
 from . import quarters as Q
-from .estimates import Estimate, bootstrap_estimate
+from .estimates import Estimate, ResultMixin, bootstrap_estimate
 from .features import Frame, _lazy, survey_by_quarter
 from .mediation import mediate
 
@@ -160,8 +161,8 @@ def _sym_replicate_sums(counts: np.ndarray, cross: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------------------------ mediation
 
 
-@dataclass
-class MediationResult:
+@dataclass(repr=False)
+class MediationResult(ResultMixin):
     """Product-of-coefficients mediation X(q-2) -> M(q-1) -> Y(q) with unit-cluster bootstrap CIs.
 
     ``a``: M on X; ``b``: Y on M given X; ``direct`` = c' (Y on X given M); ``indirect`` = a*b;
@@ -190,6 +191,22 @@ class MediationResult:
     adjusted_for: tuple[str, ...] = ()
     rho_at_zero: float = float("nan")
     sensitivity: str = ""
+
+    _title: ClassVar[str] = "Mediation X(q-2) -> M(q-1) -> Y(q), unit-cluster bootstrap CIs"
+
+    def _estimate_rows(self) -> list[tuple[str, Estimate]]:
+        return [("path", getattr(self, k)) for k in ("a", "b", "direct", "indirect", "total", "share_mediated")]
+
+    def _info(self) -> list[tuple[str, Any]]:
+        return [("model", f"{self.exposure} -> {self.mediator} -> {self.outcome}"),
+                ("method", f"product of coefficients, {self.reps} unit-cluster bootstrap replicates (seed {self.seed})"),
+                ("unit-quarters", self.n_obs), ("clusters", self.n_units),
+                ("quarters", f"{self.first_quarter} to {self.last_quarter}"),
+                ("exposure SD", f"{self.exposure_sd:.3g} answer points"),
+                ("adjusted for", ", ".join(self.adjusted_for) or "-"), ("rho at zero", self.rho_at_zero)]
+
+    def _notes(self) -> list[str]:
+        return [self.sensitivity] if self.sensitivity else []
 
     def to_dict(self) -> dict:
         out = {k: getattr(self, k) for k in ("exposure", "mediator", "outcome", "n_obs", "n_units", "reps", "seed",
@@ -410,8 +427,8 @@ def shapley_r2(X: np.ndarray, y: np.ndarray, strata: np.ndarray | None = None) -
     return float(v[-1, 0]), phi[:, 0]
 
 
-@dataclass
-class KeyDriverResult:
+@dataclass(repr=False)
+class KeyDriverResult(ResultMixin):
     """Shapley R² decomposition of one outcome over k drivers, with unit-cluster bootstrap CIs.
 
     ``contribution[d]``: R² points attributed to driver d (they sum to ``r2``);
@@ -430,6 +447,18 @@ class KeyDriverResult:
     timing: str  # how drivers relate to the outcome in time
     rank: dict[str, int] = field(default_factory=dict)  # 1 = largest share on the data
     rank_stability: dict[str, float] = field(default_factory=dict)  # share of resamples giving the driver that rank
+
+    _title: ClassVar[str] = "Key-driver importance: Shapley R2 decomposition, unit-cluster bootstrap CIs"
+
+    def _estimate_rows(self) -> list[tuple[str, Estimate]]:
+        return ([("share of R2", self.share[d]) for d in self.drivers] + [("R2", self.r2)]
+                + [("R2 points", self.contribution[d]) for d in self.drivers])
+
+    def _info(self) -> list[tuple[str, Any]]:
+        return [("model", f"{self.outcome} on {', '.join(self.drivers)} ({self.level} level)"),
+                ("method", f"Shapley R2, {self.reps} bootstrap replicates"), ("rows", self.n_obs),
+                ("clusters", self.n_units), ("timing", self.timing),
+                ("ranks", ", ".join(f"{d} {self.rank.get(d)}" for d in self.drivers))]
 
     def rows(self, performance: Mapping[str, float] | None = None) -> list[dict]:
         perf = performance or {}

@@ -78,7 +78,7 @@ def _g(x: Any) -> str:
     if isinstance(x, int):
         return f"{x:,}"
     if isinstance(x, float):
-        return f"{x:,.0f}" if x.is_integer() and abs(x) >= 1e4 else f"{x:.4g}"
+        return f"{x:,.0f}" if abs(x) >= 1e4 else f"{x:.4g}"
     return str(x)
 
 
@@ -103,7 +103,7 @@ class Summary:
 
     def as_text(self) -> str:
         width = 78
-        info = [f"{k + ':':<22}{_g(v)}" for k, v in self.info]
+        info = [f"{(k + ':').ljust(22)} {_g(v)}" for k, v in self.info]
         cols = self._cols()
         cells = [[_g(v) for v in row] for row in self.table.select(cols).rows()]
         widths = [max(len(c), *(len(r[i]) for r in cells)) if cells else len(c) for i, c in enumerate(cols)]
@@ -136,6 +136,9 @@ class Summary:
 
     def __repr__(self) -> str:
         return self.as_text()
+
+    def __contains__(self, text: str) -> bool:
+        return text in self.as_text()
 
     def _repr_html_(self) -> str:
         return self.as_html()
@@ -174,14 +177,19 @@ class ResultMixin:
         """Estimates with 95% CIs, n, events, clusters, method and notes (``print()`` it, or display it)."""
         return Summary(self._title or type(self).__name__, self._info(), self._summary_table(), self._notes())
 
-    def __repr__(self) -> str:
-        info = ", ".join(f"{k}={_g(v)}" for k, v in self._info() if k not in ("model", "method"))
-        lines = [f"{type(self).__name__}({info})"]
+    def _repr_lines(self) -> list[str]:
+        """The estimates under repr()'s first line (the first ``_repr_rows`` of them)."""
         rows = self._estimate_rows()
-        for q, e in rows[: self._repr_rows]:
-            lines.append(f"  {q + ' ' if q else ''}{e.name}: {_g(e.estimate)} [{_g(e.ci_low)}, {_g(e.ci_high)}]")
+        lines = [f"  {q + ' ' if q else ''}{e.name}: {_g(e.estimate)} [{_g(e.ci_low)}, {_g(e.ci_high)}]"
+                 for q, e in rows[: self._repr_rows]]
         if len(rows) > self._repr_rows:
             lines.append(f"  ... {len(rows) - self._repr_rows} more: .summary(), .to_frame()")
+        return lines
+
+    def __repr__(self) -> str:
+        info = ", ".join(f"{k}={_g(v)}" for k, v in self._info()
+                         if k not in ("model", "method") and len(_g(v)) <= 40)  # long values: summary()
+        lines = [f"{type(self).__name__}({info})", *self._repr_lines()]
         notes = self._notes()
         if notes:
             lines.append(f"  {len(notes)} note(s): .summary() lists them")

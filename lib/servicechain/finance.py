@@ -63,13 +63,14 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import polars as pl
 
 from . import features, i18n, loyalty, retention
 from .assumptions import ROLES, Assumptions, Change, Param, Scenario, load
+from .estimates import ResultMixin
 from .features import UNIT_DRIVERS
 from .i18n import fmt_money, fmt_number, fmt_pct, fmt_quarter, t
 
@@ -819,8 +820,13 @@ def region_table(b: Baseline, threshold: int) -> pl.DataFrame:
 # ------------------------------------------------------------------------------ the whole analysis
 
 
-@dataclass
-class ScenarioResult:
+@dataclass(repr=False)
+class ScenarioResult(ResultMixin):
+    """One scenario's money: draws of every quantity (index 0 = point estimates), P10/P50/P90 over the draws.
+
+    ``summary()`` and ``to_frame()`` show P10/P50/P90 and the mean (ranges over coefficient and assumption
+    draws, not 95% CIs); ``summary(lang)`` is the results record metrics.json keeps."""
+
     scenario: Scenario
     effects: Effects
     cost: float
@@ -842,7 +848,40 @@ class ScenarioResult:
     def q(self, key: str) -> tuple[float, float, float]:
         return quantiles(self.money[key][1:])
 
-    def summary(self, lang: str) -> dict:
+    _title: ClassVar[str] = "Money scenario (P10/P50/P90 over coefficient and assumption draws)"
+
+    def to_frame(self) -> pl.DataFrame:
+        """One row per quantity: money (net and gross value, its components) and effects (exits avoided,
+        customers retained, customer retention in pp), with P10/P50/P90 and the mean over the draws."""
+        eff = {"exits_avoided": self.effects.exits_avoided, "customers_retained": self.effects.customers_retained,
+               "customer_retention_pp": self.effects.retention_pp}
+        rows = [("money", k, np.asarray(self.money[k][1:])) for k in ("net_value", "gross_value", *COMPONENTS)]
+        rows += [("effect", k, np.asarray(v[1:])) for k, v in eff.items()]
+        return pl.DataFrame([{"quantity": qn, "name": k, **dict(zip(("p10", "p50", "p90"), quantiles(x))),
+                              "mean": float(np.mean(x))} for qn, k, x in rows])
+
+    def _info(self) -> list[tuple[str, Any]]:
+        return [("model", f"scenario {self.name}" + (" (headline)" if self.headline else "")),
+                ("method", "coefficients and assumptions drawn jointly; P10/P50/P90 over the draws"),
+                ("draws", len(self.money["net_value"]) - 1), ("programme cost", self.cost),
+                ("break-even multiple", self.break_even_multiple),
+                ("P(net value > 0)", float((self.money["net_value"][1:] > 0).mean()))]
+
+    def _notes(self) -> list[str]:
+        out = ["the programme cost is (partly) a shipped illustrative default"] if self.cost_placeholder else []
+        if self.reach is not None and self.reach.extrapolates:
+            out.append(f"goes beyond the data for {self.reach.driver}")
+        return out
+
+    def _repr_lines(self) -> list[str]:
+        a, b, c = self.q("net_value")
+        return [f"  net value P50 {b:,.0f} (P10 {a:,.0f} to P90 {c:,.0f})"]
+
+    def summary(self, lang: str | None = None) -> Any:
+        """Without ``lang``: an :class:`estimates.Summary` to print or display. With ``lang``: the scenario's
+        results record for metrics.json (a dict; its label in ``lang``)."""
+        if lang is None:
+            return ResultMixin.summary(self)
         s: dict[str, Any] = {"name": self.name, "label": self.scenario.label_in(lang), "headline": self.headline}
         v10, v50, v90 = self.q("net_value")
         s.update(value_p10=v10, value_p50=v50, value_p90=v90)
@@ -878,9 +917,9 @@ class ScenarioResult:
         return s
 
 
-@dataclass
-class FinanceResult:
-    """Everything the money notebook shows and saves."""
+@dataclass(repr=False)
+class FinanceResult(ResultMixin):
+    """Everything the money notebook shows and saves (``summary()``/``to_frame()``: every scenario's money)."""
 
     quarter: str
     assumptions: Assumptions
@@ -897,6 +936,23 @@ class FinanceResult:
     @property
     def currency(self) -> str:
         return self.assumptions.currency
+
+    _title: ClassVar[str] = "Money: every scenario (P10/P50/P90 over coefficient and assumption draws)"
+
+    def to_frame(self) -> pl.DataFrame:
+        """Every scenario's :meth:`ScenarioResult.to_frame`, with a ``scenario`` column first."""
+        return pl.concat([s.to_frame().select(pl.lit(s.name).alias("scenario"), pl.all()) for s in self.scenarios])
+
+    def _info(self) -> list[tuple[str, Any]]:
+        return [("model", f"{len(self.scenarios)} scenarios, quarter {self.quarter}"),
+                ("method", "coefficients and assumptions drawn jointly; P10/P50/P90 over the draws"),
+                ("draws", self.draws), ("seed", self.seed), ("currency", self.currency),
+                ("acquisition multiple", float(self.econ.multiple)), ("people at risk", self.population.n),
+                ("hazard person-quarters", self.hazard_n), ("unit-quarters", self.unit_n)]
+
+    def _repr_lines(self) -> list[str]:
+        return [line for s in self.scenarios[: self._repr_rows]
+                for line in (f"  {s.name}:{s._repr_lines()[0][1:]}",)]
 
     def scenario(self, name: str) -> ScenarioResult:
         return next(s for s in self.scenarios if s.name == name)

@@ -11,13 +11,14 @@ clientele) cannot drive it. When the two agree, the association is not just
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 import polars as pl
 import statsmodels.api as sm
 
 from . import charts, i18n
-from .estimates import Estimate
+from .estimates import Estimate, ResultMixin
 from .features import DRIVERS, UNIT_DRIVERS
 from .notebook import fmt
 
@@ -37,8 +38,13 @@ DIFF_TEST = ("Mundlak auxiliary regression (pooled model + unit means of the lag
 DIFF_LEVEL = 0.05  # a driver's pooled and within-unit estimates "differ" when the test's p is below this
 
 
-@dataclass
-class UnitModel:
+@dataclass(repr=False)
+class UnitModel(ResultMixin):
+    """A unit-quarter OLS of ``outcome`` on the lagged drivers (``<driver>_lag``), CR2 cluster-robust by unit.
+
+    Fitted by least squares here (statsmodels has no CR2 covariance), so there is no statsmodels result:
+    ``params``/``cov``/``names`` hold every coefficient; ``summary()``/``to_frame()`` the drivers' effects."""
+
     outcome: str
     spec: str  # "pooled" | "unit_fe"
     effects: dict[str, Estimate]
@@ -56,6 +62,17 @@ class UnitModel:
     # unit_fe only: the cluster-robust test of between vs within (mundlak_test): per driver and joint
     difference: dict[str, dict[str, float]] = field(default_factory=dict)
     difference_joint: dict[str, float] = field(default_factory=dict)
+
+    _title: ClassVar[str] = "Unit-quarter OLS (CR2 cluster-robust SE)"
+
+    def _estimate_rows(self) -> list[tuple[str, Estimate]]:
+        return [(self.spec, e) for e in self.effects.values()]
+
+    def _info(self) -> list[tuple[str, Any]]:
+        return [("model", f"{self.outcome} on lagged drivers, quarter effects"
+                 + (", unit fixed effects" if self.spec == "unit_fe" else "")), ("method", self.method),
+                ("unit-quarters", self.n_obs), ("clusters", self.n_units), ("R2", self.r2),
+                ("outcome mean", self.outcome_mean)]
 
     def to_dict(self) -> dict:
         return {"outcome": self.outcome, "spec": self.spec, "effects": {k: v.to_dict() for k, v in self.effects.items()},
@@ -244,15 +261,29 @@ def compare_specs(pooled: UnitModel, fe: UnitModel) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-@dataclass
-class LoyaltyResults:
-    """Everything the customer-loyalty notebook reports and saves."""
+@dataclass(repr=False)
+class LoyaltyResults(ResultMixin):
+    """Everything the customer-loyalty notebook reports and saves (each model is a :class:`UnitModel`)."""
 
     nps: UnitModel
     nps_fe: UnitModel
     retention: UnitModel
     retention_fe: UnitModel
     moments: MomentsOfTruth | None
+
+    _title: ClassVar[str] = "Customer loyalty: unit-quarter models (CR2 cluster-robust SE)"
+
+    def _estimate_rows(self) -> list[tuple[str, Estimate]]:
+        return [(f"{m.outcome} {m.spec}", e) for m in (self.nps, self.nps_fe, self.retention, self.retention_fe)
+                for e in m.effects.values()]
+
+    def _info(self) -> list[tuple[str, Any]]:
+        return [("model", "unit-quarter OLS, quarter effects; robustness: unit fixed effects"),
+                ("method", INFERENCE_METHOD), ("unit-quarters (NPS)", self.nps.n_obs), ("clusters", self.nps.n_units),
+                ("unit-quarters (retention)", self.retention.n_obs)]
+
+    def _notes(self) -> list[str]:
+        return list(dict.fromkeys([*self.nps.notes, *self.retention.notes]))
 
     def to_dict(self) -> dict:
         """The results contract (``effects`` on the truth.json ``loyalty`` scale: the pooled NPS model)."""

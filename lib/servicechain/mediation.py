@@ -41,13 +41,13 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from .estimates import Estimate, bootstrap_estimate, solve_batch
+from .estimates import Estimate, ResultMixin, Summary, bootstrap_estimate, solve_batch
 
 EFFECTS = ("acme", "ade", "total", "prop_mediated")
 
 
 @dataclass
-class Mediation:
+class Mediation(ResultMixin):
     """Result of :func:`mediate`: effects for the exposure contrast ``contrast`` with 95% CIs."""
 
     exposure: str
@@ -81,15 +81,24 @@ class Mediation:
                 f"made the errors of the two models correlate by rho = {self.rho_at_zero:.2f} "
                 f"(Imai, Keele and Yamamoto 2010); the smaller |rho|, the more fragile the finding.")
 
-    def summary(self) -> str:
-        lines = [f"Mediation of {self.exposure} -> {self.outcome} through {self.mediator}",
-                 f"contrast: {self.contrast_text}; n = {self.n}, clusters = {self.n_clusters}; {self.method}",
-                 f"{'effect':<14}{'estimate':>12}{'95% CI':>28}"]
-        for k in EFFECTS:
-            e = getattr(self, k)
-            lines.append(f"{k:<14}{e.estimate:>12.4g}   [{e.ci_low:>10.4g}, {e.ci_high:>10.4g}]")
-        lines.append(self.sensitivity_text)
-        return "\n".join(lines)
+    def _estimate_rows(self) -> list[tuple[str, Estimate]]:
+        return [("effect", getattr(self, k)) for k in EFFECTS] + [("path", getattr(self, k)) for k in ("a", "b", "direct")]
+
+    def _info(self) -> list[tuple[str, object]]:
+        return [("model", f"{self.exposure} -> {self.mediator} -> {self.outcome}"), ("method", self.method),
+                ("contrast", self.contrast_text), ("n", self.n), ("clusters", self.n_clusters),
+                ("bootstrap replicates", self.n_boot), ("seed", self.seed), ("rho at zero", self.rho_at_zero)]
+
+    def _notes(self) -> list[str]:
+        return [self.sensitivity_text]
+
+    def _summary_table(self) -> pl.DataFrame:
+        return ResultMixin.to_frame(self)
+
+    def summary(self) -> Summary:
+        """Effects and paths with 95% CIs, n, clusters, method and the sensitivity sentence (``print()`` it)."""
+        return Summary(f"Mediation of {self.exposure} -> {self.outcome} through {self.mediator}", self._info(),
+                       self._summary_table(), self._notes())
 
     def to_frame(self) -> pl.DataFrame:
         return pl.DataFrame([{"effect": k, "estimate": getattr(self, k).estimate, "ci_low": getattr(self, k).ci_low,

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import polars as pl
 import statsmodels.api as sm
 import yaml
 
-from .estimates import Estimate
+from .estimates import Estimate, ResultMixin
 
 
 # ------------------------------------------------------------------------------------------ the user's answer scales
@@ -102,8 +102,8 @@ def item_scales(items: list[str], mapping: str | Path | None = None) -> dict[str
 # ------------------------------------------------------------------------------------------ the model
 
 
-@dataclass
-class SnapshotResult:
+@dataclass(repr=False)
+class SnapshotResult(ResultMixin):
     """Cross-sectional logit of a left/stayed flag (snapshot data: no timing), per step of each item's own scale.
 
     ``odds_ratios``/``effects``: each item adjusted for the other items and log(1 + tenure); ``adjusted_odds_ratios``:
@@ -123,6 +123,20 @@ class SnapshotResult:
     notes: list[str] = field(default_factory=list)
     model_result: Any = field(default=None, repr=False)  # the statsmodels GLM result (items + log tenure)
     adjusted_model_result: Any = field(default=None, repr=False)
+
+    _title: ClassVar[str] = "Snapshot: logit of having left (HC1 robust SE), per step of each item's own scale"
+
+    def _estimate_rows(self) -> list[tuple[str, Estimate]]:
+        rows = [("odds ratio", e) for e in self.odds_ratios.values()]
+        return rows + [("adjusted odds ratio", e) for e in (self.adjusted_odds_ratios or {}).values()]
+
+    def _info(self) -> list[tuple[str, Any]]:
+        return [("model", "cross-sectional logit, items + log(1 + tenure)"), ("method", "HC1 robust covariance"),
+                ("employees", self.n), ("leavers", self.n_left),
+                ("adjusted for", ", ".join(self.adjusted_for) or "-"), ("n adjusted", self.n_adjusted)]
+
+    def _notes(self) -> list[str]:
+        return [*self.notes, *self.limitations]
 
     def to_dict(self) -> dict:
         return {"effects": {k: v.to_dict() for k, v in self.effects.items()},
