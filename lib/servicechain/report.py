@@ -288,6 +288,7 @@ def export_html(
     generated: dt.date | None = None,
     threshold: int | None = None,
 ) -> str:
+    label: str | None = None,
     """Executed notebook -> one standalone offline HTML page. Returns the page title."""
     nb = nbformat.read(str(executed), as_version=4)
     title = title or notebook_title(nb, number, lang, executed.stem)
@@ -305,7 +306,7 @@ def export_html(
             "title": title,
             "app_name": i18n.t("app_name", lang),
             "back_label": i18n.t("back_to_index", lang),
-            "quarter_label": i18n.fmt_quarter(quarter, lang),
+            "quarter_label": label or i18n.fmt_quarter(quarter, lang),
             "generated_label": i18n.t("generated", lang),
             "generated": i18n.fmt_date(generated or dt.date.today(), lang),
             "css": theme.stylesheet(),
@@ -328,6 +329,15 @@ def export_html(
 
 def find_identifiers(text: str, ids: set[str]) -> list[str]:
     """Which of ``ids`` appear as a token in ``text`` (privacy check of a finished page)."""
+def period_label(quarter: str, lang: str, kind: str | None = None, as_of: str | dt.date | None = None) -> str:
+    """What a report is about: the quarter ("T3 2026"), or for a snapshot its date ("HR snapshot of 30 June 2026":
+    the run's ``--as-of``), never a quarter taken from the run date."""
+    if kind == "snapshot" and as_of:
+        d = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
+        return i18n.t("snap_report_label", lang, date=i18n.fmt_date(d, lang))
+    return i18n.fmt_quarter(quarter, lang)
+
+
     if not ids:
         return []
     tokens = set(re.findall(r"[A-Za-z0-9_\-]{4,}", text))
@@ -668,6 +678,13 @@ def build_index(
     }
     html = _jinja().get_template("index.html.j2").render(**ctx)
     p = report_dir / "index.html"
+    if kind == "snapshot":  # its own index: the snapshot's date (not a quarter), the export's cards and summary
+        from . import snapshot as snapshot_index
+
+        snap = snapshot_index.index_context(metrics, lang, generated or dt.date.today())
+        snap["lead"] = {k: ([_inline_md(a) for a in v] if k == "actions" else _inline_md(v) if k == "finding" else v)
+                        for k, v in snap["lead"].items()}
+        ctx.update(snap, incomplete_note="")
     p.write_text(html, encoding="utf-8")
     return p
 

@@ -1178,7 +1178,8 @@ def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, 
         html_name = f"{t.name}.html"
         title = report.export_html(rep / "notebooks" / t.path.name, rep / html_name, lang=lang, quarter=quarter,
                                    number=f"{t.number:02d}", generated=generated,
-                                   threshold=args.anonymity_threshold)
+                                   threshold=args.anonymity_threshold,
+                                   label=report.period_label(quarter, lang, kind, args.as_of))
         if t.skip_reason:  # the index says which parts did not run
             title = i18n.t("pre_not_run_title", lang, title=title)
         pages.append({"href": html_name, "title": title, "number": f"{t.number:02d}", "name": t.name})

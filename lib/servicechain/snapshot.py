@@ -469,3 +469,112 @@ def groups_figure(groups: pl.DataFrame, overall: float, lang: str, salary: list[
     else:
         title = i18n.t("snap_title_groups_plain", lang)
     return _share_forest(shown, labels, overall, lang, title, i18n.t("snap_axis_share", lang))
+
+
+# ------------------------------------------------------------------------------------------ the snapshot's index
+
+
+@dataclass(frozen=True)
+class SnapshotSummary:
+    """The snapshot's executive summary (index.html): the export, what it shows, the caveat, what a panel adds."""
+
+    export: str
+    heading: str
+    points: list[str]
+    caveat: str
+    panel: str
+
+    def markdown(self) -> str:
+        return "\n\n".join([self.export, self.heading + "\n" + "\n".join(f"- {p}" for p in self.points),
+                            self.caveat, self.panel])
+
+
+def _snapshot_date(metrics: dict, fallback: Any = None) -> Any:
+    import datetime as dt
+
+    d = (metrics.get("overview") or {}).get("snapshot_date")
+    try:
+        return dt.date.fromisoformat(str(d)) if d else fallback
+    except ValueError:
+        return fallback
+
+
+def clear_associations(metrics: dict, k: int = 2) -> list[tuple[str, dict]]:
+    """Up to ``k`` items whose odds-ratio 95% range excludes 1, strongest (furthest from 1 on the log scale) first."""
+    import math
+
+    ors = ((metrics.get("retention") or {}).get("odds_ratios") or {})
+    clear = [(it, e) for it, e in ors.items() if isinstance(e, dict) and e.get("ci_low") is not None
+             and e.get("ci_high") is not None and (e["ci_high"] < 1 or e["ci_low"] > 1)]
+    return sorted(clear, key=lambda x: -abs(math.log(x[1]["estimate"])))[:k]
+
+
+def executive_summary(metrics: dict, lang: str, date: Any = None) -> SnapshotSummary:
+    """What the snapshot says, in the report language, from metrics.json only (aggregates)."""
+    from . import i18n
+
+    ov, ret = metrics.get("overview") or {}, metrics.get("retention") or {}
+    pct = lambda x: i18n.fmt_pct(x, lang, 0)  # noqa: E731
+    num = lambda x: i18n.fmt_number(x, lang, 0)  # noqa: E731
+    n, left, share = ov.get("employees_in_export"), ov.get("left"), ov.get("leaver_share")
+    export = i18n.t("snap_sum_export", lang, date=i18n.fmt_date(_snapshot_date(metrics, date), lang), n=num(n),
+                    left=num(left), share=pct(share))
+    points = []
+    for it, e in clear_associations(metrics):
+        points.append(i18n.t("snap_sum_assoc", lang, item=item_word(it, lang), or_=i18n.fmt_number(e["estimate"], lang, 2),
+                             lo=i18n.fmt_number(e["ci_low"], lang, 2), hi=i18n.fmt_number(e["ci_high"], lang, 2)))
+    if not points and ret.get("odds_ratios"):
+        points.append(i18n.t("snap_sum_none", lang))
+    shown = [r for r in ret.get("by_answer") or [] if isinstance(r, dict) and not r.get("suppressed")
+             and r.get("share") is not None]
+    if shown:
+        top = max(shown, key=lambda r: r["share"])
+        points.append(i18n.t("snap_sum_answer", lang, share=pct(top["share"]), n=num(top["employees"]),
+                             answer=top["answer"], item=item_word(top["item"], lang).lower(), overall=pct(share)))
+    groups = [r for r in ret.get("by_group") or [] if isinstance(r, dict) and not r.get("suppressed")
+              and r.get("share") is not None]
+    if groups:
+        top = max(groups, key=lambda r: r["share"])
+        points.append(i18n.t("snap_sum_group", lang, share=pct(top["share"]), n=num(top["employees"]),
+                             level=level_word(top["group"], top["level"], lang, ret.get("salary_edges")),
+                             group=i18n.t(f"snap_group_{top['group']}", lang).lower()))
+    return SnapshotSummary(export, i18n.t("snap_sum_assoc_h", lang), points, i18n.t("snap_sum_caveat", lang),
+                           i18n.t("snap_sum_panel", lang))
+
+
+def index_cards(metrics: dict, lang: str) -> list[dict]:
+    """The snapshot index's cards: employees in the export, still employed, had left, leaver share (no deltas, no
+    trends: one export has no earlier quarter). A card without its figure says why instead of 'not available'."""
+    from . import i18n
+
+    ov = metrics.get("overview") or {}
+    cards = []
+    for key, field_, kind, note in (("snap_card_employees", "employees_in_export", "int", "snap_note_employees"),
+                                    ("snap_card_still", "headcount", "int", ""),
+                                    ("snap_card_left", "left", "int", ""),
+                                    ("snap_card_share", "leaver_share", "pct", "snap_note_share")):
+        v = i18n.as_number(ov.get(field_))
+        if v is None:
+            continue  # the export did not give it (01 did not run): no card rather than an empty one
+        cards.append({"key": field_, "label": i18n.t(key, lang), "available": True,
+                      "value": i18n.fmt_pct(v, lang, 1) if kind == "pct" else i18n.fmt_number(v, lang, 0),
+                      "delta": "", "delta_class": "", "spark": "", "note": i18n.t(note, lang) if note else ""})
+    return cards
+
+
+def index_context(metrics: dict, lang: str, generated: Any = None) -> dict:
+    """What :func:`servicechain.report.build_index` shows for a snapshot instead of a quarter's index: the label
+    with the snapshot's date (the run's as-of date), the export's cards and the executive summary."""
+    from . import i18n
+
+    s = executive_summary(metrics, lang, generated)
+    date = _snapshot_date(metrics, generated)
+    return {
+        "quarter_label": i18n.t("snap_report_label", lang, date=i18n.fmt_date(date, lang)) if date else
+        i18n.t("data_kind_snapshot", lang),
+        "cards": index_cards(metrics, lang),
+        "lead_heading": i18n.t("snap_summary_h", lang),
+        "glance_heading": i18n.t("snap_glance_h", lang),
+        "lead": {"finding": s.export, "actions": s.points, "actions_heading": s.heading if s.points else "",
+                 "caveat": s.caveat, "panel": s.panel},
+    }
