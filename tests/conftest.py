@@ -38,6 +38,51 @@ def run_demo_suite(root: Path, cfg, *options: str, key: str | None = None) -> Pa
     return root / "reports" / truth["quarters"][-1]
 
 
+E2E_KEY = "end-to-end-test-key-0123456789"
+
+
+def _thin_unit_to_three_respondents(tables: dict[str, pl.DataFrame], quarter: str) -> tuple[str, str]:
+    """Keep only 3 of one unit's survey respondents in the quarter; returns (unit_id, unit_name)."""
+    from servicechain import quarters as Q
+
+    sv = tables["survey"].join(tables["employees"].select("employee_id", "unit_id"), on="employee_id")
+    in_q = sv.filter(Q.index_expr("survey_date") == Q.parse(quarter))
+    counts = in_q.group_by("unit_id").agg(pl.col("employee_id").n_unique().alias("n")).filter(pl.col("n") >= 8)
+    unit = counts.sort("n", "unit_id")["unit_id"][0]
+    drop = in_q.filter(pl.col("unit_id") == unit).sort("employee_id")["employee_id"][3:]
+    tables["survey"] = tables["survey"].filter(
+        ~((Q.index_expr("survey_date") == Q.parse(quarter)) & pl.col("employee_id").is_in(drop.implode())))
+    name = tables["units"].filter(pl.col("unit_id") == unit)["unit_name"].item()
+    return unit, name
+
+
+@pytest.fixture(scope="session")
+def es_demo_run(tmp_path_factory) -> dict:
+    """The whole quarterly suite, in Spanish, on a 900-person demo with one unit thinned to 3 respondents in the
+    last quarter: run once per test session and read by tests/test_end_to_end.py and tests/test_spanish_words.py
+    (both in the "papermill" xdist group, so one worker runs it once)."""
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from servicechain import cli, demo
+
+    root = tmp_path_factory.mktemp("e2e")
+    tables, truth = demo.generate(demo.DemoConfig(seed=5, employees=900, quarters=5))
+    quarter = truth["quarters"][-1]
+    unit, unit_name = _thin_unit_to_three_respondents(tables, quarter)
+    demo.write(tables, truth, root / "data")
+    out = root / "reports"
+    err = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SERVICECHAIN_PSEUDONYM_KEY", E2E_KEY)
+        with redirect_stdout(io.StringIO()), redirect_stderr(err):
+            rc = cli.main(["run", "--data", str(root / "data"), "--quarter", "latest", "--out", str(out),
+                           "--lang", "es", "--jobs", "2"])
+    assert rc == 0, err.getvalue()
+    return {"dir": out / quarter, "data": (root / "data").resolve(), "quarter": quarter, "tables": tables, "truth": truth,
+            "unit": unit, "unit_name": unit_name, "log": err.getvalue()}
+
+
 @pytest.fixture(autouse=True)
 def _pseudonym_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never create or read the checkout's .servicechain-key."""

@@ -10,56 +10,27 @@ One real run (all notebooks, Spanish) is shared by the tests below:
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import shutil
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import CHROMIUM, LAUNCH_ARGS
+from conftest import CHROMIUM, E2E_KEY as KEY, LAUNCH_ARGS
 
-from servicechain import cli, demo, privacy
+from servicechain import privacy
 from servicechain import quarters as Q
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("papermill")]
 
-KEY = "end-to-end-test-key-0123456789"
 ARTIFACTS = Path(__file__).with_name("artifacts") / "end_to_end"
 
 
-def _thin_unit_to_three_respondents(tables: dict[str, pl.DataFrame], quarter: str) -> tuple[str, str]:
-    """Keep only 3 of one unit's survey respondents in the quarter; returns (unit_id, unit_name)."""
-    sv = tables["survey"].join(tables["employees"].select("employee_id", "unit_id"), on="employee_id")
-    in_q = sv.filter(Q.index_expr("survey_date") == Q.parse(quarter))
-    counts = in_q.group_by("unit_id").agg(pl.col("employee_id").n_unique().alias("n")).filter(pl.col("n") >= 8)
-    unit = counts.sort("n", "unit_id")["unit_id"][0]
-    drop = in_q.filter(pl.col("unit_id") == unit).sort("employee_id")["employee_id"][3:]
-    tables["survey"] = tables["survey"].filter(
-        ~((Q.index_expr("survey_date") == Q.parse(quarter)) & pl.col("employee_id").is_in(drop.implode())))
-    name = tables["units"].filter(pl.col("unit_id") == unit)["unit_name"].item()
-    return unit, name
-
-
 @pytest.fixture(scope="module")
-def suite_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e")
-    tables, truth = demo.generate(demo.DemoConfig(seed=5, employees=900, quarters=5))
-    quarter = truth["quarters"][-1]
-    unit, unit_name = _thin_unit_to_three_respondents(tables, quarter)
-    demo.write(tables, truth, root / "data")
-    out = root / "reports"
-    err = io.StringIO()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SERVICECHAIN_PSEUDONYM_KEY", KEY)
-        with redirect_stdout(io.StringIO()), redirect_stderr(err):
-            rc = cli.main(["run", "--data", str(root / "data"), "--quarter", "latest", "--out", str(out),
-                           "--lang", "es", "--jobs", "2"])
-    assert rc == 0, err.getvalue()
-    return {"dir": out / quarter, "data": (root / "data").resolve(), "quarter": quarter, "tables": tables, "truth": truth,
-            "unit": unit, "unit_name": unit_name}
+def suite_run(es_demo_run):
+    """The Spanish demo run of conftest.es_demo_run (shared with tests/test_spanish_words.py: one suite run)."""
+    return es_demo_run
 
 
 def _pages(d: Path) -> list[Path]:

@@ -91,8 +91,9 @@ class Param:
     def resolved(self, value: float, low: float, high: float, note: str, note_es: str = "") -> "Param":
         """The same assumption with an auto value filled in from the data (``note``: how, in English;
         ``note_es``: the same in Spanish)."""
-        src = f"{self.source} Derived: {note}".strip()
-        src_es = f"{self.source_es} Derivado: {note_es}".strip() if self.source_es and note_es else self.source_es
+        src = f"{self.source} {i18n.t('d13_derived', 'en', note=note)}".strip()
+        src_es = (f"{self.source_es} {i18n.t('d13_derived', 'es', note=note_es)}".strip() if self.source_es and note_es
+                  else self.source_es)
         return replace(self, value=float(value), low=float(low), high=float(high), source=src, source_es=src_es)
 
     def to_dict(self) -> dict:
@@ -274,7 +275,7 @@ class _Reader:
 
     def param(self, key: str, raw: Any, kind: str, allow_auto: bool, default: Param | None) -> Param:
         """A user's value (bare number or mapping) over the default ``Param``."""
-        mine = f"your assumptions file {Path(self.file).name}"
+        mine = i18n.t("d13_your_file", "en", file=Path(self.file).name)
         if not isinstance(raw, dict):
             raw = {"value": raw}
         self.mapping(key, raw, PARAM_FIELDS)
@@ -300,7 +301,8 @@ class _Reader:
         if "source" in got:  # the user's own words: Spanish only if the file gives it (else a warning, see missing_source_es)
             source_es = got.get("source_es", "")
         else:
-            source_es = got.get("source_es", f"su archivo de supuestos {Path(self.file).name}" if numbers else base.source_es)
+            source_es = got.get("source_es", i18n.t("d13_your_file", "es", file=Path(self.file).name) if numbers
+                                else base.source_es)
         origin = ("default" if self.file == DEFAULT_FILE else "user") if numbers else base.origin
         p = Param(key, value, low, high, source, got.get("stress_low", base.stress_low),
                   got.get("stress_high", base.stress_high), origin, source_es)
@@ -351,7 +353,8 @@ class _Reader:
             for b, v in raw.items():
                 base[b] = self.param(f"{key}.{b}", v, "money", False, base.get(b))
         for b in COST_BASES:
-            base.setdefault(b, Param(f"{key}.{b}", 0.0, 0.0, 0.0, "none", source_es="ninguna"))
+            base.setdefault(b, Param(f"{key}.{b}", 0.0, 0.0, 0.0, i18n.t("d13_no_source", "en"),
+                                     source_es=i18n.t("d13_no_source", "es")))
         return {b: base[b] for b in COST_BASES}
 
 

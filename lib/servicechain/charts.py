@@ -1,7 +1,8 @@
 """Shared chart builders: aggregate frames in, plotly figures out, words in the report language.
 
 Every function takes a small polars frame of *aggregates* (estimates, curve
-points, bins), never person rows, and a ``lang``; labels found in the i18n word
+points, bins), never person rows, and ``lang`` (positional or keyword; default: the
+notebook's language after ``nb.setup()``, else English); labels found in the i18n word
 table are translated, numbers are formatted for the language, and the title is
 the caller's (a finding, not a description). Colours come from :mod:`theme`.
 
@@ -86,9 +87,20 @@ def finding_title(fig: go.Figure, title: str, legend: bool = False, width: int =
 
 
 def localize(fig: go.Figure, lang: str) -> go.Figure:
-    """Decimal and thousands separators of the language on every axis."""
-    fig.update_layout(separators=i18n.plotly_separators(lang))
+    """Decimal and thousands separators of the language on every axis, and the ``servicechain`` template (so a
+    chart looks the same in an analyst's kernel that never called ``nb.setup()``)."""
+    fig.update_layout(separators=i18n.plotly_separators(lang), template=theme.template())
     return fig
+
+
+def _lang(lang: str | None) -> str:
+    """``lang``, else the notebook's (``nb.setup(lang=...)``), else English."""
+    if lang:
+        return lang
+    from . import notebook
+
+    ctx = notebook.current()
+    return ctx.lang if ctx is not None else "en"
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -115,7 +127,7 @@ def ci_text(est: float, lo: float, hi: float, lang: str, decimals: int = 2, pct:
 
 def forest(
     df: pl.DataFrame,
-    lang: str,
+    lang: str | None = None,
     *,
     title: str,
     x_title: str,
@@ -137,6 +149,7 @@ def forest(
     for none). With ``group_col`` the groups (e.g. specifications) sit side by side
     in each row, in order of appearance; group values are translated like labels.
     """
+    lang = _lang(lang)
     if df.height == 0:
         raise ValueError("forest(): nothing to plot")
     order = list(dict.fromkeys(df[label_col].to_list()))
@@ -181,7 +194,7 @@ def forest(
 
 def coef_side_by_side(
     df: pl.DataFrame,
-    lang: str,
+    lang: str | None = None,
     *,
     title: str,
     x_title: str,
@@ -198,7 +211,7 @@ def coef_side_by_side(
 
 def calibration(
     df: pl.DataFrame,
-    lang: str,
+    lang: str | None = None,
     *,
     title: str,
     x_title: str,
@@ -210,6 +223,7 @@ def calibration(
     decimals: int = 1,
 ) -> go.Figure:
     """Observed vs predicted rate per bin, with the perfect-calibration diagonal (rates as shares 0..1)."""
+    lang = _lang(lang)
     if df.height == 0:
         raise ValueError("calibration(): nothing to plot")
     x, y, n = df[pred_col].to_list(), df[obs_col].to_list(), df[n_col].to_list()
@@ -232,7 +246,7 @@ def calibration(
 
 def km_curves(
     df: pl.DataFrame,
-    lang: str,
+    lang: str | None = None,
     *,
     title: str,
     x_title: str,
@@ -247,6 +261,7 @@ def km_curves(
     colours: Sequence[str] | None = None,
 ) -> go.Figure:
     """Step curves of the share still employed over time, one per group, with shaded 95% bands."""
+    lang = _lang(lang)
     if df.height == 0:
         raise ValueError("km_curves(): nothing to plot")
     groups = [g for g in (order or list(dict.fromkeys(df[group_col].to_list()))) if g in set(df[group_col].to_list())]
@@ -274,7 +289,7 @@ def km_curves(
 
 def binned_means(
     df: pl.DataFrame,
-    lang: str,
+    lang: str | None = None,
     *,
     title: str,
     x_title: str,
@@ -287,6 +302,7 @@ def binned_means(
     decimals: int = 1,
 ) -> go.Figure:
     """Mean outcome (with 95% CI) at the average driver level of each group: a descriptive dose-response."""
+    lang = _lang(lang)
     if df.height == 0:
         raise ValueError("binned_means(): nothing to plot")
     x, m, lo, hi, n = (df[c].to_list() for c in (x_col, mean_col, low_col, high_col, n_col))

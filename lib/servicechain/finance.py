@@ -319,8 +319,7 @@ def resolve(a: Assumptions, pop: Population) -> Assumptions:
     rev = params["revenue_per_customer_per_year"]
     if rev.auto:
         r = pop.revenue_per_customer_year or 0.0
-        rev = rev.resolved(r, 0.8 * r, 1.2 * r, f"{r:,.2f} a year in the report quarter's data.",
-                           f"{fmt_number(r, 'es', 2)} al año en los datos del trimestre del informe.")
+        rev = rev.resolved(r, 0.8 * r, 1.2 * r, *_derived_notes("d13_derived_revenue", value=(r, 2)))
         params[rev.key] = rev
     m = params["acquisition_cost_multiple"]
     ret, acq = params["retention_cost_per_customer_per_year"], params["acquisition_cost_per_customer"]
@@ -328,24 +327,32 @@ def resolve(a: Assumptions, pop: Population) -> Assumptions:
         lo = acq.low if acq.low is not None else acq.value
         hi = acq.high if acq.high is not None else acq.value
         ret = ret.resolved(acq.value / m.value, lo / m.high, hi / m.low,
-                           f"{acq.value:,.2f} acquisition cost per customer / {m.value:g} (the multiple).",
-                           f"{fmt_number(acq.value, 'es', 2)} de costo de captación por cliente / "
-                           f"{fmt_number(m.value, 'es', 1)} (el múltiplo).")
+                           *_derived_notes("d13_derived_retention_from_acquisition", acquisition=(acq.value, 2),
+                                           multiple=(m.value, None)))
     else:
         if ret.auto:
             sh = params["retention_cost_share_of_revenue"]
             ret = ret.resolved(sh.value * rev.value, sh.low * rev.value, sh.high * rev.value,
-                               f"{sh.value:g} x {rev.value:,.2f} revenue per customer per year.",
-                               f"{fmt_number(sh.value, 'es', 2)} × {fmt_number(rev.value, 'es', 2)} de ingresos por "
-                               "cliente y año.")
+                               *_derived_notes("d13_derived_retention_from_share", share=(sh.value, None),
+                                               revenue=(rev.value, 2)))
         lo = ret.low if ret.low is not None else ret.value
         hi = ret.high if ret.high is not None else ret.value
         acq = acq.resolved(m.value * ret.value, m.low * lo, m.high * hi,
-                           f"{m.value:g} (the multiple) x {ret.value:,.2f} retention cost per customer per year.",
-                           f"{fmt_number(m.value, 'es', 1)} (el múltiplo) × {fmt_number(ret.value, 'es', 2)} de costo "
-                           "de retención por cliente y año.")
+                           *_derived_notes("d13_derived_acquisition", multiple=(m.value, None), retention=(ret.value, 2)))
     params[ret.key], params[acq.key] = ret, acq
     return a.with_params(**params)
+
+
+def _derived_notes(key: str, **numbers: tuple[float, int | None]) -> tuple[str, str]:
+    """How an ``auto`` assumption was derived, in English and in Spanish (catalog ``key``), each number written as
+    that language writes it: ``(x, 2)`` with two decimals and grouping, ``(x, None)`` as short as it goes (6.5)."""
+    def num(x: float, decimals: int | None, lang: str) -> str:
+        if decimals is not None:
+            return fmt_number(x, lang, decimals)
+        g = f"{x:g}"
+        return g.replace(".", ",") if lang == "es" else g
+
+    return tuple(t(key, lang, **{k: num(x, d, lang) for k, (x, d) in numbers.items()}) for lang in ("en", "es"))
 
 
 # ------------------------------------------------------------------------------ scenarios

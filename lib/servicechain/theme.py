@@ -73,8 +73,10 @@ def template() -> go.layout.Template:
                     font=dict(size=13)),
         xaxis=dict(showgrid=False, linecolor="#9aa5b1", ticks="outside", tickcolor="#9aa5b1",
                    title=dict(font=dict(size=13, color=MUTED)), automargin=True, zeroline=False),
+        # a standoff places the y title beside the tick labels, and automargin then makes room for both: without
+        # one plotly.js puts the title at a fixed spot of the margin, over long labels (px.bar(orientation="h"))
         yaxis=dict(showgrid=True, gridcolor=GRID, zeroline=False, linecolor="#9aa5b1",
-                   title=dict(font=dict(size=13, color=MUTED)), automargin=True),
+                   title=dict(font=dict(size=13, color=MUTED), standoff=12), automargin=True),
         colorscale=dict(sequential=SEQUENTIAL, diverging=DIVERGING),
         bargap=0.25,
     )
