@@ -203,7 +203,7 @@ def setup(
     Unknown keyword parameters are kept in ``ctx.params``.
     """
     global _CURRENT
-    i18n.check_lang(lang)
+    lang = i18n.check_lang(lang)  # a locale: "es", "es-MX", "en-GB"... ("es_mx" -> "es-MX"); unknown: ValueError
     root = project_root()
     if unattended():
         warnings.filterwarnings("ignore")
@@ -330,11 +330,10 @@ def _check_figure(fig: Any, max_points: int, publish: bool | None = None) -> Non
 
 
 def separators(lang: str) -> str:
-    """Plotly's ``layout.separators`` for ``lang``: its decimal mark then its thousands mark, read off
-    :func:`i18n.fmt_number` (``".,"`` in English, ``",."`` in Spanish), so axes, colour bars and
-    ``%{x:.2f}`` in hover templates write numbers as the page's text does."""
-    s = i18n.fmt_number(12345678.5, lang, 1)  # "12,345,678.5" / "12.345.678,5"
-    return s[-2] + (s[2] if not s[2].isdigit() else "")
+    """Plotly's ``layout.separators`` for the locale ``lang``: its decimal mark then its thousands mark, from CLDR
+    as :func:`i18n.fmt_number` writes them (``".,"`` in English, es-MX and es-PE, ``",."`` in es-ES, es-AR and
+    es-CO), so axes, colour bars and ``%{x:.2f}`` in hover templates write numbers as the page's text does."""
+    return i18n.plotly_separators(lang)
 
 
 def title_text(fig: Any) -> str:
@@ -487,7 +486,7 @@ def show(fig: Any, *, max_points: int = MAX_POINTS, height: int | None = None, c
     lab.setdefault("layout", {})["separators"] = separators(lang)
     bundle = {
         MIME_PLOTLY: {**lab, "config": cfg},
-        "text/html": figure_html(page_fig, div_id, title, config=cfg, height=h, lang=lang),
+        "text/html": figure_html(page_fig, div_id, title, config=theme.page_config(lang, cfg), height=h, lang=lang),
         "text/plain": f"<figure {div_id}>",
     }
     display(bundle, raw=True)

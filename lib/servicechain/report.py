@@ -322,7 +322,7 @@ def export_html(
         add_fallback_tables(nb, lang)
     body, _ = _exporter().from_notebook_node(nb, resources=resources)
     if has_chart:
-        body = defer_chart_scripts(body).replace(PLOTLY_PLACEHOLDER, theme.plotly_js(), 1)
+        body = defer_chart_scripts(body).replace(PLOTLY_PLACEHOLDER, theme.plotly_js(lang), 1)
     out_html.write_text(body, encoding="utf-8")
     return title
 
@@ -454,7 +454,7 @@ def _money_at_stake(m: dict, lang: str = "en") -> tuple[Any, str | None, str]:
     head, currency = _headline_scenario(m)
     name = head.get("label") or head.get("name")  # finance writes the label in the run's language
     if isinstance(name, dict):  # or one per language
-        name = name.get(lang) or next(iter(name.values()), None)
+        name = name.get(i18n.base(lang)) or next(iter(name.values()), None)
     return head.get("value_p50"), (str(name) if name else None), currency
 
 

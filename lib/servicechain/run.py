@@ -82,6 +82,15 @@ class Interrupted(BaseException):
 # ------------------------------------------------------------------------------------------ CLI
 
 
+def _locale_arg(value: str) -> str:
+    """``--lang``: one of :data:`i18n.LOCALES` (normalised: ``es_mx`` -> ``es-MX``); anything else is a usage
+    error (exit 2) that lists them."""
+    try:
+        return i18n.check_lang(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, metavar="DIR", help="data folder (see data/README.md)")
     p.add_argument("--quarter", default="latest", help="2026Q3 or 'latest' (latest complete quarter; default)")
@@ -90,7 +99,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-incomplete", action="store_true",
                    help="publish an explicit --quarter that is not complete (see docs/scheduling.md); refused otherwise")
     p.add_argument("--out", default="reports", metavar="DIR", help="reports folder (default: reports)")
-    p.add_argument("--lang", default="en", choices=i18n.LANGS, help="report language (default: en)")
+    p.add_argument("--lang", default="en", type=_locale_arg, metavar="LOCALE",
+                   help=f"report language and number/date formats: {', '.join(i18n.LOCALES)} "
+                        "(es = es-ES, en = en-GB; default: en)")
     p.add_argument("--assumptions", default="", metavar="FILE", help="assumptions.yml for the money notebook")
     p.add_argument("--mapping", default="", metavar="FILE", help="mapping.yml to adapt your export")
     p.add_argument("--jobs", type=int, default=2, metavar="N", help="notebooks run in parallel (default: 2)")

@@ -159,7 +159,7 @@ def _first(s: dict, bases: tuple[str, ...]) -> float | None:
 def _label(s: dict, lang: str) -> str:
     lab = s.get("label")
     if isinstance(lab, dict):
-        lab = lab.get(lang) or lab.get("en") or next(iter(lab.values()), None)
+        lab = lab.get(i18n.base(lang)) or lab.get("en") or next(iter(lab.values()), None)
     if isinstance(lab, str) and lab.strip():
         return lab.strip()
     name = str(s.get("name") or "")

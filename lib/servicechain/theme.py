@@ -56,6 +56,19 @@ PLOTLY_CONFIG = {
 # The page-wide plotly.js defaults (``Plotly.setPlotConfig``), run right after plotly.js itself.
 PAGE_CONFIG_JS = 'Plotly.setPlotConfig({"showSendToCloud": false, "plotlyServerURL": "", "displaylogo": false});'
 
+
+def page_config(lang: str, config: dict | None = None) -> dict:
+    """The plotly config of a chart on a page in ``lang``: ``config`` (default :data:`PLOTLY_CONFIG`) with
+    ``locale: "es"`` on Spanish pages, so toolbar tooltips and date axes are Spanish (plotly.js's own locale
+    file, inlined after plotly.js by :func:`plotly_js`)."""
+    from servicechain import i18n
+
+    cfg = dict(PLOTLY_CONFIG if config is None else config)
+    loc = i18n.plotly_locale(lang)
+    if loc:
+        cfg["locale"] = loc
+    return cfg
+
 NAME = "servicechain"
 
 
@@ -103,6 +116,10 @@ VENDOR_DIR = Path(__file__).with_name("vendor")
 # plotly.js version as the plotly python package bundles: bar, scatter, heatmap (what the pages draw)
 # and a few more in 1.5 MB instead of 4.8 MB. See vendor/README.md; tests/test_page_weight.py.
 PLOTLY_BUNDLE = VENDOR_DIR / "plotly-cartesian.min.js"
+# plotly.js's own Spanish locale (npm plotly.js, dist/plotly-locale-es.js, same version and licence as the bundle):
+# toolbar tooltips ("Descargar gráfica como PNG"), month and day names of date axes. It registers itself with
+# Plotly.register when it runs after plotly.js.
+PLOTLY_LOCALES = {"es": VENDOR_DIR / "plotly-locale-es.js"}
 _VERSION_RE = re.compile(r"plotly\.js(?: \([^)]*\))? v(\d+\.\d+\.\d+)")
 _TRACE_RE = re.compile(r'moduleType:"trace",name:"([a-z0-9]+)"')
 
@@ -131,12 +148,23 @@ def bundled_trace_types() -> frozenset[str]:
     return frozenset(_TRACE_RE.findall(PLOTLY_BUNDLE.read_text(encoding="utf-8")))
 
 
-@lru_cache(maxsize=1)
-def plotly_js() -> str:
+@lru_cache(maxsize=None)
+def plotly_js(lang: str = "en") -> str:
     """plotly.js (the vendored cartesian bundle), to inline once per page: the pages never ask the
     network for anything.
 
     Followed by :data:`PAGE_CONFIG_JS`, so that on our pages even a chart drawn without
-    :data:`PLOTLY_CONFIG` has no upload button and no server URL to upload to.
+    :data:`PLOTLY_CONFIG` has no upload button and no server URL to upload to; on a Spanish page
+    (``lang`` ``es``, ``es-MX``...) then by plotly.js's Spanish locale, registered with plotly and made the
+    page's default (``locale: "es"``, as :func:`page_config` gives every chart). The English text is the
+    start of every language's, so one page's scripts can be found in another's.
     """
-    return PLOTLY_BUNDLE.read_text(encoding="utf-8") + "\n" + PAGE_CONFIG_JS
+    from servicechain import i18n
+
+    js = PLOTLY_BUNDLE.read_text(encoding="utf-8") + "\n" + PAGE_CONFIG_JS
+    loc = i18n.plotly_locale(lang)
+    if loc:
+        # inside a function: the file's ``var locale`` stays out of the page's globals
+        js += ("\n(function () {\n" + PLOTLY_LOCALES[loc].read_text(encoding="utf-8").strip() + "\n})();\n"
+               f'Plotly.setPlotConfig({{"locale": "{loc}"}});')
+    return js
