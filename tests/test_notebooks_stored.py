@@ -13,7 +13,7 @@ PARAMETERS = ("data_dir", "quarter", "lang", "anonymity_threshold", "seed", "map
 
 
 def test_the_suite_is_all_there():
-    assert [p.name[:2] for p in NOTEBOOKS] == ["00", "01", "02", "03", "04", "05"]
+    assert [p.name[:2] for p in NOTEBOOKS] == ["00", "01", "02", "03", "04", "05", "06"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

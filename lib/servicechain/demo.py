@@ -110,6 +110,12 @@ DEFAULT_EFFECTS: dict[str, dict[str, float]] = {
     "loyalty": {"recognition_per_month": 4.0, "empowerment": 6.0, "leadership": 5.0, "voluntary_turnover_pct": -0.4},
     "customer_retention": {"recognition_per_month": 1.5, "empowerment": 2.5, "leadership": 2.0, "voluntary_turnover_pct": -0.2},
     "early_attrition": {"onboarding_training": -0.6, "recognition_30d": -0.5},
+    # issue 15: the unit's mean rating of the internal service it received in q-1 (1-5) -> its engagement and NPS
+    # in q (customer-facing units); voluntary exits and customer retention get no internal-service effect (0)
+    "internal_service": {"engagement": 0.25, "nps": 5.0},
+    # issue 15: the unit's share of staff trained in the last 6 months at the end of q-1 (percent) -> NPS in q;
+    # the share whose last training was 7-12 months before has none (the effect fades after six months)
+    "training": {"nps_trained_0_6": 0.15, "nps_trained_7_12": 0.0},
 }
 SCALES = {
     "retention": (
@@ -132,7 +138,28 @@ SCALES = {
         "(0/1) at least one recognition received in days 0-29 (recognition_30d); leadership_team_mean (the "
         "manager's team mean leadership answer in the quarter before hire) has no true effect (0)"
     ),
+    "internal_service": (
+        "engagement: points of the unit's mean engagement answer (1-5) in quarter q per 1-point change in the mean "
+        "rating (1-5) the unit's own staff gave their internal suppliers in quarter q-1 (customer-facing units; the "
+        "value is the plug-in slope after rounding answers to 1-5); nps: NPS points (-100..100) in q per 1-point "
+        "change in that q-1 rating; voluntary_turnover_pct and customer_retention_pct: no effect (0)"
+    ),
+    "training": (
+        "NPS points (-100..100) of the unit in quarter q per percentage point of its staff (on the payroll on the "
+        "last day of q-1) whose last training is dated 0-182 days before that day (nps_trained_0_6) or 183-365 "
+        "days before (nps_trained_7_12, no effect: it fades after six months); customer retention and the "
+        "voluntary-exit hazard by months since the last training: no effect (0)"
+    ),
 }
+# The internal customer (issue 15): departments rate the departments that serve them (their internal suppliers).
+WEAK_SUPPLIER = "TI"  # the weak supplier department: starts low and falls every quarter
+WEAK_SUPPLIER_START, WEAK_SUPPLIER_TREND = 3.0, -0.08
+SUPPLIER_LEVEL = 3.7  # the other suppliers' mean level (+ a department draw)
+INTERNAL_RATING_P = 0.7  # share of survey respondents who also rate two internal suppliers
+INTERNAL_REF = 3.5  # the internal-service rating at which the engagement and NPS mechanisms add nothing
+TRAINING_REF = 40.0  # percent trained in the last 6 months at which the NPS mechanism adds nothing
+ENGAGEMENT_NOISE = 0.6  # SD of an engagement answer around its expected value (before rounding to 1-5)
+TRAINED_DAYS = (182, 365)  # "trained in the last 6 months" = 0-182 days; 7-12 months = 183-365 days
 # Tenure bands used by the generator and by the retention model: [0,1) [1,2) [2,5) [5,inf) years.
 TENURE_BREAKS = (1.0, 2.0, 5.0)
 TENURE_EFFECT = np.array([0.5, 0.2, 0.0, -0.3])
@@ -169,6 +196,15 @@ def _days(d: dt.date) -> int:
 
 def _likert(x: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(x), 1, 5).astype(np.int8)
+
+
+def _expected_likert_shift(mu: np.ndarray, shift: np.ndarray, sd: float) -> np.ndarray:
+    """E[_likert(mu + shift + e)] - E[_likert(mu + e)] for e ~ N(0, sd^2): the answer moves one step at each of the
+    thresholds 1.5 .. 4.5, so E[_likert(x + e)] = 1 + sum_k Phi((x - k) / sd)."""
+    from scipy.special import ndtr
+
+    k = np.array([1.5, 2.5, 3.5, 4.5])
+    return (ndtr((mu[:, None] + shift[:, None] - k) / sd) - ndtr((mu[:, None] - k) / sd)).sum(axis=1)
 
 
 def _date_series(name: str, days: np.ndarray) -> pl.Series:
@@ -246,9 +282,10 @@ def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
         # recognition and of the onboarding training (-1: none)
         "early_exit": np.full(cap, -1, np.int64), "welcome_day": np.full(cap, -1, np.int64),
         "onboarding_day": np.full(cap, -1, np.int64),
+        "last_train": np.full(cap, -1, np.int64),  # day of the latest training so far (-1: never)
     }
     n_emp = 0
-    minus_one = ("pos", "exit", "mgr", "early_exit", "welcome_day", "onboarding_day")
+    minus_one = ("pos", "exit", "mgr", "early_exit", "welcome_day", "onboarding_day", "last_train")
 
     def hire(positions: np.ndarray, hire_days: np.ndarray, early: bool = True) -> np.ndarray:
         nonlocal n_emp, cap
@@ -312,6 +349,28 @@ def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
     b_ret = eff["retention"]
     tenure_edges = np.array(TENURE_BREAKS) * 365.25
     role_eff = np.array([ROLE_EFFECT["frontline"], ROLE_EFFECT["support"], ROLE_EFFECT["manager"]])
+    # The internal customer and the training cadence (issue 15) draw from their own streams, so every other
+    # table keeps its draws; they change only engagement answers and NPS scores (through the mechanisms below).
+    # (stream 1500, not 15: with 15 the default demo's exits model showed a 1-in-20 chance association with the
+    # internal service, whose true effect on exits is 0; tests/test_internal_service.py checks coverage over seeds)
+    rng_is = np.random.default_rng([cfg.seed, 1500])
+    rng_tr = np.random.default_rng([cfg.seed, 16])
+    depts = sorted(set(pos_dept.tolist()))
+    D = len(depts)
+    pos_dept_code = np.searchsorted(np.array(depts, dtype=object), pos_dept)
+    sup_level = SUPPLIER_LEVEL + rng_is.normal(0, 0.15, D)
+    sup_trend = rng_is.normal(0, 0.02, D)
+    weak = depts.index(WEAK_SUPPLIER) if WEAK_SUPPLIER in depts else None
+    if weak is not None:
+        sup_level[weak], sup_trend[weak] = WEAK_SUPPLIER_START, WEAK_SUPPLIER_TREND
+    pair_eff = rng_is.normal(0, 0.15, (D, D))
+    unit_is = rng_is.normal(0, 0.3, n_units)  # how well the suppliers serve this particular unit
+    prev_is_x = np.full(n_units, np.nan)  # the unit's mean rating of its suppliers last quarter
+    is_parts = []
+    plug = np.zeros(2)  # the engagement effect after rounding: sum(mean increment * dx), sum(dx^2)
+    b_is, b_tr = eff["internal_service"], eff["training"]
+    train_rate = rng_tr.beta(1.2, 2.4, n_units)  # each unit's training habit: share of staff trained per quarter
+    prev_trained = np.full((n_units, 2), np.nan)  # percent trained 0-6 and 7-12 months before last quarter's end
 
     for qi, ql in enumerate(qlabels):
         qs, qe = qstart[qi], qend[qi]
@@ -392,10 +451,44 @@ def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
         resp = there & (rng.random(n) < resp_rate[units])
         r = np.flatnonzero(resp)
         rec_item = _likert(1.4 + 1.1 * np.log1p(rate[r]) + rng.normal(0, 0.5, len(r)))
-        engagement = _likert(0.4 + 0.3 * emp_lik[r] + 0.3 * lead_lik[r] + 0.4 * np.log1p(rate[r]) + rng.normal(0, 0.6, len(r)))
+        eng_mu = 0.4 + 0.3 * emp_lik[r] + 0.3 * lead_lik[r] + 0.4 * np.log1p(rate[r])
+        eng_latent = eng_mu + rng.normal(0, ENGAGEMENT_NOISE, len(r))
+        # issue 15: the internal service a customer-facing unit received last quarter moves its engagement
+        is_dx = np.where(customer_facing[units[r]], prev_is_x[units[r]] - INTERNAL_REF, np.nan)
+        engagement = _likert(eng_latent + b_is["engagement"] * np.nan_to_num(is_dx))
         internal = _likert(3.2 + 0.3 * culture[units[r], 1] + rng.normal(0, 0.8, len(r)))
         miss = rng.random((len(r), 5)) < 0.04
         sv_parts.append((ids[r], sdate[r], rec_item, emp_lik[r], lead_lik[r], internal, engagement, miss))
+        has_e = ~miss[:, 4] & np.isfinite(is_dx)
+        if has_e.any():
+            ue = units[r][has_e]
+            ne = np.bincount(ue, minlength=n_units)
+            # the expected change of the rounded, clipped answer over the answer noise (not its realisation)
+            inc_mean = np.bincount(ue, weights=_expected_likert_shift(eng_mu, b_is["engagement"] * np.nan_to_num(is_dx),
+                                                                      ENGAGEMENT_NOISE)[has_e], minlength=n_units)
+            dxu = np.bincount(ue, weights=is_dx[has_e], minlength=n_units)
+            ok = ne > 0
+            dxu = dxu[ok] / ne[ok]
+            plug += (float((inc_mean[ok] / ne[ok] * dxu).sum()), float((dxu ** 2).sum()))
+
+        # issue 15: respondents also rate two internal suppliers (other departments), own stream.
+        raters = r[rng_is.random(len(r)) < INTERNAL_RATING_P]
+        own = pos_dept_code[act[raters]]
+        o1 = rng_is.integers(1, D, len(raters))
+        o2 = rng_is.integers(1, max(D - 1, 2), len(raters))
+        o2 = np.where(o2 >= o1, o2 + 1, o2)
+        sup = np.concatenate([(own + o1) % D, (own + o2) % D])
+        cli = np.concatenate([own, own])
+        ru = np.concatenate([units[raters], units[raters]])
+        shock = rng_is.normal(0, 0.25, n_units)
+        i_score = _likert(sup_level[sup] + sup_trend[sup] * qi + pair_eff[sup, cli] + unit_is[ru] + shock[ru]
+                          + rng_is.normal(0, 0.8, len(sup)))
+        valid = sup != cli  # a department never rates itself (D = 2 edge case)
+        is_parts.append((np.full(valid.sum(), qi), sup[valid], cli[valid], np.concatenate([ids[raters], ids[raters]])[valid],
+                         i_score[valid]))
+        cnt_is = np.bincount(ru[valid], minlength=n_units)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            is_x = np.where(cnt_is > 0, np.bincount(ru[valid], weights=i_score[valid], minlength=n_units) / cnt_is, np.nan)
 
         # Trainings (a few per quarter; in days 0-29 of tenure only the onboarding one).
         t_start = np.maximum(started, hired + EARLY_LANDMARK_DAYS)
@@ -403,11 +496,27 @@ def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
         tmask = (rng.random(n) < 0.08) & (t_len > 0)
         oday = emp["onboarding_day"][ids]
         onb_now = np.flatnonzero((oday >= qs) & (oday <= last_day))
-        tr_parts.append((np.concatenate([ids[tmask], ids[onb_now]]),
-                         np.concatenate([t_start[tmask] + np.floor(rng.random(tmask.sum()) * t_len[tmask]).astype(np.int64),
-                                         oday[onb_now]]),
-                         np.concatenate([rng.integers(0, len(TRAINING_PROGRAMS), tmask.sum()),
-                                         np.full(len(onb_now), len(TRAINING_PROGRAMS))])))
+        t_ids = np.concatenate([ids[tmask], ids[onb_now]])
+        t_days = np.concatenate([t_start[tmask] + np.floor(rng.random(tmask.sum()) * t_len[tmask]).astype(np.int64),
+                                 oday[onb_now]])
+        t_prog = np.concatenate([rng.integers(0, len(TRAINING_PROGRAMS), tmask.sum()),
+                                 np.full(len(onb_now), len(TRAINING_PROGRAMS))])
+        # issue 15: each unit's own training habit adds trainings (own stream, after day 29 of tenure)
+        xmask = (rng_tr.random(n) < train_rate[units]) & (t_len > 0)
+        x_days = t_start[xmask] + np.floor(rng_tr.random(xmask.sum()) * t_len[xmask]).astype(np.int64)
+        t_ids, t_days = np.concatenate([t_ids, ids[xmask]]), np.concatenate([t_days, x_days])
+        t_prog = np.concatenate([t_prog, rng_tr.integers(0, len(TRAINING_PROGRAMS), xmask.sum())])
+        tr_parts.append((t_ids, t_days, t_prog))
+        np.maximum.at(emp["last_train"], t_ids, t_days)
+        # share of the staff on the payroll on the quarter's last day trained 0-182 and 183-365 days before it
+        stay = ~leaving
+        since = qe - emp["last_train"][ids[stay]]
+        trained = np.column_stack([(emp["last_train"][ids[stay]] >= 0) & (since <= TRAINED_DAYS[0]),
+                                   (since > TRAINED_DAYS[0]) & (since <= TRAINED_DAYS[1])]).astype(float)
+        n_stay = np.bincount(units[stay], minlength=n_units)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            trained_pct = 100.0 * np.column_stack([np.bincount(units[stay], weights=trained[:, j], minlength=n_units)
+                                                   for j in range(2)]) / n_stay[:, None]
 
         # Unit drivers this quarter, computed exactly as features.py computes them from the data.
         at_start = ~new_hire
@@ -440,6 +549,10 @@ def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
         tp_shock = rng.normal(0, 8, (n_units, len(TOUCHPOINTS)))
         season = 2.0 * math.sin(qi)  # quarter effects the models absorb
         nps_target = 25 + nps_base + season + dx @ g_nps + rng.normal(0, 4, n_units)
+        # issue 15: last quarter's internal service received and training share (no draws: the same answers' draws)
+        nps_target = (nps_target + b_is["nps"] * np.nan_to_num(prev_is_x - INTERNAL_REF)
+                      + b_tr["nps_trained_0_6"] * np.nan_to_num(prev_trained[:, 0] - TRAINING_REF)
+                      + b_tr["nps_trained_7_12"] * np.nan_to_num(prev_trained[:, 1] - TRAINING_REF / 2))
         ret_pct = 70 + ret_base + 0.5 * season + dx @ g_ret + tp_shock @ TOUCHPOINT_RETENTION_WEIGHT
         ret_p = np.clip(ret_pct, 5, 95) / 100
 
@@ -489,9 +602,11 @@ def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
         emp["lag_emp"][ids] = emp_lik
         emp["lag_lead"][ids] = lead_lik
         prev_unit_x = unit_x
+        prev_is_x = is_x
+        prev_trained = trained_pct
 
     tables = _assemble(cfg, rng, n_emp, emp, pos_unit, pos_role, pos_dept, region, utype, n_units,
-                       ev_parts, sv_parts, tr_parts, fb_parts, act_parts, qlabels)
+                       ev_parts, sv_parts, tr_parts, fb_parts, act_parts, qlabels, (depts, is_parts, E >= LARGE_ORG))
     truth = {
         "seed": cfg.seed,
         "employees": E,
@@ -520,12 +635,29 @@ def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
         "moments_of_truth": {
             "retention_pp_per_nps_point": dict(zip(TOUCHPOINTS, TOUCHPOINT_RETENTION_WEIGHT.tolist())),
         },
+        "internal_service": {
+            # the plug-in engagement slope: the expected change of the 1-5 answers (rounding and clipping attenuate
+            # the latent effect a little), regressed on the unit's q-1 rating, over every customer-facing unit-quarter
+            "engagement": float(plug[0] / plug[1]) if plug[1] > 0 else b_is["engagement"],
+            "engagement_latent": b_is["engagement"], "nps": b_is["nps"],
+            "voluntary_turnover_pct": 0.0, "customer_retention_pct": 0.0,
+            # engagement does not move NPS in the generator: the indirect effect through engagement is 0
+            "nps_through_engagement": 0.0,
+            "weakest_supplier": WEAK_SUPPLIER if weak is not None else None,
+            "weakest_supplier_level": {"start": WEAK_SUPPLIER_START, "per_quarter": WEAK_SUPPLIER_TREND},
+            "reference_rating": INTERNAL_REF, "scale": SCALES["internal_service"],
+        },
+        "training": {
+            **b_tr, "customer_retention_trained_0_6": 0.0,
+            "exit_hazard_by_months_since_training": {"0-3": 0.0, "4-6": 0.0, "7-12": 0.0, ">12": 0.0},
+            "trained_days": list(TRAINED_DAYS), "scale": SCALES["training"],
+        },
     }
     return tables, truth
 
 
 def _assemble(cfg, rng, n_emp, emp, pos_unit, pos_role, pos_dept, region, utype, n_units,
-              ev_parts, sv_parts, tr_parts, fb_parts, act_parts, qlabels) -> dict[str, pl.DataFrame]:
+              ev_parts, sv_parts, tr_parts, fb_parts, act_parts, qlabels, internal) -> dict[str, pl.DataFrame]:
     """Turn the simulation arrays into contract tables (ids as strings, dates as dates)."""
     uid = _ids("U", np.arange(n_units) + 1, 4, "unit_id")
     type_label = np.array([UNIT_LABEL[t] for t in UNIT_TYPES], dtype=object)[utype]
@@ -607,15 +739,21 @@ def _assemble(cfg, rng, n_emp, emp, pos_unit, pos_role, pos_dept, region, utype,
         "revenue": cat(act_parts, 3),
     })
 
-    depts = sorted(set(pos_dept.tolist()))
-    pairs = [(a, b) for a in depts for b in depts if a != b]
-    iq = np.repeat(np.arange(len(qlabels)), len(pairs))
+    # One row per rating (rater_id = the rating employee; the supplier is from_department, the internal client the
+    # rater's department); a large organisation gets the aggregated shape with the respondent count n instead.
+    depts, is_parts, aggregated = internal
+    dnames = pl.Series(depts, dtype=pl.String)
     internal_service = pl.DataFrame({
-        "quarter": np.array(qlabels, dtype=object)[iq].tolist(),
-        "from_department": [p[0] for p in pairs] * len(qlabels),
-        "to_department": [p[1] for p in pairs] * len(qlabels),
-        "score": np.clip(np.round(rng.normal(3.5, 0.5, len(iq)), 1), 1, 5),
-    })
+        "quarter": pl.Series(qlabels, dtype=pl.String).gather(cat(is_parts, 0)),
+        "from_department": dnames.gather(cat(is_parts, 1)),
+        "to_department": dnames.gather(cat(is_parts, 2)),
+        "rater_id": emp_ids(cat(is_parts, 3), "rater_id"),
+        "score": pl.Series("score", cat(is_parts, 4), dtype=pl.Int8),
+    }).sort("quarter", "from_department", "to_department", "rater_id")
+    if aggregated:
+        internal_service = (internal_service.group_by("quarter", "from_department", "to_department")
+                            .agg(pl.col("score").cast(pl.Float64).mean().round(2), pl.len().cast(pl.Int64).alias("n"))
+                            .sort("quarter", "from_department", "to_department"))
     return {
         "units": units, "employees": employees, "survey": survey, "recognitions": recognitions,
         "customer_feedback": customer_feedback, "customer_activity": customer_activity,

@@ -41,7 +41,7 @@ from servicechain import i18n
 from servicechain import quarters as Q
 
 # notebook number -> part of the suite
-PARTS = {0: "data_quality", 1: "retention", 2: "loyalty", 3: "chain", 4: "finance", 5: "summary"}
+PARTS = {0: "data_quality", 1: "retention", 2: "loyalty", 3: "chain", 4: "finance", 5: "summary", 6: "internal_customer"}
 # the thresholds of retention.fit_hazard, retention.fit_snapshot and loyalty.fit_unit_model
 RETENTION_MIN_ROWS = 50
 RETENTION_MIN_EXITS = 10
@@ -215,6 +215,8 @@ def check(tables: Mapping[str, Any], kind: str, quarter: str | None, items: list
         if not need.can_run:
             parts["finance"] = _no("finance", "pre_fin", because=need)
             break
+    if tables.get("internal_service") is None and tables.get("trainings") is None:  # issue 15: page 06
+        parts["internal_customer"] = _no("internal_customer", "pre_is15_none")
     return parts
 
 

@@ -1,0 +1,97 @@
+"""The training cadence (issue 15): months since the latest training, overdue shares with suppression, and the
+demo's planted training effect (NPS responds to staff trained in the last 6 months, not to older training)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from servicechain import demo, features, training as TR
+
+
+def _tiny():
+    d = dt.date
+    units = pl.DataFrame({"unit_id": ["U1", "U2"], "unit_name": ["A", "B"], "region": ["Norte", "Sur"]})
+    emp = pl.DataFrame({
+        "employee_id": ["e1", "e2", "e3", "e4", "e5"], "unit_id": ["U1", "U1", "U1", "U2", "U2"],
+        "hire_date": [d(2020, 1, 1), d(2020, 1, 1), d(2020, 1, 1), d(2026, 9, 1), d(2020, 1, 1)],
+        "exit_date": [None, None, None, None, d(2026, 9, 1)],
+    }, schema_overrides={"exit_date": pl.Date})
+    tr = pl.DataFrame({"employee_id": ["e1", "e1", "e2", "e3", "e5"],
+                       "date": [d(2025, 1, 1), d(2026, 6, 22), d(2025, 12, 1), d(2026, 10, 5), d(2026, 8, 1)],
+                       "program": ["x"] * 5})
+    return {"units": units, "employees": emp, "trainings": tr}
+
+
+def test_months_since_the_latest_training_at_the_quarter_end():
+    s = TR.since_last(_tiny(), ["2026Q3"]).sort("employee_id")
+    # e1: latest 2026-06-22 (100 days before 2026-09-30); e2: 303 days; e3: only a later training -> never;
+    # e4: hired in the quarter, never trained; e5: left before the quarter's end -> not counted
+    assert s["employee_id"].to_list() == ["e1", "e2", "e3", "e4"]
+    assert s["days_since"].to_list() == [100, 303, None, None]
+    assert s["band"].to_list() == ["4-6", "7-12", "never", "never"]
+    assert s["months_since"][0] == pytest.approx(100 / TR.DAYS_PER_MONTH)
+    u = TR.unit_shares(s).sort("unit_id")
+    assert u["staff"].to_list() == [3, 1]
+    assert u["trained_0_6_pct"][0] == pytest.approx(100 / 3) and u["overdue_pct"][0] == pytest.approx(200 / 3)
+    assert u["trained_7_12_pct"][0] == pytest.approx(100 / 3) and u["overdue_pct"][1] == 100.0
+
+
+def test_cadence_hides_small_units_with_complementary_suppression():
+    c = TR.cadence(_tiny(), "2026Q3", threshold=2)
+    assert c.staff == 4 and c.overdue.estimate == pytest.approx(0.75) and c.overdue.ci_low < 0.75 < c.overdue.ci_high
+    shown = c.by_unit.filter(pl.col("suppressed").is_null())
+    assert (shown["staff"] >= 2).all()
+    b = c.bands.filter(pl.col("suppressed").is_null())
+    assert (b["staff"] >= 2).all() and "4-6" not in b["band"].to_list()  # 1 person in that band: hidden
+    assert c.by_region.filter(pl.col("suppressed").is_not_null()).height != 1
+
+
+@pytest.fixture(scope="module")
+def demo_tables():
+    tables, truth = demo.generate(demo.DemoConfig())
+    return features.as_of(tables, "2026Q3"), truth
+
+
+def test_truth_recovered_on_the_default_demo(demo_tables):
+    tables, truth = demo_tables
+    t = truth["training"]
+    ut = TR.fit_unit_training(TR.unit_panel(tables), 5)
+    nps = ut.effects["nps"]
+    assert nps["trained_0_6_pct_lag"].covers(t["nps_trained_0_6"]) and nps["trained_0_6_pct_lag"].ci_low > 0
+    assert nps["trained_7_12_pct_lag"].covers(t["nps_trained_7_12"])  # the effect fades after six months
+    for k, e in ut.effects["customer_retention_pct"].items():
+        assert e.covers(t["customer_retention_trained_0_6"]), k
+    assert set(ut.effects_unit_fe) == {"nps", "customer_retention_pct"}
+    pq, _ = features.person_quarters(tables)
+    hz = TR.fit_training_hazard(TR.hazard_rows(tables, pq), 5)
+    for d, band in zip(TR.HAZARD_DRIVERS, TR.BAND_ORDER):
+        assert hz.effects[d].covers(t["exit_hazard_by_months_since_training"][band]), band
+    assert hz.n_events >= 100 and (hz.band_counts.filter(pl.col("suppressed").is_null())["person_quarters"] >= 5).all()
+
+
+def test_units_differ_in_their_training_habit(demo_tables):
+    """The demo's units train at different rates (what identifies the unit model), shares are percentages."""
+    tables, truth = demo_tables
+    p = TR.unit_panel(tables)
+    assert p["trained_0_6_pct"].drop_nulls().is_between(0, 100).all()
+    assert p.filter(pl.col("staff") > 0)["trained_0_6_pct"].std() > 10  # units differ in their training habit
+
+
+@pytest.mark.slow
+def test_ci_coverage_over_seeds():
+    """The unit models' 95% intervals cover the planted training effects at about their nominal rate (40 seeds,
+    1,500 employees each; 85% is 3 binomial SD below 95%)."""
+    keys = ("trained_0_6_pct_lag", "trained_7_12_pct_lag")
+    hits, n = {k: 0 for k in keys}, 40
+    for seed in range(200, 200 + n):
+        tables, truth = demo.generate(demo.DemoConfig(seed=seed, employees=1500))
+        t = truth["training"]
+        ut = TR.fit_unit_training(TR.unit_panel(tables), 5)
+        want = {"trained_0_6_pct_lag": t["nps_trained_0_6"], "trained_7_12_pct_lag": t["nps_trained_7_12"]}
+        for k in keys:
+            hits[k] += ut.effects["nps"][k].covers(want[k])
+    rates = {k: h / n for k, h in hits.items()}
+    assert all(r >= 0.85 for r in rates.values()), rates
