@@ -40,7 +40,7 @@ BANNED = {
     r"(?<![\w-])EX(?![\w-])": "experiencia del empleado, never a bare EX",
     r"\bmomentos? de la verdad\b": "momentos de verdad",
     r"\bcosto de reemplazo\b|\bproporciones? de reemplazo\b": "costo de sustitución",
-    r"\bdosier\b": "informe para la alta dirección",
+    r"\bdoss?ier\b": "informe para la alta dirección",
     r"\bDesliza\b|\bpulsa\b|\belige\b|\babre\b": "usted, never tú",
     r"\ben\s+\{(?:quarter|q|q0|q1|test_q)(?::quarter)?\}": "a quarter takes the article: en el {quarter}",
     r"\bde\s+\{q0(?::quarter)?\}\s+a\s+\{q1": "del {q0} al {q1}",
