@@ -80,6 +80,30 @@ def test_es_catalog_has_no_english_words_left() -> None:
     assert not bad, "\n".join(bad)
 
 
+def glossary_no_usar() -> list[str]:
+    """The "no usar" column of docs/glosario.md's tables, one variant per item (remarks in parentheses left out)."""
+    doc = (ROOT / "docs" / "glosario.md").read_text(encoding="utf-8")
+    out = []
+    for line in doc.splitlines():
+        if not line.startswith("|") or line.startswith("|---"):
+            continue
+        last = re.sub(r"\([^)]*\)", "", line.strip().strip("|").split("|")[-1]).strip()
+        if last == "no usar":
+            continue
+        out += [v.strip().removesuffix(" sola").strip() for v in re.split(r",| / ", last) if v.strip()]
+    return out
+
+
+def test_es_catalog_uses_none_of_the_glossarys_no_usar_variants() -> None:
+    """The glossary's own table is enforced, so the document and the catalog cannot drift apart."""
+    variants = glossary_no_usar()
+    assert {"persona-trimestres", "unidad-trimestres", "momios", "cociente de probabilidades", "coste", "plantilla",
+            "momentos de la verdad", "pp", "EX"} <= set(variants)
+    bad = [f"{key}: {v!r}" for key, value in es_values().items() for v in variants
+           if re.search(r"(?<![\w-])" + re.escape(v) + r"(?![\w-])", _prose(value), 0 if v.isupper() else re.I)]
+    assert not bad, "es.yml uses what docs/glosario.md says not to use:\n" + "\n".join(bad)
+
+
 def test_banned_patterns_catch_what_they_ban() -> None:
     """The glossary check can fail: each rule catches the variant it bans and passes the right form."""
     cases = {  # (wrong, right) per rule
