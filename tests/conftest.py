@@ -154,7 +154,8 @@ def panel_tables(seed: int = 7, n_employees: int = 30) -> dict[str, pl.DataFrame
     )
     trainings = pl.DataFrame({"employee_id": ids[:10], "date": [dt.date(2025, 4, 1)] * 10, "program": ["onboarding"] * 10})
     internal = pl.DataFrame(
-        {"quarter": ["2025Q1", "2025Q2"], "from_department": ["Ventas", "Logística"], "to_department": ["Logística", "Ventas"], "score": [4, 3]}
+        {"quarter": ["2025Q1", "2025Q2"], "from_department": ["Ventas", "Logística"], "to_department": ["Logística", "Ventas"], "score": [4, 3],
+         "n": [12, 9]}  # the pair-mean shape with its respondent count (issue 15)
     )
     return {
         "units": units,

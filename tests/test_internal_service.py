@@ -161,3 +161,23 @@ def test_ci_coverage_over_seeds():
             hits[o] += m.pooled.covers(want[o])
     rates = {o: h / n for o, h in hits.items()}
     assert all(r >= 0.85 for r in rates.values()), rates
+
+
+def test_validate_checks_the_rating_shape(tmp_path):
+    """One row per rating: a decimal score is an error, a rater not in employees is an error, a department rating
+    itself is dropped with a warning."""
+    from servicechain import validation
+
+    tables = _small()
+    it = tables["internal_service"].with_columns(pl.col("score").cast(pl.Float64))
+    row = pl.int_range(pl.len())
+    bad = it.with_columns(
+        pl.when(row == 3).then(pl.col("from_department")).otherwise(pl.col("to_department")).alias("to_department"),
+        pl.when(row == 5).then(3.5).otherwise(pl.col("score")).alias("score"),
+        pl.when(row == 7).then(pl.lit("E9999999")).otherwise(pl.col("rater_id")).alias("rater_id"))
+    rep = validation.validate(_folder(tmp_path, tables, bad))
+    got = {(p.column, p.severity, tuple(p.example_rows)) for p in rep.problems if p.table == "internal_service"}
+    assert ("score", "error", (6,)) in got and ("rater_id", "error", (8,)) in got
+    assert ("to_department", "warning", (4,)) in got, rep.format()
+    ok = validation.validate(_folder(tmp_path / "ok", tables, tables["internal_service"]))
+    assert not [p for p in ok.problems if p.table == "internal_service"], ok.format()

@@ -804,7 +804,13 @@ def _table_rules(table: contract.Table, extras: list[str]) -> list[_Check]:
     if table.name == "recognitions":
         return [_Check("giver_id", "recognition given to oneself: dropped", c("giver_id") == c("receiver_id"), "warning", drop=True)]
     if table.name == "internal_service":
-        return [_Check("quarter", "expected a quarter like 2026Q3", c("quarter").is_not_null() & ~c("quarter").str.contains(r"^\d{4}Q[1-4]$"))]
+        checks = [_Check("quarter", "expected a quarter like 2026Q3", c("quarter").is_not_null() & ~c("quarter").str.contains(r"^\d{4}Q[1-4]$")),
+                  _Check("to_department", "a department rating itself as its own supplier: dropped",
+                         c("from_department") == c("to_department"), "warning", drop=True)]
+        # issue 15: a row with rater_id is one rating (the optional columns are all-null when the export lacks them)
+        checks.append(_Check("score", "a single rating (a row with rater_id) is a whole number 1-5",
+                             c("rater_id").is_not_null() & c("score").is_between(1, 5) & (c("score") != c("score").round())))
+        return checks
     if table.name == "snapshot":
         return [
             _Check("left", "expected 1 (left) or 0 (stayed); map Yes/No with labels:", c("left").is_not_null() & ~c("left").is_in([0.0, 1.0])),
@@ -956,6 +962,7 @@ _REFERENCES = (
     ("recognitions", "receiver_id", "employees", "employee_id"),
     ("recognitions", "giver_id", "employees", "employee_id"),
     ("trainings", "employee_id", "employees", "employee_id"),
+    ("internal_service", "rater_id", "employees", "employee_id"),
     ("customer_feedback", "unit_id", "units", "unit_id"),
     ("customer_activity", "unit_id", "units", "unit_id"),
 )
