@@ -62,6 +62,13 @@ def test_dates(lang, d):
     assert i18n.fmt_date("2026-09-03T10:00:00", lang) == d
 
 
+def test_a_percentage_in_the_catalogs_words_is_written_as_the_locale_writes_one():
+    assert "IC 95\u00a0%" in i18n.t("odds_ratio_ci", "es").replace(" %", "\u00a0%")
+    for lang in ("es-MX", "es-PE", "es-AR", "es-CO"):
+        assert "IC 95%" in i18n.t("odds_ratio_ci", lang)
+    assert i18n.t("odds_ratio_ci", "es-ES") == i18n.t("odds_ratio_ci", "es")  # Spain's own typography is kept
+
+
 def test_words_come_from_the_base_language():
     for lang in ("es-MX", "es-PE", "es-AR", "es-CO", "es-ES"):
         assert i18n.t("headcount", lang) == i18n.t("headcount", "es") == "Personal"
@@ -251,7 +258,7 @@ def test_in_chromium_the_toolbar_is_spanish_and_the_axis_mexican(monkeypatch, tm
                 page = browser.new_page(viewport={"width": 1000, "height": 800})
                 page.route("http*://**", lambda route: route.abort())
                 page.goto(page_file.as_uri())
-                page.wait_for_selector(".plotly-graph-div .xtick", timeout=20_000)
+                page.wait_for_selector(".plotly-graph-div .xtick text", state="attached", timeout=20_000)
                 titles = page.eval_on_selector_all(".modebar-btn", "bs => bs.map(b => b.getAttribute('data-title'))")
                 ticks = page.eval_on_selector_all(".xtick text", "ts => ts.map(t => t.textContent)")
                 seen[lang] = (titles, ticks)
@@ -263,7 +270,7 @@ def test_in_chromium_the_toolbar_is_spanish_and_the_axis_mexican(monkeypatch, tm
     assert any(re.fullmatch(r"1,\d00\.0", t) for t in mx_ticks), mx_ticks  # "1,200.0": Mexican separators
     ar_ticks = seen["es-AR"][1]
     assert any(re.fullmatch(r"1\.\d00,0", t) for t in ar_ticks), ar_ticks  # "1.200,0"
-    assert "Download plot as a png" in seen["en-GB"][0] or any("Download" in t for t in seen["en-GB"][0])
+    assert "Download plot as a PNG" in seen["en-GB"][0] and "Descargar gráfica como PNG" not in seen["en-GB"][0]
 
 
 # ------------------------------------------------------------------------------------------ a real run
@@ -284,7 +291,8 @@ def test_a_mexican_run_writes_mexican_numbers(mx_run):
     pcts = re.findall(r"\d+(?:[.,]\d+)?\s?%", text)
     assert pcts and all(re.fullmatch(r"\d+(\.\d+)?%", p) for p in pcts), pcts  # 12.3%, never "12,3 %"
     assert not re.search(r"\d,\d\s?%", text)
-    assert re.search(r"\d\.\d\xa0M\xa0EUR|EUR\xa0\d", text), "money as es-MX writes a euro amount"
+    assert re.search(r"\d\xa0[kM]\xa0EUR", text), "compact money as es-MX writes a euro amount (96 k EUR)"
+    assert "k€" not in text and "M€" not in text
     manifest = json.loads((mx_run / "manifest.json").read_text(encoding="utf-8"))
     assert json.dumps(manifest).count('"es-MX"') >= 1
     page = (mx_run / "04_financial_impact.html").read_text(encoding="utf-8")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import math
+import re
 import unicodedata
 from decimal import Decimal
 from functools import lru_cache
@@ -156,13 +157,19 @@ def currency_symbol(code: str, lang: str = "en") -> str:
 def t(key: str, lang: str = "en", **values: Any) -> str:
     """The word for ``key`` in ``lang``; unknown keys fall back to English, then to the key.
 
-    ``values`` fill ``{placeholders}``: ``t("privacy_note", "es", threshold=5)``.
+    ``values`` fill ``{placeholders}``: ``t("privacy_note", "es", threshold=5)``. A percentage written in the
+    catalog's words ("IC 95 %", as Spain writes it) is written as the locale writes one ("IC 95%" in es-MX).
     """
     words = WORDS[base(lang)]
     s = words.get(key)
     if s is None:
         s = WORDS["en"].get(key, key)
+    if "%" in s and lang in LOCALES and base(lang) == "es" and percent_suffix(lang) == "%":
+        s = _SPACED_PCT.sub(r"\1%", s)
     return s.format(**values) if values else s
+
+
+_SPACED_PCT = re.compile("(\\d)[ \u00a0]%")  # "95 %" in a catalog's words
 
 
 def has(key: str) -> bool:
@@ -215,6 +222,7 @@ def fmt_pct(x: Any, lang: str = "en", decimals: int = 1) -> str:
     return _sign(v, r, _with_decimals(loc.percent_formats[None], decimals).apply(r / 100, loc))
 
 
+@lru_cache(maxsize=None)
 def percent_suffix(lang: str = "en") -> str:
     """What the locale writes after a percentage's digits: ``" %"`` (es-ES, a no-break space) or ``"%"``."""
     return fmt_pct(0, lang, 0)[1:]
