@@ -144,7 +144,7 @@ tables:
 
 # ----------------------------------------------------------------- item labels per language (issue 13)
 
-def _with_canteen_satisfaction(example: Path, entry: str | None) -> Path:
+def _with_canteen(example: Path, entry: str | None) -> Path:
     """The worked example plus a CanteenRating column (1-4), an item the project has no words for, mapped by ``entry``."""
     df = pl.read_csv(example / "hr_snapshot.csv", infer_schema=False)
     df.with_columns(((pl.int_range(pl.len()) % 4) + 1).cast(pl.String).alias("CanteenRating")).write_csv(
@@ -159,7 +159,7 @@ def _with_canteen_satisfaction(example: Path, entry: str | None) -> Path:
 def test_item_label_per_language_reaches_the_pages_words(example: Path) -> None:
     from servicechain import charts, chain, mapping, notebook
 
-    m = _with_canteen_satisfaction(example, '        column: canteen_satisfaction\n        scale: [1, 4]\n'
+    m = _with_canteen(example, '        column: canteen_satisfaction\n        scale: [1, 4]\n'
                                        '        label: {en: "Canteen satisfaction", es: "Satisfacción con el comedor"}\n')
     rep = validate(example, m)
     assert rep.ok and "canteen_satisfaction" in rep.items
@@ -206,7 +206,7 @@ def test_plain_label_names_both_languages_and_bad_labels_are_mapping_errors() ->
     '        column: canteen_satisfaction\n        scale: [1, 4]\n        label: {en: "Canteen satisfaction"}\n',
 ])
 def test_item_without_a_spanish_name_is_a_warning_that_shows_the_line_to_add(example: Path, entry: str | None) -> None:
-    m = _with_canteen_satisfaction(example, entry)
+    m = _with_canteen(example, entry)
     rep = validate(example, m)
     assert rep.ok
     warned = [p for p in rep.warnings if "Spanish name" in p.message]
@@ -229,3 +229,28 @@ def test_unmapped_unknown_survey_item_warning_gives_the_whole_mapping_line(tmp_p
     assert p.column == "parking_rating"
     assert ('parking_rating: {column: parking_rating, scale: [1, 5], label: {en: "Parking rating", '
             'es: "<nombre en español>"}}') in p.message
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("papermill")
+def test_spanish_run_shows_the_users_item_label_on_the_pages(example: Path, tmp_path: Path) -> None:
+    """servicechain run --lang es on the worked snapshot example plus an item named per language: the pages call it
+    by its Spanish name (the label reaches the notebooks' kernels, which read the run's validated copy)."""
+    import io
+    import re
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from servicechain import cli
+
+    m = _with_canteen(example, '        column: canteen_satisfaction\n        scale: [1, 4]\n'
+                               '        label: {en: "Canteen satisfaction", es: "Satisfacción con el comedor"}\n')
+    err = io.StringIO()
+    with redirect_stdout(io.StringIO()), redirect_stderr(err):
+        rc = cli.main(["run", "--data", str(example), "--mapping", str(m), "--out", str(tmp_path / "reports"),
+                       "--lang", "es", "--as-of", "2026-06-30", "--jobs", "2"])
+    assert rc == 0, err.getvalue()
+    pages = {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "reports").rglob("0[01]_*.html")}
+    assert set(pages) == {"00_data_quality.html", "01_retention.html"}
+    for name, page in pages.items():
+        assert "Satisfacción con el comedor" in page, name
+        assert not re.search(r"canteen", page, re.I), name
