@@ -188,6 +188,24 @@ def test_run_in_spanish_logs_the_missing_spanish_sources(tmp_path: Path, panel_d
     assert "no Spanish text" not in logs["en"]
 
 
+def test_validate_checks_an_assumptions_file_and_warns_about_missing_spanish_sources(tmp_path: Path, panel_dir: Path,
+                                                                                    capsys) -> None:
+    from servicechain import cli
+
+    mine = tmp_path / "mine.yml"
+    mine.write_text("margin_share: {value: 0.42, source: 'Finance, FY2025 accounts'}\n", encoding="utf-8")
+    assert cli.main(["validate", "--data", str(panel_dir), "--assumptions", str(mine)]) == 0
+    out = capsys.readouterr().out
+    assert "Assumptions mine.yml: OK" in out and "warning  mine.yml: 1 source(s) have no Spanish text" in out
+    mine.write_text("margin_share: {value: 0.42, source: 'Finance', source_es: 'Finanzas'}\n", encoding="utf-8")
+    assert cli.main(["validate", "--data", str(panel_dir), "--assumptions", str(mine)]) == 0
+    out = capsys.readouterr().out
+    assert "Assumptions mine.yml: OK" in out and "no Spanish text" not in out
+    mine.write_text("margin_share: 7\n", encoding="utf-8")
+    assert cli.main(["validate", "--data", str(panel_dir), "--assumptions", str(mine)]) != 0
+    assert "margin share must be between 0 and 1" in capsys.readouterr().err
+
+
 # ---------------------------------------------------------------------------------- the Spanish pages of a run
 
 # English words a Spanish page must not show. Chosen to have no false positives in Spanish: whole words only,

@@ -220,6 +220,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mapping", default=None, help="mapping.yml adapting your export to the contract")
     parser.add_argument("--as-of", default=None, metavar="YYYY-MM-DD",
                         help="the date the data are checked against: rows dated later are errors (default: today)")
+    parser.add_argument("--assumptions", default=None, metavar="FILE",
+                        help="also check an assumptions.yml for the money page (keys, values, Spanish sources)")
 
 
 def parse_as_of(value: str | dt.date | None, today: dt.date | None = None) -> dt.date:
@@ -244,6 +246,8 @@ def main(args: argparse.Namespace) -> int:
     root = reading.resolve(args.data)
     report, tables = check(root, reading.resolve(args.mapping) if args.mapping not in (None, "") else None, as_of=as_of)
     print(report.format())
+    if getattr(args, "assumptions", None):
+        print(assumptions_text(Path(args.assumptions).expanduser()))
     if report.ok and report.kind == "panel":
         print(coverage_text(tables, report.quarters, as_of))
     if report.ok:
@@ -251,6 +255,16 @@ def main(args: argparse.Namespace) -> int:
 
         print(preconditions.format_parts(*reversed(preconditions.for_validation(report, tables, as_of))))
     return 0 if report.ok else 1
+
+
+def assumptions_text(path: Path) -> str:
+    """``validate --assumptions FILE``: a bad file is an error (AssumptionsError, exit 2 like run's); else one line
+    saying it is fine, plus a warning for sources without ``source_es:`` (Spanish pages show them in English)."""
+    from servicechain import assumptions
+
+    a = assumptions.load(path)
+    warning = assumptions.source_es_warning(a, path.name)
+    return f"Assumptions {path.name}: OK" + (f"\nwarning  {warning}" if warning else "")
 
 
 def coverage_text(tables: dict[str, pl.LazyFrame], qs: list[str], as_of: dt.date) -> str:
