@@ -342,7 +342,7 @@ def test_data_quality_page_names_the_as_of_date(panel_dir: Path) -> None:
     assert dq.as_of == AS_OF
     en = fmt(i18n.t("dq_kind", "en"), "en", "EUR", **quality_report.summary_values(dq, "en"))
     es = fmt(i18n.t("dq_kind", "es"), "es", "EUR", **quality_report.summary_values(dq, "es"))
-    assert "as of **30 June 2026**" in en and "a fecha de **30 de junio de 2026**" in es
+    assert "as of **30 June 2026**" in en and "al **30 de junio de 2026**" in es
 
 
 def test_validate_says_when_no_quarter_is_complete(panel_dir: Path, capsys: pytest.CaptureFixture) -> None:
