@@ -206,3 +206,22 @@ def test_servicechain_run_on_a_snapshot_without_ids(tmp_path: Path, fmt: str, la
         t = f.read_text()
         assert not re.search(r"\bE[0-9a-f]{16}\b", t), f.name
         assert not re.search(r"\brow-\d+\b", t), f.name
+
+
+def test_figures_one_per_item_and_band_with_the_finding_in_the_title(loaded) -> None:
+    ds, scales = loaded
+    snap = ds.tables["snapshot"]
+    shares = snapshot.leaver_share_by_answer(snap, ITEMS, scales, threshold=100)  # "Bad" and "Best" hidden
+    figs = snapshot.answers_figures(shares, 236 / 1470, "en")
+    assert len(figs) == 3
+    assert list(figs[0].layout.yaxis.ticktext) == ["Good", "Better"]  # hidden answers are not drawn
+    figs = snapshot.answers_figures(snapshot.leaver_share_by_answer(snap, ITEMS, scales, 5), 236 / 1470, "en")
+    assert figs[0].layout.title.text.replace("<br>", " ").startswith(
+        'Work-life balance: 31% of those who answered "Bad" had left, against 14% to 18% for the other answers')
+    assert all(len(f.data[0].x) == 4 for f in figs)  # aggregates: one point per answer
+    g = snapshot.leaver_share_by_group(snap, 5)
+    tenure, salary = snapshot.groups_figures(g, 236 / 1470, "es", snapshot.salary_edges(snap))
+    assert list(tenure.layout.yaxis.ticktext)[0] == "Menos de 1 año" and len(salary.data[0].x) == 4
+    sr = snapshot.fit_snapshot(snap, ITEMS, scales)
+    f = snapshot.odds_figure(sr, "es", "t")
+    assert len(f.data) == 2 and 1.0 in f.layout.xaxis.tickvals  # per-item and adjusted, side by side

@@ -433,42 +433,49 @@ def _share_forest(frame: pl.DataFrame, labels: list[str], overall: float, lang: 
 
     f = pl.DataFrame({"name": labels, "estimate": (frame["share"] * 100).to_list(),
                       "ci_low": (frame["share_low"] * 100).to_list(), "ci_high": (frame["share_high"] * 100).to_list()})
-    return charts.forest(f, lang, title=title, x_title=x_title, ref=overall * 100, decimals=0, height=None)
+    fig = charts.forest(f, lang, title=title, x_title=charts.wrap(x_title, 26), ref=overall * 100, decimals=0)
+    # from 0 (a share), with room right of the widest range for its value text
+    return fig.update_layout(margin=dict(b=96)).update_xaxes(range=[0, float(f["ci_high"].max()) * 1.35])
 
 
-def answers_figure(shares: pl.DataFrame, overall: float, lang: str):
-    """The shown answers' leaver shares (percent, 95% ranges), item by item, low answer to high; the title names
-    the answer with the highest share. Hidden answers are left out (the table says why)."""
+def answers_figures(shares: pl.DataFrame, overall: float, lang: str) -> list:
+    """One chart per item: the shown answers' leaver shares (percent, 95% ranges), low answer to high, titled with
+    the answer whose share is highest against the range of the others (a threshold shows as one answer apart).
+    Hidden answers are left out (the table says why); an item with fewer than two shown answers has no chart."""
     from . import i18n
 
-    shown = shares.filter(pl.col("suppressed").is_null())
-    if shown.is_empty():
-        return None
-    labels = [f"{item_word(i, lang)}: {a}" for i, a in zip(shown["item"], shown["answer"])]
-    top = shown.sort("share", descending=True).row(0, named=True)
-    title = i18n.t("snap_title_answers", lang, share=i18n.fmt_pct(top["share"], lang, 0), answer=top["answer"],
-                   item=item_word(top["item"], lang).lower(), overall=i18n.fmt_pct(overall, lang, 0))
-    return _share_forest(shown, labels, overall, lang, title, i18n.t("snap_axis_share", lang))
+    out = []
+    pct = lambda x: i18n.fmt_pct(x, lang, 0)  # noqa: E731
+    for it in shares["item"].unique(maintain_order=True).to_list():
+        shown = shares.filter((pl.col("item") == it) & pl.col("suppressed").is_null())
+        if shown.height < 2:
+            continue
+        top = shown.sort("share", descending=True).row(0, named=True)
+        rest = shown.filter(pl.col("answer") != top["answer"])["share"]
+        title = i18n.t("snap_title_item", lang, item=item_word(it, lang), share=pct(top["share"]), answer=top["answer"],
+                       lo=pct(rest.min()), hi=pct(rest.max()), overall=pct(overall))
+        out.append(_share_forest(shown, shown["answer"].to_list(), overall, lang, title, i18n.t("snap_axis_share", lang)))
+    return out
 
 
-def groups_figure(groups: pl.DataFrame, overall: float, lang: str, salary: list[float] | None = None):
-    """Leaver share by tenure band and salary band (the ordered breakdowns; departments and roles are in the table)."""
+def groups_figures(groups: pl.DataFrame, overall: float, lang: str, salary: list[float] | None = None) -> list:
+    """Leaver share by tenure band, then by salary band (the ordered breakdowns, one chart each, labelled with the
+    band alone; departments and roles are in the table). Each title compares the first band with the last."""
     from . import i18n
 
-    shown = groups.filter(pl.col("group").is_in(["tenure_band", "salary_band"]) & pl.col("suppressed").is_null())
-    if shown.is_empty():
-        return None
-    labels = [f"{i18n.t(f'snap_group_{g}', lang)}: {level_word(g, lv, lang, salary)}"
-              for g, lv in zip(shown["group"], shown["level"])]
-    ten = shown.filter(pl.col("group") == "tenure_band")
-    first = ten.filter(pl.col("level") == TENURE_BANDS[0])
-    last = ten.filter(pl.col("level") == TENURE_BANDS[-1])
-    if first.height and last.height:
-        title = i18n.t("snap_title_groups", lang, first=i18n.fmt_pct(first["share"][0], lang, 0),
-                       last=i18n.fmt_pct(last["share"][0], lang, 0))
-    else:
-        title = i18n.t("snap_title_groups_plain", lang)
-    return _share_forest(shown, labels, overall, lang, title, i18n.t("snap_axis_share", lang))
+    out = []
+    pct = lambda x: i18n.fmt_pct(x, lang, 0)  # noqa: E731
+    for grp, bands, key in (("tenure_band", TENURE_BANDS, "snap_title_groups"),
+                            ("salary_band", SALARY_BANDS, "snap_title_salary")):
+        shown = groups.filter((pl.col("group") == grp) & pl.col("suppressed").is_null())
+        if shown.height < 2:
+            continue
+        first, last = (shown.filter(pl.col("level") == b)["share"] for b in (bands[0], bands[-1]))
+        title = (i18n.t(key, lang, first=pct(first[0]), last=pct(last[0])) if first.len() and last.len()
+                 else i18n.t(f"snap_group_{grp}", lang))
+        labels = [level_word(grp, lv, lang, salary) for lv in shown["level"]]
+        out.append(_share_forest(shown, labels, overall, lang, title, i18n.t("snap_axis_share", lang)))
+    return out
 
 
 # ------------------------------------------------------------------------------------------ the snapshot's index
@@ -578,3 +585,30 @@ def index_context(metrics: dict, lang: str, generated: Any = None) -> dict:
         "lead": {"finding": s.export, "actions": s.points, "actions_heading": s.heading if s.points else "",
                  "caveat": s.caveat, "panel": s.panel},
     }
+
+
+def odds_figure(sr: SnapshotResult, lang: str, title: str):
+    """The odds ratios per answer step with 95% ranges: each item adjusted for the other items and tenure and, when
+    fitted, also for the groups (side by side); a log axis with readable ticks around 1."""
+    from . import charts, i18n
+
+    rows = [{"name": it, "spec": "snap_spec_base", "estimate": e.estimate, "ci_low": e.ci_low, "ci_high": e.ci_high}
+            for it, e in sr.odds_ratios.items()]
+    if sr.adjusted_odds_ratios is not None:
+        rows += [{"name": it, "spec": "snap_spec_groups", "estimate": e.estimate, "ci_low": e.ci_low,
+                  "ci_high": e.ci_high} for it, e in sr.adjusted_odds_ratios.items()]
+    df = pl.DataFrame(rows)
+    labels = {it: item_word(it, lang) for it in sr.items}
+    labels["snap_spec_base"] = i18n.t("snap_spec_base", lang)
+    labels["snap_spec_groups"] = i18n.t("snap_spec_groups", lang, groups=_join(
+        [i18n.t(f"snap_group_{g}", lang).lower() for g in sr.adjusted_for], lang)) if sr.adjusted_for else ""
+    fig = charts.forest(df, lang, title=title, x_title=i18n.t("snap_axis_or", lang), ref=1.0, log_x=True,
+                        group_col="spec" if sr.adjusted_odds_ratios is not None else None, labels=labels)
+    lo, hi = min(df["ci_low"].min(), 1.0) / 1.08, max(df["ci_high"].max(), 1.0) * 1.08
+    ticks = [v for v in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 4.0, 5.0, 10.0)
+             if lo <= v <= hi]
+    fig.update_xaxes(range=[float(np.log10(lo)), float(np.log10(hi))], tickvals=ticks, dtick=None,
+                     ticktext=[i18n.fmt_number(v, lang, 2 if v in (1.25,) else 1) for v in ticks],
+                     title_text=charts.wrap(i18n.t("snap_axis_or", lang), 26))  # two or three lines: fits a phone
+    fig.update_layout(margin=dict(b=96))
+    return fig
