@@ -241,7 +241,7 @@ def test_value_scales_linearly_with_customer_base(demo_tables, demo_result):
     tabs = features.as_of(tables, quarter)
     pq, _ = features.person_quarters(tabs)
     uq = features.unit_quarters(tabs)
-    hz = retention.fit_hazard(pq, draws=50)
+    hz = retention.fit_hazard(pq, draws=50, missing="indicator")  # the money's rule for missing answers
     um = loyalty.fit_unit_model(uq, "customer_retention_pct")
     bh, bu = finance.draw_coefficients(hz, um, 1000, 7)
     change = (A.Change("recognition_per_month", "at_least", 52 / 12),)
@@ -487,7 +487,7 @@ def test_ranges_draw_assumptions_and_narrow_to_coefficients_only(demo_tables, de
         assert sn["value_p90"] == pytest.approx(sn["coefficient_only_value_p90"], rel=1e-9)
         # and the wide run's coefficient-only range equals the narrow run's (same coefficient draws)
         assert sw["coefficient_only_value_p50"] == pytest.approx(sn["value_p50"], rel=1e-9)
-        assert sw["range_basis"] == "coefficients_and_assumptions"
+        assert sw["range_basis"] == finance.RANGE_BASIS == "coefficients_drawn_jointly_and_assumptions"
 
 
 def test_components_add_up_and_conservative_case_is_lower(demo_result):
@@ -505,9 +505,13 @@ def test_method_words_match_what_was_drawn(demo_result):
     """The summary and money page describe the ranges as drawing coefficients and assumptions: true of the result."""
     from servicechain.i18n import t
     out = demo_result.to_results("en")
-    assert out["range_basis"] == "coefficients_and_assumptions"
+    assert out["range_basis"] == "coefficients_drawn_jointly_and_assumptions"
+    assert out["coefficient_draws"]["joint"] and out["coefficient_draws"]["bootstrap"]["replicates"] == 200
     for lang in ("en", "es"):
-        words = t("sum_m_finance", lang) + t("fin_limits_text", lang, imputed="x")
+        words = t("sum_m_finance", lang) + t("fin12_limits_text", lang, imputed="x")
+        assert ("jointly" in words) if lang == "en" else ("conjunta" in words)
+        method = finance.method_text(demo_result, lang)  # the page's method words say what was drawn
+        assert ("bootstrap" in method and str(200) in method)
         assert ("assumptions" in words) if lang == "en" else ("supuestos" in words)
         assert "only the models' coefficient uncertainty" not in words
         assert "solo recogen la incertidumbre de los coeficientes" not in words

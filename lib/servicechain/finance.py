@@ -25,9 +25,21 @@ The chain, in money, per year:
 * **Net value** = replacement cost avoided + acquisition spend avoided + margin kept
   - the programme's first-year cost; **payback** = 12 x cost / annual gross value.
 
-Uncertainty: the coefficients of both models are drawn from multivariate normals
-with their cluster-robust covariances (seeded), so every money figure has a
-P10/P50/P90.
+Uncertainty: the coefficients of both models are drawn jointly (seeded), so every
+money figure has a P10/P50/P90: a multivariate normal whose blocks are each model's
+own cluster-robust covariance and whose cross-block carries the correlations of a
+unit-level bootstrap that refits both models on the same resampled units
+(:func:`bootstrap_coefficients`, :func:`joint_covariance`); both come from the same
+units, so their errors are not independent. The hazard is fitted on everyone at risk
+(missing answers: the unit's mean answer plus a no-answer indicator, the same rule in
+the fit and in the population's prediction) and, when someone was at risk for only
+part of a quarter, as a complementary log-log model with a log-exposure offset.
+
+Early leavers (within ``features.EARLY_DAYS`` of hire or in their hire quarter, the
+index's definition) are in the baseline's replacement cost and counted on their own;
+the scenarios change last quarter's drivers of the people at risk and do not value
+early exits (the early-attrition model's drivers, what happens in a hire's first 30
+days, are not what the scenarios change).
 
 Computation: every effect is a *sum over the people at risk* of a function of their
 hazard-model row (drivers, tenure band, role, quarter) and the coefficient draw,
@@ -254,17 +266,22 @@ def population(pq: pl.DataFrame, uq: pl.DataFrame, quarter: str, hazard: retenti
                a: Assumptions, tables: Mapping[str, Any] | None = None) -> Population:
     """Build the report quarter's population for the scenarios.
 
-    Missing survey answers (people who did not answer last quarter) are filled with
-    their unit's mean, else everyone's mean, so every at-risk person counts; missing
-    salaries as in :func:`_salary_fill`.
+    Missing survey answers (people who did not answer last quarter) are filled by the hazard
+    fit's own rule (``hazard.fill``: the unit's mean answer plus the ``no_answer`` indicator, see
+    :class:`retention.UnitFill`), so every at-risk person counts and is predicted with the same
+    columns and values the model was fitted on. A complete-case hazard cannot predict people
+    without answers, so it is refused when some are missing. Missing salaries as in
+    :func:`_salary_fill`.
     """
     drivers = tuple(hazard.drivers)
     rows = pq.filter((pl.col("quarter") == quarter) & pl.col("role").is_not_null())
     if rows.height == 0:
         raise ValueError(f"nobody is at risk of leaving in {quarter}: no money can be estimated for it")
     imputed = float(rows.select(pl.any_horizontal([pl.col(d).is_null() for d in drivers]).mean()).item())
-    rows = rows.with_columns([pl.col(d).fill_null(pl.col(d).mean().over("unit_id")).fill_null(pl.col(d).mean())
-                              for d in drivers])
+    if imputed > 0 and hazard.fill is None:
+        raise ValueError("the money needs a hazard model fitted with missing='indicator' (some people at risk have "
+                         "no survey answer; a complete-case fit cannot predict them)")
+    rows = hazard.prepare(rows)
     salary_missing = float(rows["annual_salary"].is_null().mean())
     fb = a["annual_salary_fallback"].value
     rows = _salary_fill(rows, fb)
@@ -281,7 +298,7 @@ def population(pq: pl.DataFrame, uq: pl.DataFrame, quarter: str, hazard: retenti
     rows = rows.join(units.select("unit_id", "u"), on="unit_id", how="left")
     if rows["u"].null_count():
         raise ValueError("some at-risk people belong to units missing from the unit panel")
-    d = retention.design(rows, drivers, hazard.quarters)
+    d = hazard.design(rows)  # the fit's columns, in its order (raises otherwise)
     at_risk = rows.group_by("u").len()
     units = units.join(at_risk.rename({"len": "at_risk"}), on="u", how="left").with_columns(pl.col("at_risk").fill_null(0))
     managers = int((rows["role"] == "manager").sum()) if tables is None else managers_at_start(tables, quarter)
@@ -577,7 +594,7 @@ def unit_driver_index(unit_model: loyalty.UnitModel) -> list[int]:
 
 
 def simulate(pop: Population, drivers: tuple[str, ...], changes: tuple[Change, ...], beta_h: np.ndarray,
-             beta_u: np.ndarray, chunk: int | None = None, max_cells: int = MAX_CELLS) -> Effects:
+             beta_u: np.ndarray, chunk: int | None = None, max_cells: int = MAX_CELLS, link: str = "logit") -> Effects:
     """Exits avoided, their salaries by role, and customers retained, for every coefficient vector.
 
     ``beta_h`` (D, k) hazard coefficients; ``beta_u`` (D, p) pooled unit-model
@@ -591,6 +608,9 @@ def simulate(pop: Population, drivers: tuple[str, ...], changes: tuple[Change, .
     unit's customer base. Because that is linear in the people's hazard changes, the
     customer side is a weighted sum over people (weight: the unit's customers per
     head) and never needs per-unit predictions.
+
+    ``link``: the hazard model's (``HazardResult.link``); with ``"cloglog"`` the quarterly probability
+    of staying is exp(-e^eta) for a whole quarter at risk, with the logit 1 / (1 + e^eta).
     """
     D = beta_h.shape[0]
     base = pop.units["customers_base"].to_numpy().astype(float)
@@ -621,8 +641,12 @@ def simulate(pop: Population, drivers: tuple[str, ...], changes: tuple[Change, .
             q1 = X1[sl] @ BT
             for q in (q0, q1):
                 np.exp(q, out=q)
-                q += 1.0
-                np.reciprocal(q, out=q)
+                if link == "cloglog":  # 1 - h = exp(-exp(eta))
+                    np.negative(q, out=q)
+                    np.exp(q, out=q)
+                else:
+                    q += 1.0
+                    np.reciprocal(q, out=q)
             acc[-1] += W[sl, -1] @ (q0 - q1)  # h1 - h0
             for q in (q0, q1):  # staying all year: (1 - h)^4
                 np.square(q, out=q)
@@ -757,12 +781,21 @@ class Baseline:
     total: dict[str, float]
 
     def to_dict(self, threshold: int) -> dict:
-        return {"quarter": self.quarter, **self.total, "regions": region_table(self, threshold).to_dicts()}
+        total = dict(self.total)
+        if 0 < total.get("early_leavers", 0) < threshold:  # a few people's cost would give their salaries away
+            total["early_replacement_cost"] = None
+        return {"quarter": self.quarter, **total, "regions": region_table(self, threshold).to_dicts()}
 
 
 def baseline(tables: Mapping[str, pl.DataFrame | pl.LazyFrame], pop: Population, econ: Economics,
              a: Assumptions) -> Baseline:
-    """Voluntary exits of the quarter x salary x replacement share; customers lost x (multiple x retention cost + margin)."""
+    """Voluntary exits of the quarter x salary x replacement share; customers lost x (multiple x retention cost + margin).
+
+    Every voluntary leaver of the quarter is counted, early leavers included; ``total`` also says how many of them
+    were early leavers (``features.turnover``'s definition, the index's and page 01's: within ``EARLY_DAYS`` of hire
+    or in the quarter they joined) and what replacing them costs (``early_replacement_cost``, part of
+    ``replacement_cost``, not added to it).
+    """
     from . import quarters as Q
 
     emp = tables["employees"]
@@ -775,9 +808,16 @@ def baseline(tables: Mapping[str, pl.DataFrame | pl.LazyFrame], pop: Population,
         emp.filter((Q.index_expr("exit_date") == Q.parse(pop.quarter)) & (pl.col("exit_reason") == "voluntary"))
         .join(units, on="unit_id", how="left")
         .with_columns((pl.col("annual_salary") * pl.col("role").replace_strict(shares, default=0.0,
-                                                                                return_dtype=pl.Float64)).alias("cost"))
-        .group_by("region").agg(pl.len().alias("voluntary_exits"), pl.col("cost").sum().alias("replacement_cost"))
+                                                                                return_dtype=pl.Float64)).alias("cost"),
+                      ((Q.index_expr("hire_date") == Q.parse(pop.quarter))  # features.turnover's early leavers
+                       | ((pl.col("exit_date") - pl.col("hire_date")).dt.total_days() < features.EARLY_DAYS))
+                      .fill_null(False).alias("early"))
+        .group_by("region").agg(pl.len().alias("voluntary_exits"), pl.col("cost").sum().alias("replacement_cost"),
+                                pl.col("early").sum().alias("_early"),
+                                pl.col("cost").filter(pl.col("early")).sum().alias("_early_cost"))
     )
+    early_n, early_cost = (int(leavers["_early"].sum()), float(leavers["_early_cost"].sum())) if leavers.height else (0, 0.0)
+    leavers = leavers.drop("_early", "_early_cost")
     cust = pop.units.group_by("region").agg(pl.col("headcount").sum().cast(pl.Int64), pl.col("customers_base").sum(),
                                             pl.col("customers_lost").sum())
     life = remaining_life_months(float(pop.units["customers_base"].sum()), float(pop.units["customers_lost"].sum()))
@@ -801,6 +841,10 @@ def baseline(tables: Mapping[str, pl.DataFrame | pl.LazyFrame], pop: Population,
                                           for k, v in tot.items()},
                                        "voluntary_leavers_from_start": to.leavers_from_start,
                                        "voluntary_joined_and_left": to.joined_and_left,
+                                       # early leavers (within EARLY_DAYS of hire or in their hire quarter): part of
+                                       # the leavers above, the index's figure; their replacement cost is in the total
+                                       "early_leavers": early_n, "early_replacement_cost": early_cost,
+                                       "early_days": features.EARLY_DAYS,
                                        # months of margin a lost customer costs: the horizon, capped at its expected life
                                        "margin_months": float(min(econ.horizon_months, life))})
 
@@ -847,6 +891,7 @@ class ScenarioResult(ResultMixin):
     cost_placeholder: bool = False  # some of its programme cost is a shipped illustrative default, not the user's
     reach: Reach | None = None  # how far it goes beyond the data
     value_at_multiple: dict[float, float] = field(default_factory=dict)  # P50 net value with the multiple fixed
+    joint_draws: bool = False  # the two models' coefficients drawn jointly (bootstrap cross-correlations)
 
     @property
     def name(self) -> str:
@@ -892,7 +937,7 @@ class ScenarioResult(ResultMixin):
         s: dict[str, Any] = {"name": self.name, "label": self.scenario.label_in(lang), "headline": self.headline}
         v10, v50, v90 = self.q("net_value")
         s.update(value_p10=v10, value_p50=v50, value_p90=v90)
-        s["range_basis"] = "coefficients_and_assumptions"
+        s["range_basis"] = RANGE_BASIS if self.joint_draws else "coefficients_and_assumptions"
         for k in ("gross_value", "replacement_cost_avoided", "acquisition_spend_avoided", "margin_kept"):
             a, b, c = self.q(k)
             s.update({f"{k}_p10": a, f"{k}_p50": b, f"{k}_p90": c})
@@ -939,6 +984,9 @@ class FinanceResult(ResultMixin):
     hazard_n: int
     unit_n: int
     notes: list[str] = field(default_factory=list)
+    # how the coefficients were drawn (metrics.json ``coefficient_draws``): joint or independent, the bootstrap,
+    # the hazard's link and missing-answer rule
+    coefficient_draws: dict = field(default_factory=dict)
 
     @property
     def currency(self) -> str:
@@ -989,7 +1037,8 @@ class FinanceResult(ResultMixin):
             "acquisition_cost_multiple": self.econ.multiple,
             "quarter": self.quarter,
             "draws": self.draws,
-            "range_basis": "coefficients_and_assumptions",
+            "range_basis": RANGE_BASIS if self.coefficient_draws.get("joint") else "coefficients_and_assumptions",
+            "coefficient_draws": self.coefficient_draws,
             "customer_cost": self.customer_cost(),
             "seed": self.seed,
             "baseline": self.baseline.to_dict(threshold),
@@ -1000,12 +1049,198 @@ class FinanceResult(ResultMixin):
 
 
 def draw_coefficients(hazard: retention.HazardResult, unit_model: loyalty.UnitModel, draws: int,
-                      seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Point estimates (row 0) and ``draws`` multivariate-normal draws of both models' coefficients."""
+                      seed: int, boot: "CoefficientBootstrap | None" = None) -> tuple[np.ndarray, np.ndarray]:
+    """Point estimates (row 0) and ``draws`` multivariate-normal draws of both models' coefficients.
+
+    Without ``boot`` the two models are drawn independently; with it, jointly (:func:`joint_covariance`):
+    each model's own cluster-robust covariance, and between the two the correlations of the unit-level
+    bootstrap that refitted both on the same resampled units."""
     rng = np.random.default_rng(seed)
+    if boot is not None:
+        mean = np.concatenate([hazard.params, unit_model.params])
+        cov, _ = joint_covariance(hazard.cov, unit_model.cov, boot)
+        b = rng.multivariate_normal(mean, cov, size=draws, method="eigh")
+        kh = len(hazard.params)
+        return np.vstack([hazard.params, b[:, :kh]]), np.vstack([unit_model.params, b[:, kh:]])
     bh = rng.multivariate_normal(hazard.params, hazard.cov, size=draws, method="eigh")
     bu = rng.multivariate_normal(unit_model.params, unit_model.cov, size=draws, method="eigh")
     return np.vstack([hazard.params, bh]), np.vstack([unit_model.params, bu])
+
+
+BOOTSTRAP_REPLICATES = 200
+RANGE_BASIS = "coefficients_drawn_jointly_and_assumptions"
+COEFFICIENT_DRAWS_JOINT = ("joint multivariate normal: each model's own cluster-robust covariance, and between the "
+                           "hazard and the customer-retention model the correlations of a unit-level bootstrap that "
+                           "refitted both models on the same resampled units")
+COEFFICIENT_DRAWS_INDEPENDENT = "independent multivariate normals, each model's own cluster-robust covariance"
+
+
+@dataclass
+class CoefficientBootstrap:
+    """A unit-level (cluster) bootstrap of both money models: ``replicates`` resamples of the units with
+    replacement, each refitting the hazard (on its covariate patterns) and the pooled unit model on the same
+    resampled units. ``hazard`` (B, k_h) and ``unit`` (B, k_u) are the refitted coefficients; ``counts``
+    (B, G) how often each unit (``unit_ids``, sorted) was drawn."""
+
+    hazard: np.ndarray
+    unit: np.ndarray
+    counts: np.ndarray
+    unit_ids: list
+    seed: int
+
+    @property
+    def replicates(self) -> int:
+        return int(self.hazard.shape[0])
+
+    def correlation(self) -> np.ndarray:
+        """Correlation matrix of the replicates' (hazard, unit) coefficients (0 where a coefficient never moves)."""
+        c = np.cov(np.hstack([self.hazard, self.unit]).T)
+        sd = np.sqrt(np.clip(np.diag(c), 0.0, None))
+        ok = sd > 0
+        r = np.zeros_like(c)
+        r[np.ix_(ok, ok)] = c[np.ix_(ok, ok)] / np.outer(sd[ok], sd[ok])
+        return r
+
+    def to_dict(self) -> dict:
+        return {"replicates": self.replicates, "units": len(self.unit_ids), "seed": self.seed}
+
+
+def unit_draws(n_units: int, replicates: int, seed: int) -> np.ndarray:
+    """(replicates, n_units) counts: how often each unit is drawn when ``n_units`` are drawn with replacement."""
+    rng = np.random.default_rng([seed, 3])
+    return rng.multinomial(n_units, np.full(n_units, 1.0 / n_units), size=replicates)
+
+
+def _unit_design(uq: pl.DataFrame, unit_model: loyalty.UnitModel) -> tuple[np.ndarray, np.ndarray, pl.Series]:
+    """The pooled unit model's rows as the fit saw them: X (constant, lagged drivers, quarter dummies), y, unit_id."""
+    drivers = tuple(n[:-4] for n in unit_model.names if n.endswith("_lag"))
+    rows = loyalty.model_rows(uq, unit_model.outcome, drivers)
+    qd, q_names = loyalty._quarter_dummies(rows)
+    X = np.column_stack([np.ones(rows.height), rows.select([f"{d}_lag" for d in drivers]).to_numpy().astype(float), qd])
+    if ["const", *(f"{d}_lag" for d in drivers), *q_names] != list(unit_model.names):
+        raise ValueError("the unit model's columns cannot be rebuilt from the unit panel")
+    return X, rows[unit_model.outcome].to_numpy().astype(float), rows["unit_id"]
+
+
+def _unit_sums(X: np.ndarray, w: np.ndarray, r: np.ndarray, unit: np.ndarray, G: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per unit: X_u' diag(w_u) X_u (G, k, k) and X_u' r_u (G, k); one small product per unit, never per row."""
+    order = np.argsort(unit, kind="stable")
+    Xs, ws, us = X[order], w[order], unit[order]
+    bounds = np.searchsorted(us, np.arange(G + 1))
+    H = np.zeros((G, X.shape[1], X.shape[1]))
+    for g in range(G):
+        a, b = bounds[g], bounds[g + 1]
+        if b > a:
+            H[g] = Xs[a:b].T @ (Xs[a:b] * ws[a:b, None])
+    S = np.column_stack([np.bincount(unit, weights=X[:, j] * r, minlength=G) for j in range(X.shape[1])])
+    return H, S
+
+
+def _solve_each(H: np.ndarray, S: np.ndarray) -> np.ndarray:
+    """Solve H[b] x = S[b] for every replicate b (pseudo-inverse where a resample leaves H singular)."""
+    out = np.empty_like(S)
+    for b in range(S.shape[0]):
+        try:
+            out[b] = np.linalg.solve(H[b], S[b])
+        except np.linalg.LinAlgError:
+            out[b] = np.linalg.pinv(H[b]) @ S[b]
+    return out
+
+
+def _grouped_score_terms(eta: np.ndarray, n: np.ndarray, k: np.ndarray, link: str) -> tuple[np.ndarray, np.ndarray]:
+    """Fisher weights n mu'^2 / (p (1 - p)) and score terms (k - n p) mu' / (p (1 - p)) of grouped binomial rows."""
+    if link == "cloglog":
+        e = np.exp(eta)
+        p = np.clip(-np.expm1(-e), 1e-12, 1 - 1e-12)
+        d = e * (1 - p)  # mu'(eta)
+    else:
+        p = np.clip(1.0 / (1.0 + np.exp(-eta)), 1e-12, 1 - 1e-12)
+        d = p * (1 - p)
+    v = p * (1 - p)
+    return n * d * d / v, (k - n * p) * d / v
+
+
+def bootstrap_coefficients(pq: pl.DataFrame, uq: pl.DataFrame, hazard: retention.HazardResult,
+                           unit_model: loyalty.UnitModel, replicates: int = BOOTSTRAP_REPLICATES,
+                           seed: int = 7, steps: int = 5) -> CoefficientBootstrap:
+    """Refit both models on ``replicates`` unit-level resamples (the same resampled units for both), seeded.
+
+    A unit drawn c times counts c times. The pooled unit model is refitted exactly: least squares with
+    X'X = sum_u c_u X_u'X_u and X'y = sum_u c_u X_u'y_u. The hazard is refitted by Fisher scoring from the
+    full-data estimate with the information held at that estimate, I_b = sum_u c_u I_u (each unit's information
+    computed once): the first step uses each unit's score at the full-data estimate (the one-step bootstrap,
+    Davidson and MacKinnon 1999), the ``steps - 1`` further ones the resample's score at the current value, all
+    replicates at once. That converges to each resample's maximum-likelihood estimate (a test checks it against
+    full refits on stacked resampled rows) at the cost of a few matrix products instead of 200 logit fits. The
+    hazard keeps its link, offset and missing-answer fill (a unit's fill is its own mean, which resampling whole
+    units leaves as it is).
+    """
+    rows = hazard.prepare(pq.filter(pl.col("role").is_not_null()))
+    cll = hazard.link == "cloglog"
+    if cll:
+        rows = retention.with_exposure(rows)
+    keys = [*hazard.model_drivers, "tenure_band", "role", "quarter", *((retention.EXPOSURE,) if cll else ())]
+    pat = (rows.group_by([*keys, "unit_id"]).agg(pl.len().alias("_n"),
+                                                 pl.col("voluntary_exit").cast(pl.Float64).sum().alias("_k"))
+           .sort([*keys, "unit_id"], nulls_last=True))
+    Xh, names = retention.exog(pat, hazard.model_drivers, hazard.quarters)
+    if names != hazard.names:
+        raise ValueError(f"the hazard's columns cannot be rebuilt: {names} vs {hazard.names}")
+    n, k = pat["_n"].to_numpy().astype(float), pat["_k"].to_numpy().astype(float)
+    off = np.log(pat[retention.EXPOSURE].to_numpy().astype(float)) if cll else np.zeros(len(n))
+    w0, r0 = _grouped_score_terms(Xh @ hazard.params + off, n, k, hazard.link)
+    Xu, yu, uid = _unit_design(uq, unit_model)
+    ids = sorted(set(pat["unit_id"].to_list()) | set(uid.to_list()))
+    pos = {u: i for i, u in enumerate(ids)}
+    G = len(ids)
+    ih = pat["unit_id"].replace_strict(pos, return_dtype=pl.Int64).to_numpy()
+    iu = uid.replace_strict(pos, return_dtype=pl.Int64).to_numpy()
+    Ih, Sh = _unit_sums(Xh, w0, r0, ih, G)
+    Iu, Su = _unit_sums(Xu, np.ones(len(yu)), yu, iu, G)
+    counts = unit_draws(G, replicates, seed)
+    c = counts.astype(float)
+    kh, ku = Xh.shape[1], Xu.shape[1]
+    Hb = (c @ Ih.reshape(G, -1)).reshape(-1, kh, kh)
+    bh = hazard.params[None, :] + _solve_each(Hb, c @ Sh)
+    chunk = max(1, 2_000_000 // max(len(n), 1))  # replicates at a time: patterns x chunk numbers in memory
+    for _ in range(steps - 1):
+        for a in range(0, replicates, chunk):
+            sl = slice(a, a + chunk)
+            _, r = _grouped_score_terms(Xh @ bh[sl].T + off[:, None], n[:, None], k[:, None], hazard.link)
+            bh[sl] += _solve_each(Hb[sl], (Xh.T @ (r * c[sl].T[ih])).T)
+    bu = _solve_each((c @ Iu.reshape(G, -1)).reshape(-1, ku, ku), c @ Su)
+    return CoefficientBootstrap(bh, bu, counts, ids, seed)
+
+
+def joint_covariance(cov_h: np.ndarray, cov_u: np.ndarray, boot: CoefficientBootstrap) -> tuple[np.ndarray, float]:
+    """The covariance both models' coefficients are drawn from, and the shrink factor used.
+
+    Diagonal blocks: each model's own cluster-robust covariance (what the retention and loyalty pages quote, small-
+    cluster corrections included). Off-diagonal block: sd_h x (bootstrap cross-correlation) x sd_u, so a drawn hazard
+    coefficient and a drawn unit-model coefficient are correlated as in the bootstrap. When that matrix is not
+    positive semi-definite (the bootstrap's correlations are estimates from a few hundred replicates), the cross block
+    is shrunk by the largest factor in [0, 1] that makes it so (1 = not shrunk).
+    """
+    kh = cov_h.shape[0]
+    R = boot.correlation()
+    cross = R[:kh, kh:]
+    sh, su = np.sqrt(np.clip(np.diag(cov_h), 0, None)), np.sqrt(np.clip(np.diag(cov_u), 0, None))
+
+    def build(lam: float) -> np.ndarray:
+        c = lam * np.outer(sh, su) * cross
+        return np.block([[cov_h, c], [c.T, cov_u]])
+
+    def psd(m: np.ndarray) -> bool:
+        scale = np.sqrt(np.clip(np.diag(m), 1e-300, None))
+        return bool(np.linalg.eigvalsh(m / np.outer(scale, scale)).min() > -1e-9)
+
+    if psd(build(1.0)):
+        return build(1.0), 1.0
+    lo, hi = 0.0, 1.0
+    for _ in range(30):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if psd(build(mid)) else (lo, mid)
+    return build(lo), float(lo)
 
 
 def pick_headline(results: list[ScenarioResult]) -> ScenarioResult | None:
@@ -1018,26 +1253,34 @@ def pick_headline(results: list[ScenarioResult]) -> ScenarioResult | None:
 
 
 def evaluate(pop: Population, hazard: retention.HazardResult, unit_model: loyalty.UnitModel, a: Assumptions,
-             tables: Mapping[str, Any], seed: int = 7, headline: str | None = None) -> FinanceResult:
+             tables: Mapping[str, Any], seed: int = 7, headline: str | None = None,
+             boot: CoefficientBootstrap | None = None) -> FinanceResult:
     """Baseline and every scenario of ``a`` (``a`` must be resolved, see :func:`resolve`).
 
-    ``headline``: the scenario the index and the page lead with; None = :func:`pick_headline`."""
+    ``headline``: the scenario the index and the page lead with; None = :func:`pick_headline`.
+    ``boot``: the unit-level bootstrap of both models (:func:`bootstrap_coefficients`); the coefficients are then
+    drawn jointly (:func:`draw_coefficients`), independently without it."""
     unit_driver_index(unit_model)
     econ = Economics.from_assumptions(a)
     econ_draws = draw_economics(a, a.draws, seed)
     cautious = conservative_economics(a)
     cost_rng = np.random.default_rng([seed, 2])
-    bh, bu = draw_coefficients(hazard, unit_model, a.draws, seed)
+    bh, bu = draw_coefficients(hazard, unit_model, a.draws, seed, boot)
+    draws_info = {"joint": boot is not None, "method": COEFFICIENT_DRAWS_JOINT if boot is not None
+                  else COEFFICIENT_DRAWS_INDEPENDENT, "hazard_link": hazard.link, "hazard_missing": hazard.missing}
+    if boot is not None:
+        draws_info.update(bootstrap=boot.to_dict(),
+                          cross_correlation_shrink=joint_covariance(hazard.cov, unit_model.cov, boot)[1])
     out = []
     for sc in a.scenarios:
         changes, parts = expand(a, sc)
-        eff = simulate(pop, tuple(hazard.drivers), changes, bh, bu)
+        eff = simulate(pop, tuple(hazard.drivers), changes, bh, bu, link=hazard.link)
         cost = programme_cost(parts, pop.headcount, pop.managers)
         c_lo = programme_cost(parts, pop.headcount, pop.managers, "low")
         c_hi = programme_cost(parts, pop.headcount, pop.managers, "high")
         costs = np.concatenate([[cost], _triangular(cost_rng, cost, c_lo, c_hi, a.draws)])
         r = ScenarioResult(sc, eff, cost, c_lo, c_hi, econ_draws.value(eff, costs), "never",
-                           headline=(sc.name == headline), money_coef=econ.value(eff, cost))
+                           headline=(sc.name == headline), money_coef=econ.value(eff, cost), joint_draws=boot is not None)
         r.conservative = {k: float(np.median(v[1:])) for k, v in cautious.value(eff, c_hi).items()}
         r.cost_placeholder = cost_is_placeholder(parts)
         r.reach = reach(pop.drivers0, apply_changes(pop.drivers0, changes, tuple(hazard.drivers), pop.unit_idx),
@@ -1058,9 +1301,10 @@ def evaluate(pop: Population, hazard: retention.HazardResult, unit_model: loyalt
                      f"groups computed exactly, a seeded random sample of {MAX_CELLS - MAX_CELLS // 2:,} of the rest "
                      "stands for the others")
     if pop.imputed_share > 0:
-        notes.append(f"{pop.imputed_share:.0%} of the people at risk had no survey answer last quarter: unit means used")
+        notes.append(f"{pop.imputed_share:.0%} of the people at risk had no survey answer last quarter: their unit's "
+                     "mean answers and the no-answer indicator of the hazard fit used (the fit's own rule)")
     return FinanceResult(pop.quarter, a, econ, pop, baseline(tables, pop, econ, a), out, a.draws, seed,
-                         hazard.n_obs, unit_model.n_obs, notes)
+                         hazard.n_obs, unit_model.n_obs, notes, draws_info)
 
 
 def analyse(tables: Mapping[str, Any], quarter: str, assumptions: str | Path | Assumptions | None = None,
@@ -1078,11 +1322,15 @@ def analyse(tables: Mapping[str, Any], quarter: str, assumptions: str | Path | A
         uq = features.unit_quarters(tabs)
     else:
         pq, info, uq = panels
-    hazard = retention.fit_hazard(pq, seed=seed, draws=200, recognition_source=info.recognition_source)
+    # everyone at risk counts (missing answers: unit means + indicator, in the fit and in the prediction); a
+    # complementary log-log model with a log-exposure offset when someone was at risk for part of a quarter
+    hazard = retention.fit_hazard(pq, seed=seed, draws=200, recognition_source=info.recognition_source,
+                                  missing="indicator", link="auto")
     unit_model = loyalty.fit_unit_model(uq, "customer_retention_pct")
     pop = population(pq, uq, quarter, hazard, a, tabs)
     a = resolve(a, pop)
-    res = evaluate(pop, hazard, unit_model, a, tabs, seed)
+    boot = bootstrap_coefficients(pq, uq, hazard, unit_model, BOOTSTRAP_REPLICATES, seed)
+    res = evaluate(pop, hazard, unit_model, a, tabs, seed, boot=boot)
     if info.recognition_source != "events":
         res.notes.append("recognition comes from the survey item (no recognition events): the weekly target is approximate")
     return res
@@ -1189,6 +1437,42 @@ def distribution(res: FinanceResult, bins: int = 40) -> pl.DataFrame:
 
 def money(x: float, res: FinanceResult, lang: str, compact: bool = True) -> str:
     return fmt_money(x, res.currency, lang, compact=compact)
+
+
+def early_baseline_text(res: FinanceResult, lang: str, threshold: int) -> str:
+    """The baseline's early leavers in one sentence: how many (the index's count) and what replacing them costs
+    (part of the baseline's replacement cost; hidden when fewer than ``threshold`` people)."""
+    b = res.baseline.total
+    kw = dict(exits=fmt_number(b["voluntary_exits"], lang), early=fmt_number(b["early_leavers"], lang),
+              days=fmt_number(b["early_days"], lang))
+    if 0 < b["early_leavers"] < threshold:
+        return t("fin12_early_baseline_hidden", lang, threshold=fmt_number(threshold, lang), **kw)
+    return t("fin12_early_baseline", lang, cost=money(b["early_replacement_cost"], res, lang),
+             rep=money(b["replacement_cost"], res, lang), **kw)
+
+
+def scenarios_early_text(res: FinanceResult, lang: str, threshold: int) -> str:
+    """Why the scenarios do not value early exits, with the quarter's early leavers and (when shown) their cost."""
+    b = res.baseline.total
+    cost = ("–" if 0 < b["early_leavers"] < threshold else money(b["early_replacement_cost"], res, lang))
+    return t("fin12_scenarios_early", lang, early=fmt_number(b["early_leavers"], lang), cost=cost)
+
+
+def method_text(res: FinanceResult, lang: str) -> str:
+    """What the ranges draw and how the hazard treats missing answers and partial quarters (markdown paragraphs)."""
+    cd = res.coefficient_draws
+    parts = []
+    if cd.get("joint"):
+        bs = cd["bootstrap"]
+        parts.append(t("fin12_draws_method", lang, replicates=fmt_number(bs["replicates"], lang),
+                       units=fmt_number(bs["units"], lang)))
+        if cd.get("cross_correlation_shrink", 1.0) < 1.0:
+            parts[-1] += " " + t("fin12_draws_shrunk", lang, shrink=fmt_pct(cd["cross_correlation_shrink"], lang, 0))
+    if cd.get("hazard_missing") == "indicator" and res.population.imputed_share > 0:
+        parts.append(t("fin12_missing_method", lang, imputed=fmt_pct(res.population.imputed_share, lang, 0)))
+    if cd.get("hazard_link") == "cloglog":
+        parts.append(t("fin12_cloglog_method", lang))
+    return "\n\n".join(parts)
 
 
 def headline_title(r: ScenarioResult, res: FinanceResult, lang: str) -> str:
