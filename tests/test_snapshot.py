@@ -225,3 +225,31 @@ def test_figures_one_per_item_and_band_with_the_finding_in_the_title(loaded) -> 
     sr = snapshot.fit_snapshot(snap, ITEMS, scales)
     f = snapshot.odds_figure(sr, "es", "t")
     assert len(f.data) == 2 and 1.0 in f.layout.xaxis.tickvals  # per-item and adjusted, side by side
+
+
+def test_a_bare_snapshot_without_groups_or_mapping(tmp_path: Path) -> None:
+    """Contract names, numbers 1-5, no department/role/salary, no ids: tenure bands only, no adjusted fit, and the
+    index still has its cards and summary (a card whose figure is missing is left out, never 'not available')."""
+    rng = np.random.default_rng(3)
+    n = 200
+    rec = rng.integers(1, 6, n)
+    left = (rng.random(n) < 1 / (1 + np.exp(-(0.5 - 0.4 * rec)))).astype(int)
+    pl.DataFrame({"tenure_years": rng.integers(0, 15, n), "left": left, "recognition": rec}).write_csv(
+        tmp_path / "snapshot.csv")
+    ds = loading.load(tmp_path)
+    snap = ds.tables["snapshot"]
+    sr = snapshot.fit_snapshot(snap, ds.items, snapshot.item_scales(ds.items))
+    assert sr.adjusted_odds_ratios is None and sr.scales["recognition"].describe() == "1–5"
+    g = snapshot.leaver_share_by_group(snap, 5)
+    assert set(g["group"]) == {"tenure_band"}
+    m = {"overview": snapshot.snapshot_overview(snap, "2026-03-31"),
+         "retention": {**sr.to_dict(), "by_answer": snapshot.leaver_share_by_answer(snap, ds.items, None, 5).to_dicts(),
+                       "by_group": g.to_dicts()}}
+    s = snapshot.executive_summary(m, "en")
+    assert s.export.startswith("The HR export of 31 March 2026 lists 200 employees")
+    assert len(s.points) >= 2 and "recognition" in s.points[-2].lower()
+    assert [c["key"] for c in snapshot.index_cards(m, "en")] == ["employees_in_export", "headcount", "left",
+                                                                   "leaver_share"]
+    assert snapshot.index_cards({}, "en") == []
+    ctx = snapshot.index_context(m, "es")
+    assert ctx["quarter_label"] == "Foto fija de RR. HH. del 31 de marzo de 2026"
