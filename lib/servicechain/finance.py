@@ -1138,6 +1138,10 @@ def _unit_sums(X: np.ndarray, w: np.ndarray, r: np.ndarray, unit: np.ndarray, G:
 
 def _solve_each(H: np.ndarray, S: np.ndarray) -> np.ndarray:
     """Solve H[b] x = S[b] for every replicate b (pseudo-inverse where a resample leaves H singular)."""
+    try:
+        return np.linalg.solve(H, S[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        pass
     out = np.empty_like(S)
     for b in range(S.shape[0]):
         try:
@@ -1207,7 +1211,7 @@ def bootstrap_coefficients(pq: pl.DataFrame, uq: pl.DataFrame, hazard: retention
         for a in range(0, replicates, chunk):
             sl = slice(a, a + chunk)
             _, r = _grouped_score_terms(Xh @ bh[sl].T + off[:, None], n[:, None], k[:, None], hazard.link)
-            bh[sl] += _solve_each(Hb[sl], (Xh.T @ (r * c[sl].T[ih])).T)
+            bh[sl] += _solve_each(Hb[sl], (r * c[sl].T[ih]).T @ Xh)  # (B, k); X.T @ r is 20x slower in BLAS
     bu = _solve_each((c @ Iu.reshape(G, -1)).reshape(-1, ku, ku), c @ Su)
     return CoefficientBootstrap(bh, bu, counts, ids, seed)
 
