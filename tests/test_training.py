@@ -95,3 +95,32 @@ def test_ci_coverage_over_seeds():
             hits[k] += ut.effects["nps"][k].covers(want[k])
     rates = {k: h / n for k, h in hits.items()}
     assert all(r >= 0.85 for r in rates.values()), rates
+
+
+def test_the_cadence_scenario_is_priced_and_ranked_with_the_others(demo_tables):
+    from servicechain import assumptions, summary
+
+    tables, _ = demo_tables
+    p = TR.unit_panel(tables)
+    ut = TR.fit_unit_training(p, 5)
+    sc = TR.cadence_scenario(p, ut, tables, "2026Q3", seed=7)
+    d = sc.to_dict()
+    c = assumptions.defaults()["cost_per_training"]
+    assert d["cost_per_training"]["value"] == c.value and d["cost_per_training"]["source_es"]
+    assert 0 < sc.cost["p10"] < sc.cost["p50"] < sc.cost["p90"]
+    assert sc.value["p10"] < sc.value["p50"] < sc.value["p90"]
+    assert sc.gross["p50"] - sc.cost["p90"] < sc.value["p50"] < sc.gross["p50"] - sc.cost["p10"]
+    assert sc.nps_gain.estimate > 0 and sc.staff > 1000 and 0 < sc.sessions_now_per_person < 3
+    # a cheaper training moves the cost and nothing else
+    cheap = assumptions.from_text("cost_per_training: {value: 10, low: 5, high: 20, source: test, source_es: prueba}")
+    sc2 = TR.cadence_scenario(p, ut, tables, "2026Q3", cheap, seed=7)
+    assert sc2.cost["p50"] < sc.cost["p50"] / 5 and sc2.gross == sc.gross
+    metrics = {"finance": {"currency": "EUR", "scenarios": [
+        {"name": "a", "label": {"en": "A"}, "value_p10": 1.0, "value_p50": 2.0, "value_p90": 3.0}]},
+        "training": {"scenarios": [{**d, "value_p50": 5.0, "value_p10": 4.0, "value_p90": 6.0}],
+                     "headline": {"en": "Overdue: 40%.", "es": "Atrasada: 40 %."}},
+        "internal_service": {"headline": {"en": "Weakest link: TI.", "es": "Eslabón: TI."}}}
+    assert [a.name for a in summary.scenarios(metrics, "en")] == [TR.SCENARIO, "a"]
+    assert summary.scenarios(metrics, "es")[0].label == "Formar a todos cada 4-6 meses"
+    assert summary.index_lead(metrics, "es").notes == ["Eslabón: TI.", "Atrasada: 40 %."]
+    assert summary.page06_notes({}, "en") == []

@@ -53,6 +53,7 @@ PARAMS: dict[str, tuple[str, bool, bool]] = {
     "margin_horizon_months": ("months", False, True),
     "customers_per_unit": ("count", True, False),
     "annual_salary_fallback": ("money", True, False),
+    "cost_per_training": ("money", False, False),  # issue 15: the training-cadence scenario (page 06)
 }
 TOP_KEYS = ("currency", "draws", *PARAMS, "replacement_cost_share", "scenarios")
 

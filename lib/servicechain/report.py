@@ -668,7 +668,8 @@ def build_index(
         "cards": cards,
         "incomplete_note": i18n.t("idx_incomplete", lang, quarter=i18n.fmt_quarter(quarter, lang)) if incomplete else "",
         "lead": {"finding": _inline_md(lead.finding), "actions": [_inline_md(a) for a in lead.actions],
-                 "actions_heading": lead.actions_heading, "caveat": lead.caveat},
+                 "actions_heading": lead.actions_heading, "caveat": lead.caveat,
+                 "notes": [_inline_md(n) for n in lead.notes]},  # page 06's headlines (issue 15)
         "pages": pages,
         "kind_label": i18n.t(f"data_kind_{kind}", lang) if kind in ("panel", "snapshot") else "",
         "privacy_note": i18n.t("privacy_note", lang, threshold=threshold) if threshold is not None else "",

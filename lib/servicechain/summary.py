@@ -241,7 +241,9 @@ def scenarios(metrics: dict, lang: str) -> list[Action]:
     asm = fin.get("assumptions") if isinstance(fin.get("assumptions"), dict) else {}
     combos = {str(x.get("name")) for x in (asm.get("scenarios") or []) if isinstance(x, dict) and x.get("includes")}
     out = []
-    for s in fin.get("scenarios") or []:
+    # page 06's training-cadence scenario (issue 15) is ranked with the money page's, priced the same way
+    extra = [x for part in ("training", "internal_service") for x in (_part(metrics, part).get("scenarios") or [])]
+    for s in [*(fin.get("scenarios") or []), *extra]:
         if not isinstance(s, dict):
             continue
         p50 = _num(s.get("value_p50"))
@@ -623,6 +625,20 @@ class IndexLead:
     actions: list[str] = field(default_factory=list)  # markdown, each with its P10-P90 range
     actions_heading: str = ""
     caveat: str = ""
+    # page 06 (issue 15): the weakest internal link of the quarter and the share overdue for training
+    notes: list[str] = field(default_factory=list)
+
+
+def page06_notes(metrics: dict, lang: str) -> list[str]:
+    """The internal-service headline (weakest link of the quarter) and the training-overdue share, in ``lang``,
+    as page 06 saved them (empty when it did not run)."""
+    out = []
+    for part in ("internal_service", "training"):
+        h = _part(metrics, part).get("headline")
+        text = h.get(i18n.base(lang)) if isinstance(h, dict) else None
+        if isinstance(text, str) and text.strip():
+            out.append(text.strip())
+    return out
 
 
 def index_lead(metrics: dict, lang: str) -> IndexLead:
@@ -631,7 +647,8 @@ def index_lead(metrics: dict, lang: str) -> IndexLead:
     clear = [f for f in findings(metrics, lang) if f.clear]
     finding = clear[0].text if clear else i18n.t("idx_lead_none", lang)
     acts = [_action_line(a, lang) for a in top_actions(metrics, lang) if a.p50 > 0]  # a loss is not "worth most"
-    return IndexLead(finding, acts, i18n.t("idx_actions_h", lang) if acts else "", i18n.t("idx_caveat", lang))
+    return IndexLead(finding, acts, i18n.t("idx_actions_h", lang) if acts else "", i18n.t("idx_caveat", lang),
+                     page06_notes(metrics, lang))
 
 
 # ------------------------------------------------------------------------------------- what is missing

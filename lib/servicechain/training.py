@@ -299,6 +299,103 @@ def unit_frame(ut: UnitTraining, outcome: str) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
+# ------------------------------------------------------------------------------------------ money
+
+
+SCENARIO = "training_every_4_6_months"
+SESSIONS_PER_YEAR = (2.0, 12 / 5, 3.0)  # every 6, 5 and 4 months: low, value, high
+
+
+@dataclass
+class CadenceScenario:
+    """"Train everyone every 4-6 months", priced like the money page's scenarios (P10/P50/P90 over the unit model's
+    customer-retention coefficient and every assumption's range; a value per year, net of the extra trainings)."""
+
+    currency: str
+    staff: int
+    sessions_now_per_person: float  # trainings per person in the last four quarters
+    sessions_target: tuple[float, float, float]
+    cost: dict[str, float]  # p10, p50, p90 of the extra trainings' cost per year
+    customers_retained: dict[str, float]  # per year
+    nps_gain: Estimate  # customer-weighted mean NPS change of the customer-facing units
+    value: dict[str, float]  # net value per year: p10, p50, p90
+    gross: dict[str, float]
+    cost_per_training: dict
+
+    def to_dict(self) -> dict:
+        return {"name": SCENARIO, "label": {"en": i18n.t("tr15_scenario", "en"), "es": i18n.t("tr15_scenario", "es")},
+                "currency": self.currency, "staff": self.staff, "sessions_now_per_person_per_year": self.sessions_now_per_person,
+                "sessions_target_per_person_per_year": list(self.sessions_target),
+                "value_p10": self.value["p10"], "value_p50": self.value["p50"], "value_p90": self.value["p90"],
+                "gross_p10": self.gross["p10"], "gross_p50": self.gross["p50"], "gross_p90": self.gross["p90"],
+                "programme_cost_p50": self.cost["p50"], "programme_cost": self.cost,
+                "customers_retained": self.customers_retained, "nps_gain": self.nps_gain.to_dict(),
+                "cost_per_training": self.cost_per_training,
+                "method": "customers retained = sum over customer-facing units of customers(q) x coefficient(customer "
+                          "retention on the share trained in the last 6 months, q-1) x (100 - share trained now), x4 "
+                          "per year; each valued at acquisition spend avoided + margin kept (finance.customer_value); "
+                          "cost = (target - current trainings per person per year) x staff x cost_per_training"}
+
+
+def cadence_scenario(panel: pl.DataFrame, ut: UnitTraining, tables: Mapping[str, Frame], quarter: str,
+                     assumptions=None, seed: int = 7) -> CadenceScenario | None:
+    """Price "everyone trained in the last 6 months, all the time" (see :class:`CadenceScenario`); None without the
+    customer-retention model."""
+    from types import SimpleNamespace
+
+    from . import assumptions as A
+    from . import finance
+
+    cr = ut.effects.get("customer_retention_pct", {}).get("trained_0_6_pct_lag")
+    nps = ut.effects.get("nps", {}).get("trained_0_6_pct_lag")
+    if cr is None or nps is None:
+        return None
+    a = assumptions if isinstance(assumptions, A.Assumptions) else A.load(assumptions or None)
+    cur = panel.filter((pl.col("quarter") == quarter) & (pl.col("customers") > 0) & pl.col("trained_0_6_pct").is_not_null())
+    gap = (100.0 - cur["trained_0_6_pct"].to_numpy())
+    cust = cur["customers"].to_numpy().astype(float)
+    a = finance.resolve(a, SimpleNamespace(revenue_per_customer_year=finance.revenue_per_customer_year(panel, quarter)))
+    n = int(a.draws)
+    rng = np.random.default_rng([seed, 15])
+    econ = finance.draw_economics(a, n, seed)
+    beta = rng.normal(cr.estimate, cr.se, n + 1)
+    beta[0] = cr.estimate
+    kept = 4.0 * float((cust * gap).sum()) / 100.0 * beta  # customers per year
+    churn = max(1e-9, 1.0 - float(panel.filter(pl.col("quarter") == quarter)["customers_returned"].sum())
+                / max(1.0, float(panel.filter(pl.col("quarter") == quarter)["customers_prev"].sum())))
+    cv = finance.customer_value(kept, econ.multiple, econ.retention_cost, econ.revenue_per_customer, econ.margin_share,
+                                econ.horizon_months, 3.0 / churn)
+    since = since_last(tables, [Q.shift(quarter, -k) for k in range(4)])
+    staff = int(since.filter(pl.col("quarter") == quarter).height)
+    tr = tables.get("trainings")
+    lo_d, hi_d = Q.start(Q.shift(quarter, -3)), Q.end(quarter)
+    n_tr = int(_lazy(tr).filter(pl.col("date").is_between(lo_d, hi_d)).select(pl.len()).collect().item()) if tr is not None else 0
+    avg_staff = max(1.0, since.height / 4.0)
+    now = n_tr / avg_staff
+    c = a["cost_per_training"]
+    cost_each = np.concatenate([[c.value], finance._triangular(rng, c.value, c.low, c.high, n)])
+    target = np.concatenate([[SESSIONS_PER_YEAR[1]], finance._triangular(rng, SESSIONS_PER_YEAR[1], SESSIONS_PER_YEAR[0],
+                                                                         SESSIONS_PER_YEAR[2], n)])
+    cost = np.maximum(target - now, 0.0) * staff * cost_each
+    gross = cv.total
+    net = gross - cost
+
+    def q(x: np.ndarray) -> dict[str, float]:  # over the draws (row 0 holds the point values)
+        return dict(zip(("p10", "p50", "p90"), finance.quantiles(x[1:])))
+    w = cust / cust.sum() if cust.sum() > 0 else np.full(len(cust), 1.0 / max(len(cust), 1))
+    g = float((w * gap).sum())
+    nps_gain = Estimate("nps_gain", nps.estimate * g, nps.se * g, nps.ci_low * g, nps.ci_high * g, nps.p_value,
+                        nps.n, "NPS points: customer-weighted mean over customer-facing units if every unit had 100% of "
+                        "its staff trained in the last 6 months")
+    return CadenceScenario(a.currency, staff, now, SESSIONS_PER_YEAR, q(cost), q(kept), nps_gain, q(net), q(gross),
+                           {"value": c.value, "low": c.low, "high": c.high, "source": c.source, "source_es": c.source_es})
+
+
+def money(x: float, sc: CadenceScenario, lang: str) -> str:
+    """A money figure of the scenario in its currency, compact (``€1.2M``)."""
+    return i18n.fmt_money(x, sc.currency, lang, compact=True)
+
+
 def overdue_headline(c: Cadence, lang: str) -> str:
     """The index's training line: the share overdue (more than 6 months since the latest training, or never)."""
     o = c.overdue
