@@ -42,7 +42,7 @@ from servicechain import i18n, theme
 
 MAX_POINTS = 5000
 TRANSLATED_COLUMNS = ("role", "exit_reason", "driver", "item", "touchpoint")
-PERSON_ID_COLUMNS = ("employee_id", "manager_id", "receiver_id", "giver_id", "customer_id")
+PERSON_ID_COLUMNS = ("employee_id", "manager_id", "receiver_id", "giver_id", "customer_id", "rater_id")
 MIME_PLOTLY = "application/vnd.plotly.v1+json"
 
 _CURRENT: Context | None = None
