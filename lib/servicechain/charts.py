@@ -125,6 +125,27 @@ def ci_text(est: float, lo: float, hi: float, lang: str, decimals: int = 2, pct:
     return f"{_fmt(est, lang, decimals, pct)} ({_fmt(lo, lang, decimals, pct)} {to} {_fmt(hi, lang, decimals, pct)})"
 
 
+def log_ticks(lo: float, hi: float) -> dict:
+    """Tick settings for a log axis from ``lo`` to ``hi``: plotly's 1-2-5 labels (``dtick="D2"``) when at least 3 of
+    them fall in the range, else up to 6 round values inside it (0.6, 0.7, 0.8, 0.9, 1), else plotly's own.
+    (An axis range padded beyond lo..hi by plotly may show one more label of the same kind.)"""
+    import math
+
+    if not (lo > 0 and hi > lo):
+        return {"dtick": "D2"}
+    decades = range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1)
+    d2 = [v for k in decades for m in (1, 2, 5) if lo <= (v := round(m * 10.0 ** k, 10)) <= hi]
+    if len(d2) >= 3:
+        return {"dtick": "D2"}
+    fine = sorted({round(m * 10.0 ** k, 10) for k in decades for m in (1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9)})
+    vals = [v for v in fine if lo <= v <= hi]
+    while len(vals) > 6:
+        vals = vals[::2]
+    if len(vals) < 3:
+        return {}
+    return {"tickmode": "array", "tickvals": vals}  # labelled by plotly, with the page's separators
+
+
 def forest(
     df: pl.DataFrame,
     lang: str | None = None,
@@ -182,8 +203,10 @@ def forest(
     fig.update_layout(
         height=height or max(280, 170 + n * (70 if not many else 90)),
         xaxis=dict(title=x_title, type="log" if log_x else "linear", showgrid=True, gridcolor=theme.GRID,
-                   # a log axis labels 1, 2 and 5 of each decade, not every digit (they overlap on a phone)
-                   **({"dtick": "D2"} if log_x else {})),
+                   # a log axis labels 1, 2 and 5 of each decade, not every digit (they overlap on a phone),
+                   # unless that leaves fewer than 3 labels (odds ratios between 0.6 and 1: only "1")
+                   **(log_ticks(min([*df[low_col].to_list(), *([ref] if ref else [])]),
+                                max([*df[high_col].to_list(), *([ref] if ref else [])])) if log_x else {})),
         yaxis=dict(tickmode="array", tickvals=[pos[v] for v in order], ticktext=cats, range=[-0.6, n - 0.35],
                    showgrid=False, zeroline=False, title=None),
         margin=dict(l=24, r=24, b=72),

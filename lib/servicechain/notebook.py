@@ -60,7 +60,7 @@ def unattended() -> bool:
 def publishing() -> bool:
     """True when this kernel makes a published report: inside ``servicechain run``, or ``setup()`` was
     given a ``results_dir`` (the run's staging folder)."""
-    return unattended() or bool(_CURRENT is not None and _CURRENT.results_dir is not None)
+    return unattended() or getattr(_CURRENT, "results_dir", None) is not None
 
 
 @contextmanager
@@ -620,10 +620,14 @@ def scrollable(table: str, lang: str, hint: str = "table_scroll_hint") -> str:
 
 
 def table(df: Any, lang: str | None = None, **kw: Any) -> None:
-    """Display :func:`table_html` (HTML only, so the report never shows a dataframe repr)."""
+    """Display :func:`table_html` (HTML only, so the report never shows a dataframe repr).
+
+    In an analyst's kernel (not :func:`publishing`) JupyterLab has no report stylesheet, which hides the
+    phone's "scroll sideways" hint unless the table overflows: a one-rule style hides it there."""
     from IPython.display import HTML, display
 
-    display(HTML(table_html(df, lang, **kw)))
+    h = table_html(df, lang, **kw)
+    display(HTML(h if publishing() else "<style>.sc-scroll-hint { display: none; }</style>" + h))
 
 
 # ---------------------------------------------------------------------------------------- results

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 import polars as pl
@@ -25,7 +26,7 @@ import statsmodels.api as sm
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from . import charts, i18n
-from .estimates import Estimate
+from .estimates import Estimate, ResultMixin
 from .features import DRIVERS, TENURE_LABELS
 from .snapshot import (  # noqa: F401,E402 - re-exported: the snapshot model used to live here
     SNAPSHOT_LIMITATIONS,
@@ -139,6 +140,10 @@ def fit_grouped_logit(rows: pl.DataFrame, drivers: tuple[str, ...], quarters: li
     pat = (rows.group_by(keys).agg(pl.len().alias("_n"), pl.col("voluntary_exit").cast(pl.Float64).sum().alias("_k"))
            .sort(keys, nulls_last=True))
     Xp, names = exog(pat, drivers, quarters)
+    # a subgroup's constant columns (frontline staff only: the role dummies) are left out of the fit, then
+    # put back with coefficient 0 and variance 0 (fitted_columns): names and predictions keep one layout
+    full_names, keep = names, fitted_columns(Xp, names, drivers)
+    Xp, names = Xp[:, keep], [names[j] for j in keep]
     n, k = pat["_n"].to_numpy().astype(float), pat["_k"].to_numpy()
     if cll:
         off = np.log(pat[EXPOSURE].to_numpy().astype(float))
@@ -170,12 +175,57 @@ def fit_grouped_logit(rows: pl.DataFrame, drivers: tuple[str, ...], quarters: li
     n_groups, nobs, k_params = G.shape[0], rows.height, Xp.shape[1]
     cov = Hinv @ (G.T @ G) @ Hinv
     cov *= n_groups / (n_groups - 1.0) * ((nobs - 1.0) / float(nobs - k_params))
-    return params, cov, names, bool(res.converged)
+    params, cov = _put_back(params, cov, keep, len(full_names))
+    return params, cov, full_names, bool(res.converged)
 
 
-@dataclass
-class HazardResult:
-    """A fitted discrete-time hazard model of voluntary exit."""
+def fitted_columns(X: np.ndarray, names: list[str], drivers: tuple[str, ...]) -> list[int]:
+    """Indices of the columns of ``X`` the fit can estimate: the constant, every driver, and each dummy that
+    varies in these rows and is not a combination of the columns before it (a subgroup: frontline staff only
+    has constant role dummies; people in two tenure bands only have band dummies that sum to the constant).
+
+    Raises ValueError when a driver cannot be estimated (constant, or a combination of the others)."""
+    def rank(cols: list[int]) -> int:
+        return int(np.linalg.matrix_rank(X[:, cols])) if cols else 0
+
+    must = [j for j, nm in enumerate(names) if nm == "const" or nm in drivers]
+    if rank(must) < len(must):
+        flat = [names[j] for j in must if names[j] != "const" and np.ptp(X[:, j]) == 0]
+        raise ValueError("the drivers cannot be estimated on these rows: "
+                         + (f"{', '.join(flat)} do(es) not vary" if flat else "one is a combination of the others"))
+    varying = [j for j in range(X.shape[1]) if j in must or np.ptp(X[:, j]) > 0]
+    if rank(varying) == len(varying):
+        return varying
+    keep = list(must)
+    for j in varying:
+        if j not in must and rank([*keep, j]) > len(keep):
+            keep.append(j)
+    return sorted(keep)
+
+
+def _put_back(params: np.ndarray, cov: np.ndarray, keep: list[int], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients and covariance of the fitted columns ``keep`` in the full layout of ``k`` columns (0 elsewhere)."""
+    if len(keep) == k:
+        return params, cov
+    p, c = np.zeros(k), np.zeros((k, k))
+    p[keep] = params
+    c[np.ix_(keep, keep)] = cov
+    return p, c
+
+
+def dropped_columns(names: list[str], cov: np.ndarray, drivers: tuple[str, ...] = ()) -> list[str]:
+    """The columns :func:`fitted_columns` left out of a fit (coefficient and variance put back as exactly 0)."""
+    d = np.diag(cov)
+    return [nm for nm, v in zip(names, d) if v == 0.0 and nm != "const" and nm not in drivers]
+
+
+@dataclass(repr=False)
+class HazardResult(ResultMixin):
+    """A fitted discrete-time hazard model of voluntary exit.
+
+    Look at it with ``repr()``/``summary()``/``to_frame()`` (the drivers on three scales: log-odds, odds ratio,
+    annual percentage points), :meth:`coefficients` (every model column) and :meth:`statsmodels_result` (the same
+    model refitted row by row with statsmodels, to use its tools)."""
 
     effects: dict[str, Estimate]  # log-odds per unit (the truth.json scale)
     odds_ratios: dict[str, Estimate]
@@ -200,6 +250,49 @@ class HazardResult:
     missing: str = "complete_cases"  # or "indicator": missing answers filled by ``fill`` plus a no_answer column
     fill: "UnitFill | None" = None  # the fill rule of the fit, applied again to every row predicted
     link: str = "logit"  # or "cloglog" (fitted with offset log(exposure); predictions for a whole quarter)
+    dropped: list[str] = field(default_factory=list)  # columns left out of the fit (constant in a subgroup)
+
+    _title: ClassVar[str] = "Discrete-time hazard of voluntary exit (unit-clustered SE)"
+
+    def _estimate_rows(self) -> list[tuple[str, Estimate]]:
+        return ([("log-odds", e) for e in self.effects.values()] + [("odds ratio", e) for e in self.odds_ratios.values()]
+                + [("annual pp", e) for e in self.annual_pp.values()])
+
+    def _info(self) -> list[tuple[str, Any]]:
+        return [("model", MODEL_LABEL if self.link == "logit" else f"discrete-time {self.link}, unit-clustered SE"),
+                ("method", INFERENCE_METHOD), ("person-quarters", self.n_obs), ("people", self.n_people),
+                ("events", self.n_events), ("clusters", self.n_clusters),
+                ("quarters", f"{self.quarters[0]} to {self.quarters[-1]}" if self.quarters else ""),
+                ("df", self.df), ("converged", self.converged), ("missing answers", self.missing),
+                ("annual change over", f"{self.n_current:,} at risk in {self.current_quarter}")]
+
+    def coefficients(self) -> pl.DataFrame:
+        """Every model column (constant, drivers, tenure-band, role and quarter dummies): log-odds, SE, t(df) CI,
+        p-value, and ``dropped`` (left out of the fit: constant in these rows, coefficient fixed at 0)."""
+        se = np.sqrt(np.clip(np.diag(self.cov), 0, None))
+        rows = [{**_t_estimate(nm, float(b), float(s), max(self.df, 1), self.n_obs, "log-odds (model coefficient)").to_dict(),
+                 "dropped": nm in self.dropped} for nm, b, s in zip(self.names, self.params, se)]
+        for r in rows:
+            if r["dropped"]:
+                r.update(estimate=None, se=None, ci_low=None, ci_high=None, p_value=None)
+        return pl.DataFrame(rows, schema={"name": pl.String, "estimate": pl.Float64, "se": pl.Float64,
+                                          "ci_low": pl.Float64, "ci_high": pl.Float64, "p_value": pl.Float64,
+                                          "n": pl.Int64, "scale": pl.String, "dropped": pl.Boolean})
+
+    def statsmodels_result(self, panel: pl.DataFrame) -> Any:
+        """The same model fitted person-quarter by person-quarter with statsmodels (``GLM``, binomial, cluster-robust
+        covariance by unit: CRV1, as this fit), on ``panel`` (the one given to :func:`fit_hazard`). Its ``params``
+        and ``bse`` equal this result's up to rounding (the dropped columns are left out); use it for statsmodels'
+        own tools (``.summary()``, ``.get_prediction()``, ``.wald_test()``). Slow on millions of rows."""
+        if self.link != "logit":
+            raise NotImplementedError("statsmodels_result() refits the logit only; this fit used " + self.link)
+        base = panel.filter(pl.col("role").is_not_null())
+        rows = self.fill.apply(base) if self.fill is not None else model_rows(panel, self.drivers)
+        rows = content_order(rows, self.model_drivers)
+        d = design(rows, self.model_drivers, self.quarters)
+        keep = [j for j, nm in enumerate(d.names) if nm not in self.dropped]
+        return sm.GLM(d.y, d.X[:, keep], family=sm.families.Binomial()).fit(
+            cov_type="cluster", cov_kwds={"groups": d.groups})
 
     @property
     def model_drivers(self) -> tuple[str, ...]:
@@ -263,6 +356,21 @@ def fit_hazard(panel: pl.DataFrame, drivers: tuple[str, ...] = DRIVERS, *, seed:
                link: str = "logit") -> HazardResult:
     """Fit the hazard model; effects as log-odds and odds ratios, plus annual-probability changes.
 
+    ``panel``: person-quarters at risk, as :func:`features.person_quarters` builds them; it must hold
+    ``employee_id``, ``unit_id`` (the clusters), ``quarter`` (``2026Q3`` labels), ``role`` (frontline /
+    manager / support; rows without one are left out), ``tenure_band`` (``features.TENURE_LABELS``),
+    ``voluntary_exit`` (0/1 in that quarter) and every driver. A subset of it (one region, frontline
+    staff only) is fine: columns that are constant in it are left out of the fit and named in ``notes``.
+
+    ``drivers``: numeric columns measured *before* the outcome quarter. In the person panel every
+    survey and recognition column is already last quarter's (``lag_qi`` is that quarter), so it keeps
+    its plain name: ``recognition_per_month``, ``empowerment``, ``leadership`` (the defaults), and
+    ``internal_service``, ``engagement``, ``recognition_item``, ``leadership_team_mean`` or any other
+    survey item of the data (``ds.items``). The unit panel holds this quarter's and last quarter's
+    values side by side, so there the lagged one is ``<name>_lag``: one rule, a driver is always last
+    quarter's, and ``_lag`` appears only where a same-quarter column of that name exists too. Rows
+    missing a driver are dropped (complete cases) unless ``missing="indicator"``.
+
     CIs and p-values use t critical values with G-1 degrees of freedom (G = units) on the
     unit-clustered covariance. The annual change for +1 unit of a driver is averaged over the
     current workforce: the people at risk (with last quarter's answers) in ``current_quarter``
@@ -310,13 +418,18 @@ def fit_hazard(panel: pl.DataFrame, drivers: tuple[str, ...] = DRIVERS, *, seed:
                            df=df_t, seed=seed, max_patterns=max_rows_for_draws, n=n, p_values=effects, link=link)
     annual.pop(NO_ANSWER, None)
     n_events, n_clusters = int(rows["voluntary_exit"].sum()), rows["unit_id"].n_unique()
-    epv = n_events / len(names)
+    dropped = dropped_columns(names, cov, model_drivers)
+    epv = n_events / (len(names) - len(dropped))
     notes = []
+    if dropped:
+        notes.append(f"left out of the fit (constant, or a combination of other columns, in these rows, e.g. a "
+                     f"subgroup of one role): {', '.join(dropped)}; their coefficients are fixed at 0, so the model "
+                     "describes the rows it was fitted on only")
     if n_clusters < SMALL_CLUSTERS:
         notes.append(f"only {n_clusters} units (clusters): t critical values with {df_t} degrees of freedom; "
                      "effects must be large to be detected")
     if epv < MIN_EVENTS_PER_PARAMETER:
-        notes.append(f"{n_events} voluntary exits for {len(names)} model parameters ({epv:.1f} events per parameter, "
+        notes.append(f"{n_events} voluntary exits for {len(names) - len(dropped)} model parameters ({epv:.1f} events per parameter, "
                      f"fewer than {MIN_EVENTS_PER_PARAMETER}): logit estimates can be biased away from zero and "
                      "their intervals too narrow")
     return HazardResult(
@@ -326,7 +439,7 @@ def fit_hazard(panel: pl.DataFrame, drivers: tuple[str, ...] = DRIVERS, *, seed:
         baseline_quarterly_rate=float(rows["voluntary_exit"].cast(pl.Float64).mean()),
         converged=converged, drivers=tuple(drivers), recognition_source=recognition_source, notes=notes,
         df=df_t, events_per_parameter=epv, current_quarter=current, n_current=workforce.height,
-        missing=missing, fill=fill, link=link,
+        missing=missing, fill=fill, link=link, dropped=dropped,
     )
 
 
@@ -550,7 +663,7 @@ def inference_text(haz: HazardResult, lang: str) -> str:
     if haz.n_clusters < SMALL_CLUSTERS:
         parts.append(fmt(i18n.t("ret_few_units", lang), lang, n_clusters=haz.n_clusters, min_units=SMALL_CLUSTERS))
     if haz.events_per_parameter < MIN_EVENTS_PER_PARAMETER:
-        parts.append(fmt(i18n.t("ret_few_events", lang), lang, n_events=haz.n_events, n_params=len(haz.names),
+        parts.append(fmt(i18n.t("ret_few_events", lang), lang, n_events=haz.n_events, n_params=len(haz.names) - len(haz.dropped),
                          epv=haz.events_per_parameter, min_epv=MIN_EVENTS_PER_PARAMETER))
     return "\n\n".join(parts)
 
@@ -633,8 +746,8 @@ def new_hires(tables: Mapping[str, pl.DataFrame | pl.LazyFrame], quarter: str) -
     return hires.drop("_vol", "_exit_qi").collect()
 
 
-@dataclass
-class EarlyAttrition:
+@dataclass(repr=False)
+class EarlyAttrition(ResultMixin):
     """Early attrition of new hires: counts, a breakdown by unit and by the first weeks, and a landmark logit."""
 
     hires_followed: int  # hires whose whole early window is observed
@@ -652,6 +765,18 @@ class EarlyAttrition:
     by_driver: pl.DataFrame  # driver, level, hires, early_leavers, early_rate, suppressed
     first_quarter: str
     last_quarter: str
+    model_result: Any = field(default=None, compare=False)  # the statsmodels GLM result (unit-clustered covariance)
+
+    _title: ClassVar[str] = "Early attrition of new hires (landmark logit, unit-clustered SE)"
+
+    def _estimate_rows(self) -> list[tuple[str, Estimate]]:
+        return [("log-odds", e) for e in self.effects.values()] + [("odds ratio", e) for e in self.odds_ratios.values()]
+
+    def _info(self) -> list[tuple[str, Any]]:
+        return [("model", EARLY_MODEL_LABEL), ("hires followed", self.hires_followed),
+                ("early leavers", self.early_leavers), ("hires in the model", self.n_obs), ("events", self.n_events),
+                ("clusters", self.n_clusters), ("quarters", f"{self.first_quarter} to {self.last_quarter}"),
+                ("no team answer", self.missing_leadership)]
 
     @property
     def early_rate(self) -> float | None:
@@ -749,7 +874,7 @@ def fit_early_attrition(tables: Mapping[str, pl.DataFrame | pl.LazyFrame], quart
         left_2q=int(f2["left_2q"].sum()), effects=effects, odds_ratios={k: v.exp() for k, v in effects.items()},
         n_obs=rows.height, n_events=n_events, n_clusters=int(rows["unit_id"].n_unique()), drivers=drivers,
         missing_leadership=int(rows["leadership_team_mean"].null_count()), by_unit=by_unit, by_driver=by_driver,
-        first_quarter=F.data_quarters(tables)[0], last_quarter=quarter,
+        first_quarter=F.data_quarters(tables)[0], last_quarter=quarter, model_result=res,
     )
 
 
