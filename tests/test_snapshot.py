@@ -253,3 +253,21 @@ def test_a_bare_snapshot_without_groups_or_mapping(tmp_path: Path) -> None:
     assert snapshot.index_cards({}, "en") == []
     ctx = snapshot.index_context(m, "es")
     assert ctx["quarter_label"] == "Foto fija de RR. HH. del 31 de marzo de 2026"
+
+
+def test_snapshot_too_small_for_retention_still_has_its_index(tmp_path: Path) -> None:
+    """01 skipped (20 rows): the index still shows the export's figures, with the snapshot's date, and says where
+    the rest would be and that it did not run (from preconditions.fallback_results, no model)."""
+    from servicechain import preconditions
+
+    df = pl.DataFrame({"employee_id": [f"E{i}" for i in range(20)], "tenure_years": [1.0] * 20,
+                       "left": [1, 0] * 10, "recognition": [3.0] * 20})
+    import datetime as dt
+
+    res = preconditions.fallback_results("retention", {"snapshot": df.lazy()}, "2026Q1", dt.date(2026, 3, 31))
+    assert res["overview"] == {"quarter": "2026Q1", "headcount": 10, "employees_in_export": 20, "left": 10,
+                               "leaver_share": 0.5, "snapshot_date": "2026-03-31"}
+    s = snapshot.executive_summary({"overview": res["overview"]}, "en")
+    assert "lists 20 employees; 10 of them had left (50%)" in s.export
+    assert s.points == [i18n.t("snap_sum_not_run", "en")]
+    assert preconditions.fallback_results("retention", {"survey": df}, "2026Q1") == {}  # a panel: nothing here

@@ -250,9 +250,17 @@ def format_parts(parts: Mapping[str, Part], quarter: str | None, lang: str = "en
     return "\n".join(lines)
 
 
-def fallback_results(part: str, tables: Mapping[str, Any], quarter: str) -> dict[str, dict]:
+def fallback_results(part: str, tables: Mapping[str, Any], quarter: str, as_of: Any = None) -> dict[str, dict]:
     """Results a skipped part would have saved that need no model: the quarter at a glance
-    (headcount, turnover, NPS, customer retention) comes from 02, so the index keeps its cards."""
+    (headcount, turnover, NPS, customer retention) comes from 02, so the index keeps its cards; a snapshot's
+    (employees in the export, leavers, their share, the snapshot's date ``as_of``) from 01."""
+    if part == "retention" and "snapshot" in tables:
+        from servicechain import snapshot
+
+        snap = tables["snapshot"]
+        snap = snap.collect() if hasattr(snap, "collect") else snap
+        return {"overview": {"quarter": quarter, **snapshot.snapshot_overview(
+            snap, as_of.isoformat() if hasattr(as_of, "isoformat") else as_of)}}
     if part != "loyalty":
         return {}
     from servicechain import features

@@ -1095,7 +1095,8 @@ def skip_parts(tasks: dict[int, Task], ds: Any, kind: str, quarter: str, lang: s
         if results_dir is not None:
             from servicechain.notebook import save_results
 
-            for name, res in preconditions.fallback_results(part.name, ds.tables, quarter).items():
+            fallback = preconditions.fallback_results(part.name, ds.tables, quarter, getattr(ds, "as_of", None))
+            for name, res in fallback.items():
                 save_results(name, res, results_dir=results_dir)
     return skipped
 

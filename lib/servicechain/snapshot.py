@@ -532,6 +532,8 @@ def executive_summary(metrics: dict, lang: str, date: Any = None) -> SnapshotSum
                              lo=i18n.fmt_number(e["ci_low"], lang, 2), hi=i18n.fmt_number(e["ci_high"], lang, 2)))
     if not points and ret.get("odds_ratios"):
         points.append(i18n.t("snap_sum_none", lang))
+    if not ret:  # 01 did not run (too little data): its page says why
+        points.append(i18n.t("snap_sum_not_run", lang))
     shown = [r for r in ret.get("by_answer") or [] if isinstance(r, dict) and not r.get("suppressed")
              and r.get("share") is not None]
     if shown:
