@@ -1326,6 +1326,12 @@ def analyse(tables: Mapping[str, Any], quarter: str, assumptions: str | Path | A
         uq = features.unit_quarters(tabs)
     else:
         pq, info, uq = panels
+    # the money rests on the retention page's model: no money where that page says there is too little data
+    # (preconditions.check says the same), even though the indicator fit below has everyone at risk
+    cc = retention.model_rows(pq)
+    if cc.height < 50 or cc["voluntary_exit"].sum() < 10:
+        raise ValueError(f"too little data for the retention model: {cc.height} person-quarters with answers, "
+                         f"{int(cc['voluntary_exit'].sum())} voluntary exits (need >= 50 and >= 10)")
     # everyone at risk counts (missing answers: unit means + indicator, in the fit and in the prediction); a
     # complementary log-log model with a log-exposure offset when someone was at risk for part of a quarter
     hazard = retention.fit_hazard(pq, seed=seed, draws=200, recognition_source=info.recognition_source,
