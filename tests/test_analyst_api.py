@@ -379,3 +379,21 @@ def test_tables_in_lab_hide_the_phone_scroll_hint(monkeypatch: pytest.MonkeyPatc
     nb.setup(quarter="2026Q3", load=False, results_dir="/tmp/unused-results")  # a report: its stylesheet decides
     nb.table(pl.DataFrame({"role": ["frontline"], "n": [12]}))
     assert shown[-1].startswith("<div class=\"sc-scroll\"")
+
+
+def test_snapshot_result_display() -> None:
+    from servicechain import snapshot
+
+    rng = np.random.default_rng(3)
+    n = 400
+    sat = rng.integers(1, 6, n).astype(float)
+    wlb = rng.integers(1, 6, n).astype(float)
+    ten = rng.gamma(2.0, 3.0, n)
+    p = 1 / (1 + np.exp(-(0.5 - 0.35 * sat - 0.1 * wlb - 0.1 * ten)))
+    df = pl.DataFrame({"job_satisfaction": sat, "work_life_balance": wlb, "tenure_years": ten,
+                       "left": (rng.random(n) < p).astype(int)})
+    sr = snapshot.fit_snapshot(df, ["job_satisfaction", "work_life_balance"])
+    _check_display(sr, ("employees", "leavers", "HC1", "job_satisfaction", "odds ratio"))
+    f = sr.to_frame()
+    assert f["se"].null_count() == 0  # the SE of the log odds ratio, no longer null
+    np.testing.assert_allclose(f.filter(pl.col("name") == "job_satisfaction")["se"][0], sr.model_result.bse[1])
