@@ -91,6 +91,17 @@ def _locale_arg(value: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _use_item_labels(mapping: Path | None) -> None:
+    """The user's names for their items (a mapping's ``label:``) for the pages this process writes (index.html, the
+    pack); each notebook's setup() registers them in its own kernel. A bad mapping is left to validation to report."""
+    from . import mapping as mapping_mod
+
+    try:
+        mapping_mod.use_item_labels(mapping_mod.load_mapping(mapping).item_labels() if mapping else None)
+    except mapping_mod.MappingError:
+        mapping_mod.use_item_labels(None)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, metavar="DIR", help="data folder (see data/README.md)")
     p.add_argument("--quarter", default="latest", help="2026Q3 or 'latest' (latest complete quarter; default)")
@@ -791,6 +802,7 @@ def main(args: argparse.Namespace) -> int:
     for flag, p in (("--mapping", mapping), ("--assumptions", assumptions)):
         if p is not None and not p.is_file():
             raise UserError(f"{flag} file {p} does not exist")
+    _use_item_labels(mapping)
     if assumptions is not None:  # a bad file is a clear error before any notebook starts
         from . import assumptions as assumptions_mod
 
