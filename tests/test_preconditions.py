@@ -165,7 +165,7 @@ def test_validate_says_every_part_can_run_on_full_data(org, tmp_path, capsys):
     tables, _ = org
     assert cli.main(["validate", "--data", str(_write(tables, tmp_path / "data"))]) == 0
     out = capsys.readouterr().out
-    assert "CANNOT" not in out and out.count("can run ") == 6
+    assert "CANNOT" not in out and out.count("can run ") == 7
 
 
 @pytest.mark.slow
