@@ -631,11 +631,12 @@ class IndexLead:
 
 def page06_notes(metrics: dict, lang: str) -> list[str]:
     """The internal-service headline (weakest link of the quarter) and the training-overdue share, in ``lang``,
-    as page 06 saved them (empty when it did not run)."""
+    as page 06 saved them: in the run's locale (``es-MX`` numbers), else its base language (empty when it did not
+    run)."""
     out = []
     for part in ("internal_service", "training"):
         h = _part(metrics, part).get("headline")
-        text = h.get(i18n.base(lang)) if isinstance(h, dict) else None
+        text = (h.get(lang) or h.get(i18n.base(lang))) if isinstance(h, dict) else None
         if isinstance(text, str) and text.strip():
             out.append(text.strip())
     return out
