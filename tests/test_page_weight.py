@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 import pytest
 from conftest import CHROMIUM, LAUNCH_ARGS, run_demo_suite
 
-from servicechain import demo, report, theme
+from servicechain import demo, i18n, report, theme
 from servicechain.cli import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,6 +135,59 @@ def test_defer_chart_scripts_leaves_other_scripts_alone():
     out = report.defer_chart_scripts(page)
     assert out.startswith("<script>var a = 1;</script>")
     assert out.count("__scCharts") == 2 and out.endswith('Plotly.newPlot("x")});</script>')
+
+
+def _md(html: str) -> str:
+    return f'<div class="sc-output sc-md">\n{html}\n</div>'
+
+
+def test_board_article_leaves_out_tables_the_named_sections_and_their_notes():
+    t = lambda k, **v: i18n.t(k, "es", **v)
+    table = '<div class="sc-output">\n<div class="sc-scroll" tabindex="0"><table><tr><td>1</td></tr></table></div></div>'
+    chart = '<div class="sc-output sc-figure">\n<figure class="sc-chart"><div class="plotly-graph-div" id="sc-fig-1"></div></figure>\n</div>'
+    diagram = ('<div class="sc-output sc-figure">\n<figure class="sc-chart"><div class="sc-scroll"><div class="plotly-graph-div"'
+               ' id="sc-fig-9"></div></div></figure>\n</div>')
+    article = ('<noscript><p class="sc-noscript">scripts</p></noscript>' + _md("<h1>Dinero</h1>") + _md("<p>Intro.</p>")
+               + _md(f"<h2>{t('fin_h_baseline', quarter='T3 2026')}</h2>") + chart + table
+               + _md(f"<p>{t('fin_baseline_note', threshold=5)}</p>")
+               + _md(f"<h2>{t('fin_h_scenarios')}</h2>") + _md("<p>Texto de escenarios.</p>") + table
+               + _md(f"<p><strong>{t('fin_reach_note', min='10 %', scenario='X').split('**')[1]}</strong>"
+                     f"{t('fin_reach_note', min='10 %', scenario='X').split('**')[2]}</p>")
+               + _md("<p>† Descontado un costo ilustrativo.</p>")
+               + _md(f"<h3>{t('fin_h_components')}</h3>") + table + _md("<p>Componentes.</p>")
+               + _md(f"<h2>{t('fin_h_dist')}</h2>") + diagram + _md("<p>Dispersión.</p>")
+               + _md(f"<h2>{t('fin_h_whatif')}</h2>") + chart.replace("sc-fig-1", "sc-fig-5") + _md("<p>Elija.</p>")
+               + _md(f"<h2>{t('fin_h_limits')}</h2>") + _md("<p>Límites.</p>"))
+    out = report.board_article(article, "04_financial_impact", "es")
+    assert "<table" not in out and "sc-noscript" not in out
+    for kept in ("Intro.", "Texto de escenarios.", "† Descontado", "Dispersión.", "Límites.", 'id="sc-fig-1"',
+                 'id="sc-fig-9"', t("fin_h_dist"), t("fin_h_limits")):
+        assert kept in out, kept
+    for gone in ("Por región", "Hasta dónde", "Componentes.", t("fin_h_components"), t("fin_h_whatif"), "Elija.",
+                 'id="sc-fig-5"'):
+        assert gone not in out, gone
+    # another page: only its tables go
+    assert report.board_article(article, "02_customer_loyalty", "es").count("Elija.") == 1
+    # the cover: headline and cards, not the top actions (the summary's next) nor the list of pages
+    head = ('<h1>Informe</h1><section class="sc-lead"><h2>En breve</h2><p class="sc-lead-finding">F</p>'
+            '<p class="sc-lead-actions-h">Acciones</p>\n<ol class="sc-lead-actions"><li>A</li></ol></section>'
+            '<h2>De un vistazo</h2><section class="sc-kpis"></section><h2>Informes</h2>\n<ul class="sc-reports"><li>x</li></ul>'
+            '<footer class="sc-footer">Solo datos agregados.</footer>')
+    cover = report.board_index(head, "es")
+    assert "sc-lead-actions" not in cover and "sc-reports" not in cover and "sc-kpis" in cover and ">F<" in cover
+    assert cover.index("pack.html") < cover.index("Solo datos agregados")
+
+
+def test_printed_pack_finds_a_chart_outside_the_page():
+    w, h = report.PRINT_BOX
+    ok = report.ChartBox("a", 0, w - 1, 0, 400, True)
+    good = report.PrintedPack(Path("x.pdf"), 7, (ok,))
+    assert good.charts_outside() == []
+    for bad in (report.ChartBox("wide", 0, w + 40, 0, 400, True), report.ChartBox("left", -30, 500, 0, 400, True),
+                report.ChartBox("tall", 0, 500, 0, h + 10, True), report.ChartBox("blank", 0, 500, 0, 400, False)):
+        problems = report.PrintedPack(Path("x.pdf"), 7, (ok, bad)).charts_outside()
+        assert len(problems) == 1 and problems[0].startswith(bad.id), problems
+    assert report.pdf_page_count(b"%PDF-1.4 /Type /Pages /Type /Page /Type/Page /Type /Page\n") == 3
 
 
 def test_pdf_without_chromium_is_a_clear_user_error(monkeypatch):
@@ -307,18 +360,49 @@ def test_one_file_pack_carries_every_page_with_one_plotly(pdf_run):
             browser.close()
 
 
+def _run_pages(d: Path) -> tuple[str, list[dict]]:
+    man = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
+    return man["quarter"], [{"name": n["name"], "href": n["html"]} for n in man["notebooks"]]
+
+
 @pytest.mark.slow
+@pytest.mark.browser
 @pytest.mark.xdist_group("papermill")
-def test_board_pack_pdf_is_a_short_pdf(pdf_run):
+def test_board_pack_pdf_is_short_and_every_chart_lies_inside_its_page(pdf_run, tmp_path):
+    """pack.pdf: at most 8 A4 pages (the headline and cards, the executive summary, the money; no table, no
+    what-if); printed again here to measure, in the print layout Chromium printed, that every chart is drawn,
+    inside the page's width and less tall than a page (so never split)."""
     pdf = (pdf_run / report.PACK_PDF).read_bytes()
     assert pdf[:5] == b"%PDF-"
-    pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
-    assert 3 <= pages <= 40, pages
+    assert 3 <= report.pdf_page_count(pdf) <= report.BOARD_MAX_PAGES, report.pdf_page_count(pdf)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "pack.pdf").write_bytes(pdf)
     assert not (pdf_run / ".board.html").exists()  # the printed page is not left in the folder
-    manifest_files = {p.name for p in pdf_run.iterdir()}
-    assert {report.PACK_HTML, report.PACK_PDF, "index.html"} <= manifest_files
+    assert {report.PACK_HTML, report.PACK_PDF, "index.html"} <= {p.name for p in pdf_run.iterdir()}
+    run_log = (pdf_run / "run.log").read_text(encoding="utf-8")
+    assert "A4 pages)" in run_log and "does not fit the page" not in run_log
+
+    quarter, pages = _run_pages(pdf_run)
+    printed = report.write_board_pdf(pdf_run, pages, "es", quarter, out=tmp_path / "again.pdf")
+    assert printed.pages == report.pdf_page_count((tmp_path / "again.pdf").read_bytes()) <= report.BOARD_MAX_PAGES
+    summary = (pdf_run / "05_executive_summary.html").read_text(encoding="utf-8").count('class="plotly-graph-div"')
+    money = (pdf_run / "04_financial_impact.html").read_text(encoding="utf-8").count('class="plotly-graph-div"')
+    assert len(printed.charts) == summary + money - 2 >= 4  # every chart but the two what-ifs
+    assert printed.charts_outside() == [], printed.charts_outside()
+    assert not (pdf_run / ".board.html").exists()
+
+    board = report.pack_html(pdf_run, [p for n in report.PDF_PAGES for p in pages if p["name"] == n], "es",
+                             quarter, board=True)
+    body = board[board.index("<body>"):board.index(BUNDLE_HEADER)]  # the content (not the stylesheet)
+    shown = re.sub(r"<noscript>.*?</noscript>", "", body, flags=re.S)
+    assert "<table" not in shown and 'class="sc-reports"' not in shown and 'class="sc-lead-actions"' not in shown
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", shown))
+    heads = {" ".join(re.sub(r"<[^>]+>", "", h).split()) for h in re.findall(r"<h[1-6][^>]*>(.*?)</h[1-6]>", shown, re.S)}
+    for key in ("fin_h_whatif", "fin_h_assumptions", "fin_h_components", "sum_methods_h"):
+        assert i18n.t(key, "es") not in heads, key
+    for key in ("fin_h_scenarios", "fin_h_dist", "fin_h_sensitivity", "fin_h_limits", "sum_findings_h"):
+        assert i18n.t(key, "es") in heads, key  # the rest of the summary and the money is there
+    assert "pack.html" in text and "Medianas con P10" not in text
 
 
 @pytest.mark.slow
@@ -353,13 +437,20 @@ def test_benchmark_reports_page_weight_and_first_paint(tmp_path, monkeypatch):
     assert set(pages) == {"01_a.html", "index.html", "pack.html"}
     assert pages["01_a.html"] == {"bytes": 2_000_000, "first_paint_ms": None}
     rows = {r[0]: r for r in bench.page_targets([bench.StageResult("run", bench.PAGE_SIZE, extra={"pages": pages})])}
-    weight, pack, paint = rows.values()
+    weight, pack, paint, board = rows.values()
     assert weight[2] == "**not met**" and "01_a.html 1.91 MiB" in weight[1]
-    assert pack[2] == "met" and paint[2] == "not measured"
+    assert pack[2] == "met" and paint[2] == "not measured" and board[2] == "not measured"
     pages["01_a.html"]["bytes"], pages["01_a.html"]["first_paint_ms"] = 1_000_000, 700.0
     pages["index.html"]["first_paint_ms"] = 100.0
-    weight, pack, paint = bench.page_targets([bench.StageResult("run", bench.PAGE_SIZE, extra={"pages": pages})])
+    pages["pack.pdf"] = {"bytes": 120_000, "first_paint_ms": None, "pages": 9}
+    weight, pack, paint, board = bench.page_targets([bench.StageResult("run", bench.PAGE_SIZE, extra={"pages": pages})])
     assert weight[2] == "met" and paint[2] == "**not met**" and "0.70 s" in paint[1]
+    assert board[1] == "9 pages" and board[2] == "**not met**"
+    pages["pack.pdf"]["pages"] = 7
+    assert bench.page_targets([bench.StageResult("run", bench.PAGE_SIZE, extra={"pages": pages})])[3][2] == "met"
     section = "\n".join(bench.page_weight_section([bench.StageResult("run", bench.PAGE_SIZE, extra={"pages": pages})]))
     assert "## Page weight and first paint" in section and "| 01_a.html | 0.95 MiB (1,000,000 bytes) | 0.70 s |" in section
+    assert "| pack.pdf | 0.11 MiB (120,000 bytes) | – (7 A4 pages) |" in section
     assert bench.page_weight_section([]) == [] and bench.page_targets([])[0][2] == "not measured"
+    (tmp_path / "pack.pdf").write_bytes(b"%PDF-1.4 /Type /Pages /Type /Page /Type /Page")
+    assert bench.measure_pages(tmp_path)["pack.pdf"] == {"bytes": 45, "first_paint_ms": None, "pages": 2}

@@ -140,7 +140,12 @@ PHONE_JS = r"""() => {
                                   (all || upright(t))).map(box).filter(b => b.w > 0);
     return {id: c.id, div: box(c), svg: svg ? box(svg) : null, boxed: !!c.closest('.sc-scroll'),
             xticks: labels('.xtick text'), yticks: labels('.ytick text'), values: labels('.textpoint text'),
-            edges: labels('.xtick text, .ytick text', true)};
+            edges: labels('.xtick text, .ytick text', true),
+            // the what-if's controls (dropdown, buttons, slider and its value) and the words placed on a chart
+            controls: Array.from(c.querySelectorAll('.updatemenu-header-group, .updatemenu-button, .slider-group, ' +
+                      '.slider-current-value, .slider-label, .annotation-text')).filter(e => (e.textContent || '').trim() ||
+                      e.classList.contains('slider-group')).map(e => Object.assign(box(e), {what: e.getAttribute('class'),
+                      text: (e.textContent || '').slice(0, 30)})).filter(b => b.w > 0)};
   });
   const titles = Array.from(document.querySelectorAll('.sc-chart-title')).map(t =>
     ({text: t.textContent, box: box(t), sw: t.scrollWidth, cw: t.clientWidth}));
@@ -192,6 +197,13 @@ def check_phone_page(page, name: str, shots: Path | None = None) -> list[str]:
         for kind in ("xticks", "yticks", "values"):
             if overlaps(c[kind]):
                 bad.append(f"{c['id']} {kind} overlap: {overlaps(c[kind])[:3]}")
+        for b in [] if c["boxed"] else c["controls"]:
+            if b["l"] < -1 or b["r"] > vw + 1 or (c["svg"] and (b["l"] < c["svg"]["l"] - 1 or b["r"] > c["svg"]["r"] + 1
+                                                            or b["t"] < c["svg"]["t"] - 1)):
+                bad.append(f"{c['id']} a control or label is cut: {b['what']} {b['text']!r} {b}")
+        parts = [b for b in c["controls"] if b["what"] not in ("slider-group", "updatemenu-header-group")]  # (groups)
+        if not c["boxed"] and overlaps(parts):
+            bad.append(f"{c['id']} controls overlap: {[(parts[i]['text'], parts[j]['text']) for i, j in overlaps(parts)[:3]]}")
         for b in [] if c["boxed"] else c["edges"]:
             if b["l"] < -1 or b["r"] > vw + 1:
                 bad.append(f"{c['id']} a tick label is cut at the screen's edge: {b}")
@@ -217,7 +229,7 @@ def check_phone_page(page, name: str, shots: Path | None = None) -> list[str]:
 def test_every_page_fits_a_phone(report: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    problems, titled = {}, 0
+    problems, titled, controls = {}, 0, 0
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         try:
@@ -231,6 +243,7 @@ def test_every_page_fits_a_phone(report: Path) -> None:
                 page.goto(f.as_uri())
                 bad = check_phone_page(page, f.stem, ARTIFACTS)
                 titled += page.locator(".sc-chart-title").count()
+                controls += page.locator(".js-plotly-plot .slider-group").count()
                 if errors:
                     bad.append(f"script errors: {errors[:2]}")
                 if bad:
@@ -240,3 +253,4 @@ def test_every_page_fits_a_phone(report: Path) -> None:
             browser.close()
     assert not problems, json.dumps(problems, indent=1, ensure_ascii=False)
     assert titled >= 20
+    assert controls >= 2, "the money page's two what-ifs were not checked"

@@ -45,6 +45,7 @@ keeps a million-employee organisation's bootstraps to seconds.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -901,8 +902,11 @@ def heatmap_figure(cells: pl.DataFrame, lang: str = "en", threshold: int = 5, by
         zmin=zmin, zmax=zmax, xgap=2, ygap=2, colorbar=dict(title=i18n.t("chain_mean_answer", lang), thickness=12)))
     plot_h = 30 * len(row_keys)
     if any(v is None for r in z for v in r):
-        fig.add_annotation(x=0, y=0, yshift=-10, xref="paper", yref="paper", yanchor="top", xanchor="left", showarrow=False,
-                           text=i18n.t("chain_blank_cells", lang, threshold=threshold), font=dict(size=12, color=MUTED))
+        # wrapped and right-aligned under the grid: from the plot's left edge (after the row names) one line ran
+        # 760 px off a 390 px phone
+        note = "<br>".join(textwrap.wrap(i18n.t("chain_blank_cells", lang, threshold=threshold), 38))
+        fig.add_annotation(x=1, y=0, yshift=-10, xref="paper", yref="paper", yanchor="top", xanchor="right",
+                           align="right", showarrow=False, text=note, font=dict(size=12, color=MUTED))
     fig.update_layout(title=title, height=max(300, 190 + plot_h), plot_bgcolor="white",
                       xaxis=dict(side="top", showgrid=False, title=""), yaxis=dict(autorange="reversed", showgrid=False, title=""),
                       margin=dict(t=110, b=80))

@@ -1645,13 +1645,13 @@ def fig_whatif(res: FinanceResult, lang: str):
     def values(name: str, m: float) -> tuple[list[float], list[float], list[float]]:
         g = grid.filter((pl.col("scenario") == name) & (pl.col("multiple") == m))
         d = {row["component"]: row for row in g.to_dicts()}
-        p50 = [d[c]["p50"] for c in comps]
-        return p50, [d[c]["p90"] - d[c]["p50"] for c in comps], [d[c]["p50"] - d[c]["p10"] for c in comps]
+        p50 = [round(d[c]["p50"]) for c in comps]  # whole currency units: the page carries 7 x 13 sets of them
+        return p50, [round(d[c]["p90"] - d[c]["p50"]) for c in comps], [round(d[c]["p50"] - d[c]["p10"]) for c in comps]
 
     span = max(grid["p90"].max(), 0) - min(grid["p10"].min(), 0)
 
     def label_pos(p50: list[float], up: list[float], dn: list[float]) -> list[float]:
-        return [v + u + 0.01 * span if v >= 0 else v - d - 0.01 * span for v, u, d in zip(p50, up, dn)]
+        return [round(v + u + 0.01 * span if v >= 0 else v - d - 0.01 * span) for v, u, d in zip(p50, up, dn)]
 
     n = len(res.scenarios)
     fig = go.Figure()
@@ -1668,7 +1668,7 @@ def fig_whatif(res: FinanceResult, lang: str):
             y=xlab, x=label_pos(p50, up, dn), mode="text", visible=(i == 0), hoverinfo="skip", showlegend=False,
             text=[money(v, res, lang) for v in p50], textfont=dict(size=13, color=theme.INK),
             textposition=["middle right" if v >= 0 else "middle left" for v in p50], cliponaxis=False))
-    buttons = [dict(label=r.scenario.label_in(lang), method="restyle",
+    buttons = [dict(label=_wrap_control(r.scenario.label_in(lang)), method="restyle",
                     args=[{"visible": [j % n == i for j in range(2 * n)]}])
                for i, r in enumerate(res.scenarios)]
     steps = []
@@ -1692,18 +1692,57 @@ def fig_whatif(res: FinanceResult, lang: str):
     hi = max(grid["p90"].max(), 0)
     pad = 0.3 * (hi - lo)  # room for the value labels beyond the longest whiskers, on a phone too
     fig.update_layout(
-        title=t("fin_title_whatif", lang), height=560, showlegend=False,
+        title=t("fin_title_whatif", lang), height=WHATIF_HEIGHT, showlegend=False,
         xaxis=dict(title=t("fin_axis_money_year", lang, currency=res.currency), range=[lo - (pad if lo < 0 else 0), hi + pad],
                    zeroline=True, zerolinecolor=theme.MUTED),
-        yaxis=dict(autorange="reversed", showgrid=False),
-        margin=dict(t=130, b=150),
-        updatemenus=[dict(type="dropdown", buttons=buttons, active=0, x=0.0, xanchor="left", y=1.16, yanchor="top",
-                          showactive=True, bgcolor="white", bordercolor=theme.MUTED, name="scenario")],
-        sliders=[dict(steps=steps, active=active, x=0.0, len=1.0, y=-0.2, yanchor="top",
-                      currentvalue=dict(prefix=t("fin_slider_prefix", lang), font=dict(size=14)),
-                      pad=dict(t=30))],
+        updatemenus=[dict(type="dropdown", buttons=buttons, active=0, showactive=True, bgcolor="white",
+                          bordercolor=theme.MUTED, name="scenario", **_WHATIF_MENU)],
+        sliders=[_whatif_slider(steps, active, lang)],
     )
+    _whatif_rows(fig, xlab)
     return _localize(fig, lang)
+
+
+# The what-ifs on a phone (a 337 px chart): every control lies inside the chart's width. The components' names
+# sit above their bars, not in a left margin that would leave the controls (placed from the plot's left edge)
+# hanging off the right; the scenario names in the dropdown are wrapped; the share buttons are short words
+# under a caption; the slider spans the plot with a short "winning a customer costs 6.5x keeping one".
+WHATIF_HEIGHT = 600
+WHATIF_WRAP = 26  # characters per line of a control's label
+_WHATIF_MARGIN = dict(l=8, r=12, t=72, b=150)
+_WHATIF_MENU = dict(x=0.0, xanchor="left", y=1.0, yanchor="bottom", pad=dict(b=12, l=0, r=0, t=0), font=dict(size=13))
+
+
+def _wrap_control(label: str, width: int = WHATIF_WRAP) -> str:
+    """A control's label in lines of at most ``width`` characters (plotly's ``<br>``), broken between words."""
+    lines: list[str] = []
+    for word in str(label).split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
+def _whatif_slider(steps: list[dict], active: int, lang: str) -> dict:
+    """The acquisition-multiple slider below the x axis, as wide as the plot, its value in a short sentence."""
+    return dict(steps=steps, active=active, x=0.0, xanchor="left", len=1.0, y=0.0, yanchor="top",
+                pad=dict(t=62, b=0, l=0, r=0), font=dict(size=12),
+                currentvalue=dict(prefix=t("wi_slider_prefix", lang), suffix=t("wi_slider_suffix", lang),
+                                  xanchor="left", font=dict(size=13)))
+
+
+def _whatif_rows(fig, names: list[str]) -> None:
+    """Each component's name above its bar, from the plot's left edge (no tick labels, no left margin)."""
+    from . import theme
+
+    fig.update_layout(
+        bargap=0.5, margin=_WHATIF_MARGIN,
+        yaxis=dict(autorange="reversed", showgrid=False, showticklabels=False, ticks=""),
+        annotations=[dict(text=name, x=0, xref="paper", xanchor="left", y=i - 0.25, yref="y", yanchor="bottom",
+                          yshift=1, showarrow=False, font=dict(size=13, color=theme.INK), bgcolor="white",
+                          borderpad=1)  # the zero line passes behind the name, not through it
+                     for i, name in enumerate(names)])
 
 
 SHARE_LEVELS = ("low", "default", "high")  # each role's replacement share at the end of its range, or the default
@@ -1766,7 +1805,7 @@ def fig_whatif_share(res: FinanceResult, lang: str, scenario: str | None = None)
                              hovertemplate="%{y}: %{customdata}<extra></extra>"))
     shares_txt = {lvl: ", ".join(f"{t(r, lang).lower()} {fmt_pct(x, lang, 0)}" for r, x in zip(ROLES, sh))
                   for lvl, sh in levels.items()}
-    buttons = [dict(label=t(f"fin_share_{lvl}", lang), method="restyle",
+    buttons = [dict(label=t(f"wi_share_{lvl}", lang), method="restyle",
                     args=[{"visible": [j == i for j in range(len(SHARE_LEVELS))]}])
                for i, lvl in enumerate(SHARE_LEVELS)]
     steps = []
@@ -1779,17 +1818,20 @@ def fig_whatif_share(res: FinanceResult, lang: str, scenario: str | None = None)
     hi = max(grid["p50"].max(), 0)
     pad = 0.3 * (hi - lo)
     fig.update_layout(
-        title=t("fin_title_whatif_share", lang, scenario=sc.scenario.label_in(lang)), height=560, showlegend=False,
+        title=t("fin_title_whatif_share", lang, scenario=sc.scenario.label_in(lang)), height=WHATIF_HEIGHT,
+        showlegend=False,
         xaxis=dict(title=t("fin_axis_money_year", lang, currency=res.currency),
                    range=[lo - (pad if lo < 0 else 0), hi + pad], zeroline=True, zerolinecolor=theme.MUTED),
-        yaxis=dict(autorange="reversed", showgrid=False),
-        margin=dict(t=130, b=150),
-        updatemenus=[dict(type="buttons", direction="right", buttons=buttons, active=1, x=0.0, xanchor="left",
-                          y=1.16, yanchor="top", showactive=True, bgcolor="white", bordercolor=theme.MUTED)],
-        sliders=[dict(steps=steps, active=mults.index(res.econ.multiple), x=0.0, len=1.0, y=-0.2, yanchor="top",
-                      currentvalue=dict(prefix=t("fin_slider_prefix", lang), font=dict(size=14)), pad=dict(t=30))],
+        updatemenus=[dict(type="buttons", direction="right", buttons=buttons, active=1, showactive=True,
+                          bgcolor="white", bordercolor=theme.MUTED, **_WHATIF_MENU)],
+        sliders=[_whatif_slider(steps, mults.index(res.econ.multiple), lang)],
         meta={"share_levels": shares_txt},
     )
+    _whatif_rows(fig, ylab)
+    # the buttons' caption above them (the buttons say only "low end", "default", "high end")
+    fig.add_annotation(text=t("wi_share_caption", lang), x=0, xref="paper", xanchor="left", y=1, yref="paper",
+                       yanchor="bottom", yshift=52, showarrow=False, font=dict(size=13, color=theme.MUTED))
+    fig.update_layout(margin=dict(t=_WHATIF_MARGIN["t"] + 44))
     return _localize(fig, lang)
 
 

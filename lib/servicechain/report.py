@@ -13,6 +13,7 @@ import html as _html
 import json
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -721,24 +722,27 @@ def _pack_links(fragment: str, names: set[str]) -> str:
 
 
 def pack_html(report_dir: Path, pages: list[dict], lang: str, quarter: str, *,
-              generated: dt.date | None = None, index_sections: bool = True) -> str:
+              generated: dt.date | None = None, board: bool = False) -> str:
     """One self-contained HTML of the published pages: the index, then each page in ``pages`` order
     (``[{"name", "href"}]``) as a section, one copy of the stylesheet and of plotly.js, links between pages
     turned into links between sections. Chart ids get the page's number (``sc-fig-04-2``) so that charts
-    of different pages never share one. ``index_sections=False``: the index without its list of pages (the
-    printed pack, whose other pages are not in it)."""
+    of different pages never share one. ``board=True``: the short printed board pack: the index's headline
+    and cards only (:func:`board_index`), each page without what :data:`BOARD_LEAVE_OUT` and
+    :func:`board_article` leave out, and the board's print style."""
     index = (report_dir / "index.html").read_text(encoding="utf-8")
     names = {p["name"] for p in pages}
     head = _between(index, "<main class=\"sc-page\">", "</main>", last=True)
     head = re.sub(r'<p class="sc-pack-note">.*?</p>', "", head, flags=re.S)  # "forward the pack": we are in it
-    if not index_sections:
-        head = re.sub(r"<h2>[^<]*</h2>\s*<ul class=\"sc-reports\">.*?</ul>", "", head, flags=re.S)
+    if board:
+        head = board_index(head, lang)
     sections = [f'<section class="sc-pack-section" id="index">{_pack_links(head, names)}</section>']
     tail = ""
     js = theme.plotly_js()
     for p in pages:
         text = (report_dir / p["href"]).read_text(encoding="utf-8")
         article = _between(text, '<article class="sc-sheet">', "</article>", last=True)
+        if board:
+            article = board_article(article, p["name"], lang)
         num = p["name"][:2]
         article = re.sub(r"\bsc-fig-(\d+)", rf"sc-fig-{num}-\1", article)
         sections.append(f'<section class="sc-pack-section" id="{p["name"]}"><article class="sc-sheet">'
@@ -752,7 +756,8 @@ def pack_html(report_dir: Path, pages: list[dict], lang: str, quarter: str, *,
         f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n<meta name="generator" content="servicechain">\n'
-        f"<title>{_html.escape(title)}</title>\n<style>\n{theme.stylesheet()}\n{_PACK_CSS}</style>\n"
+        f"<title>{_html.escape(title)}</title>\n<style>\n{theme.stylesheet()}\n{_PACK_CSS}"
+        f"{_BOARD_CSS if board else ''}</style>\n"
         + ("<noscript><style>.plotly-graph-div { display: none !important; }</style></noscript>\n" if tail else "")
         + "</head>\n<body>\n<header class=\"sc-topbar\">"
         f'<a class="sc-brand" href="#index">{_html.escape(i18n.t("app_name", lang))}</a>'
@@ -760,6 +765,96 @@ def pack_html(report_dir: Path, pages: list[dict], lang: str, quarter: str, *,
         f"{_html.escape(i18n.fmt_date(generated or dt.date.today(), lang))}</span></header>\n"
         f'<main class="sc-page">\n' + "\n".join(sections) + "\n</main>" + tail + "</body>\n</html>\n"
     )
+
+
+# What the printed board pack leaves out of the pages it carries, by catalog key (so in every language):
+# ``sections``: headings whose section goes (to the next heading of the same or a higher level); ``notes``:
+# paragraphs that explain a table. Every table goes too: the board reads the charts and the sentences; the
+# tables, the interactive what-if and the assumptions with their sources stay in pack.html and on the pages.
+BOARD_LEAVE_OUT: dict[str, dict[str, tuple[str, ...]]] = {
+    # the index's cards above it say the same as the glance; the methods are for analysts (on the page)
+    "05_executive_summary": {"sections": ("quarter_at_a_glance", "sum_methods_h")},
+    "04_financial_impact": {"sections": ("fin_h_components", "fin_h_whatif", "fin_h_assumptions"),
+                            "notes": ("fin_baseline_note", "fin_scenarios_note", "fin_reach_note",
+                                      "fin_reach_note_none", "fin_break_even_text")},  # a list, per scenario
+}
+_BLOCK = re.compile(r'(?=<div class="sc-output)')
+_BLOCK_HEADING = re.compile(r'^<div class="sc-output[^"]*">\s*<h([1-6])\b[^>]*>(.*?)</h\1>', re.S)
+_BOARD_CSS = """
+/* the printed board pack: short, text that flows from page to page, charts whole */
+.sc-board-note { color: var(--muted); font-size: 0.9rem; }
+@media print {
+  html { font-size: 10pt; }
+  .sc-topbar { padding-bottom: 2mm; }
+  h1 { font-size: 1.6rem; margin-bottom: 0.4rem; }
+  h2 { font-size: 1.25rem; margin: 1.1rem 0 0.4rem; padding-top: 0.4rem; }
+  .sc-output { margin: 0.4rem 0; overflow: visible; }
+  .sc-output.sc-md { break-inside: auto; page-break-inside: auto; }
+  .sc-figure { margin: 0.5rem 0 0.7rem; }
+  p, li { orphans: 3; widows: 3; max-width: none; }
+  .sc-lead { margin: 0.5rem 0 0.8rem; padding: 0.3rem 0.9rem 0.4rem; }
+  .sc-kpis { grid-template-columns: repeat(4, 1fr); gap: 0.5rem; margin: 0.5rem 0 0.8rem; }
+  .sc-kpi { padding: 0.5rem 0.6rem 0.4rem; }
+  .sc-kpi[data-kpi="programme_value"] { grid-column: span 2; }  /* its note is the longest */
+  .sc-kpi .sc-value { font-size: 1.45rem; }
+  .sc-kpi .sc-spark { height: 30px; }
+  .sc-output .plotly-graph-div { min-height: 0; }
+  h1, h2, h3, .sc-chart-title { break-inside: avoid; page-break-inside: avoid; }
+  /* the headline is the cover page; the summary and the money then follow each other without a blank */
+  .sc-pack-section + .sc-pack-section + .sc-pack-section { break-before: auto; page-break-before: auto;
+    margin-top: 1.5rem; }
+}
+"""
+
+
+def _plain_text(fragment: str) -> str:
+    """An HTML fragment's words on one line (tags removed, entities decoded)."""
+    return " ".join(_html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+def _catalog_start(key: str, lang: str, chars: int = 60) -> str:
+    """How a catalog entry's text begins once rendered: its first ``chars`` characters before its first
+    placeholder, markdown marks removed."""
+    raw = i18n.t(key, lang).split("{", 1)[0]
+    return " ".join(re.sub(r"[*`]", "", raw).split())[:chars]
+
+
+def board_article(article: str, name: str, lang: str) -> str:
+    """A page's article as the printed board pack carries it: without its tables, the sections and table notes
+    :data:`BOARD_LEAVE_OUT` names for the page ``name``, and the page's ``<noscript>`` note (print has scripts).
+    The page's blocks (one ``<div class="sc-output">`` per output) are otherwise kept as they are, in order."""
+    rules = BOARD_LEAVE_OUT.get(name, {})
+    drop_heads = {" ".join(i18n.t(k, lang).split()) for k in rules.get("sections", ())}
+    drop_notes = tuple(s for s in (_catalog_start(k, lang) for k in rules.get("notes", ())) if len(s) >= 12)
+    blocks = _BLOCK.split(article)
+    kept, skip_level = [re.sub(r'<noscript><p class="sc-noscript">.*?</p></noscript>', "", blocks[0], flags=re.S)], 0
+    for b in blocks[1:]:
+        m = _BLOCK_HEADING.match(b)
+        if m:
+            level = int(m.group(1))
+            if skip_level and level <= skip_level:
+                skip_level = 0
+            if not skip_level and _plain_text(m.group(2)) in drop_heads:
+                skip_level = level
+        if skip_level:
+            continue
+        if 'class="sc-scroll"' in b and "plotly-graph-div" not in b:  # a table (a diagram in a scroll box stays)
+            continue
+        if drop_notes and not m and _plain_text(b).startswith(drop_notes):
+            continue
+        kept.append(b)
+    return "".join(kept)
+
+
+def board_index(head: str, lang: str) -> str:
+    """The index's content as the board pack opens: its title, warning and headline finding with its caveat
+    (the top actions are the executive summary's next), the quarter at a glance, and one line saying what the
+    printed pack leaves out and where it is. The list of pages goes (they are not in it)."""
+    head = re.sub(r"<h2>[^<]*</h2>\s*<ul class=\"sc-reports\">.*?</ul>", "", head, flags=re.S)
+    head = re.sub(r'<p class="sc-lead-actions-h">.*?</p>\s*<ol class="sc-lead-actions">.*?</ol>', "", head, flags=re.S)
+    note = f'<p class="sc-board-note">{_html.escape(i18n.t("board_leaves_out", lang, pack=PACK_HTML))}</p>'
+    i = head.find('<footer class="sc-footer">')
+    return head[:i] + note + head[i:] if i >= 0 else head + note
 
 
 def write_pack(report_dir: Path, pages: list[dict], lang: str, quarter: str, *,
@@ -788,28 +883,95 @@ def chromium_path() -> str:
     return path
 
 
-PDF_MARGIN = {"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"}
+PDF_MARGIN = {"top": "12mm", "bottom": "12mm", "left": "12mm", "right": "12mm"}
+MM = 96 / 25.4  # CSS px per millimetre
+# the board pack is printed at 90 %: ten-point text reads as nine, and a chart and its words take less of a page
+PDF_SCALE = 0.9
+# the A4 page's printable box in CSS px at that scale (210 x 297 mm less the margins): 781 x 1147
+PRINT_BOX = ((210 - 24) * MM / PDF_SCALE, (297 - 24) * MM / PDF_SCALE)
+BOARD_MAX_PAGES = 8  # what a board reads; the test holds the demo's pack to it
+_PDF_PAGE = re.compile(rb"/Type\s*/Page(?![s\w])")
+_PDF_FOOTER = ('<div style="font-size:7pt;color:#616e7c;width:100%;padding:0 12mm;display:flex;'
+               'justify-content:space-between;font-family:system-ui,sans-serif"><span class="title"></span>'
+               '<span><span class="pageNumber"></span> / <span class="totalPages"></span></span></div>')
+_CHART_BOXES = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(d => {
+  const r = d.getBoundingClientRect();
+  const svgs = Array.from(d.querySelectorAll('svg.main-svg')).map(s => s.getBoundingClientRect());
+  const u = svgs.length ? {left: Math.min(...svgs.map(s => s.left)), right: Math.max(...svgs.map(s => s.right)),
+                           top: Math.min(...svgs.map(s => s.top)), bottom: Math.max(...svgs.map(s => s.bottom))} : null;
+  return {id: d.id, left: Math.min(r.left, u ? u.left : r.left), right: Math.max(r.right, u ? u.right : r.right),
+          top: Math.min(r.top, u ? u.top : r.top), bottom: Math.max(r.bottom, u ? u.bottom : r.bottom), drawn: !!u};
+})"""
+
+
+def pdf_page_count(data: bytes) -> int:
+    """The number of pages of a PDF (its ``/Type /Page`` objects; Chromium writes them uncompressed)."""
+    return len(_PDF_PAGE.findall(data))
+
+
+@dataclass(frozen=True)
+class ChartBox:
+    """Where a chart's drawing (its box and every SVG layer of it) lies in the printed layout, in CSS px from
+    the left edge of the page's printable box and from the top of the document."""
+
+    id: str
+    left: float
+    right: float
+    top: float
+    bottom: float
+    drawn: bool
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+
+@dataclass(frozen=True)
+class PrintedPack:
+    """The printed board pack: the file, its number of A4 pages, and where each chart's drawing lies."""
+
+    path: Path
+    pages: int
+    charts: tuple[ChartBox, ...]
+    box: tuple[float, float] = PRINT_BOX
+
+    def charts_outside(self) -> list[str]:
+        """The charts whose drawing does not lie inside the printable box: wider than it, out of it at the left
+        or right, taller than a page (so it would be split), or not drawn. ``[]`` when all is well."""
+        width, height = self.box
+        bad = []
+        for c in self.charts:
+            if not c.drawn:
+                bad.append(f"{c.id}: not drawn")
+            elif c.left < -0.5 or c.right > width + 0.5:
+                bad.append(f"{c.id}: {c.left:.0f}-{c.right:.0f} px, outside the page's {width:.0f} px")
+            elif c.height > height:
+                bad.append(f"{c.id}: {c.height:.0f} px high, more than a page ({height:.0f} px)")
+        return bad
 
 
 def write_board_pdf(report_dir: Path, pages: list[dict], lang: str, quarter: str, *,
-                    generated: dt.date | None = None, timeout_ms: int = 60_000) -> Path:
-    """``report_dir/pack.pdf``: the short board pack (the index's headline and cards, the executive summary,
-    the money page) printed on A4 by headless Chromium with every request outside the file blocked, after
-    every chart has drawn and has been laid out at the printed width (the pages' ``beforeprint``)."""
+                    generated: dt.date | None = None, timeout_ms: int = 60_000, out: Path | None = None) -> PrintedPack:
+    """``report_dir/pack.pdf`` (or ``out``): the short board pack (:func:`pack_html` with ``board=True``: the
+    index's headline and cards, the executive summary, the money page, without tables) printed on A4 by
+    headless Chromium with every request outside the file blocked. The page is opened at the printable width
+    (so the screen layout is the printed one), every chart is drawn and laid out for print (the pages'
+    ``beforeprint``), and each chart's box is measured in the print layout before printing; page numbers in
+    the footer."""
     from playwright.sync_api import sync_playwright
 
     chosen = [p for name in PDF_PAGES for p in pages if p.get("name") == name]
     board = report_dir / ".board.html"  # printed from inside the folder, then removed
-    board.write_text(pack_html(report_dir, chosen, lang, quarter, generated=generated, index_sections=False),
-                     encoding="utf-8")
-    out = report_dir / PACK_PDF
+    board.write_text(pack_html(report_dir, chosen, lang, quarter, generated=generated, board=True), encoding="utf-8")
+    out = out or report_dir / PACK_PDF
     args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--no-first-run"]
+    width, height = PRINT_BOX
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium_path(), args=args)
             try:
-                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page = browser.new_page(viewport={"width": int(width), "height": int(height)})
                 page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:", "blob:"))
                            else r.abort())
                 page.goto(board.as_uri(), timeout=timeout_ms)
@@ -817,11 +979,15 @@ def write_board_pdf(report_dir: Path, pages: list[dict], lang: str, quarter: str
                 page.wait_for_function(
                     "Array.from(document.querySelectorAll('.plotly-graph-div')).every(d => d.querySelector('.main-svg'))",
                     timeout=timeout_ms)
-                page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
                 page.emulate_media(media="print")
-                out.write_bytes(page.pdf(format="A4", margin=PDF_MARGIN, print_background=True))
+                page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+                charts = tuple(ChartBox(**c) for c in page.evaluate(_CHART_BOXES))
+                pdf = page.pdf(format="A4", margin=PDF_MARGIN, scale=PDF_SCALE, print_background=True,
+                               display_header_footer=True,
+                               header_template="<span></span>", footer_template=_PDF_FOOTER)
+                out.write_bytes(pdf)
             finally:
                 browser.close()
     finally:
         board.unlink(missing_ok=True)
-    return out
+    return PrintedPack(out, pdf_page_count(pdf), charts)

@@ -1219,12 +1219,14 @@ def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, 
     if getattr(args, "pdf", False):
         what["writing"] = f"the board pack {report.PACK_PDF} in {_rel(rep)}"
         try:
-            report.write_board_pdf(rep, pages, lang, quarter, generated=generated)
+            printed = report.write_board_pdf(rep, pages, lang, quarter, generated=generated)
         except Exception as e:  # Playwright's errors (a timeout, Chromium that does not start): one line
             first = (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
             raise RunFailed(f"printing the board pack {report.PACK_PDF} with Chromium failed: {first}; "
                             "nothing was published") from None
-        progress.log(f"printed the board pack {report.PACK_PDF}")
+        progress.log(f"printed the board pack {report.PACK_PDF} ({printed.pages} A4 pages)")
+        for problem in printed.charts_outside():
+            progress.log(f"warning: {report.PACK_PDF}: a chart does not fit the page: {problem}")
 
     ids = _person_ids(ds)
     if ids:
