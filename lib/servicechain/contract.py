@@ -115,7 +115,11 @@ TABLES: dict[str, Table] = {
                 Column("date", "date"),
                 Column("nps", "nps"),
                 Column("touchpoint", "str", required=False, nullable=True, doc="the moment of truth"),
+                Column("customer_id", "id", required=False, nullable=True,
+                       doc="who answered (as in customer_activity): links each answer to whether that customer came "
+                           "back; pseudonymised at ingest"),
             ),
+            pseudonymise=("customer_id",),
             doc="One row per customer survey answer (0-10 likelihood to recommend).",
         ),
         Table(

@@ -81,6 +81,16 @@ TOUCHPOINT_OFFSET = np.array([5.0, -5.0, 0.0, 0.0, -30.0])  # NPS points vs the 
 # How much a touchpoint's unit-quarter satisfaction shock moves customer retention
 # (pp per NPS point): the complaint is the moment of truth that matters most.
 TOUCHPOINT_RETENTION_WEIGHT = np.array([0.08, 0.05, 0.04, 0.02, 0.15])
+# Moments of truth customer by customer (issue 16): the customer who answered the survey comes back next quarter
+# with log-odds shifted by their experience at that touchpoint, vs a passive answer (7-8): a detractor answer
+# (0-6) costs more than a promoter answer (9-10) gains (Carlzon: the bad impression is remembered more).
+# Columns: detractor, passive (reference, 0), promoter; rows: TOUCHPOINTS.
+MOT_EFFECT = np.array([[-0.6, 0.0, 0.25],
+                       [-0.5, 0.0, 0.20],
+                       [-0.7, 0.0, 0.20],
+                       [-0.3, 0.0, 0.15],
+                       [-1.1, 0.0, 0.40]])
+MOT_STREAM = 1601  # the respondents' customer ids come from their own RNG stream: every other draw is unchanged
 # Active customers per employee of a customer-facing unit per quarter, by unit type: the regulars a store
 # recognises (loyalty card) ~25 per employee; a bank branch's active customers ~30 per employee; a contact
 # centre's distinct callers ~60 per agent. With back offices that gives ~34 customers per employee of the whole
@@ -143,6 +153,12 @@ SCALES = {
         "rating (1-5) the unit's own staff gave their internal suppliers in quarter q-1 (customer-facing units; the "
         "value is the plug-in slope after rounding answers to 1-5); nps: NPS points (-100..100) in q per 1-point "
         "change in that q-1 rating; voluntary_turnover_pct and customer_retention_pct: no effect (0)"
+    ),
+    "moments_of_truth_customer": (
+        "log-odds that the customer who answered the NPS survey in quarter q is active (any purchase or visit) in "
+        "quarter q+1, for a detractor (0-6) or a promoter (9-10) answer at that touchpoint vs a passive (7-8) answer "
+        "there, given the customer's unit and quarter (every customer of a unit-quarter shares its return "
+        "probability); asymmetry = |detractor| - |promoter|; the customer's spending after the answer: no effect (0)"
     ),
     "training": (
         "NPS points (-100..100) of the unit in quarter q per percentage point of its staff (on the payroll on the "
@@ -371,6 +387,8 @@ def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
     b_is, b_tr = eff["internal_service"], eff["training"]
     train_rate = rng_tr.beta(1.2, 2.4, n_units)  # each unit's training habit: share of staff trained per quarter
     prev_trained = np.full((n_units, 2), np.nan)  # percent trained 0-6 and 7-12 months before last quarter's end
+    rng_mot = np.random.default_rng([cfg.seed, MOT_STREAM])
+    prev_mot_adj = None  # log-odds shift of coming back for last quarter's customers (their answers' experiences)
 
     for qi, ql in enumerate(qlabels):
         qs, qe = qstart[qi], qend[qi]
@@ -563,7 +581,10 @@ def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
             returning = np.zeros(len(c_id), bool)
         else:
             pid, punit = prev_active_customers
-            back = crng.random(len(pid)) < ret_p[punit]
+            p_back = ret_p[punit]
+            if prev_mot_adj is not None:  # the respondents' experiences shift their own return (no extra draws)
+                p_back = 1.0 / (1.0 + np.exp(-(np.log(p_back / (1.0 - p_back)) + prev_mot_adj)))
+            back = crng.random(len(pid)) < p_back
             kept_id, kept_unit = pid[back], punit[back]
             n_new = crng.poisson(np.maximum(K - np.bincount(kept_unit, minlength=n_units), 0))
             new_unit = np.repeat(np.arange(n_units), n_new)
@@ -594,7 +615,17 @@ def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
                          np.where(uu < p_pro + 0.3, 7 + (rng.random(len(uu)) < 0.55),
                                   np.minimum(6, np.floor(7 * rng.beta(3, 1.3, len(uu))))))
         fb_day = qs + np.floor(rng.random(len(fb_unit)) * qlen).astype(np.int64)
-        fb_parts.append((fb_unit, fb_day, score.astype(np.int8), tp))
+        # issue 16: each answer comes from one of the unit's customers of this quarter (own stream)
+        c_order = np.argsort(c_unit, kind="stable")
+        c_count = np.bincount(c_unit, minlength=n_units)
+        c_first = np.concatenate([[0], np.cumsum(c_count)[:-1]])
+        has_c = c_count[fb_unit] > 0
+        pick = c_order[np.minimum(c_first[fb_unit] + np.floor(rng_mot.random(len(fb_unit)) * c_count[fb_unit])
+                                  .astype(np.int64), len(c_order) - 1)] if len(c_order) else np.zeros(len(fb_unit), np.int64)
+        experience = np.where(score <= 6, 0, np.where(score <= 8, 1, 2))
+        prev_mot_adj = np.zeros(len(c_id))
+        np.add.at(prev_mot_adj, pick[has_c], MOT_EFFECT[tp[has_c], experience[has_c]])
+        fb_parts.append((fb_unit, fb_day, score.astype(np.int8), tp, np.where(has_c, c_id[pick] if len(c_id) else -1, -1)))
 
         # Exits vacate positions; store this quarter's drivers as next quarter's lags.
         incumbent[act[leaving]] = -1
@@ -634,6 +665,13 @@ def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
         },
         "moments_of_truth": {
             "retention_pp_per_nps_point": dict(zip(TOUCHPOINTS, TOUCHPOINT_RETENTION_WEIGHT.tolist())),
+            # issue 16: customer by customer (moments.fit_customer_model estimates these on this scale)
+            "customer_level": {
+                "detractor": dict(zip(TOUCHPOINTS, MOT_EFFECT[:, 0].tolist())),
+                "promoter": dict(zip(TOUCHPOINTS, MOT_EFFECT[:, 2].tolist())),
+                "asymmetry": dict(zip(TOUCHPOINTS, np.round(np.abs(MOT_EFFECT[:, 0]) - np.abs(MOT_EFFECT[:, 2]), 6).tolist())),
+                "spending_change": 0.0, "reference": "passive", "scale": SCALES["moments_of_truth_customer"],
+            },
         },
         "internal_service": {
             # the plug-in engagement slope: the expected change of the 1-5 answers (rounding and clipping attenuate
@@ -724,16 +762,20 @@ def _assemble(cfg, rng, n_emp, emp, pos_unit, pos_role, pos_dept, region, utype,
     }).sort("date", "employee_id")
 
     tp_names = pl.Series(TOUCHPOINTS)
+    cust_idx = cat(act_parts, 0)
+    fb_cust = cat(fb_parts, 4)
+    cid = _ids("C", np.arange(max(cust_idx.max(), fb_cust.max()) + 1) + 1, 8, "customer_id")
     customer_feedback = pl.DataFrame({
         "unit_id": uid.gather(cat(fb_parts, 0)),
         "date": _date_series("date", cat(fb_parts, 1)),
         "nps": pl.Series("nps", cat(fb_parts, 2), dtype=pl.Int8),
         "touchpoint": tp_names.gather(cat(fb_parts, 3)),
-    }).sort("date", "unit_id")
+        "customer_id": cid.gather(np.maximum(fb_cust, 0)),
+    }).with_columns(pl.when(pl.Series(fb_cust >= 0)).then(pl.col("customer_id")).otherwise(None).alias("customer_id")
+                    ).sort("date", "unit_id")
 
-    cust_idx = cat(act_parts, 0)
     customer_activity = pl.DataFrame({
-        "customer_id": _ids("C", np.arange(cust_idx.max() + 1) + 1, 8, "customer_id").gather(cust_idx),
+        "customer_id": cid.gather(cust_idx),
         "unit_id": uid.gather(cat(act_parts, 1)),
         "date": _date_series("date", cat(act_parts, 2)),
         "revenue": cat(act_parts, 3),

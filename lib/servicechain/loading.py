@@ -124,10 +124,12 @@ def load(
         raise validation.DataError(report)
     tables = apply_as_of(tables, as_of)
     secret = privacy.resolve_key(key)
-    spec = {name: contract.ALL_TABLES[name].pseudonymise for name in tables}
+    spec = {name: tuple(c for c in contract.ALL_TABLES[name].pseudonymise if c not in CUSTOMER_ID_COLUMNS)
+            for name in tables}
     # Validation proved every employee reference is an employee_id, so those are all the ids to key.
     ids = tables["employees"].select("employee_id").collect().to_series() if "employees" in tables else None
     planned = privacy.pseudonymise_tables(tables, spec, secret, ids=ids)
+    planned = pseudonymise_customers(planned, secret)
     out: dict = planned if lazy else {name: lf.collect(engine="streaming") for name, lf in planned.items()}
     qs = list(report.quarters) if report.kind == "panel" else []
     # dates do not depend on pseudonyms: read them from the checked tables (no keyed join to evaluate)
@@ -147,6 +149,23 @@ def load(
         data_through={t: d.isoformat() for t, d in through.items() if d is not None},
         incomplete_quarters=incomplete,
     )
+
+
+CUSTOMER_ID_COLUMNS = ("customer_id",)
+
+
+def pseudonymise_customers(tables: dict, secret: bytes) -> dict:
+    """Key the customer ids of customer_feedback and customer_activity (issue 16), one pseudonym per customer.
+
+    Only when customer_feedback carries a ``customer_id`` (the answers can then be linked to the customer's
+    activity): both tables' ids are swapped through one HMAC over their union, as employee ids are. Without it
+    customer_activity's ids are left as they are (nothing links them to an answer; they are only counted).
+    """
+    fb = tables.get("customer_feedback")
+    if fb is None or "customer_id" not in fb.collect_schema().names():
+        return tables
+    cols = {t: CUSTOMER_ID_COLUMNS for t in ("customer_feedback", "customer_activity") if t in tables}
+    return privacy.pseudonymise_tables(tables, cols, secret)
 
 
 # --------------------------------------------------------------------------- validated once per run
