@@ -16,6 +16,7 @@ COMMANDS = {
     "demo-data": ("servicechain.demo", "generate the demo organisation (with truth.json)"),
     "validate": ("servicechain.validation", "check a data folder against the contract"),
     "run": ("servicechain.run", "run the quarterly suite and write the reports"),
+    "pilot": ("servicechain.pilot", "design a randomised pilot (design) and measure its effect (evaluate)"),
 }
 
 

@@ -195,6 +195,7 @@ class DemoConfig:
     customers_per_employee: float | None = None  # None: CUSTOMERS_PER_EMPLOYEE by unit type; a number: all types
     effects: dict[str, dict[str, float]] = field(default_factory=lambda: json.loads(json.dumps(DEFAULT_EFFECTS)))
     fmt: str = "parquet"  # or "csv"
+    pilot: "DemoPilot | None" = None  # issue 16: a randomised pilot with a known NPS effect (only when asked)
 
     def set_effect(self, spec: str) -> None:
         """``"retention.empowerment=0"`` -> overrides one true effect."""
@@ -204,6 +205,56 @@ class DemoConfig:
             raise ValueError(f"--effect must look like retention.empowerment=0 (known: "
                              f"{', '.join(m + '.' + d for m in self.effects for d in self.effects[m])}); got {spec!r}")
         self.effects[model][driver] = float(value)
+
+
+@dataclass
+class DemoPilot:
+    """A randomised pilot in the demo (issue 16): ``units`` customer-facing units drawn by the pilot design's
+    stratified randomisation (size band x baseline NPS band, pairs by region) get ``effect`` NPS points on their
+    expected unit-quarter NPS from ``start_quarter`` (default: the last ``quarters`` quarters) to the end."""
+
+    effect: float = 8.0
+    units: int = 20
+    quarters: int = 2
+    start_quarter: str | None = None
+    baseline_quarters: int = 2
+
+
+PILOT_STREAM = 1600  # the pilot's draws (its assignment) come from their own stream: nothing else moves
+
+
+def _pilot_assignment(cfg: "DemoConfig", qlabels: list[str], customer_facing: np.ndarray, size: np.ndarray,
+                      nps_base: np.ndarray, region: np.ndarray) -> tuple[np.ndarray, int, dict | None]:
+    """(treated flag per unit, index of the first pilot quarter, truth.json's ``pilot``) - no pilot: zeros."""
+    n_units = len(size)
+    if cfg.pilot is None:
+        return np.zeros(n_units, bool), len(qlabels), None
+    from . import pilot as P
+
+    sp = cfg.pilot
+    start = sp.start_quarter or qlabels[-sp.quarters]
+    if start not in qlabels or qlabels.index(start) < sp.baseline_quarters:
+        raise ValueError(f"--pilot-start must be one of {', '.join(qlabels[sp.baseline_quarters:])}; got {start}")
+    pilot_q = qlabels[qlabels.index(start):]
+    cf = np.flatnonzero(customer_facing)
+    ids = [f"U{i + 1:04d}" for i in cf]
+    units = pl.DataFrame({"unit_id": ids, "region": [REGIONS[r] for r in region[cf]],
+                          "stratum": P.strata_codes(nps_base[cf], size[cf].astype(float))})
+    asg = P.assign(units, int(sp.units), seed=int(np.random.default_rng([cfg.seed, PILOT_STREAM]).integers(1 << 30)))
+    treated = np.zeros(n_units, bool)
+    treated[[int(u[1:]) - 1 for u in asg.filter(pl.col("group") == "pilot")["unit_id"].to_list()]] = True
+    plan = {"format": P.PLAN_FORMAT, "action": "weekly recognition (demo)", "outcome": "nps",
+            "seed": int(cfg.seed), "start_quarter": start,
+            "baseline_quarters": qlabels[qlabels.index(start) - sp.baseline_quarters:qlabels.index(start)],
+            "pilot_quarters": pilot_q,
+            "units": [{"unit_id": r["unit_id"], "region": r["region"], "stratum": int(r["stratum"]),
+                       "group": r["group"]} for r in asg.iter_rows(named=True)]}
+    truth = {"outcome": "nps", "effect": float(sp.effect), "start_quarter": start, "quarters": pilot_q,
+             "pilot_units": int(treated.sum()), "comparison_units": int(asg.height - treated.sum()),
+             "scale": "NPS points (-100..100) added to the expected unit-quarter NPS of the pilot units in every "
+                      "quarter from start_quarter (the answers' thresholds clip rarely); the plan is pilot_plan.yml",
+             "plan": plan}
+    return treated, qlabels.index(start), truth
 
 
 def _days(d: dt.date) -> int:
@@ -389,6 +440,7 @@ def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
     prev_trained = np.full((n_units, 2), np.nan)  # percent trained 0-6 and 7-12 months before last quarter's end
     rng_mot = np.random.default_rng([cfg.seed, MOT_STREAM])
     prev_mot_adj = None  # log-odds shift of coming back for last quarter's customers (their answers' experiences)
+    pilot_treated, pilot_start, pilot_truth = _pilot_assignment(cfg, qlabels, customer_facing, size, nps_base, region)
 
     for qi, ql in enumerate(qlabels):
         qs, qe = qstart[qi], qend[qi]
@@ -571,6 +623,8 @@ def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
         nps_target = (nps_target + b_is["nps"] * np.nan_to_num(prev_is_x - INTERNAL_REF)
                       + b_tr["nps_trained_0_6"] * np.nan_to_num(prev_trained[:, 0] - TRAINING_REF)
                       + b_tr["nps_trained_7_12"] * np.nan_to_num(prev_trained[:, 1] - TRAINING_REF / 2))
+        if qi >= pilot_start:  # issue 16: the pilot units' NPS from the pilot's start (no draws)
+            nps_target = nps_target + cfg.pilot.effect * pilot_treated
         ret_pct = 70 + ret_base + 0.5 * season + dx @ g_ret + tp_shock @ TOUCHPOINT_RETENTION_WEIGHT
         ret_p = np.clip(ret_pct, 5, 95) / 100
 
@@ -691,6 +745,8 @@ def generate(cfg: DemoConfig) -> tuple[dict[str, pl.DataFrame], dict]:
             "trained_days": list(TRAINED_DAYS), "scale": SCALES["training"],
         },
     }
+    if pilot_truth is not None:  # issue 16: only with --pilot (the default truth.json is unchanged)
+        truth["pilot"] = pilot_truth
     return tables, truth
 
 
@@ -814,6 +870,12 @@ def write(tables: dict[str, pl.DataFrame], truth: dict, out: Path, fmt: str = "p
             df.write_csv(out / f"{name}.csv")
         else:
             df.write_parquet(out / f"{name}.parquet", statistics=True)
+    (out / "pilot_plan.yml").unlink(missing_ok=True)
+    if "pilot" in truth:  # issue 16: the demo pilot's plan, where the suite looks for one
+        import yaml
+
+        (out / "pilot_plan.yml").write_text(yaml.safe_dump(truth["pilot"]["plan"], sort_keys=False, allow_unicode=True),
+                                            encoding="utf-8")
     (out / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
 
 
@@ -826,6 +888,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("parquet", "csv"), default="parquet")
     p.add_argument("--effect", action="append", default=[], metavar="MODEL.DRIVER=VALUE",
                    help="override a true effect, e.g. retention.empowerment=0 (repeatable)")
+    p.add_argument("--pilot", action="store_true", help="add a randomised pilot with a known NPS effect (issue 16)")
+    p.add_argument("--pilot-effect", type=float, default=8.0, help="the pilot's true NPS effect (default 8)")
+    p.add_argument("--pilot-units", type=int, default=20, help="pilot units (as many comparison units; default 20)")
+    p.add_argument("--pilot-start", default=None, help="first pilot quarter (default: the second-to-last quarter)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -836,6 +902,8 @@ def main(args: argparse.Namespace) -> int:
                      end_quarter=args.end_quarter, fmt=args.format)
     for spec in args.effect:
         cfg.set_effect(spec)
+    if getattr(args, "pilot", False):
+        cfg.pilot = DemoPilot(effect=args.pilot_effect, units=args.pilot_units, start_quarter=args.pilot_start)
     tables, truth = generate(cfg)
     write(tables, truth, Path(args.out), cfg.fmt)
     rows = ", ".join(f"{k} {v.height:,}" for k, v in tables.items())
