@@ -429,3 +429,94 @@ def overview(tables: Mapping[str, Frame], quarter: str, history: bool = True) ->
         earlier = [q for q in data_quarters(tables) if Q.parse(q) < Q.parse(quarter)]
         out["history"] = [h for h in (overview(tables, q, history=False) for q in earlier) if len(h) > 1]
     return out
+
+
+# --------------------------------------------------------------------------- panels built once (issue 17)
+
+PANEL_NAMES = ("person_quarters", "unit_quarters", "touchpoint_quarters")
+PANELS_MANIFEST = "panels.json"
+BUILD_LOG_ENV = "SERVICECHAIN_PANEL_BUILD_LOG"  # tests: every build_panels call appends a line to this file
+
+
+def build_panels(tables: Mapping[str, Frame], quarter: str, dest, *, key: str = "") -> "Panels":
+    """Build every panel of the data as known at the end of ``quarter`` once and write it to ``dest`` as parquet.
+
+    ``tables``: the contract tables (they are filtered with :func:`as_of` here). ``dest`` gets
+    ``person_quarters.parquet``, ``unit_quarters.parquet``, ``touchpoint_quarters.parquet`` (when the
+    feedback has touchpoints) and ``panels.json`` (the quarter, the PanelInfo, ``key``: what the panels were
+    built from, and the seconds each took), written last so a half-written folder is never read.
+    The runner calls it once per run after validation; :func:`servicechain.notebook.panels` reads it.
+    """
+    import json
+    import os
+    import time
+    from pathlib import Path
+
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / PANELS_MANIFEST).unlink(missing_ok=True)
+    tabs = as_of(tables, quarter)
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    pq, info = person_quarters(tabs)
+    pq.write_parquet(dest / "person_quarters.parquet")
+    seconds["person_quarters"], t0 = time.perf_counter() - t0, time.perf_counter()
+    unit_quarters(tabs).write_parquet(dest / "unit_quarters.parquet")
+    seconds["unit_quarters"], t0 = time.perf_counter() - t0, time.perf_counter()
+    tp = touchpoint_quarters(tabs) if "customer_feedback" in tabs else None
+    if tp is not None:
+        tp.write_parquet(dest / "touchpoint_quarters.parquet")
+    seconds["touchpoint_quarters"] = time.perf_counter() - t0
+    manifest = {"quarter": quarter, "key": key, "info": info.__dict__, "touchpoints": tp is not None,
+                "seconds": {k: round(v, 3) for k, v in seconds.items()}}
+    (dest / PANELS_MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    if os.environ.get(BUILD_LOG_ENV):
+        with open(os.environ[BUILD_LOG_ENV], "a", encoding="utf-8") as f:
+            f.write(json.dumps({"pid": os.getpid(), "quarter": quarter, "dest": str(dest)}) + "\n")
+    return Panels(dest)
+
+
+class Panels:
+    """The prebuilt panels of one data folder and quarter (a folder :func:`build_panels` wrote), read on first use.
+
+    ``person_quarters``, ``unit_quarters`` (DataFrames), ``touchpoint_quarters`` (None without touchpoints),
+    ``info`` (the :class:`PanelInfo`), ``quarter``. They hold pseudonymised, individual-level rows: the
+    folder is the run's private work folder or the user's private cache, never a report.
+    """
+
+    def __init__(self, folder) -> None:
+        import json
+        from pathlib import Path
+
+        self.folder = Path(folder)
+        self.manifest: dict = json.loads((self.folder / PANELS_MANIFEST).read_text(encoding="utf-8"))
+        self.quarter: str = self.manifest["quarter"]
+        self.info = PanelInfo(**self.manifest["info"])
+        self._cache: dict[str, pl.DataFrame | None] = {}
+
+    @staticmethod
+    def exists(folder) -> bool:
+        from pathlib import Path
+
+        return (Path(folder) / PANELS_MANIFEST).is_file()
+
+    def _read(self, name: str) -> pl.DataFrame | None:
+        if name not in self._cache:
+            p = self.folder / f"{name}.parquet"
+            self._cache[name] = pl.read_parquet(p) if p.is_file() else None
+        return self._cache[name]
+
+    @property
+    def person_quarters(self) -> pl.DataFrame:
+        return self._read("person_quarters")
+
+    @property
+    def unit_quarters(self) -> pl.DataFrame:
+        return self._read("unit_quarters")
+
+    @property
+    def touchpoint_quarters(self) -> pl.DataFrame | None:
+        return self._read("touchpoint_quarters")
+
+    def __repr__(self) -> str:
+        return f"Panels({self.quarter}, {self.folder})"

@@ -33,7 +33,7 @@ import re
 import string
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -159,6 +159,10 @@ class Context:
 
     def save_results(self, name: str, results: dict) -> None:
         save_results(name, results, results_dir=self.results_dir)
+
+    def panels(self) -> Any:
+        """The person-quarter, unit-quarter and touchpoint panels as of ``quarter`` (:func:`panels`)."""
+        return panels(self)
 
 
 def _validated_copy(data_dir: Path) -> Path | None:
@@ -678,3 +682,101 @@ def save_results(name: str, results: dict, results_dir: str | os.PathLike | None
     tmp = p.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(jsonable(results), sort_keys=True, ensure_ascii=False, indent=1), encoding="utf-8")
     os.replace(tmp, p)
+
+
+# --------------------------------------------------------------------------- panels (issue 17)
+
+PANELS_ENV = "SERVICECHAIN_PANELS"  # a run's prebuilt panels (the runner's private work folder)
+PANEL_CACHE_ENV = "SERVICECHAIN_PANEL_CACHE"  # "0": interactive use builds the panels every time, no cache
+CACHE_DIR_ENV = "SERVICECHAIN_CACHE_DIR"  # the cache folder (default ~/.cache/servicechain)
+PANEL_CACHE_KEEP = 6  # cached panel sets kept (oldest removed)
+
+
+def _file_sha256(p: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(p, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def panel_inputs_hash(ctx: Context) -> str:
+    """A hash of everything the panels of ``ctx`` depend on: every file of the data folder (content), the mapping,
+    the quarter, the as-of date, the pseudonymisation key's fingerprint (the panels carry pseudonyms), and the
+    source of ``features.py`` and polars' version (a code change rebuilds them). Any change gives a new hash."""
+    import hashlib
+
+    import polars as pl
+
+    from servicechain import features, privacy
+
+    parts: list[str] = [f"quarter={ctx.quarter}", f"as_of={getattr(ctx.ds, 'as_of', None)}", f"polars={pl.__version__}",
+                        f"features={_file_sha256(Path(features.__file__))}"]
+    d = Path(ctx.data_dir)
+    for p in sorted(d.rglob("*")) if d.is_dir() else ():
+        rel = p.relative_to(d)
+        if p.is_file() and not any(s.startswith(".") for s in rel.parts):
+            parts.append(f"data/{rel.as_posix()}={_file_sha256(p)}")
+    if ctx.mapping is not None and Path(ctx.mapping).is_file():
+        parts.append(f"mapping={_file_sha256(Path(ctx.mapping))}")
+    with suppress(Exception):  # no key file yet: the load would have made one
+        info = privacy.key_info(None, ctx.root)
+        parts.append(f"key={info.fingerprint if info is not None else ''}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def cache_dir() -> Path:
+    """The user's private cache folder: ``$SERVICECHAIN_CACHE_DIR`` or ``~/.cache/servicechain`` (never in the checkout)."""
+    return Path(os.environ.get(CACHE_DIR_ENV) or Path.home() / ".cache" / "servicechain").expanduser()
+
+
+def panels(ctx: Context | None = None) -> Any:
+    """The panels of the notebook's data as of its quarter (:class:`servicechain.features.Panels`).
+
+    Inside ``servicechain run`` they were built once after validation into the run's private work folder
+    (``$SERVICECHAIN_PANELS``) and are only read here. In interactive use (Lab) they are built on first use and
+    cached under :func:`cache_dir` by :func:`panel_inputs_hash`, so a changed data file, mapping, quarter or key
+    builds them again; ``SERVICECHAIN_PANEL_CACHE=0`` builds them every time without caching.
+    """
+    import shutil
+    import tempfile
+
+    from servicechain import features
+
+    ctx = ctx or _CURRENT
+    if ctx is None or ctx.ds is None:
+        raise ValueError("panels() needs a notebook context with its dataset (nb.setup with load=True)")
+    if ctx.kind == "snapshot":
+        raise ValueError("a snapshot export has no quarterly panels")
+    pre = os.environ.get(PANELS_ENV)
+    if pre and ctx.data_dir is not None and _validated_copy(ctx.data_dir) is not None and features.Panels.exists(pre):
+        p = features.Panels(pre)
+        if p.quarter == ctx.quarter:
+            return p
+    if os.environ.get(PANEL_CACHE_ENV, "1") == "0":
+        return features.build_panels(ctx.ds.tables, ctx.quarter, Path(tempfile.mkdtemp(prefix="servicechain-panels-")))
+    key = panel_inputs_hash(ctx)
+    root = cache_dir() / "panels"
+    dest = root / key
+    if features.Panels.exists(dest):
+        os.utime(dest)
+        return features.Panels(dest)
+    old_umask = os.umask(0o077)  # pseudonymised individual rows: the user's eyes only
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
+        features.build_panels(ctx.ds.tables, ctx.quarter, tmp, key=key)
+    finally:
+        os.umask(old_umask)
+    try:
+        os.replace(tmp, dest)
+    except OSError:  # another kernel cached the same inputs meanwhile
+        shutil.rmtree(tmp, ignore_errors=True)
+    entries = sorted((d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")),
+                     key=lambda d: d.stat().st_mtime, reverse=True)
+    for d in entries[PANEL_CACHE_KEEP:]:
+        if d != dest:
+            shutil.rmtree(d, ignore_errors=True)
+    return features.Panels(dest)

@@ -444,6 +444,24 @@ def stage_dataset(ds: Any, dest: Path, mapping: Path | None) -> Any | None:
     return loading.load(dest)
 
 
+def build_run_panels(ds: Any, quarter: str, dest: Path, progress: "Progress", what: dict) -> dict[str, str]:
+    """Build the person-quarter, unit-quarter and touchpoint panels of the validated ``ds`` as of ``quarter`` once
+    into ``dest`` (the run's private work folder, 0700) and return the notebooks' environment naming it
+    (``notebook.panels`` reads them instead of building them in every notebook)."""
+    from servicechain import features
+    from servicechain.notebook import PANELS_ENV
+
+    what["writing"] = f"the panels (in {dest})"
+    t0 = time.monotonic()
+    old_umask = os.umask(0o077)
+    try:
+        features.build_panels(ds.tables, quarter, dest, key="run")
+    finally:
+        os.umask(old_umask)
+    progress.log(f"panels built once for the notebooks ({time.monotonic() - t0:.1f}s)", echo=False)
+    return {PANELS_ENV: str(dest)}
+
+
 def _is_data_error(exc: BaseException) -> bool:
     return type(exc).__name__ in ("DataError", "ReadError")
 
@@ -1148,6 +1166,11 @@ def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, 
     if staged is not None:
         env[VALIDATED_FOR_ENV] = str(data_dir)
         env[VALIDATED_DATA_ENV] = str(staged_dir)
+        # the panels too, once, next to the validated copy (issue 17): notebooks only read them
+        # (SERVICECHAIN_PANEL_CACHE=0: every notebook builds its own, as before; tests compare the two)
+        if kind == "panel" and os.environ.get("SERVICECHAIN_PANEL_CACHE", "1") != "0":
+            env.update(build_run_panels(ds, quarter, work / "panels", progress, what))
+            what["writing"] = f"the executed notebooks in {_rel(rep)}"
     skip_parts(tasks, ds, kind, quarter, lang, rep, progress, work / "results")
     progress.log(f"run {len(tasks)} notebooks with {args.jobs} job(s): {', '.join(t.name for t in tasks.values())}")
 
