@@ -50,9 +50,11 @@ BENCH_KEY = "benchmark-pseudonym-key-0123456789"  # never the checkout's .servic
 STAGES: dict[str, str] = {
     "generate": "generate + write (demo.generate, demo.write)",
     "load": "load + validate (loading.load)",
+    "read_floor": "read floor: every validated input parquet read once (polars)",
     "person_quarters": "features.person_quarters",
     "unit_quarters": "features.unit_quarters",
     "touchpoint_quarters": "features.touchpoint_quarters",
+    "build_panels": "features.build_panels (the run's one feature build, parquet written)",
     "pandas_reference": "pandas reference feature build",
     "fit_hazard": "retention.fit_hazard",
     "out_of_time": "retention.out_of_time",
@@ -70,9 +72,12 @@ QUICK_SIZES = [300, 1000]
 
 TARGETS = {
     "suite_default_s": 45.0,  # whole quarterly suite on the default demo org (3,000)
-    "suite_1m_s": 300.0,
-    "suite_1m_peak_gb": 8.0,
-    "features_speedup": 5.0,  # polars feature build vs pandas reference at 1M
+    "suite_1m_s": 60.0,  # issue 17 (was 300 s)
+    "notebook_1m_s": 20.0,  # issue 17: no notebook above this at 1M
+    "suite_1m_peak_gb": 5.0,  # issue 17 (was 8 GB)
+    "features_vs_read": 3.0,  # issue 17: feature build (build_panels) within 3x of reading the inputs, at 1M
+    "features_cpu_speedup": 5.0,  # issue 17: polars feature build vs pandas reference in CPU seconds, at 1M
+    "features_speedup": 5.0,  # polars feature build vs pandas reference at 1M (wall seconds; issue 9)
     "page_mib": 1.6,  # every published page (issue 13)
     "pack_mib": 3.0,  # the one-file pack.html
     "first_paint_s": 0.5,  # first contentful paint of every page, headless Chromium, this machine
@@ -190,7 +195,34 @@ def _feature_stage(which: str):
         out.write_parquet(cache / f"{which}.parquet")
         extra["rows_out"] = out.height
         (cache / f"{which}.seconds").write_text(f"{t.wall}\n")
+        (cache / f"{which}.cpu").write_text(f"{t.cpu}\n")
     return stage
+
+
+def stage_read_floor(work: Path, size: int, t: Timer, extra: dict) -> None:
+    """Read every input the feature build starts from (the validated tables) once: the floor for the build."""
+    import polars as pl
+
+    p = _paths(work)
+    folder = p["loaded"] if (p["loaded"] / "_ok").exists() else p["data"]
+    files = sorted(folder.glob("*.parquet"))
+    frames = t(lambda: [pl.read_parquet(f) for f in files])
+    extra.update(input=folder.name, files=len(files), rows=sum(f.height for f in frames),
+                 bytes_on_disk=sum(f.stat().st_size for f in files),
+                 mb_in_memory=round(sum(f.estimated_size() for f in frames) / 2**20, 1))
+
+
+def stage_build_panels(work: Path, size: int, t: Timer, extra: dict) -> None:
+    """The run's feature build as ``servicechain run`` does it once (issue 17), from the tables in memory."""
+    from servicechain import features
+
+    tables = _tables(work, extra)
+    q = _latest_quarter(tables)
+    dest = _paths(work)["cache"] / "panels"
+    shutil.rmtree(dest, ignore_errors=True)
+    p = t(features.build_panels, tables, q, dest)
+    extra["seconds"] = p.manifest.get("seconds")
+    extra["rows_out"] = {"person_quarters": p.person_quarters.height, "unit_quarters": p.unit_quarters.height}
 
 
 def stage_pandas_reference(work: Path, size: int, t: Timer, extra: dict) -> None:
@@ -216,6 +248,11 @@ def stage_pandas_reference(work: Path, size: int, t: Timer, extra: dict) -> None
         polars_s = sum(float(f.read_text()) for f in pol)
         extra["polars_seconds"] = polars_s
         extra["speedup"] = t.wall / polars_s if polars_s > 0 else None
+    pol_cpu = [cache / f"{n}.cpu" for n in ("pq", "uq")]
+    if all(f.exists() for f in pol_cpu):  # CPU seconds: polars using both cores does not count as faster
+        polars_cpu = sum(float(f.read_text()) for f in pol_cpu)
+        extra["polars_cpu"] = polars_cpu
+        extra["cpu_speedup"] = t.cpu / polars_cpu if polars_cpu > 0 else None
 
 
 def stage_fit_hazard(work: Path, size: int, t: Timer, extra: dict) -> None:
@@ -365,7 +402,7 @@ def stage_run(work: Path, size: int, t: Timer, extra: dict) -> None:
 
 
 STAGE_FUNCS = {
-    "generate": stage_generate, "load": stage_load,
+    "generate": stage_generate, "load": stage_load, "read_floor": stage_read_floor, "build_panels": stage_build_panels,
     "person_quarters": _feature_stage("pq"), "unit_quarters": _feature_stage("uq"),
     "touchpoint_quarters": _feature_stage("tp"), "pandas_reference": stage_pandas_reference,
     "fit_hazard": stage_fit_hazard, "out_of_time": stage_out_of_time, "km_by_recognition": stage_km,
@@ -594,7 +631,7 @@ def targets(results: list[StageResult], sizes: list[int]) -> list[tuple[str, str
     """(target, measured, met?, why) rows computed from the results."""
     rows = []
 
-    def suite(size: int, limit_s: float, limit_gb: float | None, label: str) -> None:
+    def suite(size: int, limit_s: float, limit_gb: float | None, label: str, nb_limit_s: float | None = None) -> None:
         r = _get(results, "run", size)
         if r is None:
             rows.append((label, "not measured", "not measured", f"size {size:,} or stage run not in this benchmark"))
@@ -603,22 +640,32 @@ def targets(results: list[StageResult], sizes: list[int]) -> list[tuple[str, str
             rows.append((label, f"{r.status}", "**not met**", f"the run did not finish: {r.error}"))
             return
         measured = f"{_fmt_s(r.wall)}, peak {_fmt_mb(r.peak_mb)}"
+        nbs = {k: v for k, v in (r.extra.get("notebooks") or {}).items() if v is not None}
         ok_t = r.wall <= limit_s
         ok_m = limit_gb is None or (r.peak_mb or 0) <= limit_gb * 1024
+        ok_nb = nb_limit_s is None or not nbs or max(nbs.values()) <= nb_limit_s
+        if nb_limit_s is not None and nbs:
+            slowest = max(nbs, key=nbs.get)
+            measured += f", slowest notebook {slowest} {_fmt_s(nbs[slowest])}"
         why = []
+        if not ok_nb:
+            why.append(f"notebooks above {nb_limit_s:.0f} s: " + ", ".join(
+                f"{k} {v:.0f} s" for k, v in sorted(nbs.items(), key=lambda kv: -kv[1]) if v > nb_limit_s))
         if not ok_t:
             slow = sorted((r.extra.get("notebooks") or {}).items(), key=lambda kv: -(kv[1] or 0))[:2]
             why.append(f"{r.wall:.0f} s > {limit_s:.0f} s" + (f"; slowest notebooks: " + ", ".join(
                 f"{k} {v:.0f} s" for k, v in slow if v is not None) if slow else ""))
         if not ok_m:
             why.append(f"peak {_fmt_mb(r.peak_mb)} > {limit_gb:.0f} GB")
-        rows.append((label, measured, "met" if ok_t and ok_m else "**not met**", "; ".join(why)))
+        rows.append((label, measured, "met" if ok_t and ok_m and ok_nb else "**not met**", "; ".join(why)))
 
     suite(3000, TARGETS["suite_default_s"], None, f"whole suite, default demo org (3,000) ≤ {TARGETS['suite_default_s']:.0f} s")
     suite(1_000_000, TARGETS["suite_1m_s"], TARGETS["suite_1m_peak_gb"],
-          f"whole suite, 1,000,000 employees ≤ {TARGETS['suite_1m_s'] / 60:.0f} min and ≤ {TARGETS['suite_1m_peak_gb']:.0f} GB")
+          f"whole suite, 1,000,000 employees ≤ {TARGETS['suite_1m_s']:.0f} s, no notebook above "
+          f"{TARGETS['notebook_1m_s']:.0f} s, peak ≤ {TARGETS['suite_1m_peak_gb']:.0f} GB", TARGETS["notebook_1m_s"])
     rows += page_targets(results)
     big = max(sizes) if sizes else 0
+    rows += feature_targets(results, big)
     r = _get(results, "pandas_reference", 1_000_000) or _get(results, "pandas_reference", big)
     label = f"feature build at 1,000,000 ≥ {TARGETS['features_speedup']:.0f}x faster than pandas"
     if r is None:
@@ -632,6 +679,38 @@ def targets(results: list[StageResult], sizes: list[int]) -> list[tuple[str, str
         met = sp >= TARGETS["features_speedup"] and r.size == 1_000_000
         rows.append((label, f"{sp:.1f}x{at}", "met" if met else ("**not met**" if r.size == 1_000_000 else "not measured"),
                      "" if met else f"polars {_fmt_s(r.extra.get('polars_seconds'))} vs pandas {_fmt_s(r.wall)}"))
+    return rows
+
+
+def feature_targets(results: list[StageResult], big: int) -> list[tuple[str, str, str, str]]:
+    """Issue 17's feature-build targets, at 1,000,000 (else at the largest size, then "not measured"): the build
+    (``build_panels``) within 3x of reading its inputs once, and the polars build at least 5x the pandas
+    reference in CPU seconds; both ratios from stages of this benchmark run."""
+    rows = []
+    size = 1_000_000 if _get(results, "build_panels", 1_000_000) else big
+    at = "" if size == 1_000_000 else f" (measured at {size:,} only)"
+    label = f"feature build (build_panels) at 1,000,000 ≤ {TARGETS['features_vs_read']:.0f}x the read floor"
+    b, rd = _get(results, "build_panels", size), _get(results, "read_floor", size)
+    if b is None or rd is None or b.status != "ok" or rd.status != "ok" or not rd.wall:
+        rows.append((label, "not measured", "not measured", "stages build_panels and read_floor both needed"))
+    else:
+        ratio = b.wall / rd.wall
+        met = ratio <= TARGETS["features_vs_read"]
+        status = ("met" if met else "**not met**") if size == 1_000_000 else "not measured"
+        rows.append((label, f"{ratio:.1f}x{at}: build {_fmt_s(b.wall)} vs read {_fmt_s(rd.wall)}", status,
+                     "" if met else "wall seconds, same run"))
+    label = f"polars feature build at 1,000,000 ≥ {TARGETS['features_cpu_speedup']:.0f}x the pandas reference in CPU seconds"
+    r = _get(results, "pandas_reference", 1_000_000) or _get(results, "pandas_reference", big)
+    if r is None or r.status != "ok" or r.extra.get("cpu_speedup") is None:
+        rows.append((label, "not measured", "not measured", (r.error if r else "") or "pandas_reference and the "
+                     "person/unit quarter stages needed"))
+    else:
+        sp = r.extra["cpu_speedup"]
+        at = "" if r.size == 1_000_000 else f" (measured at {r.size:,} only)"
+        met = sp >= TARGETS["features_cpu_speedup"]
+        status = ("met" if met else "**not met**") if r.size == 1_000_000 else "not measured"
+        rows.append((label, f"{sp:.1f}x{at}: polars {_fmt_s(r.extra.get('polars_cpu'))} CPU vs pandas {_fmt_s(r.cpu)} CPU",
+                     status, "" if met else "CPU seconds (user + system), same run"))
     return rows
 
 
@@ -690,6 +769,29 @@ def page_weight_section(results: list[StageResult]) -> list[str]:
         L.append(f"| {name} | {v['bytes'] / 2**20:.2f} MiB ({v['bytes']:,} bytes) | {paint} |")
     L.append("")
     return L
+
+
+def read_floor_section(results: list[StageResult], sizes: list[int]) -> list[str]:
+    """Per size: reading every validated input once, the run's one feature build, and their ratio (issue 17)."""
+    rows = []
+    for s in sizes:
+        rd, b = _get(results, "read_floor", s), _get(results, "build_panels", s)
+        if rd is None and b is None:
+            continue
+        ok = rd is not None and b is not None and rd.status == b.status == "ok" and rd.wall
+        read = _cell(rd) if rd is not None else "not run"
+        extra = (rd.extra if rd is not None else {})
+        size_txt = (f"{extra['rows']:,} rows, {extra['bytes_on_disk'] / 2**20:.0f} MB on disk, "
+                    f"{extra['mb_in_memory']:.0f} MB in memory" if "rows" in extra else "–")
+        rows.append(f"| {s:,} | {read} | {size_txt} | {_cell(b) if b is not None else 'not run'} | "
+                    f"{f'{b.wall / rd.wall:.1f}x' if ok else '–'} |")
+    if not rows:
+        return []
+    return ["## Read floor and the feature build\n",
+            "The read floor reads every validated input parquet once (polars); the feature build is "
+            "`features.build_panels`, what `servicechain run` now does once per run (person-quarter, unit-quarter "
+            "and touchpoint panels, as of the latest quarter, written as parquet), from the tables in memory.\n",
+            "| size | read floor | inputs | feature build | build / read |", "|---|---|---|---|---|", *rows, ""]
 
 
 def write_report(path: Path, results: list[StageResult], sizes: list[int], info: dict, started: str,
@@ -754,19 +856,23 @@ def write_report(path: Path, results: list[StageResult], sizes: list[int], info:
         L.append("## Feature build: polars vs the pandas reference\n")
         L.append("Same data, same definitions (person-quarter panel and the unit-quarter panel's core columns); "
                  "the benchmark asserts that row counts and column sums agree before it reports a ratio.\n")
-        L.append("| size | polars (person + unit quarters) | pandas reference | pandas / polars | agreement |")
-        L.append("|---|---|---|---|---|")
+        L.append("| size | polars (person + unit quarters) | pandas reference | pandas / polars (wall) | "
+                 "pandas / polars (CPU seconds) | agreement |")
+        L.append("|---|---|---|---|---|---|")
         for s, r in pr:
             if r is None:
                 continue
             if r.status != "ok":
-                L.append(f"| {s:,} | {_fmt_s(r.extra.get('polars_seconds'))} | **{r.status}**: {r.error} | – | – |")
+                L.append(f"| {s:,} | {_fmt_s(r.extra.get('polars_seconds'))} | **{r.status}**: {r.error} | – | – | – |")
                 continue
             sp = r.extra.get("speedup")
             agree = r.extra.get("agreement") or {}
-            L.append(f"| {s:,} | {_fmt_s(r.extra.get('polars_seconds'))} | {_fmt_s(r.wall)} · {_fmt_mb(r.peak_mb)} | "
-                     f"{f'{sp:.1f}x' if sp else '–'} | {len(agree)} checks passed |")
+            cs = r.extra.get("cpu_speedup")
+            L.append(f"| {s:,} | {_fmt_s(r.extra.get('polars_seconds'))} (CPU {_fmt_s(r.extra.get('polars_cpu'))}) | "
+                     f"{_fmt_s(r.wall)} (CPU {_fmt_s(r.cpu)}) · {_fmt_mb(r.peak_mb)} | "
+                     f"{f'{sp:.1f}x' if sp else '–'} | {f'{cs:.1f}x' if cs else '–'} | {len(agree)} checks passed |")
         L.append("")
+    L += read_floor_section(results, sizes)
     errs = [r for r in results if r.status not in ("ok", "skipped")]
     if errs:
         L.append("## Failures\n")

@@ -155,3 +155,41 @@ def test_customer_ids_pseudonymised_at_ingest(tmp_path):
     # one pseudonym per customer across both tables: every answer still links to its customer's activity
     assert set(fb["customer_id"].drop_nulls().to_list()) <= set(act["customer_id"].to_list())
     assert act["customer_id"].n_unique() == tables["customer_activity"]["customer_id"].n_unique()
+
+
+def _metrics(tps: dict, unit: bool = False) -> dict:
+    loy = {"moments_customer": {"touchpoints": tps}} if tps else {}
+    if unit:
+        loy["moments_unit"] = {"per_10_nps_points": [{"touchpoint": "complaint", "estimate": 1.0, "ci_low": 0.5,
+                                                      "ci_high": 2.0}]}
+        loy["moments_of_truth"] = [{"touchpoint": "complaint", "estimate": 0.3, "ci_low": 0.1, "ci_high": 0.5, "n": 9}]
+    return {"loyalty": loy}
+
+
+def _tp(d, dlo, dhi, verdict="supported"):
+    e = lambda x, lo, hi: {"estimate": x, "ci_low": lo, "ci_high": hi, "n": 500}  # noqa: E731
+    return {"detractor_pp": e(d, dlo, dhi), "promoter_pp": e(5.0, 1.0, 9.0), "verdict": verdict}
+
+
+def test_summary_sentence_bold_only_when_clear_and_separate():
+    from servicechain import summary
+
+    f = [x for x in summary.loyalty_findings(_metrics({"complaint": _tp(-20, -26, -14), "web": _tp(-4, -8, -1)}), "en")
+         if x.key.startswith("moments_of_truth")]
+    assert len(f) == 1 and f[0].clear and f[0].text.startswith("**") and "complaint" in f[0].text.lower()
+    assert "data support that a bad moment costs more" in f[0].text
+    # overlapping ranges: the largest is described, not bolded, not called the moment of truth
+    f = [x for x in summary.loyalty_findings(_metrics({"complaint": _tp(-20, -26, -9), "web": _tp(-12, -15, -8)}), "en")
+         if x.key.startswith("moments_of_truth")][0]
+    assert not f.clear and "**" not in f.text
+    # a range that includes no difference: never bold, and said so; the verdict words follow the CI
+    f = [x for x in summary.loyalty_findings(_metrics({"web": _tp(-3, -7, 1, "not_supported")}), "es")
+         if x.key.startswith("moments_of_truth")][0]
+    assert "**" not in f.text and "también son compatibles con que no haya diferencia" in f.text
+    assert "no respaldan" in f.text
+
+
+def test_summary_names_no_unit_level_moment():
+    from servicechain import summary
+
+    assert not [x for x in summary.loyalty_findings(_metrics({}, unit=True), "en") if x.key.startswith("moments_of_truth")]

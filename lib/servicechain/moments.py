@@ -464,3 +464,89 @@ def separable_ranking(table: pl.DataFrame, col: str = "estimate", low: str = "ci
     if t.height == 1:
         return [t["touchpoint"][0]] if t[low][0] > 0 else []
     return [t["touchpoint"][0]] if t[low][0] > t[high][1] else []
+
+
+# ------------------------------------------------------------------------------------------ page text
+
+
+def _tp_word(name: str, lang: str) -> str:
+    from . import i18n
+
+    return i18n.t(name, lang) if i18n.has(name) else name
+
+
+def forest_frame(cm: CustomerMoments, lang: str) -> pl.DataFrame:
+    """Detractor and promoter effects (customers in 100 coming back vs passive) as rows for charts.forest."""
+    from . import i18n
+
+    rows = []
+    for t, e in sorted(cm.effects.items(), key=lambda kv: kv[1].detractor_pp.estimate):
+        tp = _tp_word(t, lang)
+        for key, x in (("mtc_detractor", e.detractor_pp), ("mtc_promoter", e.promoter_pp)):
+            rows.append({"label": i18n.t(key, lang, tp=tp), "estimate": x.estimate, "ci_low": x.ci_low,
+                         "ci_high": x.ci_high})
+    return pl.DataFrame(rows)
+
+
+def asymmetry_table(cm: CustomerMoments, lang: str) -> pl.DataFrame:
+    """The page's table: per touchpoint, both sides (customers in 100) and the difference with the verdict."""
+    from . import charts, i18n
+
+    return pl.DataFrame([{
+        i18n.t("mtc_col_tp", lang): _tp_word(t, lang),
+        i18n.t("mtc_col_bad", lang): charts.ci_text(e.detractor_pp.estimate, e.detractor_pp.ci_low, e.detractor_pp.ci_high, lang, 1),
+        i18n.t("mtc_col_good", lang): charts.ci_text(e.promoter_pp.estimate, e.promoter_pp.ci_low, e.promoter_pp.ci_high, lang, 1),
+        i18n.t("mtc_col_diff", lang): charts.ci_text(e.asymmetry.estimate, e.asymmetry.ci_low, e.asymmetry.ci_high, lang, 2),
+        i18n.t("mtc_col_verdict", lang): i18n.t(f"mtc_verdict_{e.verdict}", lang),
+    } for t, e in cm.effects.items()])
+
+
+def asymmetry_text(cm: CustomerMoments, lang: str) -> str:
+    """One paragraph: where the data support that a bad moment costs more than a good one gains, and where not."""
+    from . import i18n
+
+    sup = [_tp_word(t, lang) for t, e in cm.effects.items() if e.verdict == "supported"]
+    oth = [_tp_word(t, lang) for t, e in cm.effects.items() if e.verdict != "supported"]
+    none = i18n.t("mtc_none", lang)
+    return i18n.t("mtc_asym_text", lang, supported=i18n.join_words(sup, lang) if sup else none,
+                  others=i18n.join_words(oth, lang) if oth else none)
+
+
+def value_table(values: list[DetractorValue], lang: str, currency: str = "EUR") -> pl.DataFrame:
+    """The money table: customers kept per 100 avoided detractor experiences (CI) and the value of one (P10-P90)."""
+    from . import charts, i18n
+
+    out = []
+    for v in values:
+        k = v.customers_kept
+        rng = f"{i18n.fmt_money(v.p10, currency, lang)} – {i18n.fmt_money(v.p90, currency, lang)}"
+        if v.p10 <= 0:
+            rng += f" ({i18n.t('mtc_range_loss', lang)})"
+        out.append({i18n.t("mtc_col_tp", lang): _tp_word(v.touchpoint, lang),
+                    i18n.t("mtc_col_kept", lang): charts.ci_text(100 * k.estimate, 100 * k.ci_low, 100 * k.ci_high, lang, 1),
+                    i18n.t("mtc_col_value", lang): i18n.fmt_money(v.value, currency, lang),
+                    i18n.t("mtc_col_range", lang): rng})
+    return pl.DataFrame(out)
+
+
+def unit_table(um: UnitMoments, lang: str) -> pl.DataFrame:
+    """The weaker unit-level table: corrected and uncorrected estimates, reliability; not ranked (alphabetical)."""
+    from . import charts, i18n
+
+    rows = []
+    for r in um.table.sort("touchpoint").to_dicts():
+        est = (charts.ci_text(r["estimate"], r["ci_low"], r["ci_high"], lang, 2) if r["identified"]
+               else i18n.t("mtc_unit_not_estimated", lang))
+        rows.append({i18n.t("mtc_col_tp", lang): _tp_word(r["touchpoint"], lang),
+                     i18n.t("mtc_unit_col_est", lang): est,
+                     i18n.t("mtc_unit_col_naive", lang): charts.ci_text(r["naive"], r["naive_low"], r["naive_high"], lang, 2),
+                     i18n.t("mtc_unit_col_rel", lang): i18n.fmt_number(r["reliability"], lang, 2)})
+    return pl.DataFrame(rows)
+
+
+def page_results(cm: CustomerMoments | None, um: UnitMoments | None, values: list[DetractorValue]) -> dict:
+    """What the loyalty page saves for the summary and metrics.json (``moments_customer``, ``moments_unit``,
+    ``detractor_value``)."""
+    return {"moments_customer": cm.to_dict() if cm is not None else None,
+            "moments_unit": um.to_dict() if um is not None else None,
+            "detractor_value": [v.to_dict() for v in values]}

@@ -490,8 +490,12 @@ def loyalty_findings(metrics: dict, lang: str) -> list[Finding]:
     c = _clearest(cr.get("effects") if isinstance(cr.get("effects"), dict) else {})
     if c:
         out.append(_unit_finding("cr", c[0], c[1], lang, events))
+    new_mot = _customer_moment(loy, lang)  # issue 16: the customer-level link, else the corrected unit-level model
+    if new_mot is not None:
+        out.append(new_mot)
+        return out
     mot = [m for m in (loy.get("moments_of_truth") or []) if isinstance(m, dict) and _est(m) and m.get("touchpoint")]
-    if mot:
+    if mot and not isinstance(loy.get("moments_unit"), dict):  # metrics written before issue 16
         ranked = sorted(mot, key=lambda m: (-_num(m["estimate"]), str(m["touchpoint"])))
         m = ranked[0]
         b, lo, hi, n = _est(m)
@@ -507,6 +511,52 @@ def loyalty_findings(metrics: dict, lang: str) -> list[Finding]:
         text += f" ({_ci(rng, lang)}{_suffix(lo, hi, 0.0, lang)})."
         out.append(Finding(f"moments_of_truth.{m['touchpoint']}", text, b, lo, hi, n, stands_out))
     return out
+
+
+def _customer_moment(loy: dict, lang: str) -> Finding | None:
+    """The moments-of-truth sentence from ``moments_customer`` (customer by customer) or ``moments_unit``.
+
+    Customer level: the touchpoint whose bad moment costs most customers (detractor vs passive, customers in 100
+    coming back), named in bold only when its range excludes no difference *and* clears every other touchpoint's
+    range (never a ranking of overlapping ranges); then what a good moment gains there and what the asymmetry test
+    says. Unit level only (no customer ids): no sentence (the corrected estimates are too wide to name one).
+    """
+    mc = loy.get("moments_customer")
+    tps = mc.get("touchpoints") if isinstance(mc, dict) else None
+    if isinstance(tps, dict) and tps:
+        rows = []
+        for t, e in tps.items():
+            d = _est(e.get("detractor_pp")) if isinstance(e, dict) else None
+            if d:
+                rows.append((t, e, d))
+        if not rows:
+            return None
+        rows.sort(key=lambda r: (r[2][0], r[0]))  # the most negative detractor effect first
+        t, e, (b, lo, hi, n) = rows[0]
+        second_lo = rows[1][2][1] if len(rows) > 1 else math.inf
+        clear = hi < 0
+        stands_out = clear and hi < second_lo
+        tp = _touchpoint(str(t), lang)
+        tp_mid = tp if tp[:2].isupper() else tp[:1].lower() + tp[1:]
+        if stands_out:
+            text = i18n.t("sum_f_mtc", lang, touchpoint=tp_mid, x=i18n.fmt_number(abs(b), lang, 1))
+        else:
+            text = i18n.t("sum_f_mtc_plain", lang, touchpoint=tp_mid, x=i18n.fmt_number(abs(b), lang, 1),
+                          dir=_dir(b, lang, "cust"))
+        rng = i18n.t("sum_range_cust", lang, lo=_signed(lo, lang), hi=_signed(hi, lang))
+        text += f" ({_ci(rng, lang)}{_suffix(lo, hi, 0.0, lang)})"
+        g = _est(e.get("promoter_pp"))
+        if g:
+            rng2 = i18n.t("sum_range_cust", lang, lo=_signed(g[1], lang), hi=_signed(g[2], lang))
+            text += i18n.t("sum_f_mtc_good", lang, y=i18n.fmt_number(abs(g[0]), lang, 1), dir2=_dir(g[0], lang, "cust"),
+                           range2=rng2 + _suffix(g[1], g[2], 0.0, lang))
+        text += "."
+        verdict = e.get("verdict")
+        if verdict in ("supported", "not_supported", "opposite"):
+            text += i18n.t(f"sum_f_mtc_{verdict}", lang)
+        return Finding(f"moments_of_truth.{t}", text, b, lo, hi, n, stands_out)
+    # unit level only (moments_unit): the page shows the corrected, wide estimates; the summary names none of them
+    return None
 
 
 def _driver_name(d: Any) -> str | None:
