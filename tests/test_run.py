@@ -277,7 +277,7 @@ def test_second_concurrent_run_refuses(own_base, monkeypatch):
             import sys, time
             from pathlib import Path
             from servicechain.run import quarter_lock
-            with quarter_lock(Path({str(own_base.out)!r}), "2026Q2"):
+            with quarter_lock(Path({str(own_base.out)!r}), "2026Q2", "en"):
                 print("locked", flush=True)
                 time.sleep(60)
         """)], stdout=subprocess.PIPE, text=True)
@@ -287,14 +287,77 @@ def test_second_concurrent_run_refuses(own_base, monkeypatch):
         rc, _, err = sc("--data", str(own_base.data), "--quarter", "2026Q2", "--out", str(own_base.out), "--force",
                         "--notebooks-dir", str(own_base.root / "nb-00"))
         assert rc == 1
-        assert "another run of 2026Q2 is in progress" in err and f"pid {holder.pid}" in err
+        assert "another run of 2026Q2 in en is in progress" in err and f"pid {holder.pid}" in err
         assert tree_digest(own_base.target) == before
     finally:
         holder.kill()
         holder.wait()
     # the holder died without cleaning up: its lock is not stale, it is simply free again
-    with run.quarter_lock(own_base.out, "2026Q2"):
+    with run.quarter_lock(own_base.out, "2026Q2", "en"):
         pass
+
+
+def test_english_and_spanish_of_one_quarter_live_side_by_side(own_base, monkeypatch):
+    """``base`` holds 2026Q2 in English in reports/2026Q2/. The Spanish run of the same quarter publishes next to
+    it, in reports/2026Q2-es/, without --force and without touching the English report; running it again needs
+    --force and replaces only the Spanish one; a run of the English one does not touch the Spanish one; a run of
+    one language does not wait for the other's lock, only for its own."""
+    monkeypatch.setattr(run, "load_dataset", fake_dataset)
+    args = ("--data", str(own_base.data), "--quarter", "2026Q2", "--out", str(own_base.out),
+            "--notebooks-dir", str(own_base.root / "nb-00"))
+    en, es = own_base.target, own_base.out / "2026Q2-es"
+    english = tree_digest(en)
+    assert run.report_folder(own_base.out, "2026Q2", "en") == en
+    assert run.report_folder(own_base.out, "2026Q2", "es") == es
+    with run.quarter_lock(own_base.out, "2026Q2", "en"):  # an English run in progress does not stop the Spanish one
+        rc, stdout, err = sc(*args, "--lang", "es")
+    assert rc == 0, err
+    assert f"report: {es / 'index.html'}" in stdout or "2026Q2-es/index.html" in stdout, stdout
+    assert tree_digest(en) == english  # the English report is untouched
+    for d, lang in ((en, "en"), (es, "es")):
+        html = (d / "index.html").read_text(encoding="utf-8")
+        assert f'<html lang="{lang}">' in html, d
+        man = json.loads((d / "manifest.json").read_text())
+        assert man["parameters"]["lang"] == lang and man["quarter"] == "2026Q2" and man["status"] == "ok"
+        assert run.report_lang(d) == lang
+        for n in man["notebooks"]:  # every link of the manifest lands in its own folder
+            assert (d / n["html"]).is_file() and (d / n["executed"]).is_file()
+        for href in __import__("re").findall(r'href="([^"#]+)', html):
+            assert "/" not in href and (d / href).is_file(), (d.name, href)
+    spanish = tree_digest(es)
+    # the same language again: --force replaces it, and only it
+    rc, _, err = sc(*args, "--lang", "es")
+    assert rc == 1 and "2026Q2-es already exists" in err and "--force" in err
+    rc, _, err = sc(*args, "--lang", "es", "--force")
+    assert rc == 0, err
+    assert tree_digest(en) == english and tree_digest(es) != spanish
+    assert sorted(p.name for p in own_base.out.iterdir() if not p.name.startswith(".")) == ["2026Q2", "2026Q2-es"]
+    spanish = tree_digest(es)
+    rc, _, err = sc(*args, "--force")  # the English one (--lang en is the default)
+    assert rc == 0, err
+    assert tree_digest(es) == spanish and json.loads((en / "manifest.json").read_text())["parameters"]["lang"] == "en"
+    assert not list(own_base.out.glob(".staging-*"))
+    # the same language's lock still stops a second run of that language
+    with run.quarter_lock(own_base.out, "2026Q2", "es"):
+        rc, _, err = sc(*args, "--lang", "es", "--force")
+    assert rc == 1 and "another run of 2026Q2 in es is in progress" in err
+
+
+def test_report_folder_rules(tmp_path):
+    out = tmp_path
+    assert run.report_folder(out, "2026Q3", "es") == out / "2026Q3"  # alone: the quarter's folder, as always
+    (out / "2026Q3").mkdir()
+    (out / "2026Q3" / "manifest.json").write_text(json.dumps({"parameters": {"lang": "es-MX"}}))
+    assert run.report_folder(out, "2026Q3", "es-MX") == out / "2026Q3"
+    assert run.report_folder(out, "2026Q3", "es") == out / "2026Q3-es"  # another locale is another language
+    assert run.report_folder(out, "2026Q3", "en") == out / "2026Q3-en"
+    (out / "2026Q3" / "manifest.json").write_text("not json")  # unreadable: counts as ours (only --force replaces)
+    assert run.report_folder(out, "2026Q3", "en") == out / "2026Q3"
+    (out / "2026Q3-en").mkdir()  # once it has its own folder, it keeps it
+    assert run.report_folder(out, "2026Q3", "en") == out / "2026Q3-en"
+    assert run.STAGING_RX.match(".staging-2026Q3-es-MX-20261202T170000-99").group(1) == "2026Q3-es-MX"
+    assert run.STAGING_RX.match(".staging-2026Q3-20261202T170000-99").group(1) == "2026Q3"  # an older run's
+    assert run.STAGING_RX.match(".staging-2026Q3-en-20261202T170000-99").group(1) == "2026Q3-en"
 
 
 def test_latest_resolution_and_spanish_index(spanish):

@@ -55,7 +55,8 @@ NB_RX = re.compile(r"^(\d{2})_[A-Za-z0-9_\-]+\.ipynb$")
 SNAPSHOT_NOTEBOOKS = {0, 1}
 WORK_PREFIX = "servicechain-work-"  # private temporary folder of a run (validated data, specs, logs)
 WORK_MARKER = "work-dir"  # file in a staging folder naming its private work folder
-STAGING_RX = re.compile(r"^\.staging-(\d{4}Q[1-4])-")
+# a staging folder's run: the quarter and (since languages live side by side) the language, ".staging-2026Q3-es-..."
+STAGING_RX = re.compile(r"^\.staging-(\d{4}Q[1-4](?:-[A-Za-z]{2}(?:-[A-Za-z]{2})?)?)-\d")
 
 # Exit codes (docs/scheduling.md lists them)
 EXIT_OK = 0  # published
@@ -540,7 +541,7 @@ def report_fingerprints(out: Path) -> list[tuple[str, str, str]]:
     """``(finished, quarter, key fingerprint)`` of every published report under ``out`` whose
     manifest records one, oldest first."""
     found = []
-    for d in out.glob("[0-9][0-9][0-9][0-9]Q[1-4]") if out.is_dir() else ():
+    for d in out.glob("[0-9][0-9][0-9][0-9]Q[1-4]*") if out.is_dir() else ():  # 2026Q3, 2026Q3-en, ...
         with contextlib.suppress(OSError, ValueError, AttributeError):
             man = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
             fp = (man.get("pseudonym_key") or {}).get("fingerprint")
@@ -604,11 +605,39 @@ def _person_ids(ds: Any) -> set[str]:
 # ------------------------------------------------------------------------------------------ lock, publish
 
 
+def run_key(quarter: str, lang: str | None) -> str:
+    """What one run is of: ``2026Q3-es`` (a quarter in a language); ``2026Q3`` without a language."""
+    return f"{quarter}-{lang}" if lang else quarter
+
+
+def report_lang(folder: Path) -> str | None:
+    """The language a published report folder was made in (its manifest's ``parameters.lang``), or None."""
+    try:
+        return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["parameters"]["lang"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def report_folder(out: Path, quarter: str, lang: str) -> Path:
+    """Where the report of ``quarter`` in ``lang`` lives, so that the languages of a quarter live side by side:
+    ``<out>/<quarter>/`` for the first language published (and for a run alone, as always), and
+    ``<out>/<quarter>-<lang>/`` (``2026Q3-en``, ``2026Q3-es-MX``) for a language published while
+    ``<out>/<quarter>/`` holds another one. A folder whose language cannot be read counts as this language's
+    (so it is replaced only with ``--force``, never silently joined by a second copy)."""
+    own, bare = out / run_key(quarter, lang), out / quarter
+    if own.is_dir() or (bare.exists() and report_lang(bare) not in (lang, None)):
+        return own
+    return bare
+
+
 @contextlib.contextmanager
-def quarter_lock(out: Path, quarter: str):
-    """One run per quarter: ``<out>/.<quarter>.lock`` held with ``flock``. The kernel releases it
-    when the holder dies, so a lock left by a crashed run is never stale; the file itself stays."""
-    path = out / f".{quarter}.lock"
+def quarter_lock(out: Path, quarter: str, lang: str | None = None):
+    """One run per quarter and language: ``<out>/.<quarter>-<lang>.lock`` (``.<quarter>.lock`` without a
+    language) held with ``flock``, so the English and the Spanish report of a quarter can run at the same
+    time. The kernel releases it when the holder dies, so a lock left by a crashed run is never stale; the
+    file itself stays."""
+    key = run_key(quarter, lang)
+    path = out / f".{key}.lock"
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
@@ -621,12 +650,28 @@ def quarter_lock(out: Path, quarter: str):
             except (OSError, ValueError):
                 holder = {}
             who = f" (pid {holder.get('pid')} on {holder.get('host')}, started {holder.get('started')})" if holder else ""
-            raise UserError(f"another run of {quarter} is in progress{who}; lock file {path}") from None
+            what = f"{quarter} in {lang}" if lang else quarter
+            raise UserError(f"another run of {what} is in progress{who}; lock file {path}") from None
         os.ftruncate(fd, 0)
         os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
                                  "started": dt.datetime.now().isoformat(timespec="seconds")}).encode())
         os.fsync(fd)
         yield path
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def publish_lock(out: Path, quarter: str):
+    """Held (waiting for it) while a run of ``quarter`` in any language picks its folder
+    (:func:`report_folder`) and renames its report into place: two languages finishing together never
+    both take ``<out>/<quarter>/``."""
+    fd = os.open(out / f".{quarter}.publish.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
     finally:
         with contextlib.suppress(OSError):
             fcntl.flock(fd, fcntl.LOCK_UN)
@@ -864,19 +909,20 @@ def main(args: argparse.Namespace) -> int:
     tasks = {n: Task(n, p.stem, p, deps[n]) for n, p in sorted(found.items())}
 
     out.mkdir(parents=True, exist_ok=True)
-    target = out / quarter
+    target = report_folder(out, quarter, lang)  # this language's folder; another language's is not touched
     if target.exists() and not args.force:
         raise UserError(f"{_rel(target)} already exists; pass --force to replace it with a new run")
 
     if args.keep_failed < 0:
         raise UserError("--keep-failed must be 0 or more")
 
-    with quarter_lock(out, quarter), signals_raise():
+    with quarter_lock(out, quarter, lang), signals_raise():
+        target = report_folder(out, quarter, lang)
         if target.exists() and not args.force:  # published while we waited for nothing: still refuse
             raise UserError(f"{_rel(target)} already exists; pass --force to replace it with a new run")
-        for old in clean_stale(out, quarter):
+        for old in clean_stale(out, run_key(quarter, lang)):
             progress.log(f"removed the unfinished run {old} left by a run that was killed")
-        staging = out / f".staging-{quarter}-{_stamp()}-{os.getpid()}"
+        staging = out / f".staging-{run_key(quarter, lang)}-{_stamp()}-{os.getpid()}"
         rep = staging / "report"
         work: Path | None = None
         what = {"writing": f"the staging folder {_rel(staging)}"}  # what was being written (for a full disk)
@@ -1018,7 +1064,7 @@ def clean_stale(out: Path, held: str) -> list[str]:
         m = STAGING_RX.match(d.name)
         if not m or not d.is_dir():
             continue
-        q = m.group(1)
+        q = m.group(1)  # the run's key: quarter and language (older runs: the quarter)
         if q != held and not _lock_is_free(out / f".{q}.lock"):
             continue
         marker = d / WORK_MARKER
@@ -1261,14 +1307,18 @@ def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, 
 
     write_manifest(rep, "ok", args, ds, kind, quarter, params, data_dir, mapping, assumptions, root, kernel,
                    tasks, started, t_start)
-    progress.log(f"publish {_rel(target)}")
-    progress.close()
-    # nothing local in the published folder: absolute paths (papermill's parameters and paths,
-    # tracebacks, the log) become relative to the project / the report, or a folder's name
-    report.scrub_local_paths(rep, report.local_path_replacements(
-        root, data_dir, rep, work, work / "results",
-        others=(out, Path(tasks[min(tasks)].path).parent, *(p for p in (mapping, assumptions) if p))))
-    publish(rep, target)
+    with publish_lock(out, quarter):  # another language of the quarter may be publishing too
+        target = report_folder(out, quarter, lang)
+        if target.exists() and not args.force:
+            raise UserError(f"{_rel(target)} was published while this run ran; pass --force to replace it")
+        progress.log(f"publish {_rel(target)}")
+        progress.close()
+        # nothing local in the published folder: absolute paths (papermill's parameters and paths,
+        # tracebacks, the log) become relative to the project / the report, or a folder's name
+        report.scrub_local_paths(rep, report.local_path_replacements(
+            root, data_dir, rep, work, work / "results",
+            others=(out, Path(tasks[min(tasks)].path).parent, *(p for p in (mapping, assumptions) if p))))
+        publish(rep, target)
     shutil.rmtree(staging, ignore_errors=True)
     skipped = [t.name for t in tasks.values() if t.skip_reason]
     print(f"report: {_rel(target / 'index.html')} ({len(tasks)} notebooks, "
