@@ -700,6 +700,10 @@ def test_every_panel_band_is_enforced_with_its_message(panel_dir: Path) -> None:
     from servicechain import contract
 
     bounds = [b for b in contract.BOUNDS if b.table in contract.TABLES]
+    from servicechain import aggregate  # customer_quarters (issue 17) next to the raw activity: both are checked
+
+    aggregate.customer_quarters(pl.read_csv(panel_dir / "customer_activity.csv", try_parse_dates=True)).collect() \
+        .write_csv(panel_dir / "customer_quarters.csv")
     where: dict = {}
     for b in bounds:
         rows = where.setdefault((b.table, b.column), {})

@@ -16,7 +16,9 @@ import polars as pl
 from servicechain import quarters
 
 COVER_DAYS = 14  # a complete quarter has customer data in its last 14 days
-STREAMS = ("customer_feedback", "customer_activity")  # continuous activity: must reach a quarter's last days
+# continuous activity: must reach a quarter's last days (customer_quarters, the aggregate of customer_activity, counts
+# whole quarters: its last quarter is taken as covered to its last day, see data_through)
+STREAMS = ("customer_feedback", "customer_activity", "customer_quarters")
 
 
 def apply_as_of(tables: "dict[str, pl.LazyFrame]", as_of: dt.date) -> "dict[str, pl.LazyFrame]":
@@ -44,6 +46,10 @@ def data_through(tables: "dict[str, pl.DataFrame | pl.LazyFrame]") -> dict[str, 
     """
     out: dict[str, dt.date | None] = {}
     for name, f in tables.items():
+        if name == "customer_quarters":
+            last = f.lazy().select(pl.col("quarter").max()).collect().item()
+            out[name] = quarters.end(last) if last else None
+            continue
         dates = [c for c, t in f.collect_schema().items() if t == pl.Date]
         if not dates:
             continue

@@ -17,6 +17,7 @@ COMMANDS = {
     "validate": ("servicechain.validation", "check a data folder against the contract"),
     "run": ("servicechain.run", "run the quarterly suite and write the reports"),
     "pilot": ("servicechain.pilot", "design a randomised pilot (design) and measure its effect (evaluate)"),
+    "aggregate": ("servicechain.aggregate", "build customer_quarters (and recognitions per employee-quarter) from raw events"),
 }
 
 

@@ -130,7 +130,26 @@ TABLES: dict[str, Table] = {
                 Column("date", "date"),
                 Column("revenue", "float"),
             ),
-            doc="Purchases or visits.",
+            required=False,  # one of customer_activity / customer_quarters is needed (validation checks)
+            doc="Purchases or visits. Or, instead, customer_quarters (its aggregate; both: this one is used).",
+        ),
+        Table(
+            "customer_quarters",
+            (
+                Column("unit_id", "id"),
+                Column("quarter", "str", doc="a quarter like 2026Q3"),
+                Column("customers", "int", doc="distinct customers active at the unit in the quarter"),
+                Column("returning_customers", "int", doc="of them, also active at the unit the quarter before"),
+                Column("new_customers", "int", doc="of them, first active at the unit in this quarter"),
+                Column("revenue", "float", doc="the sum of the quarter's revenue at the unit (refunds negative)"),
+                Column("touchpoint", "str", required=False, nullable=True,
+                       doc="a breakdown row (within the moment of truth); empty on the unit's totals row"),
+                Column("segment", "str", required=False, nullable=True,
+                       doc="a breakdown row (within the customer segment); empty on the unit's totals row"),
+            ),
+            required=False,
+            doc="The aggregate of customer_activity per unit and quarter (issue 17), what large users export from "
+                "their warehouse instead of raw visits; `servicechain aggregate` builds it (aggregate.py).",
         ),
         Table(
             "trainings",
@@ -264,6 +283,13 @@ BOUNDS: tuple[Bound, ...] = (
     Bound("customer_activity", "revenue", ">=", 1e11, "error", "no purchase is that large; a unit or separator mix-up"),
     Bound("customer_activity", "revenue", "<", 0, "warning", "a refund? it lowers the unit's revenue"),
     Bound("customer_activity", "revenue", ">", 1000, "warning", "more than 1,000 times the median purchase", True),
+    Bound("customer_quarters", "quarter", "<", f"{_ACTIVITY.year}Q1", "error", "older than electronic records"),
+    Bound("customer_quarters", "quarter", ">=", f"{DATE_CEILING.year}Q1", "error", "a placeholder such as 9999Q4"),
+    *(Bound("customer_quarters", c, "<", 0, "error", "a count of customers is 0 or more") for c in
+      ("customers", "returning_customers", "new_customers")),
+    Bound("customer_quarters", "revenue", "<=", -1e13, "error", "no unit's quarter refunds that much"),
+    Bound("customer_quarters", "revenue", ">=", 1e13, "error", "no unit's quarter sells that much; a unit or separator mix-up"),
+    Bound("customer_quarters", "revenue", "<", 0, "warning", "more refunds than sales in the quarter?"),
     Bound("internal_service", "quarter", "<", f"{_ACTIVITY.year}Q1", "error", "older than electronic records"),
     Bound("internal_service", "quarter", ">=", f"{DATE_CEILING.year}Q1", "error", "a placeholder such as 9999Q4"),
     Bound("internal_service", "n", "<", 1, "error", "a respondent count is 1 or more; leave the cell empty when unknown"),

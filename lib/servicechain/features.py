@@ -219,18 +219,7 @@ def unit_quarters(tables: Mapping[str, Frame]) -> pl.DataFrame:
             (100.0 * ((pl.col("nps") >= 9).mean() - (pl.col("nps") <= 6).mean())).alias("nps"),
         )
     )
-    act = _lazy(tables["customer_activity"]).with_columns(Q.index_expr("date").alias("qi"))
-    cust = act.group_by("unit_id", "qi", "customer_id").agg(pl.col("revenue").sum())
-    prev = cust.select("unit_id", (pl.col("qi") + 1).alias("qi"), "customer_id", pl.lit(True).alias("_was"))
-    came_back = (
-        prev.join(cust.select("unit_id", "qi", "customer_id", pl.lit(True).alias("_is")), on=["unit_id", "qi", "customer_id"], how="left")
-        .group_by("unit_id", "qi")
-        .agg(pl.len().alias("customers_prev"), pl.col("_is").fill_null(False).sum().alias("customers_returned"))
-        .with_columns((100.0 * pl.col("customers_returned") / pl.col("customers_prev")).alias("customer_retention_pct"))
-    )
-    money = cust.group_by("unit_id", "qi").agg(
-        pl.len().alias("customers"), pl.col("revenue").sum().alias("revenue")
-    ).with_columns((pl.col("revenue") / pl.col("customers")).alias("revenue_per_customer"))
+    came_back, money = _customer_parts(tables)
 
     units = _lazy(tables["units"]).select("unit_id", "unit_name", "region")
     panel = (
@@ -252,6 +241,34 @@ def unit_quarters(tables: Mapping[str, Frame]) -> pl.DataFrame:
         Q.label_expr("qi").alias("quarter")
     )
     return panel.collect()
+
+
+def customer_source(tables: Mapping[str, Frame]) -> pl.LazyFrame:
+    """The unit totals of ``customer_quarters`` (with ``qi``): aggregated from raw ``customer_activity`` when the
+    data has it (issue 17: one definition, ``aggregate.customer_quarters``), else the ``customer_quarters`` table."""
+    from . import aggregate
+
+    if tables.get("customer_activity") is not None:
+        return aggregate.totals(aggregate.customer_quarters(tables["customer_activity"]))
+    if tables.get("customer_quarters") is not None:
+        return aggregate.totals(tables["customer_quarters"])
+    raise KeyError("customer_activity or customer_quarters")
+
+
+def _customer_parts(tables: Mapping[str, Frame]) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Customer retention (customers of q-1 active again in q) and money per unit-quarter, from the aggregate."""
+    cq = customer_source(tables).collect(engine="streaming").lazy()  # small (units x quarters): computed once
+    idx = pl.get_index_type()
+    came_back = (
+        cq.select("unit_id", (pl.col("qi") + 1).alias("qi"), pl.col("customers").cast(idx).alias("customers_prev"))
+        .join(cq.select("unit_id", "qi", pl.col("returning_customers").cast(idx).alias("customers_returned")),
+              on=["unit_id", "qi"], how="left")
+        .with_columns(pl.col("customers_returned").fill_null(0))
+        .with_columns((100.0 * pl.col("customers_returned") / pl.col("customers_prev")).alias("customer_retention_pct"))
+    )
+    money = cq.select("unit_id", "qi", pl.col("customers").cast(idx), "revenue").with_columns(
+        (pl.col("revenue") / pl.col("customers")).alias("revenue_per_customer"))
+    return came_back, money
 
 
 def touchpoint_quarters(tables: Mapping[str, Frame]) -> pl.DataFrame | None:
@@ -301,7 +318,7 @@ def as_of(tables: Mapping[str, Frame], quarter: str) -> dict[str, pl.LazyFrame]:
             )
         elif name == "survey":
             lf = lf.filter(pl.col("survey_date") <= end)
-        elif name == "internal_service":
+        elif name in ("internal_service", "customer_quarters"):
             lf = lf.filter(pl.col("quarter") <= quarter)
         elif "date" in cols:
             lf = lf.filter(pl.col("date") <= end)

@@ -205,6 +205,7 @@ def check(
             if rt == table.name and (rt, rc) not in known:
                 known[(rt, rc)] = tables[rt].select(pl.col(rc).drop_nulls().unique()).collect().to_series()
     if rep.kind == "panel":
+        _customer_source(data_dir, tables, rep)
         _cross_checks(tables, rep, known, ref_counts)
     for name, lf in tables.items():
         tables[name] = _finish(lf)
@@ -825,6 +826,20 @@ def _table_rules(table: contract.Table, extras: list[str]) -> list[_Check]:
         checks.append(_Check("score", "a single rating (a row with rater_id) is a whole number 1-5",
                              c("rater_id").is_not_null() & c("score").is_between(1, 5) & (c("score") != c("score").round())))
         return checks
+    if table.name == "customer_quarters":
+        n, ret, new = c("customers"), c("returning_customers"), c("new_customers")
+        return [
+            _Check("quarter", "expected a quarter like 2026Q3", c("quarter").is_not_null() & ~c("quarter").str.contains(r"^\d{4}Q[1-4]$")),
+            _Check("returning_customers", "more returning customers than customers", ret > n),
+            _Check("new_customers", "more new customers than customers", new > n),
+            _Check("new_customers", "returning plus new customers exceed customers (a new customer cannot be returning)",
+                   (ret <= n) & (new <= n) & (ret + new > n)),
+            _Check("customers", "customers, returning and new customers are whole numbers",
+                   pl.any_horizontal([(x != x.round()) for x in (n, ret, new)])),
+            _Check("revenue", "revenue without any customer", (n == 0) & (c("revenue") != 0), "warning"),
+            _Check("quarter", "the same unit, quarter and breakdown on more than one row",
+                   pl.struct("unit_id", "quarter", "touchpoint", "segment").is_duplicated()),
+        ]
     if table.name == "snapshot":
         return [
             _Check("left", "expected 1 (left) or 0 (stayed); map Yes/No with labels:", c("left").is_not_null() & ~c("left").is_in([0.0, 1.0])),
@@ -897,7 +912,7 @@ def _as_of_checks(table: contract.Table, as_of: dt.date) -> list[_Check]:
                                  later & (pl.col(col.name) > far)))
             later = later & (pl.col(col.name) <= far)
         checks.append(_Check(col.name, msg, later, "warning" if warn else "error"))
-    if table.name == "internal_service":
+    if table.name in ("internal_service", "customer_quarters"):
         later = pl.col("quarter").str.contains(r"^\d{4}Q[1-4]$") & (pl.col("quarter") > quarters.of_date(as_of))
         later = later & (pl.col("quarter") < f"{contract.DATE_CEILING.year}Q1")  # 9999Q4: a placeholder (a bound)
         checks.append(_Check("quarter", f"a quarter after the as-of date {as_of.isoformat()}", later))
@@ -979,7 +994,31 @@ _REFERENCES = (
     ("internal_service", "rater_id", "employees", "employee_id"),
     ("customer_feedback", "unit_id", "units", "unit_id"),
     ("customer_activity", "unit_id", "units", "unit_id"),
+    ("customer_quarters", "unit_id", "units", "unit_id"),
 )
+
+
+CUSTOMER_TABLES = ("customer_activity", "customer_quarters")
+
+
+def _customer_source(data_dir: Path, tables: dict[str, pl.LazyFrame], rep: ValidationReport) -> None:
+    """Exactly one of customer_activity (raw) and customer_quarters (its aggregate) is needed (issue 17).
+
+    Neither: an error. Both: the raw table is used (the suite aggregates it with the one definition,
+    ``aggregate.customer_quarters``) and customer_quarters is left out, with a warning; checking that two exports
+    agree would cost the aggregation anyway and a disagreement could not say which one is right.
+    """
+    found = [t for t in CUSTOMER_TABLES if t in rep.files]
+    if not found:
+        rep.add(Problem("customer_activity.*", "customer_activity", None,
+                        "missing table: expected customer_activity.parquet, .csv or .xlsx (raw purchases or visits), "
+                        "or customer_quarters (their aggregate per unit and quarter)"))
+    elif len(found) == 2:
+        rep.add(Problem(rep.files["customer_quarters"].name, "customer_quarters", None,
+                        f"both customer_activity and customer_quarters given: the raw {rep.files['customer_activity'].name} "
+                        "is used and this aggregate is ignored (keep one)", severity="warning"))
+        tables.pop("customer_quarters", None)
+        rep.files.pop("customer_quarters", None)
 
 
 def _unknown(col: str, ids: pl.Series) -> pl.Expr:
@@ -1045,6 +1084,10 @@ def dataset_quarters(tables: "dict[str, pl.DataFrame | pl.LazyFrame]") -> list[s
     for name, col in (("survey", "survey_date"), ("customer_activity", "date")):
         if name in tables:
             parts.append(tables[name].lazy().select(quarters.index_expr(col).alias("q")).unique())
+    if "customer_quarters" in tables and "customer_activity" not in tables:
+        q = pl.col("quarter")
+        parts.append(tables["customer_quarters"].lazy().select(
+            (q.str.slice(0, 4).cast(pl.Int32) * 4 + q.str.slice(5, 1).cast(pl.Int32) - 1).alias("q")).unique())
     if not parts:
         return []
     idx = pl.concat(parts).collect(engine="streaming").get_column("q").drop_nulls().unique().sort().to_list()
@@ -1102,6 +1145,12 @@ def data_quality_summary(ds: "Dataset") -> DataQualitySummary:
             parts.append(
                 ds.tables[t].lazy().group_by(quarters.index_expr(col).alias("qi")).len("rows").with_columns(table=pl.lit(t))
             )
+    if ds.has("customer_quarters"):
+        parts.append(
+            ds.tables["customer_quarters"].lazy()
+            .group_by(pl.col("quarter").map_elements(quarters.parse, return_dtype=pl.Int32).alias("qi"))
+            .len("rows").with_columns(table=pl.lit("customer_quarters"))
+        )
     if ds.has("internal_service"):
         parts.append(
             ds.tables["internal_service"]
