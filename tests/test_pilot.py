@@ -26,6 +26,13 @@ def org_pilot():
     return tables, truth
 
 
+@pytest.fixture(scope="module")
+def org_dir(org, tmp_path_factory):
+    data = tmp_path_factory.mktemp("pilot-org") / "data"
+    demo.write(*org, data)
+    return data
+
+
 def test_assignment_is_seeded_and_stratified(org):
     tables, _ = org
     panel = pilot.unit_outcomes(tables, "nps")
@@ -111,7 +118,7 @@ def test_cli_design_and_evaluate(tmp_path, capsys, org_pilot):
     plan = yaml.safe_load((tmp_path / "plan" / "plan.yml").read_text(encoding="utf-8"))
     assert plan["start_quarter"] == "2026Q4" and len(plan["units"]) == 20
     page = (tmp_path / "plan" / "plan.html").read_text(encoding="utf-8")
-    assert "Plan del piloto" in page and "<script" not in page and "http" not in page
+    assert "Plan del piloto" in page and "<script src" not in page and "http" not in page
     for word in ("pilot units", "comparison", "Approved by"):  # no English on the Spanish page
         assert word not in page
     # privacy: no employee id (raw or pseudonymised) on either page
@@ -141,10 +148,8 @@ def test_cli_design_and_evaluate(tmp_path, capsys, org_pilot):
     (["--quarters", "0"], "between 1 and 8"),
     (["--lang", "fr"], "fr"),
 ])
-def test_cli_design_errors(tmp_path, capsys, org, argv, message):
-    tables, truth = org
-    data = tmp_path / "data"
-    demo.write(tables, truth, data)
+def test_cli_design_errors(tmp_path, capsys, org_dir, argv, message):
+    data = org_dir
     base = ["pilot", "design", "--data", str(data), "--action", "weekly recognition", "--units", "10",
             "--out", str(tmp_path / "o")]
     code, out, err = _run(base + argv, capsys)
@@ -153,10 +158,8 @@ def test_cli_design_errors(tmp_path, capsys, org, argv, message):
     assert not (tmp_path / "o" / "plan.yml").exists()
 
 
-def test_cli_evaluate_bad_plan(tmp_path, capsys, org):
-    tables, truth = org
-    data = tmp_path / "data"
-    demo.write(tables, truth, data)
+def test_cli_evaluate_bad_plan(tmp_path, capsys, org_dir):
+    data = org_dir
     bad = tmp_path / "bad.yml"
     bad.write_text("hello: world\n", encoding="utf-8")
     for plan, message in ((bad, "not a pilot plan"), (tmp_path / "none.yml", "not found")):
@@ -199,3 +202,60 @@ def test_stated_power_holds_by_simulation():
             n += 1
     rate = rejections / n
     assert 0.75 <= rate <= 0.85, rate
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_plan_and_evaluation_pages_fit_a_phone(tmp_path, org_pilot):
+    """Both pages in headless Chromium at 390 px (Spanish and English): no sideways scroll, nothing cut, no
+    script errors, no request leaves the machine (the checks of tests/test_phone_browser.py)."""
+    from conftest import CHROMIUM, LAUNCH_ARGS
+
+    if CHROMIUM is None:
+        pytest.skip("needs Debian's chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from test_phone_browser import PHONE, check_phone_page
+
+    tables, truth = org_pilot
+    plan = pilot.design(tables, "reconocimiento semanal", 12, seed=2)
+    ev = pilot.evaluate(tables, truth["pilot"]["plan"], draws=99)
+    files = []
+    for lang in ("es", "en"):
+        for name, text in (("plan", pilot.plan_html(plan, lang)), ("evaluation", pilot.evaluation_html(ev, lang))):
+            f = tmp_path / f"{name}-{lang}.html"
+            f.write_text(text, encoding="utf-8")
+            files.append(f)
+    problems, requests = {}, []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            ctx = browser.new_context(**PHONE)
+            ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:", "about:"))
+                      else (requests.append(r.request.url), r.abort()))
+            for f in files:
+                page = ctx.new_page()
+                errors: list[str] = []
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                page.goto(f.as_uri())
+                bad = check_phone_page(page, f.stem)
+                if errors:
+                    bad.append(f"script errors: {errors[:2]}")
+                if bad:
+                    problems[f.name] = bad
+                page.close()
+        finally:
+            browser.close()
+    assert not problems, problems
+    assert not requests, requests
+
+
+def test_spanish_evaluation_page_has_no_english(org_pilot):
+    tables, truth = org_pilot
+    ev = pilot.evaluate(tables, truth["pilot"]["plan"], draws=99)
+    page = pilot.evaluation_html(ev, "es")
+    assert "estimación causal porque las unidades se asignaron al piloto al azar" in page
+    for word in ("pilot raised", "causal estimate", "Randomisation", "before the start", "Quarter"):
+        assert word not in page
+    # a range that includes no effect is never bold
+    lead = re.search(r'<p class="sc-lead">(.*?)</p>', page).group(1)
+    assert ("<strong>" in lead) == (not ev.effect.covers(0.0))

@@ -213,7 +213,7 @@ class DemoPilot:
     stratified randomisation (size band x baseline NPS band, pairs by region) get ``effect`` NPS points on their
     expected unit-quarter NPS from ``start_quarter`` (default: the last ``quarters`` quarters) to the end."""
 
-    effect: float = 8.0
+    effect: float = 15.0  # about the 80%-power MDE of 20 + 20 units over 2 quarters in the default demo
     units: int = 20
     quarters: int = 2
     start_quarter: str | None = None
@@ -243,7 +243,7 @@ def _pilot_assignment(cfg: "DemoConfig", qlabels: list[str], customer_facing: np
     asg = P.assign(units, int(sp.units), seed=int(np.random.default_rng([cfg.seed, PILOT_STREAM]).integers(1 << 30)))
     treated = np.zeros(n_units, bool)
     treated[[int(u[1:]) - 1 for u in asg.filter(pl.col("group") == "pilot")["unit_id"].to_list()]] = True
-    plan = {"format": P.PLAN_FORMAT, "action": "weekly recognition (demo)", "outcome": "nps",
+    plan = {"format": P.PLAN_FORMAT, "action": "weekly recognition", "outcome": "nps",
             "seed": int(cfg.seed), "start_quarter": start,
             "baseline_quarters": qlabels[qlabels.index(start) - sp.baseline_quarters:qlabels.index(start)],
             "pilot_quarters": pilot_q,
@@ -889,7 +889,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--effect", action="append", default=[], metavar="MODEL.DRIVER=VALUE",
                    help="override a true effect, e.g. retention.empowerment=0 (repeatable)")
     p.add_argument("--pilot", action="store_true", help="add a randomised pilot with a known NPS effect (issue 16)")
-    p.add_argument("--pilot-effect", type=float, default=8.0, help="the pilot's true NPS effect (default 8)")
+    p.add_argument("--pilot-effect", type=float, default=15.0, help="the pilot's true NPS effect (default 15)")
     p.add_argument("--pilot-units", type=int, default=20, help="pilot units (as many comparison units; default 20)")
     p.add_argument("--pilot-start", default=None, help="first pilot quarter (default: the second-to-last quarter)")
 

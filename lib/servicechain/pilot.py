@@ -496,8 +496,9 @@ def _outcome_word(outcome: str, lang: str) -> str:
     return i18n.t(f"pil_outcome_{outcome}", lang)
 
 
-def _unit_word(outcome: str, lang: str, n: int) -> str:
-    return i18n.t("pil_units_one" if n == 1 else "pil_units", lang)
+def _name(outcome: str, lang: str) -> str:
+    """The outcome's name in a sentence ("NPS", "la rotación voluntaria")."""
+    return i18n.t(f"pil_name_{outcome}", lang)
 
 
 def _fx(x: float, lang: str, decimals: int = 1) -> str:
@@ -511,18 +512,26 @@ def plan_sentence(plan: PilotPlan, lang: str) -> str:
                   outcome=_outcome_word(plan.outcome, lang), power=i18n.fmt_pct(plan.power, lang, 0))
 
 
+# the suite's own rule (index.html.j2): a table wider than its box scrolls inside it and shows the hint
+_MARK_OVERFLOW = ('<script>(function(){function m(){document.querySelectorAll(".sc-scroll").forEach(function(d){'
+                  'd.classList.toggle("sc-overflows",d.scrollWidth>d.clientWidth+1);});}m();'
+                  'window.addEventListener("resize",m);})();</script>')
+
+
 def _page(title: str, body: str, lang: str) -> str:
     from . import theme
 
     return (f'<!DOCTYPE html>\n<html lang="{i18n.base(lang)}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>'
-            f"<style>{theme.stylesheet()}</style></head><body><main class=\"page\">{body}</main></body></html>\n")
+            f"<style>{theme.stylesheet()}</style></head><body><main class=\"sc-page\">{body}</main>{_MARK_OVERFLOW}</body></html>\n")
 
 
-def _table(head: list[str], rows: list[list[str]]) -> str:
+def _table(head: list[str], rows: list[list[str]], lang: str) -> str:
     th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
     tr = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
-    return f'<div class="table-scroll"><table><thead><tr>{th}</tr></thead><tbody>{tr}</tbody></table></div>'
+    from .notebook import scrollable
+
+    return scrollable(f"<table><thead><tr>{th}</tr></thead><tbody>{tr}</tbody></table>", lang)
 
 
 def plan_html(plan: PilotPlan, lang: str = "en") -> str:
@@ -539,19 +548,19 @@ def plan_html(plan: PilotPlan, lang: str = "en") -> str:
         return [[r["unit_id"], r["region"] or i18n.MISSING] for r in df.iter_rows(named=True)]
     body = (
         f"<h1>{e(t('pil_plan_title', action=plan.action))}</h1>"
-        f"<p class=\"lead\">{e(plan_sentence(plan, lang))}</p>"
+        f"<p class=\"sc-lead\">{e(plan_sentence(plan, lang))}</p>"
         f"<h2>{e(t('pil_plan_what_h'))}</h2>"
-        f"<p>{e(t('pil_plan_what', action=plan.action, start=i18n.fmt_quarter(plan.start_quarter, lang), quarters=len(plan.pilot_quarters), outcome=_outcome_word(plan.outcome, lang)))}</p>"
+        f"<p>{e(t('pil_plan_what', action=plan.action, start=i18n.fmt_quarter(plan.start_quarter, lang), quarters=len(plan.pilot_quarters), outcome=_name(plan.outcome, lang)))}</p>"
         f"<h2>{e(t('pil_plan_how_h'))}</h2><p>{e(t('pil_plan_how', seed=plan.seed, eligible=len(plan.eligible_units)))}</p>"
         f"<p>{e(t('pil_plan_why_random'))}</p>"
         f"<h2>{e(t('pil_plan_power_h'))}</h2>"
         f"<p>{e(t('pil_plan_power', sd=i18n.fmt_number(v.total_sd, lang, 1), icc=i18n.fmt_number(v.icc, lang, 2), change=i18n.fmt_number(v.change_sd, lang, 1), splits=v.placebo_splits, quarters=v.n_quarters))}</p>"
-        + _table([t("pil_col_pilot_units"), t("pil_col_comparison_units"), t("pil_col_mde")], alt)
+        + _table([t("pil_col_pilot_units"), t("pil_col_comparison_units"), t("pil_col_mde")], alt, lang)
         + f"<h2>{e(t('pil_plan_units_h'))}</h2>"
-        f"<h3>{e(t('pil_group_pilot'))} ({plan.n_pilot})</h3>" + _table([t("pil_col_unit"), t("pil_col_region")], units_rows(pil))
-        + f"<h3>{e(t('pil_group_comparison'))} ({plan.n_comparison})</h3>" + _table([t("pil_col_unit"), t("pil_col_region")], units_rows(com))
+        f"<h3>{e(t('pil_group_pilot'))} ({plan.n_pilot})</h3>" + _table([t("pil_col_unit"), t("pil_col_region")], units_rows(pil), lang)
+        + f"<h3>{e(t('pil_group_comparison'))} ({plan.n_comparison})</h3>" + _table([t("pil_col_unit"), t("pil_col_region")], units_rows(com), lang)
         + f"<h2>{e(t('pil_plan_rules_h'))}</h2><p>{e(t('pil_plan_rules'))}</p>"
-        f"<p class=\"note\">{e(t('pil_plan_approve'))}</p>"
+        f"<p class=\"sc-note\">{e(t('pil_plan_approve'))}</p>"
     )
     return _page(t("pil_plan_title", action=plan.action), body, lang)
 
@@ -559,7 +568,8 @@ def plan_html(plan: PilotPlan, lang: str = "en") -> str:
 def evaluation_sentence(ev: PilotEvaluation, lang: str) -> str:
     """'The pilot raised NPS by +5.1 points (95% CI +1.2 to +9.0) ...' — 'raised' only when the CI excludes 0."""
     e = ev.effect
-    vals = dict(action=ev.action, outcome=_outcome_word(ev.outcome, lang), effect=_fx(e.estimate, lang),
+    vals = dict(action=ev.action, outcome=_name(ev.outcome, lang), unit=i18n.t("pil_points", lang),
+                effect=_fx(e.estimate, lang),
                 low=_fx(e.ci_low, lang), high=_fx(e.ci_high, lang))
     if e.ci_low > 0:
         return i18n.t("pil_eval_raised", lang, **vals)
@@ -586,13 +596,13 @@ def evaluation_html(ev: PilotEvaluation, lang: str = "en") -> str:
     lead_html = f"<strong>{e(lead)}</strong>" if strong else e(lead)
     body = (
         f"<h1>{e(t('pil_eval_title', action=ev.action))}</h1>"
-        f"<p class=\"lead\">{lead_html}</p>"
+        f"<p class=\"sc-lead\">{lead_html}</p>"
         f"<p>{e(t('pil_eval_causal'))}</p>"
         f"<p>{e(t('pil_eval_ri', p=i18n.fmt_number(ev.ri_p_value, lang, 3), draws=ev.ri_draws))}</p>"
         f"<h2>{e(t('pil_eval_pretrend_h'))}</h2><p>{e(pre)}</p>"
-        f"<h2>{e(t('pil_eval_means_h', outcome=_outcome_word(ev.outcome, lang)))}</h2>"
-        + _table([t("pil_col_quarter"), t("pil_group_pilot"), t("pil_group_comparison"), t("pil_col_phase")], rows)
-        + f"<p class=\"note\">{e(t('pil_eval_method', n_pilot=ev.n_pilot, n_comparison=ev.n_comparison, dropped=len(ev.dropped_units)))}</p>"
+        f"<h2>{e(t('pil_eval_means_h', outcome=i18n.t(f'pil_outcome_{ev.outcome}', lang)[:1].upper() + i18n.t(f'pil_outcome_{ev.outcome}', lang)[1:]))}</h2>"
+        + _table([t("pil_col_quarter"), t("pil_group_pilot"), t("pil_group_comparison"), t("pil_col_phase")], rows, lang)
+        + f"<p class=\"sc-note\">{e(t('pil_eval_method', n_pilot=ev.n_pilot, n_comparison=ev.n_comparison, ))}" + (" " + e(t('pil_eval_dropped', dropped=len(ev.dropped_units))) if ev.dropped_units else "") + "</p>"
     )
     return _page(t("pil_eval_title", action=ev.action), body, lang)
 
