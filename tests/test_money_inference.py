@@ -107,6 +107,18 @@ def test_bootstrap_refits_both_models_on_the_same_units_as_brute_force(org, mode
     assert np.max(np.abs(r_fast - r_brute)) < 0.1
 
 
+def test_a_large_organisation_takes_the_one_step_refit(org, models, monkeypatch):
+    _, _, _, pq, uq = org
+    h, um = models
+    full = finance.bootstrap_coefficients(pq, uq, h, um, replicates=20, seed=3)
+    one = finance.bootstrap_coefficients(pq, uq, h, um, replicates=20, seed=3, steps=1)
+    assert full.hazard_steps > 1 and one.hazard_steps == 1
+    monkeypatch.setattr(finance, "BOOTSTRAP_STEP_BUDGET", 0)  # every organisation over the budget
+    big = finance.bootstrap_coefficients(pq, uq, h, um, replicates=20, seed=3)
+    assert big.hazard_steps == 1 and np.array_equal(big.hazard, one.hazard) and np.array_equal(big.unit, full.unit)
+    assert big.to_dict()["hazard_refit_steps"] == 1
+
+
 def test_drawn_coefficients_carry_the_bootstrap_correlation(org, models):
     _, _, _, pq, uq = org
     h, um = models
