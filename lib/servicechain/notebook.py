@@ -755,8 +755,16 @@ def panels(ctx: Context | None = None) -> Any:
         p = features.Panels(pre)
         if p.quarter == ctx.quarter:
             return p
-    if os.environ.get(PANEL_CACHE_ENV, "1") == "0":
-        return features.build_panels(ctx.ds.tables, ctx.quarter, Path(tempfile.mkdtemp(prefix="servicechain-panels-")))
+    if os.environ.get(PANEL_CACHE_ENV, "1") == "0" or (ctx.data_dir is not None and _validated_copy(ctx.data_dir)):
+        # no cache (or inside a run without prebuilt panels): build, read into memory, leave nothing on disk
+        tmp = Path(tempfile.mkdtemp(prefix="servicechain-panels-"))
+        try:
+            p = features.build_panels(ctx.ds.tables, ctx.quarter, tmp)
+            for name in features.PANEL_NAMES:
+                getattr(p, name)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return p
     key = panel_inputs_hash(ctx)
     root = cache_dir() / "panels"
     dest = root / key
