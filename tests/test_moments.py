@@ -77,7 +77,7 @@ def test_customer_level_coverage_over_seeds():
     """Over seeds, the 95% CIs cover the truth about 95% of the time (here: at least 85% of 45 intervals)."""
     cov = []
     for seed in (3, 11, 19):
-        tables, truth = demo.generate(demo.DemoConfig(employees=3000, seed=seed))
+        tables, truth = demo.generate(demo.DemoConfig(employees=2000, seed=seed))
         cov += _covered(moments.fit_customer_model(moments.customer_answers(tables), boot=99, seed=seed), truth)
     assert np.mean(cov) >= 0.85, np.mean(cov)
 
@@ -193,3 +193,14 @@ def test_summary_names_no_unit_level_moment():
     from servicechain import summary
 
     assert not [x for x in summary.loyalty_findings(_metrics({}, unit=True), "en") if x.key.startswith("moments_of_truth")]
+
+
+def test_large_feedback_is_fitted_on_a_sample_of_whole_units(demo7):
+    tables, truth = demo7
+    rows = moments.customer_answers(tables)
+    m = moments.fit_customer_model(rows, boot=49, max_answers=rows.height // 2)
+    assert m.sampled_units is not None and m.sampled_units < rows["unit_id"].n_unique()
+    assert rows.height // 2 <= m.n_answers < rows.height
+    # a threshold above every touchpoint's unit count leaves every touchpoint out
+    with pytest.raises(ValueError):
+        moments.fit_customer_model(rows, boot=9, min_units=10_000)

@@ -48,6 +48,7 @@ UNIT_METHOD = ("unit-quarter OLS of customer retention (pp) on the touchpoint's 
                "than the customer-level link")
 MIN_ANSWERS = 20  # per touchpoint and experience, for the touchpoint to be estimated customer by customer
 MIN_UNITS = 5
+MAX_ANSWERS = 100_000  # above this many linked answers the model is fitted on a seeded random sample of whole units
 MIN_RELIABILITY = 0.05  # a unit-level touchpoint NPS less reliable than this cannot be corrected (not estimated)
 
 
@@ -178,6 +179,7 @@ class CustomerMoments:
     method: str = CUSTOMER_METHOD
     level: str = "customer"
     skipped: list[str] = field(default_factory=list)  # touchpoints with too few answers per experience
+    sampled_units: int | None = None  # units of the random sample fitted (None: every answer)
 
     def table(self) -> pl.DataFrame:
         """One row per touchpoint: detractor / promoter / asymmetry (log-odds) and pp, with CIs, and the verdict."""
@@ -194,23 +196,36 @@ class CustomerMoments:
     def to_dict(self) -> dict:
         return {"level": self.level, "method": self.method, "n_answers": self.n_answers, "n_units": self.n_units,
                 "n_customers": self.n_customers, "return_rate": self.return_rate, "skipped": list(self.skipped),
+                "sampled_units": self.sampled_units,
                 "touchpoints": {t: e.to_dict() for t, e in self.effects.items()}}
 
 
-def fit_customer_model(rows: pl.DataFrame, boot: int = 199, seed: int = 7,
-                       min_answers: int = MIN_ANSWERS) -> CustomerMoments:
+def fit_customer_model(rows: pl.DataFrame, boot: int = 199, seed: int = 7, min_answers: int = MIN_ANSWERS,
+                       min_units: int = MIN_UNITS, max_answers: int = MAX_ANSWERS) -> CustomerMoments:
     """Customer-level logit of coming back on touchpoint x experience (see the module docstring).
 
     ``rows``: :func:`customer_answers`. Touchpoints with fewer than ``min_answers`` answers in any experience, or
-    answers from fewer than MIN_UNITS units, are left out (named in ``skipped``).
+    answers from fewer than ``min_units`` units (pass the anonymity threshold when it is larger), are left out
+    (named in ``skipped``). More than ``max_answers`` answers: a seeded random sample of whole units holding about
+    that many is fitted (cluster sampling keeps the design; ``sampled_units`` says how many), so a million-employee
+    organisation's feedback costs seconds, not hours.
     """
+    sampled = None
+    if rows.height > max_answers:
+        per_unit = rows.group_by("unit_id").len().sort("unit_id")
+        order = np.random.default_rng([seed, 1604]).permutation(per_unit.height)
+        keep = order[: int(np.searchsorted(np.cumsum(per_unit["len"].to_numpy()[order]), max_answers)) + 1]
+        units = per_unit["unit_id"].gather(np.sort(keep))
+        rows = rows.filter(pl.col("unit_id").is_in(units.implode()))
+        sampled = int(units.len())
     counts = rows.group_by("touchpoint", "experience").len()
     units_tp = rows.group_by("touchpoint").agg(pl.col("unit_id").n_unique().alias("u"))
     tps, skipped = [], []
     for t in sorted(rows["touchpoint"].unique().to_list()):
         c = {r["experience"]: r["len"] for r in counts.filter(pl.col("touchpoint") == t).to_dicts()}
         u = int(units_tp.filter(pl.col("touchpoint") == t)["u"].item())
-        (tps if all(c.get(x, 0) >= min_answers for x in EXPERIENCES) and u >= MIN_UNITS else skipped).append(t)
+        (tps if all(c.get(x, 0) >= min_answers for x in EXPERIENCES) and u >= max(min_units, MIN_UNITS)
+         else skipped).append(t)
     if not tps:
         raise ValueError("too few linked answers per touchpoint and experience for the customer-level model")
     rows = rows.filter(pl.col("touchpoint").is_in(tps))
@@ -260,7 +275,7 @@ def fit_customer_model(rows: pl.DataFrame, boot: int = 199, seed: int = 7,
             {x: int(((rows["experience"] == x).to_numpy() & m).sum()) for x in EXPERIENCES},
             int(len(np.unique(groups[m]))), spend.get(name, {}))
     return CustomerMoments(effects, rows.height, int(groups.max()) + 1, rows["customer_id"].n_unique(),
-                           float(y.mean()), draws, skipped=skipped)
+                           float(y.mean()), draws, skipped=skipped, sampled_units=sampled)
 
 
 def _spend_change(rows: pl.DataFrame, tps: list[str], groups: np.ndarray, W: np.ndarray) -> dict[str, dict[str, Estimate]]:
