@@ -259,3 +259,21 @@ def test_spanish_evaluation_page_has_no_english(org_pilot):
     # a range that includes no effect is never bold
     lead = re.search(r'<p class="sc-lead">(.*?)</p>', page).group(1)
     assert ("<strong>" in lead) == (not ev.effect.covers(0.0))
+
+
+def test_suite_page_only_with_a_finished_plan(tmp_path, org_pilot, org_dir):
+    tables, truth = org_pilot
+    data = tmp_path / "data"
+    demo.write(tables, truth, data)
+    rep, res = tmp_path / "rep", tmp_path / "results"
+    rep.mkdir()
+    res.mkdir()
+    assert pilot.suite_page(org_dir, tables, rep, "es", "2026Q3", res) == []  # no plan in the folder
+    assert pilot.suite_page(data, tables, rep, "es", "2026Q2", res) == []     # the pilot runs to 2026Q3
+    assert not (rep / "07_pilot.html").exists()
+    pages = pilot.suite_page(data, tables, rep, "es", "2026Q3", res, draws=99)
+    assert [p["href"] for p in pages] == ["07_pilot.html"] and pages[0]["title"].startswith("Resultado del piloto")
+    page = (rep / "07_pilot.html").read_text(encoding="utf-8")
+    assert '<article class="sc-sheet">' in page  # the pack takes each page's article
+    saved = json.loads((res / "pilot.json").read_text(encoding="utf-8"))
+    assert saved["effect"]["ci_low"] <= truth["pilot"]["effect"] <= saved["effect"]["ci_high"]

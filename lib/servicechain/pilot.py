@@ -523,7 +523,7 @@ def _page(title: str, body: str, lang: str) -> str:
 
     return (f'<!DOCTYPE html>\n<html lang="{i18n.base(lang)}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>'
-            f"<style>{theme.stylesheet()}</style></head><body><main class=\"sc-page\">{body}</main>{_MARK_OVERFLOW}</body></html>\n")
+            f"<style>{theme.stylesheet()}</style></head><body><main class=\"sc-page\"><article class=\"sc-sheet\">{body}</article></main>{_MARK_OVERFLOW}</body></html>\n")
 
 
 def _table(head: list[str], rows: list[list[str]], lang: str) -> str:
@@ -605,6 +605,32 @@ def evaluation_html(ev: PilotEvaluation, lang: str = "en") -> str:
         + f"<p class=\"sc-note\">{e(t('pil_eval_method', n_pilot=ev.n_pilot, n_comparison=ev.n_comparison, ))}" + (" " + e(t('pil_eval_dropped', dropped=len(ev.dropped_units))) if ev.dropped_units else "") + "</p>"
     )
     return _page(t("pil_eval_title", action=ev.action), body, lang)
+
+
+# ------------------------------------------------------------------------------------------------ the suite
+
+SUITE_PAGE = "07_pilot"  # the page servicechain run adds when the data folder holds a plan
+
+
+def suite_page(data_dir: str | Path, tables: Mapping[str, Any], report_dir: Path, lang: str, quarter: str,
+               results_dir: Path | None = None, draws: int = 1999) -> list[dict]:
+    """For ``servicechain run``: when ``data_dir`` holds ``pilot_plan.yml`` and the report's quarter reaches the
+    pilot's last quarter, evaluate it and write ``07_pilot.html`` (and the ``pilot`` results for metrics.json).
+    Returns the index entry (``[]`` when there is no plan or the pilot has not ended by ``quarter``)."""
+    path = Path(data_dir) / PLAN_IN_DATA
+    if not path.is_file():
+        return []
+    plan = read_plan(path)
+    if Q.parse(max(plan["pilot_quarters"])) > Q.parse(quarter):
+        return []
+    res = evaluate(tables, plan, draws=draws)
+    (report_dir / f"{SUITE_PAGE}.html").write_text(evaluation_html(res, lang), encoding="utf-8")
+    if results_dir is not None:
+        from .notebook import save_results
+
+        save_results("pilot", res.to_dict(), results_dir=str(results_dir))
+    return [{"href": f"{SUITE_PAGE}.html", "title": i18n.t("pil_eval_title", lang, action=res.action),
+             "number": SUITE_PAGE[:2], "name": SUITE_PAGE}]
 
 
 # ------------------------------------------------------------------------------------------------ CLI

@@ -1276,6 +1276,10 @@ def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, 
         if t.skip_reason:  # the index says which parts did not run
             title = i18n.t("pre_not_run_title", lang, title=title)
         pages.append({"href": html_name, "title": title, "number": f"{t.number:02d}", "name": t.name})
+    if kind == "panel":  # issue 16: a pilot plan in the data folder adds its evaluation page
+        from servicechain import pilot
+
+        pages += pilot.suite_page(data_dir, ds.tables, rep, lang, quarter, work / "results")
     progress.log(f"exported {len(pages)} pages")
     metrics = report.merge_results(work / "results", {"quarter": quarter})
     (rep / "metrics.json").write_text(report.dumps_stable(metrics), encoding="utf-8")
