@@ -288,9 +288,10 @@ def export_html(
     number: str | None = None,
     generated: dt.date | None = None,
     threshold: int | None = None,
-) -> str:
     label: str | None = None,
-    """Executed notebook -> one standalone offline HTML page. Returns the page title."""
+) -> str:
+    """Executed notebook -> one standalone offline HTML page. Returns the page title. ``label``: what the page's
+    top bar says the report is about (default: the quarter; a snapshot's: :func:`period_label`)."""
     nb = nbformat.read(str(executed), as_version=4)
     title = title or notebook_title(nb, number, lang, executed.stem)
     has_chart = any(
@@ -328,8 +329,6 @@ def export_html(
     return title
 
 
-def find_identifiers(text: str, ids: set[str]) -> list[str]:
-    """Which of ``ids`` appear as a token in ``text`` (privacy check of a finished page)."""
 def period_label(quarter: str, lang: str, kind: str | None = None, as_of: str | dt.date | None = None) -> str:
     """What a report is about: the quarter ("T3 2026"), or for a snapshot its date ("HR snapshot of 30 June 2026":
     the run's ``--as-of``), never a quarter taken from the run date."""
@@ -339,6 +338,8 @@ def period_label(quarter: str, lang: str, kind: str | None = None, as_of: str | 
     return i18n.fmt_quarter(quarter, lang)
 
 
+def find_identifiers(text: str, ids: set[str]) -> list[str]:
+    """Which of ``ids`` appear as a token in ``text`` (privacy check of a finished page)."""
     if not ids:
         return []
     tokens = set(re.findall(r"[A-Za-z0-9_\-]{4,}", text))
@@ -678,8 +679,6 @@ def build_index(
             ([i18n.t("pack_forward", lang, pack=PACK_HTML)] if pack else [])
             + ([i18n.t("pack_pdf_note", lang, pdf=PACK_PDF)] if pdf else [])), (PACK_HTML, PACK_PDF)),
     }
-    html = _jinja().get_template("index.html.j2").render(**ctx)
-    p = report_dir / "index.html"
     if kind == "snapshot":  # its own index: the snapshot's date (not a quarter), the export's cards and summary
         from . import snapshot as snapshot_index
 
@@ -687,6 +686,8 @@ def build_index(
         snap["lead"] = {k: ([_inline_md(a) for a in v] if k == "actions" else _inline_md(v) if k == "finding" else v)
                         for k, v in snap["lead"].items()}
         ctx.update(snap, incomplete_note="")
+    html = _jinja().get_template("index.html.j2").render(**ctx)
+    p = report_dir / "index.html"
     p.write_text(html, encoding="utf-8")
     return p
 
