@@ -76,6 +76,7 @@ def test_interactive_panels_are_cached_by_input_hash(tmp_path, monkeypatch):
     nb.setup(data_dir=str(data)).panels()
     nb.setup(data_dir=str(data)).panels()
     assert len(_builds(log)) == 5
+    assert not any(Path(b["dest"]).exists() for b in _builds(log)[3:])  # nothing individual left in /tmp
     assert len(list((tmp_path / "cache" / "panels").iterdir())) == n_cached
 
 
@@ -84,7 +85,7 @@ def _run(data: Path, out: Path) -> Path:
 
     err = io.StringIO()
     with redirect_stdout(io.StringIO()), redirect_stderr(err):
-        rc = cli.main(["run", "--data", str(data), "--quarter", "latest", "--out", str(out), "--jobs", "2"])
+        rc = cli.main(["run", "--data", str(data), "--quarter", "latest", "--out", str(out), "--jobs", "2", "--keep-failed", "1"])
     assert rc == 0, err.getvalue()
     (rep,) = [d for d in out.iterdir() if d.is_dir() and not d.name.startswith(".")]
     return rep
@@ -112,3 +113,31 @@ def test_a_run_builds_the_panels_once_and_the_metrics_equal_a_run_without(tmp_pa
     per_notebook = _builds(log)
     assert len(per_notebook) == 5 and all(b["pid"] != os.getpid() for b in per_notebook)  # 01 02 03 04 06
     assert (once / "metrics.json").read_bytes() == (before / "metrics.json").read_bytes()
+
+
+def test_the_validated_copy_keys_ids_as_dense_integers_and_keeps_the_pseudonyms(tmp_path):
+    from servicechain import run
+
+    ds = loading.load(build_panel(tmp_path / "data", fmt="parquet"))
+    copy = loading.load(loading.write_validated(ds, tmp_path / "validated"))
+    emp, emp_s = copy.tables["employees"].collect(), ds.tables["employees"]
+    assert emp.schema["employee_id"] == loading.KEY_DTYPE == emp.schema["manager_id"]
+    people = loading.key_pseudonyms(copy)["person"]
+    assert sorted(emp["employee_id"].to_list()) == list(range(emp.height))  # dense: 0..n-1
+    # the same person under both: the key's pseudonym is the original row's pseudonym
+    back = emp.with_columns(pl.col(c).map_elements(lambda k: people[k], return_dtype=pl.String) for c in ("employee_id", "manager_id"))
+    assert_frame_equal(back.sort("employee_id"), emp_s.sort("employee_id"), check_column_order=False)
+    # the panels are the same panels, on integers
+    q = ds.latest_complete_quarter
+    pq_s, _ = features.person_quarters(features.as_of(ds.tables, q))
+    pq_i, _ = features.person_quarters(features.as_of(copy.tables, q))
+    assert pq_i.schema["employee_id"] == loading.KEY_DTYPE and pq_i.height == pq_s.height
+    assert pq_i["voluntary_exit"].sum() == pq_s["voluntary_exit"].sum()
+    for c in ("recognition_per_month", "leadership_team_mean", "empowerment"):
+        assert pq_i[c].sum() == pytest.approx(pq_s[c].sum())
+    uq_s = features.unit_quarters(features.as_of(ds.tables, q)).sort("unit_id", "qi")
+    uq_i = features.unit_quarters(features.as_of(copy.tables, q)).sort("unit_id", "qi")
+    assert_frame_equal(uq_i, uq_s)
+    # what the run searches published pages for: the pseudonyms, never the small integers
+    ids = run._person_ids(copy)
+    assert ids and set(people.to_list()) <= ids and not any(x.isdigit() for x in ids)

@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,6 +79,8 @@ class Dataset:
     as_of: dt.date | None = None  # the data as known on this date (validated against it)
     data_through: dict[str, str] = field(default_factory=dict)  # table (and "exits") -> last date, ISO
     incomplete_quarters: dict[str, str] = field(default_factory=dict)  # quarter -> why it is not complete
+    # a validated copy with dense integer keys (issue 17): kind ("person", "customer") -> parquet of (key, id)
+    keys: dict[str, Path] = field(default_factory=dict)
 
     def has(self, name: str) -> bool:
         """Whether table ``name`` was provided (optional tables may be absent)."""
@@ -197,7 +200,15 @@ def write_validated(ds: Dataset, dest: str | os.PathLike[str], mapping: str | os
     if any(out.iterdir()):
         raise ValueError(f"write_validated: {out} is not empty")
     tables = {}
-    for name, f in ds.tables.items():
+    keys: dict[str, str] = {}
+    src_tables = ds.tables
+    if ds.kind == "panel":  # joins and group-bys on integers; the pseudonyms stay in keys/ for what leaves the run
+        src_tables, maps = dense_keys(ds.tables)
+        (out / KEYS_DIR).mkdir()
+        for kind, m in maps.items():
+            m.write_parquet(out / KEYS_DIR / f"{kind}.parquet")
+            keys[kind] = f"{KEYS_DIR}/{kind}.parquet"
+    for name, f in src_tables.items():
         path = out / f"{name}.parquet"
         if isinstance(f, pl.LazyFrame):
             f.sink_parquet(path, engine="streaming")
@@ -214,6 +225,7 @@ def write_validated(ds: Dataset, dest: str | os.PathLike[str], mapping: str | os
             "mapping": {"name": mpath.name, "sha256": file_sha256(mpath)} if mpath else None,
         },
         "tables": tables,
+        "keys": keys,
         "dataset": {
             "kind": ds.kind,
             "items": list(ds.items),
@@ -228,6 +240,68 @@ def write_validated(ds: Dataset, dest: str | os.PathLike[str], mapping: str | os
     tmp = out / (VALIDATED_MARKER + ".tmp")
     tmp.write_text(json.dumps(marker, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.rename(out / VALIDATED_MARKER)  # the marker appears only once every table is complete
+    return out
+
+
+KEYS_DIR = "keys"
+KEY_DTYPE = pl.UInt32  # dense keys: 4 bytes a row instead of a pseudonym string (~17 bytes + offsets)
+
+
+def key_columns(tables: Mapping[str, object]) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Which columns hold which kind of id, table by table: ``{"person": {table: cols}, "customer": {...}}``.
+    Person ids are the contract's pseudonymised columns (employee, manager, giver, receiver, rater ids); customer
+    ids are ``customer_id`` (feedback and activity)."""
+    out: dict[str, dict[str, tuple[str, ...]]] = {"person": {}, "customer": {}}
+    for name, f in tables.items():
+        spec = contract.ALL_TABLES.get(name)
+        if spec is None or f is None:
+            continue
+        names = set(f.collect_schema().names())
+        person = tuple(c for c in spec.pseudonymise if c in names and c not in CUSTOMER_ID_COLUMNS)
+        customer = tuple(c for c in CUSTOMER_ID_COLUMNS if c in names)
+        if person:
+            out["person"][name] = person
+        if customer:
+            out["customer"][name] = customer
+    return {k: v for k, v in out.items() if v}
+
+
+def dense_keys(tables: Mapping[str, pl.DataFrame | pl.LazyFrame]) -> tuple[dict[str, pl.LazyFrame], dict[str, pl.DataFrame]]:
+    """Swap every person id and every customer id of ``tables`` (already pseudonymised) for a dense integer key
+    (0..n-1, :data:`KEY_DTYPE`), one numbering per kind of id over the union of its columns, in sorted-id order
+    (the same data and key give the same numbers). Returns the lazy tables and, per kind, the map
+    ``(key, id)`` that turns a key back into its pseudonym; nulls stay null. Used for the run's validated copy,
+    so every join and group-by of the panels runs on integers."""
+    cols = key_columns(tables)
+    out = {n: (f.lazy() if isinstance(f, pl.DataFrame) else f) for n, f in tables.items() if f is not None}
+    maps: dict[str, pl.DataFrame] = {}
+    for kind, where in cols.items():
+        ids = pl.concat([out[t].select(pl.col(c).cast(pl.String).alias("id")) for t, cs in where.items() for c in cs])
+        m = (ids.drop_nulls().unique().sort("id").collect(engine="streaming")
+             .with_row_index("key").with_columns(pl.col("key").cast(KEY_DTYPE)))
+        maps[kind] = m
+        for t, cs in where.items():
+            out[t] = out[t].with_columns(pl.col(c).cast(pl.String).replace_strict(m["id"], m["key"], default=None,
+                                                                                 return_dtype=KEY_DTYPE) for c in cs)
+    return out, maps
+
+
+def key_pseudonyms(ds: Dataset) -> dict[str, pl.Series]:
+    """The pseudonyms behind a validated copy's integer keys, per kind (``{}`` when its ids are not keyed)."""
+    return {k: pl.read_parquet(p, columns=["id"]).get_column("id") for k, p in ds.keys.items()}
+
+
+def unkey(ds: Dataset) -> dict[str, pl.LazyFrame]:
+    """``ds``'s tables with the pseudonyms back in place of a validated copy's integer keys (the tables as
+    :func:`load` gave them before :func:`write_validated`); ``ds.tables`` as lazy frames when not keyed."""
+    out = {n: (f.lazy() if isinstance(f, pl.DataFrame) else f) for n, f in ds.tables.items()}
+    if not ds.keys:
+        return out
+    for kind, where in key_columns(out).items():
+        m = pl.read_parquet(ds.keys[kind])
+        for t, cs in where.items():
+            out[t] = out[t].with_columns(pl.col(c).replace_strict(m["key"], m["id"], default=None, return_dtype=pl.String)
+                                         for c in cs)
     return out
 
 
@@ -297,4 +371,5 @@ def _load_validated(root: Path, mapping: Path | None) -> Dataset:
         as_of=dt.date.fromisoformat(d["as_of"]) if d.get("as_of") else None,
         data_through=dict(d.get("data_through") or {}),
         incomplete_quarters=dict(d.get("incomplete_quarters") or {}),
+        keys={k: root / f for k, f in (marker.get("keys") or {}).items()},
     )
