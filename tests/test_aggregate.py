@@ -186,7 +186,7 @@ def _spark_missing() -> str | None:
 def test_spark_engine_gives_polars_output(tmp_path: Path) -> None:
     why = _spark_missing()
     if why:
-        if os.environ.get("CI"):
+        if os.environ.get("SERVICECHAIN_REQUIRE_SPARK"):  # .ci/run sets it: in CI the Spark test must run
             pytest.fail(f"the Spark test must run in CI: {why}")
         pytest.skip(why)
     demo = ROOT / "data" / "demo"
@@ -196,6 +196,8 @@ def test_spark_engine_gives_polars_output(tmp_path: Path) -> None:
         build_panel(tmp_path / "panel", fmt="parquet")
         act_path, rec_path = tmp_path / "panel" / "customer_activity.parquet", tmp_path / "panel" / "recognitions.parquet"
     act = pl.read_parquet(act_path)
+    units = act["unit_id"].unique().sort().head(25)  # a fifth of the demo's units (~270k visits): keeps it ~1 min
+    act = act.filter(pl.col("unit_id").is_in(units.implode()))
     # a segment breakdown too (the demo has none: derive one from the customer id)
     act = act.with_columns(pl.when(pl.col("customer_id").str.slice(-1).is_in(list("01234")))
                            .then(pl.lit("gold")).otherwise(pl.lit("basic")).alias("segment"))

@@ -151,7 +151,7 @@ def spark_session(master: str = "local[2]", shuffle_partitions: int = 4):
 
     return (
         SparkSession.builder.master(master).appName("servicechain-aggregate")
-        .config("spark.ui.enabled", "false")
+        .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", "1g")
@@ -315,7 +315,7 @@ def run(activity: Path, out: Path, *, recognitions: Path | None = None, engine: 
             jobs.append(("recognition_quarters", recognitions, spark_recognition_quarters, RECOGNITION_SCHEMA))
         for name, src, build, schema in jobs:
             src = Path(src)
-            reader = spark.read.option("header", True).option("inferSchema", True)
+            reader = spark.read.option("header", True).option("inferSchema", False)  # ids stay text ("0042")
             df = reader.csv(str(src)) if (src.suffix == ".csv" or (src.is_dir() and not list(src.glob("*.parquet")))) \
                 else spark.read.parquet(str(src))
             rows_in[name] = df.count()
