@@ -454,3 +454,18 @@ def test_benchmark_reports_page_weight_and_first_paint(tmp_path, monkeypatch):
     assert bench.page_weight_section([]) == [] and bench.page_targets([])[0][2] == "not measured"
     (tmp_path / "pack.pdf").write_bytes(b"%PDF-1.4 /Type /Pages /Type /Page /Type /Page")
     assert bench.measure_pages(tmp_path)["pack.pdf"] == {"bytes": 45, "first_paint_ms": None, "pages": 2}
+
+
+def test_board_pack_money_intro_does_not_point_to_the_assumptions_it_leaves_out():
+    """The money intro says 'see *Assumptions* below'; the printed pack drops that section, so its intro says
+    where the assumptions are instead (the page keeps its words)."""
+    import mistune
+
+    for lang in ("en", "es"):
+        intro = i18n.t("fin_intro", lang, quarter="Q3 2026", multiple="6,5", currency="EUR")
+        assert i18n.t("rvw_fin_see_assumptions", lang) in intro  # the phrase the pack rewrites is the page's
+        article = _md(mistune.html(intro)) + _md(f"<h2>{i18n.t('fin_h_assumptions', lang)}</h2>") + _md("<p>S.</p>")
+        out = report.board_article(article, "04_financial_impact", lang)
+        assert i18n.t("fin_h_assumptions", lang) not in out.replace(i18n.t("rvw_fin_see_assumptions_board", lang, pack="x"), "")
+        assert report.PACK_HTML in out and ("below" if lang == "en" else "más abajo") not in out
+        assert report.board_article(article, "05_executive_summary", lang).count("<em>") == 1  # other pages as they are

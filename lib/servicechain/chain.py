@@ -833,9 +833,13 @@ def quadrant_figure(quad: pl.DataFrame, lang: str = "en", title: str | None = No
     place: dict[str, str] = {}
     ranked = quad.sort("importance", descending=True).select("driver", "performance", "importance").rows()
     for i, (d, x, y) in enumerate(ranked):
-        near = any(place[d2] == "top center" and abs(x - x2) < 0.35 * (x1 - x0) and abs(y - y2) < 0.1 * y1
+        near = any(place[d2].startswith("top") and abs(x - x2) < 0.35 * (x1 - x0) and abs(y - y2) < 0.1 * y1
                    for d2, x2, y2 in ranked[:i])
-        place[d] = "bottom center" if near else "top center"
+        # and a dot in the outer quarter of the width has its name run inwards: centred, a long name (about half
+        # the plot's width on a phone) was cut by the plot's edge and ran over the y-axis ticks
+        frac = (x - x0) / (x1 - x0)
+        side = "right" if frac < 0.25 else "left" if frac > 0.75 else "center"
+        place[d] = ("bottom " if near else "top ") + side
     for qd in QUADRANTS:
         sub = quad.filter(pl.col("quadrant") == qd)
         if sub.height == 0:

@@ -779,6 +779,11 @@ BOARD_LEAVE_OUT: dict[str, dict[str, tuple[str, ...]]] = {
                             "notes": ("fin_baseline_note", "fin_scenarios_note", "fin_reach_note",
                                       "fin_reach_note_none", "fin_break_even_text")},  # a list, per scenario
 }
+# Words the printed pack changes, by page: (catalog key of the words as the page has them, catalog key of the pack's
+# words; ``{pack}`` is the one-file pack). The money intro points to *Assumptions* below, which the pack leaves out.
+BOARD_REWRITE: dict[str, tuple[tuple[str, str], ...]] = {
+    "04_financial_impact": (("rvw_fin_see_assumptions", "rvw_fin_see_assumptions_board"),),
+}
 _BLOCK = re.compile(r'(?=<div class="sc-output)')
 _BLOCK_HEADING = re.compile(r'^<div class="sc-output[^"]*">\s*<h([1-6])\b[^>]*>(.*?)</h\1>', re.S)
 _BOARD_CSS = """
@@ -844,7 +849,15 @@ def board_article(article: str, name: str, lang: str) -> str:
         if drop_notes and not m and _plain_text(b).startswith(drop_notes):
             continue
         kept.append(b)
-    return "".join(kept)
+    out = "".join(kept)
+    for page_key, board_key in BOARD_REWRITE.get(name, ()):
+        out = out.replace(_em(i18n.t(page_key, lang)), _em(i18n.t(board_key, lang, pack=PACK_HTML)))
+    return out
+
+
+def _em(text: str) -> str:
+    """A short catalog phrase as the page's markdown renders it (``*word*`` in italics, HTML escaped)."""
+    return re.sub(r"\*([^*]+)\*", r"<em>\1</em>", _html.escape(text, quote=False))
 
 
 def board_index(head: str, lang: str) -> str:
