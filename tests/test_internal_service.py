@@ -181,3 +181,36 @@ def test_validate_checks_the_rating_shape(tmp_path):
     assert ("to_department", "warning", (4,)) in got, rep.format()
     ok = validation.validate(_folder(tmp_path / "ok", tables, tables["internal_service"]))
     assert not [p for p in ok.problems if p.table == "internal_service"], ok.format()
+
+
+def first_link_coverage(n_seeds: int = 40, employees: int = 1500, first: int = 100) -> dict[str, tuple[float, int]]:
+    """(share of seeds whose 95% CI covers truth.json's, seeds used) of the first link's pooled and unit-FE
+    estimates per outcome, on seeded demos (the slow test's seeds and size); rows of docs/validation.md."""
+    hits: dict[str, int] = {}
+    used: dict[str, int] = {}
+    for seed in range(first, first + n_seeds):
+        tables, truth = demo.generate(demo.DemoConfig(seed=seed, employees=employees))
+        t = truth["internal_service"]
+        fl = IS.first_link(IS.link_panel(tables, features.unit_quarters(tables)), 5, mediation_boot=0)
+        want = {"engagement_mean": t["engagement"], "nps": t["nps"], "voluntary_turnover_pct": 0.0}
+        for o, m in fl.models.items():
+            for spec, e in (("pooled", m.pooled), ("unit_fe", m.unit_fe)):
+                k = f"internal service received (q-1) -> {o}, {spec}"
+                hits.setdefault(k, 0)
+                used.setdefault(k, 0)
+                if e is not None:
+                    hits[k] += int(e.covers(want[o]))
+                    used[k] += 1
+    return {k: (hits[k] / used[k] if used[k] else float("nan"), used[k]) for k in hits}
+
+
+if __name__ == "__main__":  # rows of docs/validation.md: python tests/test_internal_service.py [SEEDS]
+    import math
+    import sys
+
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 40
+    for k, (c, used) in first_link_coverage(n).items():
+        tol = 3 * math.sqrt(0.95 * 0.05 / used)
+        se = math.sqrt(c * (1 - c) / used)
+        print(f"| {k} | ~60 (demo, 1,500 employees) | {used} | 0.95 | {c:.3f} | {se:.3f} | "
+              f"{'yes' if abs(c - 0.95) <= tol else '**no**'} (+/- {tol:.3f}) |", flush=True)

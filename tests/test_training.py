@@ -97,6 +97,43 @@ def test_ci_coverage_over_seeds():
     assert all(r >= 0.85 for r in rates.values()), rates
 
 
+HAZARD_SEEDS, HAZARD_EMPLOYEES = 30, 1500  # about 3 s a seed (the person-quarter logit) on a loaded 2-core machine
+
+
+def hazard_band_coverage(n_seeds: int = HAZARD_SEEDS, employees: int = HAZARD_EMPLOYEES, first: int = 400
+                         ) -> dict[str, tuple[float, int]]:
+    """(share of seeds whose 95% CI of the band's exit log-odds covers truth.json's, seeds used) per band of months
+    since the latest training (never = reference). The demo's truth is 0 in every band: exits do not respond to
+    training (the fading effect is planted on NPS), so this is the size of the band test as much as its coverage;
+    a seed with too few exits for the model counts for none."""
+    hits = {d: 0 for d in TR.HAZARD_DRIVERS}
+    used = 0
+    for seed in range(first, first + n_seeds):
+        tables, truth = demo.generate(demo.DemoConfig(seed=seed, employees=employees))
+        tabs = features.as_of(tables, truth["quarters"][-1])
+        pq, _ = features.person_quarters(tabs)
+        try:
+            hz = TR.fit_training_hazard(TR.hazard_rows(tabs, pq), 5)
+        except ValueError:
+            continue
+        used += 1
+        want = truth["training"]["exit_hazard_by_months_since_training"]
+        for d, band in zip(TR.HAZARD_DRIVERS, TR.BAND_ORDER):
+            hits[d] += hz.effects[d].covers(want[band])
+    return {d: (h / used if used else float("nan"), used) for d, h in hits.items()}
+
+
+@pytest.mark.slow
+def test_exit_hazard_band_ci_coverage_over_seeds():
+    """The exit hazard's band intervals (0-3, 4-6, 7-12, >12 months vs never) cover the demo's truth (0) at 0.95
+    within 3 Monte Carlo SE of the seeds used (30 seeds: +/- 0.119, i.e. at least 0.83), on 1,500-employee demos."""
+    cov = hazard_band_coverage()
+    bad = {d: (c, n) for d, (c, n) in cov.items()
+           if not (n >= HAZARD_SEEDS // 2 and abs(c - 0.95) <= 3 * (0.95 * 0.05 / n) ** 0.5)}
+    print(cov)
+    assert not bad, bad
+
+
 def test_the_cadence_scenario_is_priced_and_ranked_with_the_others(demo_tables):
     from servicechain import assumptions, summary
 
@@ -124,3 +161,41 @@ def test_the_cadence_scenario_is_priced_and_ranked_with_the_others(demo_tables):
     assert summary.scenarios(metrics, "es")[0].label == "Formar a todos cada 4-6 meses"
     assert summary.index_lead(metrics, "es").notes == ["Eslabón: TI.", "Atrasada: 40 %."]
     assert summary.page06_notes({}, "en") == []
+
+
+def unit_training_coverage(n_seeds: int = 40, employees: int = 1500, first: int = 200) -> dict[str, tuple[float, int]]:
+    """(share of seeds whose 95% CI covers truth.json's, seeds used) of the unit training models (NPS and customer
+    retention, pooled and unit FE, both exposures), on the slow test's seeds and size; rows of docs/validation.md."""
+    hits: dict[str, int] = {}
+    used: dict[str, int] = {}
+    for seed in range(first, first + n_seeds):
+        tables, truth = demo.generate(demo.DemoConfig(seed=seed, employees=employees))
+        t = truth["training"]
+        want = {"nps": {"trained_0_6_pct_lag": t["nps_trained_0_6"], "trained_7_12_pct_lag": t["nps_trained_7_12"]},
+                "customer_retention_pct": dict.fromkeys(TR.UNIT_EXPOSURES, t["customer_retention_trained_0_6"])}
+        ut = TR.fit_unit_training(TR.unit_panel(tables), 5)
+        for spec, effects in (("pooled", ut.effects), ("unit_fe", ut.effects_unit_fe)):
+            for o, w in want.items():
+                for k, v in w.items():
+                    key = f"training share {k.removesuffix('_pct_lag')} (q-1) -> {o}, {spec}"
+                    hits.setdefault(key, 0)
+                    used.setdefault(key, 0)
+                    if k in effects.get(o, {}):
+                        hits[key] += int(effects[o][k].covers(v))
+                        used[key] += 1
+    return {k: (hits[k] / used[k] if used[k] else float("nan"), used[k]) for k in hits}
+
+
+if __name__ == "__main__":  # rows of docs/validation.md: python tests/test_training.py [SEEDS [HAZARD_SEEDS]]
+    import math
+    import sys
+
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 40
+    nh = int(sys.argv[2]) if len(sys.argv) > 2 else HAZARD_SEEDS
+    rows = {**unit_training_coverage(n), **{f"exit hazard, {d} vs never (log-odds)": v
+                                            for d, v in (hazard_band_coverage(nh).items() if nh else ())}}
+    for k, (c, used) in rows.items():
+        tol = 3 * math.sqrt(0.95 * 0.05 / used)
+        se = math.sqrt(c * (1 - c) / used)
+        print(f"| {k} | ~60 (demo, 1,500 employees) | {used} | 0.95 | {c:.3f} | {se:.3f} | "
+              f"{'yes' if abs(c - 0.95) <= tol else '**no**'} (+/- {tol:.3f}) |", flush=True)
