@@ -7,7 +7,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from servicechain import demo, features, internal_service as IS, loading, privacy
+from servicechain import demo, features, i18n, internal_service as IS, loading, privacy
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +88,20 @@ def test_weak_links_find_the_planted_weak_supplier_falling(demo_tables):
     assert wl.lowest["mean"].is_sorted() and wl.lowest.height == 5
     assert wl.fell.height and (wl.fell["change"] <= 0).all()
     assert "falling" in IS.headline(wl, "en") and weak in IS.headline(wl, "es")
+
+
+def test_headline_of_an_export_of_means_quotes_no_empty_interval() -> None:
+    """An export of mean scores has no count nor interval: the index said '(95% range –; – ratings)'."""
+    low = pl.DataFrame({"from_department": ["TI"], "to_department": ["Logística"], "n": [None], "mean": [2.3],
+                        "ci_low": [None], "ci_high": [None]}, schema_overrides={"n": pl.Int64, "ci_low": pl.Float64,
+                                                                                 "ci_high": pl.Float64})
+    wl = IS.WeakLinks("2026Q3", low, pl.DataFrame(), pl.DataFrame(), [])
+    for lang in ("en", "es"):
+        h = IS.headline(wl, lang)
+        assert "TI" in h and ("2,3" if lang == "es" else "2.3") in h
+        assert i18n.MISSING not in h and "95" not in h
+    counted = low.with_columns(n=pl.lit(40, pl.Int64), ci_low=pl.lit(2.1), ci_high=pl.lit(2.5))
+    assert "40" in IS.headline(IS.WeakLinks("2026Q3", counted, pl.DataFrame(), pl.DataFrame(), []), "es")
 
 
 def _folder(tmp_path, tables, internal):

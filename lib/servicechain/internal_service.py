@@ -528,10 +528,14 @@ def headline(wl: WeakLinks, lang: str) -> str | None:
     w = wl.weakest()
     if w is None:
         return None
-    txt = i18n.t("is15_headline", lang, supplier=w["from_department"], client=w["to_department"],
-                 score=i18n.fmt_number(w["mean"], lang, 1),
-                 ci=range_text(w["ci_low"], w["ci_high"], lang, 1),
-                 n=i18n.fmt_number(w["n"], lang) if w["n"] is not None else i18n.MISSING)
+    if w["n"] is None and w["ci_low"] is None:  # an export of means only: no count, no interval to quote
+        txt = i18n.t("rvw_is_headline_means", lang, supplier=w["from_department"], client=w["to_department"],
+                     score=i18n.fmt_number(w["mean"], lang, 1))
+    else:
+        txt = i18n.t("is15_headline", lang, supplier=w["from_department"], client=w["to_department"],
+                     score=i18n.fmt_number(w["mean"], lang, 1),
+                     ci=range_text(w["ci_low"], w["ci_high"], lang, 1),
+                     n=i18n.fmt_number(w["n"], lang) if w["n"] is not None else i18n.MISSING)
     f = wl.front_line_lowest()
     if f is not None:
         falling = f.get("slope_high") is not None and f["slope_high"] < 0
