@@ -271,7 +271,7 @@ def test_region_title_names_a_region_only_beyond_the_noise():
     assert noisy.startswith("No region stands out in Q3 2026") and "Norte" not in noisy
     assert "Norte" not in chain.region_heat_headline(cells, perf, "2026Q3", "en", gap=None)
     clear = chain.region_heat_headline(cells, perf, "2026Q3", "es", gap=("Norte", _gap_estimate(-0.8, -1.1, -0.5)))
-    assert clear.startswith("Norte puntúa más bajo en T3 2026, 0,80 puntos por debajo")
+    assert clear.startswith("Norte puntúa más bajo en el T3 2026, 0,80 puntos por debajo")
 
 
 def test_region_gap_recovers_an_injected_gap_and_finds_none_by_chance():

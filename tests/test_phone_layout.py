@@ -111,6 +111,16 @@ def test_table_html_scrolls_in_its_own_box_with_a_hint_in_the_language() -> None
     assert i18n.t("table_scroll_hint", "es") != i18n.t("table_scroll_hint", "en")
 
 
+def test_long_text_columns_keep_a_readable_width_instead_of_tall_rows() -> None:
+    """The money page's 'already at that level today' column was squeezed to one word per line on a phone."""
+    df = pl.DataFrame({"scenario": ["+0,5 de liderazgo"], "n": [3],
+                       "reach": ["2 % de las unidades, 7 % de las personas: más allá de los datos"]})
+    h = notebook.table_html(df, "es")
+    assert h.count('class="sc-wide"') == 2 and re.search(r'<td class="sc-wide">2 % de las', h)
+    assert "<td>+0,5 de liderazgo</td>" in h and '<td class="num">3</td>' in h
+    assert re.search(r"td\.sc-wide, th\.sc-wide \{ min-width: \d+em; \}", theme.STYLESHEET.read_text(encoding="utf-8"))
+
+
 def test_stylesheet_hides_the_toolbar_on_touch_screens_and_shows_the_hint_only_on_overflow() -> None:
     css = theme.STYLESHEET.read_text(encoding="utf-8")
     touch = re.search(r"@media \(hover: none\) \{(.*?)\n\}", css, re.S)

@@ -559,6 +559,9 @@ def _cell_word(v: str, lang: str) -> str:
     return own if own is not None else (i18n.t(v, lang) if i18n.has(v) else v)
 
 
+WIDE_CELL = 30  # characters: a text column with a longer cell gets a minimum width (``sc-wide``)
+
+
 def table_html(
     df: Any,
     lang: str | None = None,
@@ -586,12 +589,16 @@ def table_html(
         raise ValueError(f"table has {len(rows)} rows (> {max_rows}): reports show aggregates only")
     formats = formats or {}
     numeric = {c: all(v is None or _is_num(v) for v in (r[i] for r in rows)) and rows != [] for i, c in enumerate(cols)}
+    # a text column with long cells keeps a readable width (squeezed to its longest word on a phone, its
+    # cells ran to ten lines and made every row of the table as tall); the table scrolls in its box instead
+    wide = {c: not numeric[c] and max((len(str(r[i])) for r in rows if r[i] is not None), default=0) > WIDE_CELL
+            for i, c in enumerate(cols)}
     out = ['<table class="sc-table">']
     if caption:
         out.append(f"<caption>{html.escape(caption)}</caption>")
     out.append("<thead><tr>")
     for c in cols:
-        cls = ' class="num"' if numeric[c] else ""
+        cls = ' class="num"' if numeric[c] else ' class="sc-wide"' if wide[c] else ""
         out.append(f"<th{cls}>{html.escape(i18n.t(c, lang))}</th>")
     out.append("</tr></thead><tbody>")
     for r in rows:
@@ -608,7 +615,7 @@ def table_html(
                 s = i18n.fmt_date(v, lang)
             else:
                 s = _cell_word(str(v), lang) if c in translate else str(v)
-            cls = ' class="num"' if numeric[c] else ""
+            cls = ' class="num"' if numeric[c] else ' class="sc-wide"' if wide[c] else ""
             out.append(f"<td{cls}>{html.escape(s)}</td>")
         out.append("</tr>")
     out.append("</tbody></table>")
