@@ -146,6 +146,9 @@ def test_neither_or_both_customer_tables(panel_dir: Path) -> None:
     assert any(w.table == "customer_quarters" and "is used and this aggregate is ignored" in w.message for w in rep.warnings)
     assert "customer_quarters" not in rep.files
     (panel_dir / "customer_activity.csv").unlink()
+    both.head(0).write_csv(panel_dir / "customer_quarters.csv")  # the one customer table is needed: no rows is an error
+    rep = validation.validate(panel_dir, as_of=D(2026, 3, 1))
+    assert [(e.table, e.message) for e in rep.errors] == [("customer_quarters", "the table has no data rows")]
     (panel_dir / "customer_quarters.csv").unlink()
     rep = validation.validate(panel_dir, as_of=D(2026, 3, 1))
     assert any("customer_quarters" in e.message and e.table == "customer_activity" for e in rep.errors)

@@ -388,7 +388,7 @@ def _read_table(
         rep.add(Problem(fname, table.name, "employee_id", ROW_IDS_NOTE, severity="warning"))
     height = int(stats["__n"])
     if height == 0:
-        sev = "error" if table.required else "warning"
+        sev = "error" if table.required or table.name in CUSTOMER_TABLES else "warning"  # one of them is needed
         rep.add(Problem(fname, table.name, None, "the table has no data rows", severity=sev))
     # Extra survey columns with no numeric value at all are free text (comments): ignored, not errors.
     ignored = [c for c in extras if height and stats[f"__nulls_{c}"] == height and stats[f"__any_{c}"]]
