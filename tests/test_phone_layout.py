@@ -190,3 +190,11 @@ def test_a_fixed_layout_diagram_scrolls_in_its_own_box_on_a_phone() -> None:
     assert i18n.t("chart_scroll_hint", "es") in h and h.index("sc-chart-title") < h.index("sc-scroll")
     plain = notebook.figure_html(go.Figure(), "sc-fig-3", "Bars", config=theme.PLOTLY_CONFIG, height=400)
     assert "sc-scroll" not in plain
+
+
+def test_an_estimate_without_an_interval_is_written_alone() -> None:
+    """Page 06 on an export of mean scores showed '3,30 (– a –)' in every row."""
+    assert charts.ci_text(3.3, None, None, "es") == "3,30" and charts.ci_text(3.3, float("nan"), None, "en") == "3.30"
+    assert charts.ci_text(3.3, 3.1, 3.5, "es") == "3,30 (3,10 a 3,50)"
+    df = pl.DataFrame({"m": [3.3], "lo": [None], "hi": [None]}, schema={"m": pl.Float64, "lo": pl.Float64, "hi": pl.Float64})
+    assert df.select(charts.ci_col("m", "lo", "hi", "es"))["m"].to_list() == ["3,30"]

@@ -120,7 +120,10 @@ def _fmt(x: float | None, lang: str, decimals: int, pct: bool = False) -> str:
 
 
 def ci_text(est: float, lo: float, hi: float, lang: str, decimals: int = 2, pct: bool = False) -> str:
-    """``-0.14 (-0.22 to -0.06)`` in the language's number format."""
+    """``-0.14 (-0.22 to -0.06)`` in the language's number format; the estimate alone when there is no interval
+    (an export of means only: the page said ``3,30 (– a –)``)."""
+    if all(v is None or (isinstance(v, float) and v != v) for v in (lo, hi)):
+        return _fmt(est, lang, decimals, pct)
     to = "a" if i18n.base(lang) == "es" else "to"
     return f"{_fmt(est, lang, decimals, pct)} ({_fmt(lo, lang, decimals, pct)} {to} {_fmt(hi, lang, decimals, pct)})"
 
