@@ -298,3 +298,17 @@ def test_rank_stability_counts_resamples_that_keep_the_order():
     assert held.tolist() == [0.75, 0.75, 1.0]  # only resample 2 swaps the first two
     r2, h2 = chain.rank_stability(point, np.empty((3, 0)))
     assert r2.tolist() == [1, 2, 3] and np.isnan(h2).all()
+
+
+def test_a_chain_link_is_bold_only_when_its_interval_excludes_zero():
+    """Page 03's path sentence: 'a range that includes no effect is never a bold finding' (issue 13 review)."""
+    from servicechain import i18n
+
+    clear = Estimate("b", 0.5, 0.1, 0.3, 0.7, 0.001, 100, "nps")
+    null = Estimate("b", -0.2, 0.18, -0.57, 0.15, 0.3, 100, "nps")
+    for lang in ("en", "es"):
+        assert chain.fmt_ci_md(clear, lang, 2, "chain_u_nps").startswith("**") and \
+            chain.fmt_ci_md(clear, lang, 2, "chain_u_nps").endswith("**")
+        assert "**" not in chain.fmt_ci_md(null, lang, 2, "chain_u_nps")
+        words = i18n.WORDS[lang]["chain_path_md"]
+        assert not any(f"**{{{k}}}" in words for k in ("a", "b_nps", "b_ret", "ind_nps", "ind_ret")), words

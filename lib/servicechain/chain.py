@@ -720,6 +720,13 @@ def fmt_ci(e: Estimate, lang: str, decimals: int = 1, pct: bool = False) -> str:
     return i18n.t("chain_est_ci", lang, est=f(e.estimate), lo=f(e.ci_low), hi=f(e.ci_high))
 
 
+def fmt_ci_md(e: Estimate, lang: str, decimals: int = 1, unit_key: str | None = None) -> str:
+    """:func:`fmt_ci` (and its unit word) in bold only when the interval excludes no effect: a range that
+    includes zero is never a bold finding."""
+    text = fmt_ci(e, lang, decimals) + (" " + i18n.t(unit_key, lang) if unit_key else "")
+    return f"**{text}**" if e.significant else text
+
+
 # ------------------------------------------------------------------------------------------ figures
 
 
