@@ -201,6 +201,8 @@ def test_servicechain_run_on_a_snapshot_without_ids(tmp_path: Path, fmt: str, la
     assert i18n.t("snap_hidden_complementary", lang) in page
     assert "Legal Counsel" in page and "Sales Executive" in page
     assert i18n.fmt_quarter("2026Q2", lang) not in page
+    pack = _text((rep / "pack.html").read_text())  # the one-file pack is labelled like the pages
+    assert i18n.t("snap_report_label", lang, date=date) in pack and i18n.fmt_quarter("2026Q2", lang) not in pack
     # aggregates only: neither pseudonyms nor row ids in any page
     for f in rep.glob("*.html"):
         t = f.read_text()

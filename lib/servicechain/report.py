@@ -723,7 +723,7 @@ def _pack_links(fragment: str, names: set[str]) -> str:
 
 
 def pack_html(report_dir: Path, pages: list[dict], lang: str, quarter: str, *,
-              generated: dt.date | None = None, board: bool = False) -> str:
+              generated: dt.date | None = None, board: bool = False, label: str | None = None) -> str:
     """One self-contained HTML of the published pages: the index, then each page in ``pages`` order
     (``[{"name", "href"}]``) as a section, one copy of the stylesheet and of plotly.js, links between pages
     turned into links between sections. Chart ids get the page's number (``sc-fig-04-2``) so that charts
@@ -750,7 +750,8 @@ def pack_html(report_dir: Path, pages: list[dict], lang: str, quarter: str, *,
                         f"{_pack_links(article, names)}</article></section>")
         if not tail and js in text:  # the scripts after a chart page's content: plotly.js, print, tables
             tail = _between(text, "</article></main>", "</body>", last=True)
-    title = f"{i18n.t('pack_title', lang)} · {i18n.fmt_quarter(quarter, lang)}"
+    # what the report is about: the quarter, or a snapshot's date (:func:`period_label`), as on every page
+    title = f"{i18n.t('pack_title', lang)} · {label or i18n.fmt_quarter(quarter, lang)}"
     csp = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
            "img-src data: blob:; font-src data:; connect-src 'none'")
     return (
@@ -872,11 +873,11 @@ def board_index(head: str, lang: str) -> str:
 
 
 def write_pack(report_dir: Path, pages: list[dict], lang: str, quarter: str, *,
-               generated: dt.date | None = None) -> Path:
+               generated: dt.date | None = None, label: str | None = None) -> Path:
     """``report_dir/pack.html``: every page in one file to forward (:func:`pack_html`), the summary first."""
     pages = sorted(pages, key=lambda p: p.get("name") != "05_executive_summary")
     out = report_dir / PACK_HTML
-    out.write_text(pack_html(report_dir, pages, lang, quarter, generated=generated), encoding="utf-8")
+    out.write_text(pack_html(report_dir, pages, lang, quarter, generated=generated, label=label), encoding="utf-8")
     return out
 
 
@@ -965,7 +966,8 @@ class PrintedPack:
 
 
 def write_board_pdf(report_dir: Path, pages: list[dict], lang: str, quarter: str, *,
-                    generated: dt.date | None = None, timeout_ms: int = 60_000, out: Path | None = None) -> PrintedPack:
+                    generated: dt.date | None = None, timeout_ms: int = 60_000, out: Path | None = None,
+                    label: str | None = None) -> PrintedPack:
     """``report_dir/pack.pdf`` (or ``out``): the short board pack (:func:`pack_html` with ``board=True``: the
     index's headline and cards, the executive summary, the money page, without tables) printed on A4 by
     headless Chromium with every request outside the file blocked. The page is opened at the printable width
@@ -976,7 +978,8 @@ def write_board_pdf(report_dir: Path, pages: list[dict], lang: str, quarter: str
 
     chosen = [p for name in PDF_PAGES for p in pages if p.get("name") == name]
     board = report_dir / ".board.html"  # printed from inside the folder, then removed
-    board.write_text(pack_html(report_dir, chosen, lang, quarter, generated=generated, board=True), encoding="utf-8")
+    board.write_text(pack_html(report_dir, chosen, lang, quarter, generated=generated, board=True, label=label),
+                     encoding="utf-8")
     out = out or report_dir / PACK_PDF
     args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--no-first-run"]

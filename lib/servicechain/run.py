@@ -1295,11 +1295,12 @@ def _run_in_staging(args, progress, ds, kind, quarter, lang, data_dir, mapping, 
                        incomplete=quarter in (getattr(ds, "incomplete_quarters", None) or {}),
                        pack=True, pdf=bool(getattr(args, "pdf", False)))
     # every page in one file to forward (checked for identifiers below with the other pages), and the printed pack
-    report.write_pack(rep, pages, lang, quarter, generated=generated)
+    report.write_pack(rep, pages, lang, quarter, generated=generated, label=report.period_label(quarter, lang, kind, args.as_of))
     if getattr(args, "pdf", False):
         what["writing"] = f"the board pack {report.PACK_PDF} in {_rel(rep)}"
         try:
-            printed = report.write_board_pdf(rep, pages, lang, quarter, generated=generated)
+            printed = report.write_board_pdf(rep, pages, lang, quarter, generated=generated,
+                                             label=report.period_label(quarter, lang, kind, args.as_of))
         except Exception as e:  # Playwright's errors (a timeout, Chromium that does not start): one line
             first = (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
             raise RunFailed(f"printing the board pack {report.PACK_PDF} with Chromium failed: {first}; "
