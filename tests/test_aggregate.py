@@ -14,7 +14,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from conftest import build_panel
-from servicechain import aggregate, cli, features, loading, loyalty, validation
+from servicechain import demo, aggregate, cli, features, loading, loyalty, validation
 
 ROOT = Path(__file__).resolve().parents[1]
 D = dt.date
@@ -77,10 +77,9 @@ def test_breakdown_rows_and_totals() -> None:
 
 def test_unit_panel_same_from_raw_and_from_the_written_aggregate(tmp_path: Path) -> None:
     """Raw activity vs its aggregate written to parquet and read back: identical unit panel and loyalty models."""
-    tables = features.read_folder(ROOT / "data" / "demo") if (ROOT / "data" / "demo" / "units.parquet").is_file() else None
-    if tables is None:
-        from conftest import panel_tables
-        tables = panel_tables()
+    # a generated demo (a fresh clone has no data/demo before `make report`; conftest's 30-person panel is too
+    # small for the loyalty models)
+    tables, _ = demo.generate(demo.DemoConfig(seed=7, employees=1500))
     path = tmp_path / "customer_quarters.parquet"
     aggregate.customer_quarters(tables["customer_activity"]).collect(engine="streaming").write_parquet(path)
     agg = {k: v for k, v in tables.items() if k != "customer_activity"} | {"customer_quarters": pl.read_parquet(path)}

@@ -26,6 +26,9 @@ def test_same_seed_same_data_and_other_seed_differs(small):
 def test_tables_follow_the_contract(small):
     tables, _ = small
     for name, spec in contract.TABLES.items():
+        if name == "customer_quarters":  # the aggregate users may export instead of customer_activity (issue 17)
+            assert name not in tables and "customer_activity" in tables
+            continue
         assert name in tables, name
         for col in spec.columns:
             if col.required:

@@ -238,7 +238,7 @@ def test_suite_notebooks_name_the_same_part_in_metadata_and_setup():
         if part:
             assert part == preconditions.PARTS[int(path.name[:2])], path.name
             named[path.name[:2]] = part
-    assert named == {"01": "retention", "02": "loyalty", "04": "finance"}
+    assert named == {"01": "retention", "02": "loyalty", "04": "finance", "06": "internal_customer"}
 
 
 @pytest.mark.parametrize("n_quarters", [2, 4])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -537,3 +538,32 @@ class Panels:
 
     def __repr__(self) -> str:
         return f"Panels({self.quarter}, {self.folder})"
+
+
+class LazyPanels:
+    """The panels built on first use, each on its own, from the tables as of ``quarter``: what a notebook uses
+    when the data are too thin to build them all at once (one survey quarter has no person panel, yet page 03's
+    unit panel and page 00 can still be made); a panel that cannot be built raises when it is asked for."""
+
+    def __init__(self, tables: Mapping[str, Frame], quarter: str) -> None:
+        self.quarter = quarter
+        self._tables = as_of(tables, quarter)
+        self._cache: dict[str, Any] = {}
+
+    def _get(self, name: str) -> Any:
+        if name not in self._cache:
+            if name in ("person_quarters", "info"):
+                self._cache["person_quarters"], self._cache["info"] = person_quarters(self._tables)
+            elif name == "unit_quarters":
+                self._cache[name] = unit_quarters(self._tables)
+            else:
+                self._cache[name] = touchpoint_quarters(self._tables) if "customer_feedback" in self._tables else None
+        return self._cache[name]
+
+    person_quarters = property(lambda self: self._get("person_quarters"))
+    unit_quarters = property(lambda self: self._get("unit_quarters"))
+    touchpoint_quarters = property(lambda self: self._get("touchpoint_quarters"))
+    info = property(lambda self: self._get("info"))
+
+    def __repr__(self) -> str:
+        return f"LazyPanels({self.quarter})"

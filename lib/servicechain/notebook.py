@@ -747,9 +747,6 @@ def panels(ctx: Context | None = None) -> Any:
     cached under :func:`cache_dir` by :func:`panel_inputs_hash`, so a changed data file, mapping, quarter or key
     builds them again; ``SERVICECHAIN_PANEL_CACHE=0`` builds them every time without caching.
     """
-    import shutil
-    import tempfile
-
     from servicechain import features
 
     ctx = ctx or _CURRENT
@@ -757,6 +754,18 @@ def panels(ctx: Context | None = None) -> Any:
         raise ValueError("panels() needs a notebook context with its dataset (nb.setup with load=True)")
     if ctx.kind == "snapshot":
         raise ValueError("a snapshot export has no quarterly panels")
+    try:
+        return _panels(ctx)
+    except ValueError:  # too thin for all of them at once (one survey quarter): each panel on its own, on use
+        return features.LazyPanels(ctx.ds.tables, ctx.quarter)
+
+
+def _panels(ctx: Context) -> Any:
+    import shutil
+    import tempfile
+
+    from servicechain import features
+
     pre = os.environ.get(PANELS_ENV)
     if pre and ctx.data_dir is not None and _validated_copy(ctx.data_dir) is not None and features.Panels.exists(pre):
         p = features.Panels(pre)

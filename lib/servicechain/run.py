@@ -457,6 +457,11 @@ def build_run_panels(ds: Any, quarter: str, dest: Path, progress: "Progress", wh
     old_umask = os.umask(0o077)
     try:
         features.build_panels(ds.tables, quarter, dest, key="run")
+    except ValueError as exc:  # data too thin for a panel (one survey quarter...): the parts that need it are
+        # skipped by skip_parts with their reason; the others build what they need themselves, as before
+        shutil.rmtree(dest, ignore_errors=True)
+        progress.log(f"panels not built once ({exc}); the notebooks that can run build their own", echo=False)
+        return {}
     finally:
         os.umask(old_umask)
     progress.log(f"panels built once for the notebooks ({time.monotonic() - t0:.1f}s)", echo=False)
