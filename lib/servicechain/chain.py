@@ -839,14 +839,22 @@ def quadrant_figure(quad: pl.DataFrame, lang: str = "en", title: str | None = No
     # where a name is about a third of the plot's width)
     place: dict[str, str] = {}
     ranked = quad.sort("importance", descending=True).select("driver", "performance", "importance").rows()
-    for i, (d, x, y) in enumerate(ranked):
-        near = any(place[d2].startswith("top") and abs(x - x2) < 0.35 * (x1 - x0) and abs(y - y2) < 0.1 * y1
-                   for d2, x2, y2 in ranked[:i])
-        # and a dot in the outer quarter of the width has its name run inwards: centred, a long name (about half
-        # the plot's width on a phone) was cut by the plot's edge and ran over the y-axis ticks
+    # a dot in the outer quarter of the width has its name run inwards: centred, a long name (about half the
+    # plot's width on a phone) was cut by the plot's edge and ran over the y-axis ticks
+    w = 0.45 * (x1 - x0)  # a name's width on a phone
+
+    def side_of(x: float) -> str:
         frac = (x - x0) / (x1 - x0)
-        side = "right" if frac < 0.25 else "left" if frac > 0.75 else "center"
-        place[d] = ("bottom " if near else "top ") + side
+        return "right" if frac < 0.25 else "left" if frac > 0.75 else "center"
+
+    def span(x: float) -> tuple[float, float]:
+        return {"right": (x, x + w), "left": (x - w, x), "center": (x - w / 2, x + w / 2)}[side_of(x)]
+
+    for i, (d, x, y) in enumerate(ranked):
+        lo, hi = span(x)
+        near = any(place[d2].startswith("top") and min(hi, span(x2)[1]) > max(lo, span(x2)[0])
+                   and abs(y - y2) < 0.1 * y1 for d2, x2, y2 in ranked[:i])
+        place[d] = ("bottom " if near else "top ") + side_of(x)
     for qd in QUADRANTS:
         sub = quad.filter(pl.col("quadrant") == qd)
         if sub.height == 0:
