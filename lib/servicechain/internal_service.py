@@ -358,10 +358,7 @@ def fit_lagged(rows: pl.DataFrame, outcome: str, exposures: list[str], controls:
     y = rows[outcome].to_numpy().astype(float)
     groups = rows.select(pl.col("unit_id").rank("dense")).to_series().to_numpy()
     if spec == "unit_fe":
-        frame = pl.DataFrame(np.column_stack([y, X]), schema=[f"c{i}" for i in range(X.shape[1] + 1)]).with_columns(
-            pl.Series("g", groups))
-        dm = frame.select([(pl.col(c) - pl.col(c).mean().over("g")) for c in frame.columns if c != "g"]).to_numpy()
-        y, X, off = dm[:, 0], dm[:, 1:], 0
+        (y, X), off = loyalty.within(y, X, groups), 0
     else:
         X, off = np.column_stack([np.ones(len(y)), X]), 1
     res = loyalty._ols(y, X)

@@ -91,6 +91,15 @@ def model_rows(uq: pl.DataFrame, outcome: str, drivers: tuple[str, ...] = UNIT_D
     return uq.drop_nulls([outcome, *lags]).filter(pl.col(n_col) >= min_n).filter(pl.col("respondents_lag") > 0)
 
 
+def within(y: np.ndarray, X: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The within (unit fixed-effects) transformation, Frisch-Waugh: ``y`` and every column of ``X`` (quarter
+    dummies included) minus their mean in each group."""
+    frame = pl.DataFrame(np.column_stack([y, X]), schema=[f"c{i}" for i in range(X.shape[1] + 1)]).with_columns(
+        pl.Series("g", groups))
+    dm = frame.select([(pl.col(c) - pl.col(c).mean().over("g")) for c in frame.columns if c != "g"]).to_numpy()
+    return dm[:, 0], dm[:, 1:]
+
+
 def _quarter_dummies(rows: pl.DataFrame) -> tuple[np.ndarray, list[str]]:
     qs = sorted(rows["quarter"].unique().to_list())
     if len(qs) < 2:
@@ -117,11 +126,7 @@ def fit_unit_model(uq: pl.DataFrame, outcome: str = "nps", drivers: tuple[str, .
     y = rows[outcome].to_numpy().astype(float)
     groups = rows.select(pl.col("unit_id").rank("dense")).to_series().to_numpy()
     if spec == "unit_fe":
-        # Within transformation (Frisch-Waugh): demean y and every regressor, quarter dummies included, by unit.
-        frame = pl.DataFrame(np.column_stack([y, X]), schema=[f"c{i}" for i in range(X.shape[1] + 1)]).with_columns(
-            pl.Series("g", groups))
-        dm = frame.select([(pl.col(c) - pl.col(c).mean().over("g")) for c in frame.columns if c != "g"]).to_numpy()
-        y, X = dm[:, 0], dm[:, 1:]
+        y, X = within(y, X, groups)
     else:
         X = np.column_stack([np.ones(len(y)), X])
     res = _ols(y, X)
